@@ -1,0 +1,1 @@
+# bench: filled in by the part that lives there.

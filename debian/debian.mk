@@ -1,0 +1,1 @@
+# debian packaging files shipped in the tarball.

@@ -1,0 +1,1 @@
+# etc: default configuration, systemd unit, logrotate.

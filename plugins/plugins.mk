@@ -1,0 +1,1 @@
+# plugins: one folder a plugin; each adds itself here.

@@ -1,0 +1,1 @@
+# src/lang: filled in by the part that lives there.

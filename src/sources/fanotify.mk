@@ -1,0 +1,1 @@
+# src/sources: filled in by the part that lives there.

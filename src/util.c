@@ -1,0 +1,370 @@
+/*
+ * util.c - buffer, arena, clock and logging helpers (see util.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* ---- buffer ---- */
+
+int vigil_buf_reserve(struct vigil_buf *b, size_t n)
+{
+	size_t need, cap;
+	char *p;
+
+	if (n > SIZE_MAX - b->len - 1)
+		return -ENOMEM;
+	need = b->len + n + 1; /* room for vigil_buf_cstr's NUL */
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	p = realloc(b->data, cap);
+	if (!p)
+		return -ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int vigil_buf_append(struct vigil_buf *b, const void *p, size_t n)
+{
+	int rc = vigil_buf_reserve(b, n);
+
+	if (rc)
+		return rc;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int vigil_buf_putc(struct vigil_buf *b, char c)
+{
+	return vigil_buf_append(b, &c, 1);
+}
+
+int vigil_buf_puts(struct vigil_buf *b, const char *s)
+{
+	return vigil_buf_append(b, s, strlen(s));
+}
+
+int vigil_buf_printf(struct vigil_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	rc = vigil_buf_reserve(b, (size_t)n);
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+const char *vigil_buf_cstr(struct vigil_buf *b)
+{
+	if (vigil_buf_reserve(b, 0))
+		return "";
+	b->data[b->len] = '\0';
+	return b->data;
+}
+
+void vigil_buf_reset(struct vigil_buf *b)
+{
+	b->len = 0;
+}
+
+void vigil_buf_free(struct vigil_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- arena ---- */
+
+struct vigil_arena_chunk {
+	struct vigil_arena_chunk *next;
+	size_t size;
+	size_t used;
+	max_align_t data[];
+};
+
+void vigil_arena_init(struct vigil_arena *a, size_t chunk_size)
+{
+	a->head = NULL;
+	a->full = NULL;
+	a->chunk_size = chunk_size ? chunk_size : 16384;
+}
+
+void *vigil_arena_alloc(struct vigil_arena *a, size_t n)
+{
+	struct vigil_arena_chunk *c = a->head;
+	const size_t align = sizeof(max_align_t);
+	size_t size;
+	void *p;
+
+	n = (n + align - 1) & ~(align - 1);
+	if (c && c->size - c->used >= n) {
+		p = (char *)c->data + c->used;
+		c->used += n;
+		return p;
+	}
+	size = a->chunk_size;
+	while (size < n)
+		size *= 2;
+	c = malloc(sizeof(*c) + size);
+	if (!c)
+		return NULL;
+	c->size = size;
+	c->used = n;
+	if (a->head) {
+		a->head->next = a->full;
+		a->full = a->head;
+	}
+	c->next = NULL;
+	a->head = c;
+	return c->data;
+}
+
+int vigil_arena_str(struct vigil_arena *a, struct vigil_str *out,
+		    const char *p, size_t n)
+{
+	char *d;
+
+	if (n > UINT32_MAX - 1)
+		return -E2BIG;
+	d = vigil_arena_alloc(a, n + 1);
+	if (!d)
+		return -ENOMEM;
+	if (n)
+		memcpy(d, p, n);
+	d[n] = '\0';
+	out->ptr = d;
+	out->len = (uint32_t)n;
+	return 0;
+}
+
+void vigil_arena_reset(struct vigil_arena *a)
+{
+	struct vigil_arena_chunk *c, *next, *keep = a->head;
+
+	/* Keep the biggest chunk so a steady stream allocates nothing. */
+	for (c = a->full; c; c = c->next)
+		if (!keep || c->size > keep->size)
+			keep = c;
+	for (c = a->full; c; c = next) {
+		next = c->next;
+		if (c != keep)
+			free(c);
+	}
+	if (a->head && a->head != keep)
+		free(a->head);
+	a->full = NULL;
+	a->head = keep;
+	if (keep) {
+		keep->used = 0;
+		keep->next = NULL;
+	}
+}
+
+void vigil_arena_free(struct vigil_arena *a)
+{
+	vigil_arena_reset(a);
+	free(a->head);
+	a->head = NULL;
+}
+
+/* ---- events ---- */
+
+void vigil_file_clear(struct vigil_file *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->uid = f->gid = VIGIL_ID_UNSET;
+	f->size = -1;
+	f->prev_size = -1;
+}
+
+void vigil_process_clear(struct vigil_process *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->uid = p->gid = p->euid = p->egid = VIGIL_ID_UNSET;
+	p->suid = p->sgid = p->fsuid = p->fsgid = VIGIL_ID_UNSET;
+	p->auid = p->session_id = VIGIL_ID_UNSET;
+	vigil_file_clear(&p->file);
+}
+
+void vigil_event_init(struct vigil_event *ev, struct vigil_arena *a)
+{
+	memset(ev, 0, sizeof(*ev));
+	vigil_process_clear(&ev->process);
+	ev->arena = a;
+}
+
+/* ---- time ---- */
+
+int64_t vigil_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t vigil_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+size_t vigil_format_time(int64_t ns, char out[40])
+{
+	time_t sec = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+	size_t n;
+
+	if (frac < 0) {
+		frac += 1000000000;
+		sec -= 1;
+	}
+	gmtime_r(&sec, &tm);
+	n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(out + n, 40 - n, ".%09ldZ", frac);
+	return n;
+}
+
+int vigil_parse_time(const char *s, size_t len, int64_t *ns)
+{
+	char tmp[64];
+	struct tm tm;
+	const char *p;
+	int64_t frac = 0, scale = 100000000;
+	time_t sec;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(tmp, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -EINVAL;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9') {
+			frac += (*p - '0') * scale;
+			scale /= 10;
+			p++;
+		}
+	}
+	if (strcmp(p, "Z") != 0)
+		return -EINVAL;
+	sec = timegm(&tm);
+	*ns = (int64_t)sec * 1000000000 + frac;
+	return 0;
+}
+
+/* ---- logging ---- */
+
+static int log_target = VIGIL_LOG_STDERR;
+static int log_level = VIGIL_LOG_INFO;
+static const char *log_ident = "vigild";
+
+void vigil_log_setup(int target, int level, const char *ident)
+{
+	if (log_target == VIGIL_LOG_SYSLOG && target != VIGIL_LOG_SYSLOG)
+		closelog();
+	log_target = target;
+	log_level = level;
+	if (ident)
+		log_ident = ident;
+	if (target == VIGIL_LOG_SYSLOG)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void vigil_vlog(int level, const char *fmt, va_list ap)
+{
+	static const char *const names[] = {
+		[VIGIL_LOG_ERR] = "error",     [VIGIL_LOG_WARNING] = "warning",
+		[VIGIL_LOG_NOTICE] = "notice", [VIGIL_LOG_INFO] = "info",
+		[VIGIL_LOG_DEBUG] = "debug",
+	};
+	char line[2048];
+
+	if (level > log_level)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_target == VIGIL_LOG_SYSLOG) {
+		syslog(level, "%s", line);
+		return;
+	}
+	fprintf(stderr, "%s: %s: %s\n", log_ident,
+		level >= VIGIL_LOG_ERR && level <= VIGIL_LOG_DEBUG ?
+			names[level] : "log",
+		line);
+}
+
+void vigil_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vigil_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+int vigil_log_level_from_name(const char *name)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {
+		{ "error", VIGIL_LOG_ERR },	{ "warning", VIGIL_LOG_WARNING },
+		{ "notice", VIGIL_LOG_NOTICE }, { "info", VIGIL_LOG_INFO },
+		{ "debug", VIGIL_LOG_DEBUG },
+	};
+	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(levels); i++)
+		if (strcasecmp(name, levels[i].name) == 0)
+			return levels[i].level;
+	return -1;
+}
+
+static const char *const severity_names[VIGIL_SEV__COUNT] = {
+	"info", "low", "medium", "high", "critical",
+};
+
+const char *vigil_severity_name(uint32_t sev)
+{
+	return sev < VIGIL_SEV__COUNT ? severity_names[sev] : "unknown";
+}
+
+int vigil_severity_from_name(const char *name)
+{
+	for (int i = 0; i < VIGIL_SEV__COUNT; i++)
+		if (strcasecmp(name, severity_names[i]) == 0)
+			return i;
+	return -1;
+}

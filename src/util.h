@@ -1,0 +1,109 @@
+/*
+ * util.h - small pieces every part of the core uses: a growable buffer, a
+ * chunked arena for per-event strings, clock helpers and logging.
+ */
+#ifndef VIGIL_UTIL_H
+#define VIGIL_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vigil/event.h>
+#include <vigil/plugin.h>
+
+#define VIGIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- buffer (struct vigil_buf, vigil/plugin.h) ---- */
+
+/* Makes room for n more bytes.  Returns 0 or -ENOMEM. */
+int vigil_buf_reserve(struct vigil_buf *b, size_t n)
+	__attribute__((warn_unused_result));
+int vigil_buf_append(struct vigil_buf *b, const void *p, size_t n)
+	__attribute__((warn_unused_result));
+int vigil_buf_putc(struct vigil_buf *b, char c)
+	__attribute__((warn_unused_result));
+int vigil_buf_puts(struct vigil_buf *b, const char *s)
+	__attribute__((warn_unused_result));
+/* On -ENOMEM the buffer keeps what it had: callers that only build
+ * messages may ignore the result. */
+int vigil_buf_printf(struct vigil_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Returns a NUL-terminated view (the NUL is not counted in len). */
+const char *vigil_buf_cstr(struct vigil_buf *b);
+void vigil_buf_reset(struct vigil_buf *b);
+void vigil_buf_free(struct vigil_buf *b);
+
+/* ---- arena ---- */
+
+/*
+ * A chunked bump allocator.  An event owns one; sources reset it between
+ * events so the steady state allocates nothing.  Memory returned is valid
+ * until the next reset or free.
+ */
+struct vigil_arena_chunk;
+struct vigil_arena {
+	struct vigil_arena_chunk *head; /* current chunk */
+	struct vigil_arena_chunk *full; /* earlier chunks of this round */
+	size_t chunk_size;
+};
+
+void vigil_arena_init(struct vigil_arena *a, size_t chunk_size);
+void *vigil_arena_alloc(struct vigil_arena *a, size_t n);
+/* Copies n bytes into the arena; the copy is NUL-terminated. */
+int vigil_arena_str(struct vigil_arena *a, struct vigil_str *out,
+		    const char *p, size_t n) __attribute__((warn_unused_result));
+/* Forgets all allocations; keeps the largest chunk for reuse. */
+void vigil_arena_reset(struct vigil_arena *a);
+void vigil_arena_free(struct vigil_arena *a);
+
+/* ---- events ---- */
+
+/* Clears ev and points it at arena a (which it does not own). */
+void vigil_event_init(struct vigil_event *ev, struct vigil_arena *a);
+/* Clears the fields of a process context to "unknown". */
+void vigil_process_clear(struct vigil_process *p);
+void vigil_file_clear(struct vigil_file *f);
+
+static inline struct vigil_str vigil_str_c(const char *s);
+#include <string.h>
+static inline struct vigil_str vigil_str_c(const char *s)
+{
+	struct vigil_str r = { s, s ? (uint32_t)strlen(s) : 0 };
+	return r;
+}
+static inline bool vigil_str_eq(struct vigil_str a, const char *b)
+{
+	size_t n = strlen(b);
+	return a.len == n && (n == 0 || memcmp(a.ptr, b, n) == 0);
+}
+
+/* ---- time ---- */
+int64_t vigil_now_ns(void);       /* CLOCK_REALTIME */
+int64_t vigil_monotonic_ns(void); /* CLOCK_MONOTONIC */
+/* Formats ns since the epoch as 2026-11-29T15:08:26.123456789Z (31 bytes
+ * plus NUL).  Returns the length. */
+size_t vigil_format_time(int64_t ns, char out[40]);
+/* Parses that format (fraction optional). Returns 0 or -EINVAL. */
+int vigil_parse_time(const char *s, size_t len, int64_t *ns);
+
+/* ---- logging ---- */
+enum vigil_log_target { VIGIL_LOG_STDERR, VIGIL_LOG_SYSLOG };
+void vigil_log_setup(int target, int level, const char *ident);
+void vigil_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vigil_vlog(int level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+int vigil_log_level_from_name(const char *name);
+#define vigil_err(...) vigil_log(VIGIL_LOG_ERR, __VA_ARGS__)
+#define vigil_warn(...) vigil_log(VIGIL_LOG_WARNING, __VA_ARGS__)
+#define vigil_notice(...) vigil_log(VIGIL_LOG_NOTICE, __VA_ARGS__)
+#define vigil_info(...) vigil_log(VIGIL_LOG_INFO, __VA_ARGS__)
+#define vigil_debug(...) vigil_log(VIGIL_LOG_DEBUG, __VA_ARGS__)
+
+/* Severity names: info, low, medium, high, critical. */
+const char *vigil_severity_name(uint32_t sev);
+int vigil_severity_from_name(const char *name);
+
+#endif /* VIGIL_UTIL_H */

@@ -1,0 +1,1 @@
+# tests: cmocka unit tests, integration tests, fuzz targets.
