@@ -649,7 +649,7 @@ static const void *resolve_container(const void *ctx,
 	       get_file_extension, NULL, "text after the last dot of the name"),\
 	LEAF("inode", VIGIL_ST_I64Z, VIGIL_T_INT, FO(inode), 0, "inode"),      \
 	LEAF("dev", VIGIL_ST_I64Z, VIGIL_T_INT, FO(dev), 0, "device number"),  \
-	LEAF("mode", VIGIL_ST_U32, VIGIL_T_INT, FO(mode), 0,                   \
+	LEAF("mode", VIGIL_ST_U32Z, VIGIL_T_INT, FO(mode), 0,                   \
 	     "st_mode: type and permission bits"),                             \
 	LEAF("uid", VIGIL_ST_ID, VIGIL_T_INT, FO(uid), 0, "owner uid"),        \
 	LEAF("gid", VIGIL_ST_ID, VIGIL_T_INT, FO(gid), 0, "owner gid"),        \
@@ -769,7 +769,7 @@ static const struct vigil_schema_node event_nodes[] = {
 	     OF(struct vigil_event, time_ns), 0, "when it happened"),
 	CUSTOM("source", VIGIL_T_STR, 0, get_event_source, set_event_source,
 	       "audit, fanotify, nfqueue, proc_connector ..."),
-	LEAF("seq", VIGIL_ST_U64, VIGIL_T_INT, OF(struct vigil_event, seq), 0,
+	LEAF("seq", VIGIL_ST_I64Z, VIGIL_T_INT, OF(struct vigil_event, seq), 0,
 	     "sequence number of the source (audit serial)"),
 	LEAF("id", VIGIL_ST_U64, VIGIL_T_INT, OF(struct vigil_event, id), 0,
 	     "agent-wide event number"),
@@ -1088,6 +1088,9 @@ int vigil_schema_leaf_get(const struct vigil_schema_node *n, const void *ctx,
 	case VIGIL_ST_U32:
 		out->u.i = *(const uint32_t *)p;
 		return 0;
+	case VIGIL_ST_U32Z:
+		out->u.i = *(const uint32_t *)p;
+		return out->u.i ? 0 : -ENOENT;
 	case VIGIL_ST_U16:
 		out->u.i = *(const uint16_t *)p;
 		return 0;

@@ -28,6 +28,7 @@ enum vigil_store {
 	VIGIL_ST_I32,   /* absent when 0 (pids) */
 	VIGIL_ST_ID,    /* uint32_t; absent when VIGIL_ID_UNSET */
 	VIGIL_ST_U32,   /* uint32_t; always present */
+	VIGIL_ST_U32Z,  /* uint32_t; absent when 0 (file modes) */
 	VIGIL_ST_U16,   /* always present */
 	VIGIL_ST_U8,    /* always present */
 	VIGIL_ST_I64,   /* always present */
