@@ -559,6 +559,8 @@ struct din_ops {
 	int (*kind)(const void *v);
 	size_t (*len)(const void *v);
 	const void *(*map_entry)(const void *v, size_t i, struct vigil_str *k);
+	/* the key itself, for positions in messages */
+	const void *(*map_key)(const void *v, size_t i);
 	const void *(*item)(const void *v, size_t i);
 	int (*scalar)(const void *v, struct din_scalar *out);
 	/* "file:line:col: " or "" */
@@ -598,6 +600,11 @@ static const void *node_map_entry(const void *v, size_t i, struct vigil_str *k)
 	return n->items[i];
 }
 
+static const void *node_map_key(const void *v, size_t i)
+{
+	return ((const struct vigil_node *)v)->keys[i];
+}
+
 static const void *node_item(const void *v, size_t i)
 {
 	return ((const struct vigil_node *)v)->items[i];
@@ -631,7 +638,7 @@ static void node_where(const void *v, struct vigil_buf *err)
 
 static const struct din_ops node_in = {
 	.kind = node_kind, .len = node_len, .map_entry = node_map_entry,
-	.item = node_item, .scalar = node_scalar, .where = node_where,
+	.map_key = node_map_key, .item = node_item, .scalar = node_scalar, .where = node_where,
 };
 
 static int mo_kind(const void *v)
@@ -678,6 +685,11 @@ static const void *mo_map_entry(const void *v, size_t i, struct vigil_str *k)
 		k->len = 0;
 	}
 	return &kv->val;
+}
+
+static const void *mo_map_key(const void *v, size_t i)
+{
+	return &((const msgpack_object *)v)->via.map.ptr[i].key;
 }
 
 static const void *mo_item(const void *v, size_t i)
@@ -729,7 +741,7 @@ static void mo_where(const void *v, struct vigil_buf *err)
 
 static const struct din_ops mo_in = {
 	.kind = mo_kind, .len = mo_len, .map_entry = mo_map_entry,
-	.item = mo_item, .scalar = mo_scalar, .where = mo_where,
+	.map_key = mo_map_key, .item = mo_item, .scalar = mo_scalar, .where = mo_where,
 };
 
 static int dec_error(struct decoder *d, const void *at, const char *fmt, ...)
@@ -1064,8 +1076,8 @@ static int dec_map(struct decoder *d, const struct vigil_schema_node *nodes,
 			if (!plen && vigil_str_eq(key, "signal"))
 				continue;
 			if (d->strict)
-				rc = dec_error(d, val, "unknown field '%s'",
-					       d->path);
+				rc = dec_error(d, d->in->map_key(in, i),
+					       "unknown field '%s'", d->path);
 			continue;
 		}
 		if (!plen && sn == &vigil_schema_root[0])

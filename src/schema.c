@@ -39,7 +39,7 @@
 	 EV(UMOUNT) | EV(PIVOT_ROOT) | EV(CHROOT) | EV(BPF) |                  \
 	 EV(PERF_EVENT_OPEN) | EV(KEXEC_LOAD) | EV(MEMFD_CREATE) |             \
 	 EV(CAPSET) | EV(SETUID) | EV(SETGID) | EV(OPEN_BY_HANDLE_AT) |        \
-	 EV(PERSONALITY) | EV(KEYCTL) | EV(SIGNAL))
+	 EV(PERSONALITY) | EV(KEYCTL) | EV(KILL))
 
 /* ---- constants ---- */
 
@@ -676,7 +676,7 @@ static const struct vigil_schema_node file_part_nodes[] = {
 	LEAF("xattr_name", VIGIL_ST_STR, VIGIL_T_STR,
 	     OF(struct vigil_file_part, xattr_name), 0,
 	     "extended attribute name (setxattr, removexattr)"),
-	LEAFC("flags", VIGIL_ST_U32, OF(struct vigil_file_part, open_flags),
+	LEAFC("flags", VIGIL_ST_U32Z, OF(struct vigil_file_part, open_flags),
 	      open_consts, "open(2) flags"),
 	LEAF("package_manager", VIGIL_ST_BOOL, VIGIL_T_BOOL,
 	     OF(struct vigil_file_part, package_manager), 0,
@@ -771,7 +771,7 @@ static const struct vigil_schema_node event_nodes[] = {
 	       "audit, fanotify, nfqueue, proc_connector ..."),
 	LEAF("seq", VIGIL_ST_I64Z, VIGIL_T_INT, OF(struct vigil_event, seq), 0,
 	     "sequence number of the source (audit serial)"),
-	LEAF("id", VIGIL_ST_U64, VIGIL_T_INT, OF(struct vigil_event, id), 0,
+	LEAF("id", VIGIL_ST_I64Z, VIGIL_T_INT, OF(struct vigil_event, id), 0,
 	     "agent-wide event number"),
 	LEAF("host", VIGIL_ST_STR, VIGIL_T_STR, OF(struct vigil_event, host), 0,
 	     "host name"),
@@ -884,9 +884,11 @@ static const struct vigil_schema_node keyctl_nodes[] = {
 	     "KEYCTL_* operation"),
 };
 
-static const struct vigil_schema_node signal_nodes[] = {
-	LEAFC("type", VIGIL_ST_U64, KO(request), signal_consts,
-	      "signal number"),
+/* "kill", not SECL's "signal": the top-level "signal" member of the
+ * encoded form is the alert a rule raised. */
+static const struct vigil_schema_node kill_nodes[] = {
+	LEAFC("signal", VIGIL_ST_U64, KO(request), signal_consts,
+	      "signal number (SIGKILL ...)"),
 	OBJR("target", resolve_target, resolve_mut_target, process_basic_nodes,
 	     0, 0, "the signalled process"),
 };
@@ -1028,7 +1030,7 @@ const struct vigil_schema_node vigil_schema_root[] = {
 	OBJ("personality", U, personality_nodes, EV(PERSONALITY), 0,
 	    "personality(2)"),
 	OBJ("keyctl", U, keyctl_nodes, EV(KEYCTL), 0, "keyctl(2)"),
-	OBJ("signal", U, signal_nodes, EV(SIGNAL), 0, "kill(2), tgkill(2)"),
+	OBJ("kill", U, kill_nodes, EV(KILL), 0, "kill(2), tkill(2), tgkill(2)"),
 	OBJ("agent", U, agent_nodes, EV(AGENT), 0,
 	    "vigil's own health and tampering events"),
 };

@@ -87,11 +87,22 @@ static int check_keys(const struct vigil_node *map, const char *what,
 				break;
 		if (k < n)
 			continue;
-		vigil_node_error(err, map->keys[i],
-				 "unknown key '%s' in %s (allowed: ",
-				 map->keys[i]->str, what);
-		key_list(err, keys, n);
-		vigil_buf_printf(err, ")");
+		{
+			const char *near =
+				vigil_nearest(map->keys[i]->str, keys, n);
+
+			vigil_node_error(err, map->keys[i],
+					 "unknown key '%s' in %s",
+					 map->keys[i]->str, what);
+			if (near) {
+				vigil_buf_printf(err, " (did you mean '%s'?)",
+						 near);
+			} else {
+				vigil_buf_printf(err, " (allowed: ");
+				key_list(err, keys, n);
+				vigil_buf_printf(err, ")");
+			}
+		}
 		return -EINVAL;
 	}
 	return 0;
@@ -208,7 +219,8 @@ static int load_agent(struct vigil_config *cfg, const struct vigil_node *a,
 
 			if (!bit) {
 				vigil_node_error(err, n->items[i],
-						 "unknown feature (known: ");
+						 "unknown feature '%s' (known: ",
+						 n->items[i]->str ? n->items[i]->str : "");
 				for (size_t f = 0; f < VIGIL_ARRAY_SIZE(features);
 				     f++)
 					vigil_buf_printf(err, "%s%s",

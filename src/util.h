@@ -102,6 +102,14 @@ int vigil_log_level_from_name(const char *name);
 #define vigil_info(...) vigil_log(VIGIL_LOG_INFO, __VA_ARGS__)
 #define vigil_debug(...) vigil_log(VIGIL_LOG_DEBUG, __VA_ARGS__)
 
+/*
+ * The candidate closest to word by edit distance, when close enough to be
+ * a likely typo (at most a third of the word's length, at least 1); else
+ * NULL.  For "did you mean" hints.
+ */
+const char *vigil_nearest(const char *word, const char *const *cands,
+			  size_t n);
+
 /* Severity names: info, low, medium, high, critical. */
 const char *vigil_severity_name(uint32_t sev);
 int vigil_severity_from_name(const char *name);

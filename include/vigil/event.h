@@ -69,7 +69,7 @@ extern "C" {
 	X(OPEN_BY_HANDLE_AT, "open_by_handle_at", VIGIL_KIND_KERNEL)           \
 	X(PERSONALITY, "personality", VIGIL_KIND_KERNEL)                       \
 	X(KEYCTL, "keyctl", VIGIL_KIND_KERNEL)                                 \
-	X(SIGNAL, "signal", VIGIL_KIND_KERNEL)                                 \
+	X(KILL, "kill", VIGIL_KIND_KERNEL)                                 \
 	X(AGENT, "agent", VIGIL_KIND_AGENT)
 
 enum vigil_event_kind {
