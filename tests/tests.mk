@@ -61,3 +61,9 @@ tests_plugins_abi_no_init_la_SOURCES = tests/plugins/abi_variant.c
 tests_plugins_abi_no_init_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_NO_INIT
 tests_plugins_abi_no_init_la_LDFLAGS = $(abi_ldflags)
 endif
+
+# Integration tests get the build directory; they exit 77 to skip.
+AM_TESTS_ENVIRONMENT = VIGIL_BUILDDIR='$(abs_top_builddir)'; \
+	VIGIL_SRCDIR='$(abs_top_srcdir)'; export VIGIL_BUILDDIR VIGIL_SRCDIR;
+TESTS += tests/integration/daemon/test_daemon.sh
+TESTS += tests/integration/daemon/test_valgrind.sh
