@@ -1198,6 +1198,99 @@ int vigil_event_from_node(const struct vigil_node *n, struct vigil_event *ev,
 	return vigil_event_from_node_sig(n, ev, NULL, err);
 }
 
+static uint64_t be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/*
+ * Finds the end of the msgpack object at data[0..len) without building
+ * it.  msgpack-c allocates a container's slots from the count in its
+ * header before reading them, so a hostile "map of 2^32 entries" in a few
+ * bytes would ask for gigabytes; this scan proves every count fits in the
+ * bytes present first.  Returns 0 with *end set, -EAGAIN when the object
+ * continues past len, -EINVAL for a byte no encoder writes.
+ */
+static int mp_scan(const unsigned char *data, size_t len, size_t *end)
+{
+	uint64_t pending = 1; /* values still to read */
+	size_t off = 0;
+
+	while (pending) {
+		unsigned char b;
+		uint64_t skip = 0, add = 0;
+		int hdr = 1;
+
+		if (off >= len)
+			return -EAGAIN;
+		b = data[off];
+		pending--;
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 ||
+		    b == 0xc3) {
+			/* fixint, nil, bool */
+		} else if (b >= 0x80 && b <= 0x8f) {
+			add = 2u * (b & 0x0f);
+		} else if (b >= 0x90 && b <= 0x9f) {
+			add = b & 0x0f;
+		} else if (b >= 0xa0 && b <= 0xbf) {
+			skip = b & 0x1f;
+		} else {
+			static const struct {
+				unsigned char lo, hi;
+				int lenbytes; /* size field width */
+				int fixed;    /* payload after the header */
+				int kind;     /* 0 bytes, 1 array, 2 map */
+			} t[] = {
+				{ 0xc4, 0xc4, 1, 0, 0 }, { 0xc5, 0xc5, 2, 0, 0 },
+				{ 0xc6, 0xc6, 4, 0, 0 }, { 0xc7, 0xc7, 1, 1, 0 },
+				{ 0xc8, 0xc8, 2, 1, 0 }, { 0xc9, 0xc9, 4, 1, 0 },
+				{ 0xca, 0xca, 0, 4, 0 }, { 0xcb, 0xcb, 0, 8, 0 },
+				{ 0xcc, 0xcc, 0, 1, 0 }, { 0xcd, 0xcd, 0, 2, 0 },
+				{ 0xce, 0xce, 0, 4, 0 }, { 0xcf, 0xcf, 0, 8, 0 },
+				{ 0xd0, 0xd0, 0, 1, 0 }, { 0xd1, 0xd1, 0, 2, 0 },
+				{ 0xd2, 0xd2, 0, 4, 0 }, { 0xd3, 0xd3, 0, 8, 0 },
+				{ 0xd4, 0xd4, 0, 2, 0 }, { 0xd5, 0xd5, 0, 3, 0 },
+				{ 0xd6, 0xd6, 0, 5, 0 }, { 0xd7, 0xd7, 0, 9, 0 },
+				{ 0xd8, 0xd8, 0, 17, 0 }, { 0xd9, 0xd9, 1, 0, 0 },
+				{ 0xda, 0xda, 2, 0, 0 }, { 0xdb, 0xdb, 4, 0, 0 },
+				{ 0xdc, 0xdc, 2, 0, 1 }, { 0xdd, 0xdd, 4, 0, 1 },
+				{ 0xde, 0xde, 2, 0, 2 }, { 0xdf, 0xdf, 4, 0, 2 },
+			};
+			size_t i;
+			uint64_t n;
+
+			for (i = 0; i < VIGIL_ARRAY_SIZE(t); i++)
+				if (b >= t[i].lo && b <= t[i].hi)
+					break;
+			if (i == VIGIL_ARRAY_SIZE(t))
+				return -EINVAL; /* 0xc1: never used */
+			if (len - off < 1 + (size_t)t[i].lenbytes)
+				return -EAGAIN;
+			n = be(data + off + 1, t[i].lenbytes);
+			hdr = 1 + t[i].lenbytes;
+			if (t[i].kind == 1)
+				add = n;
+			else if (t[i].kind == 2)
+				add = 2 * n;
+			else
+				skip = n + (uint64_t)t[i].fixed;
+		}
+		if (skip > len - off - (size_t)hdr)
+			return -EAGAIN;
+		off += (size_t)hdr + (size_t)skip;
+		pending += add;
+		/* every value takes at least one byte */
+		if (pending > len - off)
+			return -EAGAIN;
+	}
+	*end = off;
+	return 0;
+}
+
 int vigil_decode_msgpack(const char *data, size_t len, size_t *used,
 			 struct vigil_event *ev, struct vigil_signal_store *sig,
 			 struct vigil_buf *err)
@@ -1209,6 +1302,13 @@ int vigil_decode_msgpack(const char *data, size_t len, size_t *used,
 	size_t off = 0;
 	int rc;
 
+	rc = mp_scan((const unsigned char *)data, len, &off);
+	if (rc == -EINVAL && err)
+		vigil_buf_printf(err, "msgpack: malformed data");
+	if (rc)
+		return rc;
+	len = off;
+	off = 0;
 	msgpack_unpacked_init(&msg);
 	ret = msgpack_unpack_next(&msg, data, len, &off);
 	if (ret == MSGPACK_UNPACK_CONTINUE) {
