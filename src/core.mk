@@ -3,7 +3,7 @@
 noinst_LTLIBRARIES += libvigilcore.la
 libvigilcore_la_SOURCES = \
 	src/util.c src/util.h \
-	src/node.c src/node.h \
+	src/node.c src/node.h src/source.h \
 	src/schema.c src/schema.h \
 	src/codec.c src/codec.h \
 	src/settings.c src/settings.h \

@@ -67,3 +67,5 @@ AM_TESTS_ENVIRONMENT = VIGIL_BUILDDIR='$(abs_top_builddir)'; \
 	VIGIL_SRCDIR='$(abs_top_srcdir)'; export VIGIL_BUILDDIR VIGIL_SRCDIR;
 TESTS += tests/integration/daemon/test_daemon.sh
 TESTS += tests/integration/daemon/test_valgrind.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
