@@ -101,19 +101,17 @@ static void agent_event(struct daemon *d, const char *kind, const char *detail,
  */
 static int pidfile_lock(struct daemon *d)
 {
-	char dir[PATH_MAX], buf[32];
-	char *slash;
+	char buf[32];
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
-	snprintf(dir, sizeof(dir), "%s", d->cfg.pid_file);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST) {
-			vigil_err("cannot create %s: %s", dir, strerror(errno));
-			return EXIT_RUNTIME;
-		}
+	rc = vigil_mkdir_parent(d->cfg.pid_file, 0755);
+	if (!rc)
+		rc = vigil_mkdir_parent(d->cfg.control_socket, 0755);
+	if (rc) {
+		vigil_err("cannot create the directory of %s: %s",
+			  d->cfg.pid_file, strerror(-rc));
+		return EXIT_RUNTIME;
 	}
 	fd = open(d->cfg.pid_file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {

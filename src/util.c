@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -217,6 +218,46 @@ void vigil_event_init(struct vigil_event *ev, struct vigil_arena *a)
 	memset(ev, 0, sizeof(*ev));
 	vigil_process_clear(&ev->process);
 	ev->arena = a;
+}
+
+/* ---- directories ---- */
+
+int vigil_mkdir_p(const char *dir, unsigned int mode)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(path, mode) && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}
+
+int vigil_mkdir_parent(const char *file, unsigned int mode)
+{
+	char dir[4096];
+	char *slash;
+
+	if (strlen(file) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	strcpy(dir, file);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return vigil_mkdir_p(dir, mode);
 }
 
 /* ---- time ---- */

@@ -79,6 +79,14 @@ static inline bool vigil_str_eq(struct vigil_str a, const char *b)
 	return a.len == n && (n == 0 || memcmp(a.ptr, b, n) == 0);
 }
 
+/* Creates dir and its missing parents (mode for the new ones).  Returns 0
+ * or a negative errno. */
+int vigil_mkdir_p(const char *dir, unsigned int mode)
+	__attribute__((warn_unused_result));
+/* The same for the directory that holds file. */
+int vigil_mkdir_parent(const char *file, unsigned int mode)
+	__attribute__((warn_unused_result));
+
 /* ---- time ---- */
 int64_t vigil_now_ns(void);       /* CLOCK_REALTIME */
 int64_t vigil_monotonic_ns(void); /* CLOCK_MONOTONIC */

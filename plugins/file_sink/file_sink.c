@@ -65,13 +65,13 @@ static int sink_open(struct file_sink *s)
 
 	/* The log directory may not exist on a fresh host. */
 	snprintf(dir, sizeof(dir), "%s", s->path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
+	for (slash = dir + 1; (slash = strchr(slash, '/')); slash++) {
 		*slash = '\0';
 		if (mkdir(dir, 0750) && errno != EEXIST)
 			s->api->log(s->host, VIGIL_LOG_WARNING,
 				    "cannot create %s: %s", dir,
 				    strerror(errno));
+		*slash = '/';
 	}
 
 	s->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
