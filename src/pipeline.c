@@ -29,7 +29,8 @@
 
 /* ---- host API ---- */
 
-static void host_log(void *host, int level, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+host_log(void *host, int level, const char *fmt, ...)
 {
 	struct vigil_plugin_inst *inst = host;
 	char msg[1024];

@@ -69,3 +69,18 @@ TESTS += tests/integration/daemon/test_daemon.sh
 TESTS += tests/integration/daemon/test_valgrind.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
+
+# libFuzzer targets: ./configure --enable-fuzzers CC=clang
+if ENABLE_FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_yaml tests/fuzz/fuzz_json tests/fuzz/fuzz_msgpack
+tests_fuzz_fuzz_yaml_SOURCES = tests/fuzz/fuzz_yaml.c
+tests_fuzz_fuzz_yaml_LDADD = libvigilcore.la
+tests_fuzz_fuzz_yaml_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_json_SOURCES = tests/fuzz/fuzz_json.c
+tests_fuzz_fuzz_json_LDADD = libvigilcore.la
+tests_fuzz_fuzz_json_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_msgpack_SOURCES = tests/fuzz/fuzz_msgpack.c
+tests_fuzz_fuzz_msgpack_LDADD = libvigilcore.la
+tests_fuzz_fuzz_msgpack_LDFLAGS = $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/fuzz_yaml.c tests/fuzz/fuzz_json.c tests/fuzz/fuzz_msgpack.c
