@@ -972,13 +972,15 @@ static int dec_list(struct decoder *d, const struct vigil_schema_node *sn,
 		}
 		return 0;
 	}
-	/* custom lists hold one value today (file.hashes) */
+	/* a one-element list (file.hashes) */
 	if (n > 1)
 		return dec_error(d, in, "'%s' holds one value", d->path);
 	if (n == 0)
 		return 0;
 	rc = dec_value(d, sn, d->in->item(in, 0), &v);
-	return rc ? rc : dec_store(d, sn, ctx, &v, in);
+	if (!rc)
+		*(struct vigil_str *)((char *)ctx + sn->offset) = v.u.s;
+	return rc;
 }
 
 static int dec_map(struct decoder *d, const struct vigil_schema_node *nodes,

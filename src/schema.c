@@ -266,53 +266,6 @@ static int get_file_extension(const void *ctx, const struct vigil_event *ev,
 	return 0;
 }
 
-/* file.hashes: a list of "algo:hex" (one algorithm today). */
-static int get_file_hashes(const void *ctx, const struct vigil_event *ev,
-			   uint32_t idx, struct vigil_value *out)
-{
-	const struct vigil_file *f = ctx;
-
-	if (idx || !f->hash.len)
-		return -ENOENT;
-	out->type = VIGIL_T_STR;
-	out->u.s = f->hash;
-	return 0;
-}
-
-static int get_file_prev_hashes(const void *ctx, const struct vigil_event *ev,
-				uint32_t idx, struct vigil_value *out)
-{
-	const struct vigil_file *f = ctx;
-
-	if (idx || !f->prev_hash.len)
-		return -ENOENT;
-	out->type = VIGIL_T_STR;
-	out->u.s = f->prev_hash;
-	return 0;
-}
-
-static int set_file_hashes(void *ctx, struct vigil_event *ev,
-			   const struct vigil_value *v)
-{
-	struct vigil_file *f = ctx;
-
-	if (v->type != VIGIL_T_STR)
-		return -EINVAL;
-	f->hash = v->u.s;
-	return 0;
-}
-
-static int set_file_prev_hashes(void *ctx, struct vigil_event *ev,
-				const struct vigil_value *v)
-{
-	struct vigil_file *f = ctx;
-
-	if (v->type != VIGIL_T_STR)
-		return -EINVAL;
-	f->prev_hash = v->u.s;
-	return 0;
-}
-
 /* process.args: the arguments after argv[0], joined by spaces. */
 static int get_process_args(const void *ctx, const struct vigil_event *ev,
 			    uint32_t idx, struct vigil_value *out)
@@ -658,11 +611,10 @@ static const void *resolve_container(const void *ctx,
 	LEAF("size", VIGIL_ST_I64N, VIGIL_T_INT, FO(size), 0, "size in bytes"),\
 	LEAF("modification_time", VIGIL_ST_I64Z, VIGIL_T_TIME, FO(mtime_ns),   \
 	     0, "mtime"),                                                      \
-	CUSTOM("hashes", VIGIL_T_STR, VIGIL_FIELD_LIST, get_file_hashes,       \
-	       set_file_hashes, "content hashes after the change (sha256:hex)"),\
-	CUSTOM("previous_hashes", VIGIL_T_STR, VIGIL_FIELD_LIST,               \
-	       get_file_prev_hashes, set_file_prev_hashes,                     \
-	       "content hashes before the change"),                            \
+	LEAF("hashes", VIGIL_ST_STR1, VIGIL_T_STR, FO(hash), VIGIL_FIELD_LIST, \
+	     "content hashes after the change (sha256:hex)"),                  \
+	LEAF("previous_hashes", VIGIL_ST_STR1, VIGIL_T_STR, FO(prev_hash),     \
+	     VIGIL_FIELD_LIST, "content hashes before the change"),            \
 	LEAF("previous_size", VIGIL_ST_I64N, VIGIL_T_INT, FO(prev_size), 0,    \
 	     "size before the change")
 
@@ -1068,6 +1020,10 @@ int vigil_schema_leaf_get(const struct vigil_schema_node *n, const void *ctx,
 			return -ENOENT;
 		out->u.s = v->v[idx];
 		return 0;
+	}
+	if (n->store == VIGIL_ST_STR1) {
+		out->u.s = *(const struct vigil_str *)p;
+		return idx == 0 && out->u.s.len ? 0 : -ENOENT;
 	}
 	if (n->store == VIGIL_ST_ARGS4) {
 		if (idx >= 4)
