@@ -39,6 +39,10 @@
 #define NAME_CACHE_SLOTS 256
 #define NAME_MAX_LEN 64
 #define NAME_TTL_NS (INT64_C(300) * 1000000000)
+/* Pids /proc did not have: not asked again for a second, so an ancestor
+ * that is gone does not cost an open() per event. */
+#define ABSENT_SLOTS 256
+#define ABSENT_TTL_NS (INT64_C(1) * 1000000000)
 /* getpwuid_r buffer when sysconf gives no hint. */
 #define PW_BUF_DEFAULT 16384
 
@@ -85,6 +89,10 @@ struct vigil_proctable {
 	struct vigil_procfs procfs;
 	char *procfs_root; /* what the last seed read, for resync */
 	struct vigil_arena scratch; /* /proc reads */
+	struct {
+		int32_t pid;
+		int64_t until_ns; /* monotonic */
+	} absent[ABSENT_SLOTS];
 	struct name_slot users[NAME_CACHE_SLOTS];
 	struct name_slot groups[NAME_CACHE_SLOTS];
 	char *pw_buf;
@@ -393,14 +401,22 @@ static int entry_store(struct vigil_proctable *t, struct pt_entry *e,
 static struct pt_entry *fill_from_procfs(struct vigil_proctable *t,
 					 int32_t pid)
 {
+	size_t slot = (size_t)pid % ABSENT_SLOTS;
 	struct vigil_process p;
 	struct pt_entry *e = NULL;
+	int64_t now;
 
 	if (!t->have_procfs || pid <= 0)
 		return NULL;
-	vigil_arena_reset(&t->scratch);
-	if (vigil_procfs_read(&t->procfs, pid, &t->scratch, &p))
+	now = vigil_monotonic_ns();
+	if (t->absent[slot].pid == pid && t->absent[slot].until_ns > now)
 		return NULL;
+	vigil_arena_reset(&t->scratch);
+	if (vigil_procfs_read(&t->procfs, pid, &t->scratch, &p)) {
+		t->absent[slot].pid = pid;
+		t->absent[slot].until_ns = now + ABSENT_TTL_NS;
+		return NULL;
+	}
 	e = entry_get(t);
 	if (!e)
 		return NULL;
@@ -838,19 +854,38 @@ vigil_proctable_lookup(struct vigil_proctable *t, int32_t pid, int64_t time_ns)
 
 /* ---- names ---- */
 
+/* Names already copied into this event's arena: an ancestor chain has
+ * few distinct ids, so each is looked up and copied once per event. */
+#define NAME_MEMO 4
+struct name_memo {
+	int64_t now_ns; /* monotonic, read once per enrichment */
+	uint32_t n[2];
+	uint32_t id[2][NAME_MEMO];
+	struct vigil_str name[2][NAME_MEMO];
+};
+
 /*
  * The name of uid (or gid when group) through the cache; copied into the
  * arena as *out (empty when the id has no name).  Returns 0 or -ENOMEM.
  */
 static int resolve_name(struct vigil_proctable *t, bool group, uint32_t id,
-			struct vigil_arena *a, struct vigil_str *out)
+			struct vigil_arena *a, struct name_memo *m,
+			struct vigil_str *out)
 {
 	struct name_slot *s = &(group ? t->groups : t->users)
 				       [id % NAME_CACHE_SLOTS];
-	int64_t now = vigil_monotonic_ns();
+	int64_t now = m->now_ns;
+	uint32_t k = group, i;
+	int rc;
 
 	if (id == VIGIL_ID_UNSET)
 		return 0;
+	for (i = 0; i < m->n[k]; i++) {
+		if (m->id[k][i] == id) {
+			*out = m->name[k][i];
+			return 0;
+		}
+	}
 	if (!s->valid || s->id != id || s->expires_ns <= now) {
 		const char *name = NULL;
 		struct passwd pw, *pwr = NULL;
@@ -876,20 +911,29 @@ static int resolve_name(struct vigil_proctable *t, bool group, uint32_t id,
 		if (s->found)
 			memcpy(s->name, name, n);
 	}
-	if (!s->found)
-		return 0;
-	return vigil_arena_str(a, out, s->name, s->len);
+	if (!s->found) {
+		out->ptr = "";
+		out->len = 0;
+		rc = 0;
+	} else {
+		rc = vigil_arena_str(a, out, s->name, s->len);
+	}
+	if (!rc && m->n[k] < NAME_MEMO) {
+		m->id[k][m->n[k]] = id;
+		m->name[k][m->n[k]++] = *out;
+	}
+	return rc;
 }
 
 static int fill_names(struct vigil_proctable *t, struct vigil_process *p,
-		      struct vigil_arena *a)
+		      struct vigil_arena *a, struct name_memo *m)
 {
 	int rc = 0;
 
 	if (!p->user.len)
-		rc = resolve_name(t, false, p->uid, a, &p->user);
+		rc = resolve_name(t, false, p->uid, a, m, &p->user);
 	if (!rc && !p->group.len)
-		rc = resolve_name(t, true, p->gid, a, &p->group);
+		rc = resolve_name(t, true, p->gid, a, m, &p->group);
 	return rc;
 }
 
@@ -920,6 +964,7 @@ static struct pt_entry *find_or_fill(struct vigil_proctable *t, int32_t pid,
 
 static int enrich(struct vigil_proctable *t, struct vigil_event *ev)
 {
+	struct name_memo memo;
 	struct pt_entry *chain[VIGIL_ANCESTORS_MAX];
 	struct vigil_process *p = &ev->process;
 	struct pt_entry *e = NULL;
@@ -935,7 +980,9 @@ static int enrich(struct vigil_proctable *t, struct vigil_event *ev)
 			merge_missing(p, &e->proc, true);
 		}
 	}
-	rc = fill_names(t, p, ev->arena);
+	memo.now_ns = vigil_monotonic_ns();
+	memo.n[0] = memo.n[1] = 0;
+	rc = fill_names(t, p, ev->arena, &memo);
 	if (rc)
 		return rc;
 	if (ev->ancestors)
@@ -967,7 +1014,7 @@ static int enrich(struct vigil_proctable *t, struct vigil_event *ev)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
 		ev->ancestors[i] = chain[i]->proc;
-		rc = fill_names(t, &ev->ancestors[i], ev->arena);
+		rc = fill_names(t, &ev->ancestors[i], ev->arena, &memo);
 		if (rc)
 			return rc;
 	}
