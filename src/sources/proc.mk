@@ -57,3 +57,17 @@ tests_integration_proc_test_proc_ancestry_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
 tests_integration_proc_test_proc_ancestry_LDADD = libvigilproc.la \
 	libvigilcore.la $(LIBUV_LIBS)
 endif
+
+# libFuzzer target (configure --enable-fuzzers CC=clang).
+if ENABLE_FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_cgroup
+tests_fuzz_fuzz_cgroup_SOURCES = tests/fuzz/fuzz_cgroup.c src/cgroup.c
+tests_fuzz_fuzz_cgroup_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_cgroup_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+endif
+
+# Enrichment cost per event (see the file's header for callgrind).
+noinst_PROGRAMS += bench/proctable_bench
+bench_proctable_bench_SOURCES = bench/proctable_bench.c
+bench_proctable_bench_CFLAGS = $(AM_CFLAGS)
+bench_proctable_bench_LDADD = libvigilproc.la libvigilcore.la
