@@ -356,6 +356,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	}
 	refresh_clock_offset(ps);
 	for (int i = 0; i < PROC_BATCH_MAX; i++) {
+		memset(&from, 0, sizeof(from));
 		fromlen = sizeof(from);
 		n = recvfrom(ps->fd, ps->rx.bytes, sizeof(ps->rx.bytes), 0,
 			     (struct sockaddr *)&from, &fromlen);

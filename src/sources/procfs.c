@@ -56,9 +56,10 @@ static ssize_t read_file_at(int dirfd, const char *name, char *buf,
 
 	if (truncated)
 		*truncated = false;
+	buf[0] = '\0';
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return -errno;
+		return errno ? -errno : -EIO;
 	while (len < size - 1) {
 		n = read(fd, buf + len, size - 1 - len);
 		if (n < 0) {
