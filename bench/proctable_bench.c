@@ -7,7 +7,8 @@
  * table from it, then enriches events the way the audit source hands them
  * over (pid, ppid, ids, exe, argv already known; names, container, unit and
  * ancestors to fill) and reports ns per event.  Table updates (fork + exit)
- * are timed too.
+ * are timed too, and so is reading a process from the live /proc, whole
+ * (a table miss) and image only (the proc connector after an exec).
  *
  *   bench/proctable_bench [-n processes] [-e events]
  *   valgrind --tool=callgrind --toggle-collect=vigil_proctable_enrich \
@@ -16,6 +17,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -93,6 +95,55 @@ static int make_proc(const char *root, int pid, int ppid, int uid)
 	snprintf(buf, sizeof(buf), "%s/cwd", dir);
 	snprintf(target, sizeof(target), "/srv/app%d", pid % 7);
 	return symlink(target, buf);
+}
+
+/* Reads every process of the live /proc, whole and image only. */
+static void time_live_procfs(void)
+{
+	static const struct {
+		unsigned what;
+		const char *name;
+	} modes[] = { { VIGIL_PROCFS_ALL, "all" },
+		      { VIGIL_PROCFS_IMAGE, "image" } };
+	enum { MAX_PIDS = 8192, ROUNDS = 5 };
+	struct vigil_procfs pf;
+	struct vigil_arena a;
+	struct vigil_process p;
+	struct dirent *de;
+	int32_t *pids;
+	int n = 0;
+	DIR *d;
+
+	if (vigil_procfs_open(&pf, "/proc"))
+		return;
+	pids = calloc(MAX_PIDS, sizeof(*pids));
+	d = opendir("/proc");
+	while (pids && d && (de = readdir(d)) && n < MAX_PIDS)
+		if (atoi(de->d_name) > 0)
+			pids[n++] = atoi(de->d_name);
+	if (d)
+		closedir(d);
+	vigil_arena_init(&a, 0);
+	for (size_t m = 0; n && m < sizeof(modes) / sizeof(modes[0]); m++) {
+		int64_t t0 = vigil_monotonic_ns(), t1;
+
+		int ok = 0;
+
+		for (int r = 0; r < ROUNDS; r++)
+			for (int i = 0; i < n; i++) {
+				vigil_arena_reset(&a);
+				ok += vigil_procfs_read(&pf, pids[i],
+							modes[m].what, &a,
+							&p) == 0;
+			}
+		t1 = vigil_monotonic_ns();
+		printf("live /proc read (%s): %d processes (%d reads ok), "
+		       "%.1f us each\n",
+		       modes[m].name, n, ok, (double)(t1 - t0) / 1e3 / n / ROUNDS);
+	}
+	vigil_arena_free(&a);
+	free(pids);
+	vigil_procfs_close(&pf);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag,
@@ -204,6 +255,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.hits, (unsigned long long)st.misses,
 	       (unsigned long long)(st.evicted_exited + st.evicted_live),
 	       (unsigned long long)st.name_lookups);
+	time_live_procfs();
 	rc = 0;
 out_arena:
 	vigil_arena_free(&arena);

@@ -412,7 +412,8 @@ static struct pt_entry *fill_from_procfs(struct vigil_proctable *t,
 	if (t->absent[slot].pid == pid && t->absent[slot].until_ns > now)
 		return NULL;
 	vigil_arena_reset(&t->scratch);
-	if (vigil_procfs_read(&t->procfs, pid, &t->scratch, &p)) {
+	if (vigil_procfs_read(&t->procfs, pid, VIGIL_PROCFS_ALL, &t->scratch,
+			      &p)) {
 		t->absent[slot].pid = pid;
 		t->absent[slot].until_ns = now + ABSENT_TTL_NS;
 		return NULL;
@@ -543,7 +544,8 @@ static int seed_one(struct vigil_proctable *t, int32_t pid, int64_t now_ns)
 	int rc;
 
 	vigil_arena_reset(&t->scratch);
-	rc = vigil_procfs_read(&t->procfs, pid, &t->scratch, &p);
+	rc = vigil_procfs_read(&t->procfs, pid, VIGIL_PROCFS_ALL, &t->scratch,
+			       &p);
 	if (rc)
 		return rc == -ENOMEM ? rc : 0; /* gone, or unreadable */
 	e = find_live(t, pid);
@@ -751,8 +753,10 @@ int vigil_proctable_on_exec(struct vigil_proctable *t,
 
 		vigil_arena_reset(&t->scratch);
 		if (t->have_procfs &&
-		    !vigil_procfs_read(&t->procfs, p->pid, &t->scratch,
-				       &fresh) &&
+		    !vigil_procfs_read(&t->procfs, p->pid,
+				       e ? VIGIL_PROCFS_IMAGE :
+					   VIGIL_PROCFS_ALL,
+				       &t->scratch, &fresh) &&
 		    (!np.start_time_ns || !fresh.start_time_ns ||
 		     fresh.start_time_ns <= np.start_time_ns + TIME_SLACK_NS))
 			merge_missing(&np, &fresh, true);
@@ -822,15 +826,34 @@ int vigil_proctable_refresh(struct vigil_proctable *t, int32_t pid)
 
 	if (!t->have_procfs)
 		return -ENOENT;
+	e = find_live(t, pid);
 	vigil_arena_reset(&t->scratch);
-	rc = vigil_procfs_read(&t->procfs, pid, &t->scratch, &p);
+	/* An exec changes only the image: with an entry, the rest (cwd,
+	 * tty, cgroup, login ids) is kept and not read again. */
+	rc = vigil_procfs_read(&t->procfs, pid,
+			       e ? VIGIL_PROCFS_IMAGE : VIGIL_PROCFS_ALL,
+			       &t->scratch, &p);
 	if (rc)
 		return rc;
-	e = find_live(t, pid);
+	if (e && e->proc.start_time_ns && p.start_time_ns &&
+	    (p.start_time_ns > e->proc.start_time_ns + TIME_SLACK_NS ||
+	     p.start_time_ns < e->proc.start_time_ns - TIME_SLACK_NS)) {
+		/* Another process has the pid now: its fork was lost. */
+		mark_exited(t, e, p.start_time_ns);
+		t->stats.pid_reuse++;
+		e = NULL;
+		vigil_arena_reset(&t->scratch);
+		rc = vigil_procfs_read(&t->procfs, pid, VIGIL_PROCFS_ALL,
+				       &t->scratch, &p);
+		if (rc)
+			return rc;
+	}
 	if (e && e->proc.start_time_ns) {
 		/* The fork time is more precise than /proc's. */
 		p.start_time_ns = e->proc.start_time_ns;
 	}
+	if (e)
+		merge_missing(&p, &e->proc, false);
 	p.flags &= ~VIGIL_PROC_FROM_PROCFS;
 	if (e) {
 		rc = entry_store(t, e, &p);

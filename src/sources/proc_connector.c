@@ -75,6 +75,7 @@ struct proc_source {
 	int64_t last_report_ns; /* monotonic */
 	int64_t last_resync_ns; /* monotonic */
 	int rcvbuf;
+	bool read_exec_image; /* re-read exe/argv from /proc on exec */
 	uint64_t seq;
 	union {
 		struct nlmsghdr hdr; /* aligns the buffer for netlink */
@@ -96,6 +97,7 @@ int vigil_proc_source_attach(struct vigil_source *src,
 	ps->table = t;
 	ps->fd = -1;
 	ps->rcvbuf = VIGIL_PROC_RCVBUF_DEFAULT;
+	ps->read_exec_image = true;
 	vigil_arena_init(&ps->arena, 0);
 	src->priv = ps;
 	return 0;
@@ -242,8 +244,9 @@ static void handle_event(struct proc_source *ps, const struct proc_event *pe,
 		/* Audit brings the exec event; here the image is read from
 		 * /proc so forks and exits carry the right exe and argv
 		 * even without audit. */
-		vigil_proctable_refresh(ps->table,
-					pe->event_data.exec.process_tgid);
+		if (ps->read_exec_image)
+			vigil_proctable_refresh(
+				ps->table, pe->event_data.exec.process_tgid);
 		break;
 	case PROC_EVENT_EXIT:
 		if (!HAS(exit))
@@ -398,26 +401,37 @@ static void set_rcvbuf(struct proc_source *ps)
 		ps->rcvbuf = v;
 }
 
-/* Reads rcvbuf from the configuration section; -EINVAL with a logged
- * "file:line:col" message when it is not a size. */
+/* Logs "file:line:col: msg" for a bad configuration value. */
+static int config_error(const struct vigil_node *n, const char *msg)
+{
+	struct vigil_buf err = { 0 };
+
+	vigil_node_error(&err, n, "%s", msg);
+	vigil_err("%s", vigil_buf_cstr(&err));
+	vigil_buf_free(&err);
+	return -EINVAL;
+}
+
+/* Reads rcvbuf and read_exec_image from the source's configuration
+ * section.  Returns 0 or -EINVAL (logged with the value's position). */
 static int read_config(struct proc_source *ps)
 {
 	const struct vigil_node *n;
-	struct vigil_buf err = { 0 };
 	int64_t v;
 
 	if (!ps->src->config)
 		return 0;
 	n = vigil_node_get(ps->src->config, "rcvbuf");
-	if (!n)
-		return 0;
-	if (vigil_node_size(n, &v) || v <= 0 || v > INT32_MAX) {
-		vigil_node_error(&err, n, "rcvbuf must be a size such as 8M");
-		vigil_err("%s", vigil_buf_cstr(&err));
-		vigil_buf_free(&err);
-		return -EINVAL;
+	if (n) {
+		if (vigil_node_size(n, &v) || v <= 0 || v > INT32_MAX)
+			return config_error(n,
+					    "rcvbuf must be a size such as 8M");
+		ps->rcvbuf = (int)v;
 	}
-	ps->rcvbuf = (int)v;
+	n = vigil_node_get(ps->src->config, "read_exec_image");
+	if (n && vigil_node_bool(n, &ps->read_exec_image))
+		return config_error(n, "read_exec_image must be true or "
+				       "false");
 	return 0;
 }
 
@@ -441,7 +455,7 @@ static int proc_start(struct vigil_source *src)
 	rc = read_config(ps);
 	if (rc) {
 		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off",
-				       "invalid proc_connector.rcvbuf");
+				       "invalid configuration (see the log)");
 		return rc;
 	}
 	ps->fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -547,7 +561,10 @@ static int proc_status_json(struct vigil_source *src, struct vigil_buf *out)
 
 	if (!ps)
 		return 0;
-	vigil_buf_printf(out, "\"rcvbuf\":%d,\"overruns\":%llu", ps->rcvbuf,
+	vigil_buf_printf(out,
+			 "\"rcvbuf\":%d,\"read_exec_image\":%s,"
+			 "\"overruns\":%llu",
+			 ps->rcvbuf, ps->read_exec_image ? "true" : "false",
 			 (unsigned long long)ps->overruns);
 	for (int i = 0; i < PC__COUNT; i++)
 		vigil_buf_printf(out, ",\"%s\":%llu", counter_names[i],

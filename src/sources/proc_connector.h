@@ -8,7 +8,12 @@
  * /proc.
  *
  * Configuration (the source's section, src->config):
- *   rcvbuf: 8M        socket receive buffer; an overrun loses events
+ *   rcvbuf: 8M             socket receive buffer; an overrun loses events
+ *   read_exec_image: true  re-read exe and argv from /proc after each exec
+ *                          (stat, status, cmdline, exe: ~30 us a process
+ *                          against ~60 us for a full read, measured with
+ *                          bench/proctable_bench); false when the audit
+ *                          source feeds exec events into the table anyway
  */
 #ifndef VIGIL_PROC_CONNECTOR_H
 #define VIGIL_PROC_CONNECTOR_H

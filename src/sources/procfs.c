@@ -318,20 +318,18 @@ static int split_cmdline(struct vigil_arena *a, const char *text, size_t len,
 	return 0;
 }
 
-/* The container and unit parts from the cgroup file. */
-static int fill_cgroup(int dirfd, struct vigil_arena *a,
+/* The container and unit parts from the cgroup file; buf holds at least
+ * CGROUP_MAX bytes. */
+static int fill_cgroup(int dirfd, char *buf, struct vigil_arena *a,
 		       struct vigil_process *p)
 {
 	struct vigil_cgroup_info info;
-	char *buf = malloc(CGROUP_MAX);
 	ssize_t n;
 	int rc = 0;
 
-	if (!buf)
-		return -ENOMEM;
 	n = read_file_at(dirfd, "cgroup", buf, CGROUP_MAX, NULL);
 	if (n <= 0)
-		goto out_free;
+		return 0;
 	vigil_cgroup_parse(buf, (size_t)n, &info);
 	if (info.container_id[0]) {
 		rc = vigil_arena_str(a, &p->container.id, info.container_id,
@@ -345,8 +343,6 @@ static int fill_cgroup(int dirfd, struct vigil_arena *a,
 	if (!rc && info.unit[0])
 		rc = vigil_arena_str(a, &p->unit, info.unit,
 				     strlen(info.unit));
-out_free:
-	free(buf);
 	return rc;
 }
 
@@ -374,12 +370,12 @@ static int fill_tty(int dirfd, uint32_t tty_nr, struct vigil_arena *a,
 	return vigil_arena_str(a, &p->tty, name, n);
 }
 
-int vigil_procfs_read(const struct vigil_procfs *pf, int32_t pid,
+int vigil_procfs_read(struct vigil_procfs *pf, int32_t pid, unsigned what,
 		      struct vigil_arena *a, struct vigil_process *p)
 {
 	struct vigil_procfs_stat st;
 	char dir[16], stat_buf[STAT_MAX], path[PATH_MAX];
-	char *big = NULL;
+	char *big = pf->buf;
 	uint32_t ids[4];
 	bool truncated;
 	ssize_t n;
@@ -420,11 +416,8 @@ int vigil_procfs_read(const struct vigil_procfs *pf, int32_t pid,
 	if (rc)
 		goto out_close_dir;
 
-	big = malloc(VIGIL_ARGV_MAX_BYTES + 1);
-	if (!big) {
-		rc = -ENOMEM;
-		goto out_close_dir;
-	}
+	if (!(what & VIGIL_PROCFS_IMAGE))
+		goto context;
 	n = read_file_at(dirfd, "status", big, STATUS_MAX, NULL);
 	if (n > 0) {
 		if (status_ids(big, (size_t)n, "Uid:", ids) == 4) {
@@ -440,34 +433,34 @@ int vigil_procfs_read(const struct vigil_procfs *pf, int32_t pid,
 			p->fsgid = ids[3];
 		}
 	}
-	p->auid = read_id_file(dirfd, "loginuid");
-	p->session_id = read_id_file(dirfd, "sessionid");
-
 	n = read_file_at(dirfd, "cmdline", big, VIGIL_ARGV_MAX_BYTES + 1,
 			 &truncated);
 	if (n > 0) {
 		rc = split_cmdline(a, big, (size_t)n, truncated, p);
 		if (rc)
-			goto out_free;
+			goto out_close_dir;
 	}
 	n = read_link_at(dirfd, "exe", path, sizeof(path));
 	if (n > 0) {
 		rc = vigil_arena_str(a, &p->file.path, path, (size_t)n);
 		if (rc)
-			goto out_free;
+			goto out_close_dir;
 	}
+context:
+	if (!(what & VIGIL_PROCFS_CONTEXT))
+		goto out_close_dir;
+	p->auid = read_id_file(dirfd, "loginuid");
+	p->session_id = read_id_file(dirfd, "sessionid");
 	n = read_link_at(dirfd, "cwd", path, sizeof(path));
 	if (n > 0) {
 		rc = vigil_arena_str(a, &p->cwd, path, (size_t)n);
 		if (rc)
-			goto out_free;
+			goto out_close_dir;
 	}
 	rc = fill_tty(dirfd, st.tty_nr, a, p);
 	if (rc)
-		goto out_free;
-	rc = fill_cgroup(dirfd, a, p);
-out_free:
-	free(big);
+		goto out_close_dir;
+	rc = fill_cgroup(dirfd, big, a, p);
 out_close_dir:
 	close(dirfd);
 	return rc;
@@ -517,15 +510,24 @@ int vigil_procfs_open(struct vigil_procfs *pf, const char *root)
 {
 	int rc;
 
+	pf->buf = NULL;
 	pf->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pf->root_fd < 0)
 		return -errno;
 	pf->clk_tck = sysconf(_SC_CLK_TCK);
 	rc = read_boot_time(pf->root_fd, &pf->boot_time_ns);
-	if (rc) {
-		close(pf->root_fd);
-		pf->root_fd = -1;
+	if (rc)
+		goto out_close_root;
+	pf->buf = malloc(VIGIL_ARGV_MAX_BYTES + 1);
+	if (!pf->buf) {
+		rc = -ENOMEM;
+		goto out_close_root;
 	}
+	return 0;
+
+out_close_root:
+	close(pf->root_fd);
+	pf->root_fd = -1;
 	return rc;
 }
 
@@ -534,4 +536,6 @@ void vigil_procfs_close(struct vigil_procfs *pf)
 	if (pf->root_fd >= 0)
 		close(pf->root_fd);
 	pf->root_fd = -1;
+	free(pf->buf);
+	pf->buf = NULL;
 }

@@ -30,11 +30,22 @@
 #define VIGIL_PROC_ARGV_TRUNCATED (1u << 3)
 #endif
 
-/* A procfs mount and what converting its times needs. */
+/* A procfs mount, what converting its times needs, and a read buffer. */
 struct vigil_procfs {
 	int root_fd;          /* O_PATH|O_DIRECTORY descriptor of the root */
 	int64_t boot_time_ns; /* "btime" of <root>/stat, wall clock */
 	long clk_tck;         /* sysconf(_SC_CLK_TCK) */
+	char *buf;            /* VIGIL_ARGV_MAX_BYTES + 1, reused by reads */
+};
+
+/* What vigil_procfs_read() reads. */
+enum vigil_procfs_parts {
+	/* What an exec changes: stat (comm, ppid, start), status (ids, as
+	 * a set-id binary changes them), cmdline and exe. */
+	VIGIL_PROCFS_IMAGE = 1u << 0,
+	/* The rest: loginuid, sessionid, cwd, tty, cgroup. */
+	VIGIL_PROCFS_CONTEXT = 1u << 1,
+	VIGIL_PROCFS_ALL = VIGIL_PROCFS_IMAGE | VIGIL_PROCFS_CONTEXT,
 };
 
 /*
@@ -47,7 +58,8 @@ int vigil_procfs_open(struct vigil_procfs *pf, const char *root)
 void vigil_procfs_close(struct vigil_procfs *pf);
 
 /*
- * Reads /proc/PID into p, which is cleared first.  Strings are copied into
+ * Reads /proc/PID into p, which is cleared first: the parts in what (enum
+ * vigil_procfs_parts; stat is always read).  Strings are copied into
  * arena a and live as long as it does.  stat is required; status, cmdline,
  * exe, cwd, cgroup, loginuid, sessionid and the tty are filled when they
  * can be read (a kernel thread has no exe and no argv; a process may exit
@@ -57,7 +69,7 @@ void vigil_procfs_close(struct vigil_procfs *pf);
  * Returns 0, -ENOENT/-ESRCH when the process is gone, -EINVAL when stat
  * does not parse, -ENOMEM.
  */
-int vigil_procfs_read(const struct vigil_procfs *pf, int32_t pid,
+int vigil_procfs_read(struct vigil_procfs *pf, int32_t pid, unsigned what,
 		      struct vigil_arena *a, struct vigil_process *p)
 	__attribute__((warn_unused_result));
 

@@ -61,7 +61,8 @@ static void test_procfs_reads_login_shell(void **state)
 	struct ctx *c = *state;
 	struct vigil_process p;
 
-	assert_int_equal(vigil_procfs_read(&c->pf, 4121, &c->arena, &p), 0);
+	assert_int_equal(vigil_procfs_read(&c->pf, 4121, VIGIL_PROCFS_ALL,
+					   &c->arena, &p), 0);
 	assert_int_equal(p.pid, 4121);
 	assert_int_equal(p.ppid, 4120);
 	assert_int_equal(p.uid, 1000);
@@ -91,7 +92,8 @@ static void test_procfs_hostile_comm_and_argv_byte_exact(void **state)
 	struct ctx *c = *state;
 	struct vigil_process p;
 
-	assert_int_equal(vigil_procfs_read(&c->pf, 4200, &c->arena, &p), 0);
+	assert_int_equal(vigil_procfs_read(&c->pf, 4200, VIGIL_PROCFS_ALL,
+					   &c->arena, &p), 0);
 	assert_int_equal(p.ppid, 4121);
 	assert_int_equal(p.comm.len, 9);
 	assert_memory_equal(p.comm.ptr, "a) (b\n c)", 9);
@@ -110,7 +112,8 @@ static void test_procfs_kernel_thread_has_no_image(void **state)
 	struct ctx *c = *state;
 	struct vigil_process p;
 
-	assert_int_equal(vigil_procfs_read(&c->pf, 25, &c->arena, &p), 0);
+	assert_int_equal(vigil_procfs_read(&c->pf, 25, VIGIL_PROCFS_ALL,
+					   &c->arena, &p), 0);
 	assert_true(p.flags & VIGIL_PROC_KTHREAD);
 	assert_str(p.comm, "kworker/0:1-events");
 	assert_int_equal(p.argv.n, 0);
@@ -123,13 +126,32 @@ static void test_procfs_docker_container_and_user_unit(void **state)
 	struct ctx *c = *state;
 	struct vigil_process p;
 
-	assert_int_equal(vigil_procfs_read(&c->pf, 2011, &c->arena, &p), 0);
+	assert_int_equal(vigil_procfs_read(&c->pf, 2011, VIGIL_PROCFS_ALL,
+					   &c->arena, &p), 0);
 	assert_str(p.container.id,
 		   "3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c");
 	assert_str(p.container.runtime, "docker");
 	assert_int_equal(p.uid, 101);
-	assert_int_equal(vigil_procfs_read(&c->pf, 3000, &c->arena, &p), 0);
+	assert_int_equal(vigil_procfs_read(&c->pf, 3000, VIGIL_PROCFS_ALL,
+					   &c->arena, &p), 0);
 	assert_str(p.unit, "pipewire.service");
+	assert_int_equal(p.auid, VIGIL_ID_UNSET);
+}
+
+/* After an exec only the image is read again: no cwd, tty or cgroup. */
+static void test_procfs_image_only_skips_context(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_process p;
+
+	assert_int_equal(vigil_procfs_read(&c->pf, 4121, VIGIL_PROCFS_IMAGE,
+					   &c->arena, &p), 0);
+	assert_str(p.file.path, "/usr/bin/bash");
+	assert_str(p.argv.v[0], "-bash");
+	assert_int_equal(p.euid, 1000);
+	assert_int_equal(p.cwd.len, 0);
+	assert_int_equal(p.tty.len, 0);
+	assert_int_equal(p.unit.len, 0);
 	assert_int_equal(p.auid, VIGIL_ID_UNSET);
 }
 
@@ -138,12 +160,16 @@ static void test_procfs_gone_and_broken_processes(void **state)
 	struct ctx *c = *state;
 	struct vigil_process p;
 
-	assert_int_equal(vigil_procfs_read(&c->pf, 31337, &c->arena, &p),
+	assert_int_equal(vigil_procfs_read(&c->pf, 31337, VIGIL_PROCFS_ALL,
+					   &c->arena, &p),
 			 -ENOENT);
-	assert_int_equal(vigil_procfs_read(&c->pf, 9999, &c->arena, &p),
+	assert_int_equal(vigil_procfs_read(&c->pf, 9999, VIGIL_PROCFS_ALL,
+					   &c->arena, &p),
 			 -EINVAL);
-	assert_int_equal(vigil_procfs_read(&c->pf, 0, &c->arena, &p), -EINVAL);
-	assert_int_equal(vigil_procfs_read(&c->pf, -4, &c->arena, &p),
+	assert_int_equal(vigil_procfs_read(&c->pf, 0, VIGIL_PROCFS_ALL,
+					   &c->arena, &p), -EINVAL);
+	assert_int_equal(vigil_procfs_read(&c->pf, -4, VIGIL_PROCFS_ALL,
+					   &c->arena, &p),
 			 -EINVAL);
 }
 
@@ -224,7 +250,8 @@ static void test_procfs_reads_own_live_process(void **state)
 	if (vigil_procfs_open(&pf, "/proc") != 0)
 		skip();
 	vigil_arena_init(&a, 0);
-	assert_int_equal(vigil_procfs_read(&pf, getpid(), &a, &p), 0);
+	assert_int_equal(vigil_procfs_read(&pf, getpid(), VIGIL_PROCFS_ALL, &a,
+					   &p), 0);
 	assert_int_equal(p.pid, getpid());
 	assert_int_equal(p.ppid, getppid());
 	assert_int_equal(p.uid, getuid());
@@ -251,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_procfs_hostile_comm_and_argv_byte_exact),
 		cmocka_unit_test(test_procfs_kernel_thread_has_no_image),
 		cmocka_unit_test(test_procfs_docker_container_and_user_unit),
+		cmocka_unit_test(test_procfs_image_only_skips_context),
 		cmocka_unit_test(test_procfs_gone_and_broken_processes),
 		cmocka_unit_test(test_procfs_parse_stat_rejects_malformed),
 		cmocka_unit_test(test_procfs_parse_stat_comm_with_parens),
