@@ -49,12 +49,19 @@ EXTRA_DIST += tests/fixtures/proc
 
 # Live kernel (root): the proc connector source and a four-level chain.
 if ENABLE_TESTS
-check_PROGRAMS += tests/integration/proc/test_proc_ancestry
-TESTS += tests/integration/proc/test_proc_ancestry
+check_PROGRAMS += tests/integration/proc/test_proc_ancestry \
+	tests/integration/proc/test_proc_overrun
+TESTS += tests/integration/proc/test_proc_ancestry \
+	tests/integration/proc/test_proc_overrun
 tests_integration_proc_test_proc_ancestry_SOURCES = \
 	tests/integration/proc/test_proc_ancestry.c
 tests_integration_proc_test_proc_ancestry_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
 tests_integration_proc_test_proc_ancestry_LDADD = libvigilproc.la \
+	libvigilcore.la $(LIBUV_LIBS)
+tests_integration_proc_test_proc_overrun_SOURCES = \
+	tests/integration/proc/test_proc_overrun.c
+tests_integration_proc_test_proc_overrun_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
+tests_integration_proc_test_proc_overrun_LDADD = libvigilproc.la \
 	libvigilcore.la $(LIBUV_LIBS)
 endif
 

@@ -344,18 +344,53 @@ bad:
 	}
 }
 
+static void on_readable(uv_poll_t *h, int status, int events);
+
+static void count_overrun(struct proc_source *ps)
+{
+	ps->overruns++;
+	ps->overruns_unreported++;
+	ps->src->lost++;
+}
+
+/*
+ * The kernel reports an overrun as a socket error, which poll(2) shows as
+ * POLLERR; libuv then stops the handle and passes UV_EBADF.  Take the
+ * error (SO_ERROR clears it), count an ENOBUFS as an overrun, and watch
+ * the socket again.  Returns 0, or a negative errno when the socket is
+ * really broken.
+ */
+static int recover_from_poll_error(struct proc_source *ps)
+{
+	int err = 0;
+	socklen_t l = sizeof(err);
+
+	if (getsockopt(ps->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+		return -errno;
+	if (err == ENOBUFS)
+		count_overrun(ps);
+	else if (err)
+		vigil_warn("proc_connector: socket error: %s", strerror(err));
+	return uv_poll_start(&ps->poll, UV_READABLE, on_readable);
+}
+
 static void on_readable(uv_poll_t *h, int status, int events)
 {
 	struct proc_source *ps = h->data;
 	struct sockaddr_nl from;
 	socklen_t fromlen;
 	ssize_t n;
+	int rc;
 
 	if (status < 0) {
-		vigil_source_set_state(ps->src, VIGIL_SOURCE_DEGRADED,
-				       "multicast", "poll failed: %s",
-				       uv_strerror(status));
-		return;
+		rc = recover_from_poll_error(ps);
+		if (rc) {
+			vigil_source_set_state(ps->src, VIGIL_SOURCE_FAILED,
+					       "multicast",
+					       "netlink socket lost: %s",
+					       uv_strerror(rc));
+			return;
+		}
 	}
 	refresh_clock_offset(ps);
 	for (int i = 0; i < PROC_BATCH_MAX; i++) {
@@ -367,9 +402,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
-				ps->overruns++;
-				ps->overruns_unreported++;
-				ps->src->lost++;
+				count_overrun(ps);
 				continue;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
