@@ -30,6 +30,7 @@
 /* Events handled per poll callback before yielding to the loop. */
 #define PROC_BATCH_MAX 512
 #define NS_PER_S INT64_C(1000000000)
+#define NS_PER_MS INT64_C(1000000)
 #define OVERRUN_REPORT_INTERVAL_NS NS_PER_S
 #define RESYNC_INTERVAL_NS (10 * NS_PER_S)
 
@@ -66,6 +67,9 @@ struct proc_source {
 	int fd;
 	uv_poll_t poll;
 	bool poll_inited;
+	uv_timer_t report_timer; /* raises overruns left pending */
+	bool timer_inited;
+	int closing; /* handles whose close callback is still due */
 	struct vigil_arena arena;
 	struct vigil_event ev;
 	int64_t mono_to_wall_ns; /* add to a kernel timestamp */
@@ -169,10 +173,13 @@ static void submit_process_event(struct proc_source *ps, uint32_t type,
 	submit(ps);
 }
 
+static void on_report_timer(uv_timer_t *h);
+
 /*
  * Raises the overrun agent event when one is due (at most once per
- * OVERRUN_REPORT_INTERVAL_NS) and resyncs the table from /proc (at most
- * once per RESYNC_INTERVAL_NS).
+ * OVERRUN_REPORT_INTERVAL_NS; overruns within the interval are raised by
+ * a timer at its end) and resyncs the table from /proc (at most once per
+ * RESYNC_INTERVAL_NS).
  */
 static void report_overruns(struct proc_source *ps)
 {
@@ -180,10 +187,19 @@ static void report_overruns(struct proc_source *ps)
 	struct vigil_event *ev;
 	int rc;
 
-	if (!ps->overruns_unreported ||
-	    (ps->last_report_ns &&
-	     now - ps->last_report_ns < OVERRUN_REPORT_INTERVAL_NS))
+	if (!ps->overruns_unreported)
 		return;
+	if (ps->last_report_ns &&
+	    now - ps->last_report_ns < OVERRUN_REPORT_INTERVAL_NS) {
+		int64_t wait_ns = ps->last_report_ns +
+				  OVERRUN_REPORT_INTERVAL_NS - now;
+
+		if (ps->timer_inited &&
+		    !uv_is_active((uv_handle_t *)&ps->report_timer))
+			uv_timer_start(&ps->report_timer, on_report_timer,
+				       (uint64_t)(wait_ns / NS_PER_MS) + 1, 0);
+		return;
+	}
 	ev = event_begin(ps, VIGIL_EV_AGENT, vigil_now_ns());
 	ev->source = VIGIL_SRC_AGENT;
 	ev->process.pid = ev->process.tid = getpid();
@@ -192,7 +208,8 @@ static void report_overruns(struct proc_source *ps)
 	ev->u.agent.detail = vigil_str_c(
 		"the kernel dropped proc connector messages because the "
 		"receive buffer was full; process ancestry may be incomplete "
-		"(raise proc_connector.rcvbuf)");
+		"until the table is resynchronised (raise rcvbuf in the proc "
+		"source's configuration)");
 	ev->u.agent.count = (int64_t)ps->overruns_unreported;
 	ps->overruns_unreported = 0;
 	ps->last_report_ns = now;
@@ -205,6 +222,11 @@ static void report_overruns(struct proc_source *ps)
 			vigil_warn("proc_connector: resync from /proc: %s",
 				   strerror(-rc));
 	}
+}
+
+static void on_report_timer(uv_timer_t *h)
+{
+	report_overruns(h->data);
 }
 
 /* Acts on one event; pe holds at least len bytes of the kernel's event. */
@@ -529,6 +551,14 @@ static int proc_start(struct vigil_source *src)
 	}
 	ps->poll_inited = true;
 	ps->poll.data = ps;
+	rc = uv_timer_init(src->loop, &ps->report_timer);
+	if (rc) {
+		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off",
+				       "uv_timer_init: %s", uv_strerror(rc));
+		goto out_ignore;
+	}
+	ps->timer_inited = true;
+	ps->report_timer.data = ps;
 	rc = uv_poll_start(&ps->poll, UV_READABLE, on_readable);
 	if (rc) {
 		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off",
@@ -554,15 +584,21 @@ out_close_fd:
 	return rc;
 }
 
-/* The poll handle is closed: the descriptor and the state can go. */
-static void on_closed(uv_handle_t *h)
+/* Frees the state once the descriptor and every handle are closed. */
+static void free_state(struct proc_source *ps)
 {
-	struct proc_source *ps = h->data;
-
 	if (ps->fd >= 0)
 		close(ps->fd);
 	vigil_arena_free(&ps->arena);
 	free(ps);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct proc_source *ps = h->data;
+
+	if (--ps->closing == 0)
+		free_state(ps);
 }
 
 static void proc_stop(struct vigil_source *src)
@@ -578,13 +614,20 @@ static void proc_stop(struct vigil_source *src)
 	    src->state != VIGIL_SOURCE_FAILED)
 		vigil_source_set_state(src, VIGIL_SOURCE_STOPPED, "off",
 				       "stopped");
+	/* Each handle's close callback counts down; the last frees. */
+	ps->closing = ps->poll_inited + ps->timer_inited;
+	if (!ps->closing) {
+		free_state(ps);
+		return;
+	}
 	if (ps->poll_inited) {
 		uv_poll_stop(&ps->poll);
 		uv_close((uv_handle_t *)&ps->poll, on_closed);
-		return;
 	}
-	ps->poll.data = ps;
-	on_closed((uv_handle_t *)&ps->poll);
+	if (ps->timer_inited) {
+		uv_timer_stop(&ps->report_timer);
+		uv_close((uv_handle_t *)&ps->report_timer, on_closed);
+	}
 }
 
 static int proc_status_json(struct vigil_source *src, struct vigil_buf *out)

@@ -345,6 +345,34 @@ static void test_proc_connector_overrun_counts_loss_and_raises(void **state)
 	assert_int_equal(events[1].agent_count, 2);
 }
 
+/* A second overrun within the second after a report is raised by the
+ * timer when the second is over, not lost and not raised at once. */
+static void test_proc_connector_overrun_reports_are_rate_limited(void **state)
+{
+	struct ctx *c = *state;
+	struct proc_event pe = fork_event(4121, 6004, 6004);
+	uint64_t t0;
+
+	start(c);
+	fake_enobufs = 1;
+	send_event(&pe, sizeof(pe), CN_IDX_PROC);
+	pump(c);
+	assert_int_equal(n_events, 2); /* the fork, the first report */
+	fake_enobufs = 1;
+	pe = fork_event(4121, 6005, 6005);
+	send_event(&pe, sizeof(pe), CN_IDX_PROC);
+	pump(c);
+	assert_int_equal(n_events, 3); /* the fork only */
+	assert_int_equal(c->src.lost, 2);
+	t0 = uv_now(&c->loop);
+	while (n_events < 4 && uv_now(&c->loop) - t0 < 3000)
+		uv_run(&c->loop, UV_RUN_ONCE);
+	assert_int_equal(n_events, 4);
+	assert_int_equal(events[3].type, VIGIL_EV_AGENT);
+	assert_int_equal(events[3].agent_count, 1);
+	assert_true(uv_now(&c->loop) - t0 >= 900);
+}
+
 static void test_proc_connector_feature_mask_disables(void **state)
 {
 	struct ctx *c = *state;
@@ -378,6 +406,7 @@ int main(void)
 		T(test_proc_connector_uid_event_updates_table),
 		T(test_proc_connector_drops_malformed_and_spoofed),
 		T(test_proc_connector_overrun_counts_loss_and_raises),
+		T(test_proc_connector_overrun_reports_are_rate_limited),
 		T(test_proc_connector_feature_mask_disables),
 		T(test_proc_connector_without_table_fails),
 	};
