@@ -16,7 +16,7 @@ sbin_PROGRAMS += vigild
 vigild_SOURCES = src/main.c \
 	src/sources/registry.c src/sources/registry.h
 vigild_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
-vigild_LDADD = libvigilcore.la
+vigild_LDADD = libvigilproc.la libvigilcore.la
 
 bin_PROGRAMS += vigilctl
 vigilctl_SOURCES = src/cli/vigilctl.c src/cli/cli.h src/cli/extra.c

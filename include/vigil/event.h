@@ -159,6 +159,7 @@ enum vigil_process_flags {
 	VIGIL_PROC_KTHREAD = 1u << 0,
 	VIGIL_PROC_FROM_PROCFS = 1u << 1, /* filled from /proc, not an event */
 	VIGIL_PROC_EXITED = 1u << 2,
+	VIGIL_PROC_ARGV_TRUNCATED = 1u << 3, /* argv cut to the table's bound */
 };
 
 /* The context of one process, as of the event. */

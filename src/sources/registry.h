@@ -5,13 +5,24 @@
 #ifndef VIGIL_SOURCES_REGISTRY_H
 #define VIGIL_SOURCES_REGISTRY_H
 
+#include <stdbool.h>
+
+#include <uv.h>
+
 #include "pipeline.h"
 #include "settings.h"
+
+struct vigil_proctable;
 
 struct vigil_sources {
 	struct vigil_source *list;
 	size_t n;
-	void *proctable; /* enrichment state shared by the sources */
+	/* The process table: seeded from /proc, kept by the proc connector
+	 * and exec events, it enriches every event (ancestry, container,
+	 * names).  Owned here. */
+	struct vigil_proctable *proctable;
+	uv_timer_t expire_timer;
+	bool timer_started;
 };
 
 /*

@@ -18,6 +18,8 @@ agent:
   control_socket: $T/run/vigil.sock
   state_dir: $T/state
   plugin_dir: $VIGIL_BUILDDIR/plugins/.libs
+# the core alone: no kernel sources, so the events are exactly the agent's
+proc: {enabled: false}
 plugins:
   - name: file_sink
     config: {path: $T/log/events.json, what: both}
