@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cap-ng.h>
@@ -72,6 +74,29 @@ static const char *cap_name(unsigned int cap)
 	return s ? s : "unknown";
 }
 
+/*
+ * Threads in this process, from /proc/self/status, or a negative errno.
+ * Capabilities belong to threads: capset() and PR_CAPBSET_DROP change only
+ * the calling one, so a drop is only whole while there is one thread.
+ */
+static int thread_count(void)
+{
+	char line[128];
+	int n = -ENOENT;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Threads:", 8) == 0) {
+			n = atoi(line + 8);
+			break;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
 int vigil_privs_drop(uint32_t keep_mask, struct vigil_buf *report)
 {
 	unsigned int caps[VIGIL_ARRAY_SIZE(needs)];
@@ -82,6 +107,11 @@ int vigil_privs_drop(uint32_t keep_mask, struct vigil_buf *report)
 	n = vigil_privs_caps_for_mask(keep_mask, caps, VIGIL_ARRAY_SIZE(caps));
 	if (n < 0)
 		return n;
+	err = thread_count();
+	if (err < 0)
+		return err;
+	if (err > 1)
+		return -EBUSY;
 	if (capng_get_caps_process())
 		return -errno ? -errno : -EPERM;
 	/*

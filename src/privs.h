@@ -67,8 +67,12 @@ int vigil_privs_caps_for_mask(uint32_t keep_mask, unsigned int *caps,
  * other capability from the bounding set when CAP_SETPCAP allows it (it
  * is dropped too).  Appends one line per kept capability, and one saying
  * whether the bounding set was narrowed, to report (may be NULL).
- * Returns 0, -EINVAL for an unknown bit, -EPERM when the kernel refused
- * (the process keeps what it had), or -errno.
+ * Capabilities are per thread, so this must run while the process has
+ * one thread: before libuv's thread pool or any plugin thread starts
+ * (threads created later inherit the reduced sets).
+ * Returns 0, -EINVAL for an unknown bit, -EBUSY when other threads exist
+ * (nothing changed), -EPERM when the kernel refused (the process keeps
+ * what it had), or -errno.
  */
 int vigil_privs_drop(uint32_t keep_mask, struct vigil_buf *report)
 	__attribute__((warn_unused_result));

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,6 +161,46 @@ static void test_privs_drop_keeps_every_need_and_nothing_else(void **state)
 	assert_int_equal(run_case(VIGIL_NEED_ALL), CHILD_OK);
 }
 
+static void *block_forever(void *arg)
+{
+	int *fds = arg;
+	char c;
+
+	/* Returns when the child exits and the pipe's write end closes. */
+	if (read(fds[0], &c, 1) < 0)
+		return NULL;
+	return NULL;
+}
+
+/*
+ * A second thread would keep every capability: the drop refuses, and the
+ * calling thread keeps what it had.
+ */
+static void test_privs_drop_refuses_with_a_second_thread(void **state)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static int fds[2];
+		pthread_t t;
+		uint64_t before, after;
+
+		if (pipe(fds) || pthread_create(&t, NULL, block_forever, fds) ||
+		    read_cap_line("CapEff", &before))
+			_exit(CHILD_SETUP_FAILED);
+		if (vigil_privs_drop(0, NULL) != -EBUSY)
+			_exit(CHILD_DROP_FAILED);
+		if (read_cap_line("CapEff", &after) || after != before)
+			_exit(CHILD_EFF_WRONG);
+		_exit(CHILD_OK);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), CHILD_OK);
+}
+
 /* The parent, which never dropped, still has everything afterwards. */
 static void test_privs_drop_in_child_leaves_parent_alone(void **state)
 {
@@ -177,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_privs_drop_keeps_audit_read_only),
 		cmocka_unit_test(test_privs_drop_keeps_fanotify_working_with_sys_admin),
 		cmocka_unit_test(test_privs_drop_keeps_every_need_and_nothing_else),
+		cmocka_unit_test(test_privs_drop_refuses_with_a_second_thread),
 		cmocka_unit_test(test_privs_drop_in_child_leaves_parent_alone),
 	};
 	uint64_t eff = 0;
