@@ -113,7 +113,7 @@ int vigil_privs_drop(uint32_t keep_mask, struct vigil_buf *report)
 	if (err > 1)
 		return -EBUSY;
 	if (capng_get_caps_process())
-		return -errno ? -errno : -EPERM;
+		return errno ? -errno : -EPERM;
 	/*
 	 * Narrowing the bounding set takes CAP_SETPCAP.  Without it (a unit
 	 * that leaves it out) the service manager's bounding set stands and
