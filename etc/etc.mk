@@ -20,3 +20,20 @@ install-vigil-dirs:
 	$(MKDIR_P) $(DESTDIR)$(localstatedir)/lib/vigil
 	$(MKDIR_P) $(DESTDIR)$(localstatedir)/log/vigil
 .PHONY: install-vigil-dirs
+
+# systemd unit: paths filled in at build time like vigil.yaml.
+EXTRA_DIST += etc/vigild.service.in
+CLEANFILES += etc/vigild.service
+
+etc/vigild.service: $(srcdir)/etc/vigild.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) etc && sed \
+		-e 's|@sbindir[@]|$(sbindir)|g' \
+		-e 's|@localstatedir[@]|$(localstatedir)|g' \
+		-e 's|@runstatedir[@]|$(runstatedir)|g' \
+		-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+		$(srcdir)/etc/vigild.service.in > $@.tmp && mv $@.tmp $@
+
+systemdsystemunit_DATA = etc/vigild.service
+
+logrotatedir = $(sysconfdir)/logrotate.d
+dist_logrotate_DATA = etc/logrotate.d/vigil
