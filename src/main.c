@@ -28,7 +28,9 @@
 
 #include "ctl.h"
 #include "pipeline.h"
+#include "privs.h"
 #include "settings.h"
+#include "source.h"
 #include "sources/registry.h"
 #include "util.h"
 
@@ -272,12 +274,63 @@ static void on_flush_timer(uv_timer_t *t)
 	vigil_pipeline_flush(&d->pipeline);
 }
 
+/* The pipeline's status object with "privileges" added before its '}'. */
+static int status_json(struct daemon *d, struct vigil_buf *out)
+{
+	int rc = vigil_pipeline_status_json(&d->pipeline, out);
+
+	if (rc || out->len == 0 || out->data[out->len - 1] != '}')
+		return rc;
+	out->len--;
+	rc = vigil_buf_puts(out, ",\"privileges\":");
+	if (!rc)
+		rc = vigil_privs_status_json(out);
+	if (!rc)
+		rc = vigil_buf_putc(out, '}');
+	return rc;
+}
+
+/*
+ * Keeps only the capabilities the running sources still need.  Must run
+ * before any thread exists (capabilities are per thread).  A failure
+ * leaves vigild with what it had, and says so.
+ */
+static void drop_privileges(struct daemon *d)
+{
+	struct vigil_buf report = { 0 };
+	uint32_t needs = 0;
+	int rc;
+
+	if (geteuid() != 0)
+		return;
+	for (size_t i = 0; i < d->sources.n; i++) {
+		const struct vigil_source *s = &d->sources.list[i];
+
+		if (s->state == VIGIL_SOURCE_RUNNING ||
+		    s->state == VIGIL_SOURCE_DEGRADED)
+			needs |= s->needs;
+	}
+	rc = vigil_privs_drop(needs, &report);
+	if (rc) {
+		vigil_warn("keeping all capabilities: cannot drop them: %s",
+			   strerror(-rc));
+	} else {
+		char *line, *save = NULL;
+
+		for (line = strtok_r((char *)vigil_buf_cstr(&report), "\n",
+				     &save);
+		     line; line = strtok_r(NULL, "\n", &save))
+			vigil_notice("privileges: %s", line);
+	}
+	vigil_buf_free(&report);
+}
+
 static int on_ctl(void *arg, const char *cmd, struct vigil_buf *out)
 {
 	struct daemon *d = arg;
 
 	if (strcmp(cmd, "status") == 0)
-		return vigil_pipeline_status_json(&d->pipeline, out);
+		return status_json(d, out);
 	if (strcmp(cmd, "ping") == 0)
 		return vigil_buf_puts(out, "{\"ok\":true}");
 	if (strcmp(cmd, "reload") == 0) {
@@ -345,6 +398,7 @@ static int run(struct daemon *d)
 	uv_timer_start(&d->flush_timer, on_flush_timer, 1000, 1000);
 
 	vigil_pipeline_start_sources(&d->pipeline);
+	drop_privileges(d);
 	vigil_notice("vigild %s started (pid %d, config %s)", PACKAGE_VERSION,
 		     (int)getpid(), d->config_path);
 	agent_event(d, "agent_started", "vigild started", 0);

@@ -4,6 +4,7 @@ noinst_LTLIBRARIES += libvigilprivs.la
 libvigilprivs_la_SOURCES = src/privs.c src/privs.h
 libvigilprivs_la_CFLAGS = $(AM_CFLAGS) $(CAPNG_CFLAGS)
 libvigilprivs_la_LIBADD = $(CAPNG_LIBS)
+vigild_LDADD += libvigilprivs.la
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_privs_mask \

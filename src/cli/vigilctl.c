@@ -79,6 +79,23 @@ static const char *jstr(const struct vigil_node *m, const char *k)
 	return vigil_node_is_scalar(n) ? n->str : "";
 }
 
+/* The capabilities vigild kept after dropping the rest, and why. */
+static void print_privileges(const struct vigil_node *pv)
+{
+	const struct vigil_node *kept = vigil_node_get(pv, "kept");
+	bool dropped = strcmp(jstr(pv, "dropped"), "true") == 0;
+
+	if (!pv)
+		return;
+	printf("capabilities: %s\n",
+	       dropped ? "dropped all but these" : "not dropped (yet)");
+	if (!kept || !kept->n)
+		printf("  (none)\n");
+	for (size_t i = 0; kept && i < kept->n; i++)
+		printf("  %-20s %s\n", jstr(kept->items[i], "capability"),
+		       jstr(kept->items[i], "why"));
+}
+
 static void print_status(const struct vigil_node *st)
 {
 	const struct vigil_node *srcs = vigil_node_get(st, "sources");
@@ -122,6 +139,7 @@ static void print_status(const struct vigil_node *st)
 		       jstr(p, "records_out"), jstr(p, "dropped"),
 		       jstr(p, "errors"));
 	}
+	print_privileges(vigil_node_get(st, "privileges"));
 }
 
 static int cmd_ctl(const struct ctl_opts *o, const char *cmd, bool json)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "privs.h"
 #include "proctable.h"
 #include "sources/proc_connector.h"
 #include "sources/registry.h"
@@ -106,6 +107,10 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 			rc = vigil_proc_source_attach(src, s->proctable);
 			if (rc)
 				return rc;
+			/* /proc/PID/exe, cwd and fd of every user's
+			 * processes, for the table's misses */
+			src->needs = VIGIL_NEED_SYS_PTRACE |
+				     VIGIL_NEED_DAC_READ_SEARCH;
 		}
 	}
 	return 0;
