@@ -25,14 +25,3 @@ tests_integration_pkg_test_privs_drop_CFLAGS = $(TEST_CFLAGS) $(CAPNG_CFLAGS)
 tests_integration_pkg_test_privs_drop_LDADD = libvigilprivs.la $(TEST_LDADD)
 endif
 
-# EXTRA_DIST ships tests/integration as a directory, and automake copies
-# a directory from the build tree when it exists there: a VPATH build
-# would put test_privs_drop's objects and binary into the tarball.
-# Keep only sources.  (Belongs in tests/tests.mk; here until moved.)
-dist-hook:
-	find $(distdir)/tests/integration \
-		\( -name '*.o' -o -name '*.log' -o -name '*.trs' \
-		   -o -name '.dirstamp' -o -name 'test_privs_drop' \) \
-		-exec rm -f {} + ; \
-	find $(distdir)/tests/integration \( -name .deps -o -name .libs \) -type d \
-		-exec rm -rf {} +

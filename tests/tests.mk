@@ -84,3 +84,13 @@ tests_fuzz_fuzz_msgpack_LDADD = libvigilcore.la
 tests_fuzz_fuzz_msgpack_LDFLAGS = $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/fuzz_yaml.c tests/fuzz/fuzz_json.c tests/fuzz/fuzz_msgpack.c
+
+# EXTRA_DIST names whole test folders; in an in-tree build they also hold
+# what the build made there.  Ship sources only.
+dist-hook:
+	find $(distdir)/tests \( -name '*.o' -o -name '*.log' -o -name '*.trs' \
+		-o -name '.dirstamp' \) -exec rm -f {} + ; \
+	find $(distdir)/tests \( -name .deps -o -name .libs \) -type d \
+		-exec rm -rf {} + ; \
+	find $(distdir)/tests -type f -perm -u+x ! -name '*.sh' ! -name '*.py' \
+		-exec sh -c 'head -c 4 "$$1" | grep -q ELF && rm -f "$$1"' sh {} \;
