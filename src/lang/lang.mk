@@ -1,1 +1,34 @@
-# src/lang: filled in by the part that lives there.
+# src/lang: the rule language and engine.
+#
+# libvigilrules: lexer, parser, compiler, evaluator and policy loader.  It
+# needs no daemon code: the field table comes in as a parameter.  vigilctl
+# links it with libvigilcore; the engine plugin links it with
+# libvigilrulesrt (the buffer and document helpers it would otherwise get
+# from libvigilcore, which a plugin must not link).
+noinst_LTLIBRARIES += libvigilrules.la
+libvigilrules_la_SOURCES = \
+	src/lang/lang.h src/lang/rules.h \
+	src/lang/lexer.c src/lang/parser.c src/lang/compile.c \
+	src/lang/eval.c src/lang/policy.c
+libvigilrules_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
+libvigilrules_la_LIBADD = $(PCRE2_LIBS)
+
+noinst_LTLIBRARIES += libvigilrulesrt.la
+libvigilrulesrt_la_SOURCES = src/util.c src/node.c
+libvigilrulesrt_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
+libvigilrulesrt_la_LIBADD = $(YAML_LIBS)
+
+# ---- tests ----
+lang_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
+lang_test_ldadd = libvigilrules.la libvigilcore.la $(CMOCKA_LIBS)
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_lang_expr
+tests_unit_test_lang_expr_SOURCES = tests/unit/test_lang_expr.c \
+	tests/unit/test_lang_util.h
+tests_unit_test_lang_expr_CFLAGS = $(lang_test_cflags)
+tests_unit_test_lang_expr_LDADD = $(lang_test_ldadd)
+tests_unit_test_lang_expr_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
+TESTS += tests/unit/test_lang_expr
+endif
