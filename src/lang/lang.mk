@@ -32,3 +32,21 @@ tests_unit_test_lang_expr_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 TESTS += tests/unit/test_lang_expr
 endif
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_lang_errors
+tests_unit_test_lang_errors_SOURCES = tests/unit/test_lang_errors.c \
+	tests/unit/test_lang_util.h
+tests_unit_test_lang_errors_CFLAGS = $(lang_test_cflags)
+tests_unit_test_lang_errors_LDADD = $(lang_test_ldadd)
+TESTS += tests/unit/test_lang_errors
+endif
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_policy_load
+tests_unit_test_policy_load_SOURCES = tests/unit/test_policy_load.c \
+	tests/unit/test_lang_util.h
+tests_unit_test_policy_load_CFLAGS = $(lang_test_cflags)
+tests_unit_test_policy_load_LDADD = $(lang_test_ldadd)
+TESTS += tests/unit/test_policy_load
+endif

@@ -375,7 +375,9 @@ void lang_src_pos(const struct lang_src *s, size_t off, uint32_t *line,
 		char v = s->text[i], r = s->raw[p];
 
 		if (r == '\n' && (v == ' ' || v == '\n')) {
-			/* a line break, then the next line's indentation */
+			/* a line break, then the next line's indentation;
+			 * indentation beyond the block's is in the value too
+			 * (literal blocks): step over it there as well */
 			p++;
 			l++;
 			c = 1;
@@ -384,6 +386,9 @@ void lang_src_pos(const struct lang_src *s, size_t off, uint32_t *line,
 				p++;
 				c++;
 			}
+			while (i + 1 < off && i + 1 < s->len &&
+			       (s->text[i + 1] == ' ' || s->text[i + 1] == '\t'))
+				i++;
 			continue;
 		}
 		if (quote == '"' && r == '\\' && v != '\\') {

@@ -995,19 +995,11 @@ static struct lang_expr *compile_exception(struct vigil_ruleset *rs,
 		const struct vigil_node *tuple = values->items[v];
 		struct lang_expr *all;
 
-		if (scalar_field && tuple->type != VIGIL_NODE_SEQ) {
-			/* fields: f, values: [a, b] */
-			struct lang_list_item it;
-
-			if (node_item(rs, tuple, &it))
-				return NULL;
-			any->kids[v] = lang_build_cmp(c, &ods[0], ops[0],
-						      negs[0], &it, 1, false);
-			if (!any->kids[v])
-				return NULL;
-			continue;
-		}
-		if (tuple->type != VIGIL_NODE_SEQ || tuple->n != nf) {
+		/* fields: f (a scalar): each value is that field's value
+		 * (or list of values for in); fields: [f, g]: each value is
+		 * a tuple with one value per field */
+		if (!scalar_field &&
+		    (tuple->type != VIGIL_NODE_SEQ || tuple->n != nf)) {
 			perr(rs, tuple, "each value is a list of %zu "
 					"item(s), one per field", nf);
 			return NULL;
@@ -1016,7 +1008,8 @@ static struct lang_expr *compile_exception(struct vigil_ruleset *rs,
 		if (!all)
 			return NULL;
 		for (size_t i = 0; i < nf; i++) {
-			const struct vigil_node *vn = tuple->items[i];
+			const struct vigil_node *vn =
+				scalar_field ? tuple : tuple->items[i];
 			struct lang_list_item items[64];
 			size_t n = 0;
 			bool is_list = vn->type == VIGIL_NODE_SEQ;
