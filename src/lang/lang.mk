@@ -50,3 +50,20 @@ tests_unit_test_policy_load_CFLAGS = $(lang_test_cflags)
 tests_unit_test_policy_load_LDADD = $(lang_test_ldadd)
 TESTS += tests/unit/test_policy_load
 endif
+
+# ---- the engine plugin ----
+plugin_LTLIBRARIES += plugins/rules.la
+plugins_rules_la_SOURCES = plugins/rules/rules.c
+plugins_rules_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS)
+plugins_rules_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags)
+plugins_rules_la_LIBADD = libvigilrules.la libvigilrulesrt.la \
+	$(PCRE2_LIBS) $(YAML_LIBS)
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_lang_plugin
+tests_unit_test_lang_plugin_SOURCES = tests/unit/test_lang_plugin.c \
+	plugins/rules/rules.c tests/unit/test_lang_util.h
+tests_unit_test_lang_plugin_CFLAGS = $(lang_test_cflags)
+tests_unit_test_lang_plugin_LDADD = $(lang_test_ldadd)
+TESTS += tests/unit/test_lang_plugin
+endif
