@@ -67,3 +67,21 @@ tests_unit_test_lang_plugin_CFLAGS = $(lang_test_cflags)
 tests_unit_test_lang_plugin_LDADD = $(lang_test_ldadd)
 TESTS += tests/unit/test_lang_plugin
 endif
+
+# vigilctl's "rules" command; needs vigil_event_from_node() (libvigilcore).
+noinst_LTLIBRARIES += libvigilrulescli.la
+libvigilrulescli_la_SOURCES = src/lang/rules_cli.c
+libvigilrulescli_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS)
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_lang_cli
+tests_unit_test_lang_cli_SOURCES = tests/unit/test_lang_cli.c \
+	tests/unit/test_lang_util.h
+tests_unit_test_lang_cli_CFLAGS = $(lang_test_cflags) \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_lang_cli_LDADD = libvigilrulescli.la $(lang_test_ldadd)
+TESTS += tests/unit/test_lang_cli
+endif
+
+EXTRA_DIST += tests/fixtures/lang/cli_policy.yaml \
+	tests/fixtures/lang/cli_event.json

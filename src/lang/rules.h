@@ -123,4 +123,16 @@ bool vigil_ruleset_explain(const struct vigil_ruleset *rs, size_t i,
 const struct vigil_node *vigil_ruleset_rule_tests(const struct vigil_ruleset *rs,
 						  size_t i, bool match);
 
+/* ---- command line ---- */
+
+/*
+ * "vigilctl rules list|lint|test|explain|fields ...": argv is what follows
+ * "vigilctl" (starting with "rules") or what follows "rules".  Prints to
+ * stdout/stderr and returns the exit status: 0 success, 1 failure (lint
+ * errors, failed tests, explain: no match), 2 usage or I/O error.
+ * Defined in rules_cli.c (libvigilrulescli, which needs libvigilcore for
+ * vigil_event_from_node()).
+ */
+int vigil_rules_cli(const struct vigil_field_table *ft, int argc, char **argv);
+
 #endif /* VIGIL_RULES_H */
