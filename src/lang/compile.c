@@ -212,9 +212,13 @@ const struct vigil_field *lang_field_find(const struct vigil_field_table *ft,
 	return NULL;
 }
 
-/* Levenshtein distance, capped: rows of at most 128 + 1 entries. */
-static size_t edit_distance(const char *a, size_t la, const char *b,
-			    size_t lb)
+/*
+ * Levenshtein distance of a and b, or SIZE_MAX when it exceeds max (the
+ * smallest value of a row never decreases, so a row above max ends it).
+ * Names longer than 128 bytes are never close to anything.
+ */
+static size_t edit_distance_max(const char *a, size_t la, const char *b,
+				size_t lb, size_t max)
 {
 	size_t row[129], i, j;
 
@@ -223,9 +227,10 @@ static size_t edit_distance(const char *a, size_t la, const char *b,
 	for (j = 0; j <= lb; j++)
 		row[j] = j;
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
+		size_t diag = row[0], lowest;
 
 		row[0] = i;
+		lowest = i;
 		for (j = 1; j <= lb; j++) {
 			size_t up = row[j];
 			size_t best = diag + (a[i - 1] != b[j - 1]);
@@ -236,9 +241,19 @@ static size_t edit_distance(const char *a, size_t la, const char *b,
 				best = row[j - 1] + 1;
 			row[j] = best;
 			diag = up;
+			if (best < lowest)
+				lowest = best;
 		}
+		if (lowest > max)
+			return SIZE_MAX;
 	}
-	return row[lb];
+	return row[lb] <= max ? row[lb] : SIZE_MAX;
+}
+
+static size_t edit_distance(const char *a, size_t la, const char *b,
+			    size_t lb)
+{
+	return edit_distance_max(a, la, b, lb, 128);
 }
 
 const char *lang_field_suggest(const struct vigil_field_table *ft,
@@ -249,8 +264,13 @@ const char *lang_field_suggest(const struct vigil_field_table *ft,
 
 	for (size_t i = 0; i < ft->count; i++) {
 		const char *n = ft->fields[i].name;
-		size_t d = edit_distance(name, len, n, strlen(n));
+		size_t nl = strlen(n), d;
 
+		/* the length difference bounds the distance from below */
+		if ((nl > len ? nl - len : len - nl) > limit)
+			continue;
+		d = edit_distance_max(name, len, n, nl,
+				      best < limit ? best : limit);
 		if (d < best) {
 			best = d;
 			found = n;
@@ -863,26 +883,34 @@ static struct lang_expr *build_glob(struct lang_ctx *c,
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		const char *p = lit_str(c, od, items[i].text, items[i].len);
-		size_t len = items[i].len, stars = 0;
-		const char *first;
+		size_t len = items[i].len, first = len, last = 0, wild = 0;
+		bool dstar;
 
 		if (!p)
 			return NULL;
+		for (size_t j = 0; j < len; j++) {
+			if (p[j] != '*' && p[j] != '?')
+				continue;
+			wild++;
+			if (first == len)
+				first = j;
+			last = j;
+		}
 		g[i].pat = p;
 		g[i].len = (uint32_t)len;
-		for (size_t j = 0; j < len; j++)
-			stars += p[j] == '*' || p[j] == '?';
-		first = memchr(p, '*', len);
-		if (!stars) {
+		g[i].head = (uint32_t)first;
+		g[i].tail = wild ? (uint32_t)(len - last - 1) : 0;
+		/* one run of stars, no '?': a prefix or suffix test */
+		dstar = wild >= 2;
+		if (!wild) {
 			g[i].shape = GLOB_EXACT;
-		} else if (stars == 2 && len >= 2 && p[len - 1] == '*' &&
-			   p[len - 2] == '*' && first == p + len - 2) {
-			g[i].shape = GLOB_PREFIX;
-			g[i].fix_len = (uint32_t)(len - 2);
-		} else if (stars == 2 && len >= 2 && p[0] == '*' && p[1] == '*' &&
-			   !memchr(p + 2, '*', len - 2)) {
-			g[i].shape = GLOB_SUFFIX;
-			g[i].fix_len = (uint32_t)(len - 2);
+		} else if (last - first + 1 == wild && !memchr(p, '?', len) &&
+			   (last == len - 1 || first == 0)) {
+			g[i].shape = last == len - 1 ? GLOB_PREFIX :
+						       GLOB_SUFFIX;
+			g[i].any = dstar || !e->path;
+			if (first == 0 && last == len - 1)
+				g[i].shape = GLOB_PREFIX; /* "*" or "**" */
 		} else {
 			g[i].shape = GLOB_GENERAL;
 		}

@@ -24,16 +24,7 @@ static inline char lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
 }
 
-/* a (len n) equals b (lower-case already when nocase) */
-static bool str_eq(const char *a, const char *b, size_t n, bool nocase)
-{
-	if (!nocase)
-		return memcmp(a, b, n) == 0;
-	for (size_t i = 0; i < n; i++)
-		if (lower(a[i]) != b[i])
-			return false;
-	return true;
-}
+#define str_eq lang_str_eq
 
 bool lang_strset_has(const struct lang_strset *set, const char *s, size_t n,
 		     bool nocase)
@@ -118,12 +109,19 @@ static bool glob_one(const struct lang_glob *g, const char *s, size_t n,
 	case GLOB_EXACT:
 		return n == g->len && str_eq(s, g->pat, n, nocase);
 	case GLOB_PREFIX:
-		return n >= g->fix_len && str_eq(s, g->pat, g->fix_len, nocase);
+		return n >= g->head && str_eq(s, g->pat, g->head, nocase) &&
+		       (g->any || !memchr(s + g->head, '/', n - g->head));
 	case GLOB_SUFFIX:
-		return n >= g->fix_len &&
-		       str_eq(s + n - g->fix_len, g->pat + 2, g->fix_len,
-			      nocase);
+		return n >= g->tail &&
+		       str_eq(s + n - g->tail, g->pat + g->len - g->tail,
+			      g->tail, nocase) &&
+		       (g->any || !memchr(s, '/', n - g->tail));
 	default:
+		if (n < g->head + g->tail ||
+		    !str_eq(s, g->pat, g->head, nocase) ||
+		    !str_eq(s + n - g->tail, g->pat + g->len - g->tail,
+			    g->tail, nocase))
+			return false;
 		return lang_glob_match(g->pat, g->len, s, n, path, nocase);
 	}
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -164,16 +165,17 @@ struct lang_strset {
 struct lang_glob {
 	const char *pat; /* interned, lower-cased for NOCASE fields */
 	uint32_t len;
-	/* Fast forms of common patterns: literal prefix + "**", or
-	 * "**" + literal suffix. */
-	uint8_t shape;
-	uint32_t fix_len;
+	uint8_t shape; /* enum lang_glob_shape */
+	uint8_t any;   /* PREFIX/SUFFIX: the wildcard may cross '/' */
+	/* literal text before the first and after the last wildcard: every
+	 * match starts and ends with them (cheap pre-checks) */
+	uint32_t head, tail;
 };
 
 enum lang_glob_shape {
 	GLOB_GENERAL = 0,
-	GLOB_PREFIX, /* "lit**" */
-	GLOB_SUFFIX, /* "**lit" */
+	GLOB_PREFIX, /* "lit**" (or "lit*": the rest has no '/' on paths) */
+	GLOB_SUFFIX, /* "**lit" (or "*lit") */
 	GLOB_EXACT,  /* no wildcard */
 };
 
@@ -348,6 +350,23 @@ static inline uint32_t lang_hash(const char *s, size_t n, bool nocase)
 		h = (h ^ ch) * 16777619u;
 	}
 	return h;
+}
+
+/* a (len n) equals b, which is already lower-case when nocase */
+static inline bool lang_str_eq(const char *a, const char *b, size_t n,
+			       bool nocase)
+{
+	if (!nocase)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = a[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + ('a' - 'A'));
+		if (c != b[i])
+			return false;
+	}
+	return true;
 }
 
 /* Whether set holds s (set strings are lower-case when nocase). */

@@ -46,7 +46,8 @@ if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_policy_load
 tests_unit_test_policy_load_SOURCES = tests/unit/test_policy_load.c \
 	tests/unit/test_lang_util.h
-tests_unit_test_policy_load_CFLAGS = $(lang_test_cflags)
+tests_unit_test_policy_load_CFLAGS = $(lang_test_cflags) \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_policy_load_LDADD = $(lang_test_ldadd)
 TESTS += tests/unit/test_policy_load
 endif
@@ -84,4 +85,25 @@ TESTS += tests/unit/test_lang_cli
 endif
 
 EXTRA_DIST += tests/fixtures/lang/cli_policy.yaml \
+	tests/fixtures/lang/bench_policy.yaml \
 	tests/fixtures/lang/cli_event.json
+
+# ---- fuzz targets (configure --enable-fuzzers CC=clang) ----
+if ENABLE_FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_expr tests/fuzz/fuzz_policy
+tests_fuzz_fuzz_expr_SOURCES = tests/fuzz/fuzz_expr.c
+tests_fuzz_fuzz_expr_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_expr_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_expr_LDADD = libvigilrules.la libvigilcore.la
+tests_fuzz_fuzz_policy_SOURCES = tests/fuzz/fuzz_policy.c
+tests_fuzz_fuzz_policy_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_policy_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_policy_LDADD = libvigilrules.la libvigilcore.la
+endif
+
+# ---- benchmark: bench/rules_bench [POLICY] [EVENTS] ----
+noinst_PROGRAMS += bench/rules_bench
+bench_rules_bench_SOURCES = bench/rules_bench.c
+bench_rules_bench_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
+bench_rules_bench_LDADD = libvigilrules.la libvigilcore.la

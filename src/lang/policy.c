@@ -92,6 +92,35 @@ struct pol_rule {
 	uint64_t matches, suppressed;
 };
 
+/*
+ * An approver: a comparison "field == value" or "field in set" that a rule
+ * requires (a top-level && term) on a scalar string field.  The rules of a
+ * bucket that have one are grouped by field; per event the field is read
+ * once and a hash lookup names the rules worth evaluating.  Rules without
+ * an approver are always evaluated.
+ */
+struct approver {
+	const struct vigil_field *field;
+	bool nocase;
+	uint32_t mask; /* slots - 1 */
+	struct appr_slot {
+		uint32_t hash, len;
+		const char *ptr; /* NULL: empty */
+		uint32_t first, n; /* run in rules[] */
+	} *slots;
+	uint32_t *rules; /* positions in the bucket */
+};
+
+/* The enabled rules of one event type, in load order. */
+struct bucket {
+	struct pol_rule **rules;
+	uint32_t n;
+	uint32_t words;  /* of the bitmaps */
+	uint64_t *always; /* rules without an approver */
+	struct approver *appr;
+	uint32_t n_appr;
+};
+
 struct vigil_ruleset {
 	const struct vigil_field_table *ft;
 	struct lang_pool pool;
@@ -103,8 +132,8 @@ struct vigil_ruleset {
 	size_t n_macros, cap_macros;
 	struct pol_list *lists;
 	size_t n_lists, cap_lists;
-	struct pol_rule **index[VIGIL_EV__COUNT];
-	uint32_t n_index[VIGIL_EV__COUNT];
+	struct bucket buckets[VIGIL_EV__COUNT];
+	uint64_t *cand; /* scratch bitmap for the largest bucket */
 	uint64_t events, signals;
 	/* load-time */
 	struct vigil_buf *err;
@@ -1167,27 +1196,193 @@ static int compile_rule(struct vigil_ruleset *rs, struct lang_ctx *c,
 	return 0;
 }
 
+/* The approver term of a rule's condition, or NULL. */
+static const struct lang_expr *find_approver(const struct lang_expr *e)
+{
+	const struct lang_expr *const *kids = &e;
+	uint32_t n = 1;
+
+	if (e->kind == LX_AND) {
+		kids = (const struct lang_expr *const *)e->kids;
+		n = e->n;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct lang_expr *k = kids[i];
+
+		if (k->kind == LX_CMP && !k->neg && k->opnd == OPND_VALUE &&
+		    !k->has_mask && k->vtype == VIGIL_T_STR &&
+		    (k->op == CMP_EQ || k->op == CMP_IN) &&
+		    !(k->field->flags &
+		      (VIGIL_FIELD_LIST | VIGIL_FIELD_ITER)))
+			return k;
+	}
+	return NULL;
+}
+
+struct appr_pair {
+	uint32_t hash, len;
+	const char *s;
+	uint32_t rule;
+};
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct appr_pair *x = a, *y = b;
+	int c;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	c = memcmp(x->s, y->s, x->len);
+	if (c)
+		return c;
+	return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/* Builds the approver of field f over the bucket's rules. */
+static int build_approver(struct vigil_ruleset *rs, struct bucket *b,
+			  const struct lang_expr **terms,
+			  const struct vigil_field *f, bool nocase,
+			  struct approver *a)
+{
+	struct appr_pair *pairs;
+	size_t n = 0, cap = 0, distinct = 0;
+	uint32_t slots = 8;
+
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct lang_expr *t = terms[i];
+
+		if (!t || t->field != f || t->nocase != nocase)
+			continue;
+		cap += t->op == CMP_EQ ? 1 : t->v.sset->n;
+	}
+	pairs = malloc((cap ? cap : 1) * sizeof(*pairs));
+	if (!pairs)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct lang_expr *t = terms[i];
+
+		if (!t || t->field != f || t->nocase != nocase)
+			continue;
+		if (t->op == CMP_EQ) {
+			pairs[n].s = t->v.s.ptr;
+			pairs[n].len = t->v.s.len;
+			pairs[n].hash = lang_hash(t->v.s.ptr, t->v.s.len,
+						  false);
+			pairs[n++].rule = i;
+			continue;
+		}
+		for (uint32_t k = 0; k <= t->v.sset->mask; k++) {
+			const struct lang_strslot *sl = &t->v.sset->slots[k];
+
+			if (!sl->ptr)
+				continue;
+			pairs[n].s = sl->ptr;
+			pairs[n].len = sl->len;
+			pairs[n].hash = sl->hash;
+			pairs[n++].rule = i;
+		}
+		terms[i] = NULL; /* consumed */
+	}
+	for (uint32_t i = 0; i < b->n; i++)
+		if (terms[i] && terms[i]->field == f &&
+		    terms[i]->nocase == nocase)
+			terms[i] = NULL;
+	qsort(pairs, n, sizeof(*pairs), pair_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || pairs[i - 1].hash != pairs[i].hash ||
+		    pairs[i - 1].len != pairs[i].len ||
+		    memcmp(pairs[i - 1].s, pairs[i].s, pairs[i].len) != 0)
+			distinct++;
+	while (slots < distinct * 2)
+		slots *= 2;
+	a->field = f;
+	a->nocase = nocase;
+	a->mask = slots - 1;
+	a->slots = lang_alloc(&rs->pool, slots * sizeof(*a->slots));
+	a->rules = lang_alloc(&rs->pool, (n ? n : 1) * sizeof(*a->rules));
+	if (!a->slots || !a->rules) {
+		free(pairs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		uint32_t h = pairs[i].hash & a->mask;
+
+		while (j < n && pairs[j].hash == pairs[i].hash &&
+		       pairs[j].len == pairs[i].len &&
+		       memcmp(pairs[j].s, pairs[i].s, pairs[i].len) == 0) {
+			a->rules[j] = pairs[j].rule;
+			j++;
+		}
+		while (a->slots[h].ptr)
+			h = (h + 1) & a->mask;
+		a->slots[h].hash = pairs[i].hash;
+		a->slots[h].len = pairs[i].len;
+		a->slots[h].ptr = pairs[i].s;
+		a->slots[h].first = (uint32_t)i;
+		a->slots[h].n = (uint32_t)(j - i);
+		i = j;
+	}
+	free(pairs);
+	return 0;
+}
+
+static int build_bucket(struct vigil_ruleset *rs, uint32_t t)
+{
+	struct bucket *b = &rs->buckets[t];
+	const struct lang_expr **terms;
+	uint32_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < rs->n_rules; i++)
+		n += rs->rules[i].enabled &&
+		     (rs->rules[i].evmask & VIGIL_EVBIT(t));
+	if (!n)
+		return 0;
+	b->words = (n + 63) / 64;
+	b->rules = lang_alloc(&rs->pool, n * sizeof(*b->rules));
+	b->always = lang_alloc(&rs->pool, b->words * sizeof(*b->always));
+	b->appr = lang_alloc(&rs->pool, n * sizeof(*b->appr));
+	terms = calloc(n, sizeof(*terms));
+	if (!b->rules || !b->always || !b->appr || !terms) {
+		free(terms);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		struct pol_rule *r = &rs->rules[i];
+
+		if (!r->enabled || !(r->evmask & VIGIL_EVBIT(t)))
+			continue;
+		terms[b->n] = find_approver(r->cond);
+		if (!terms[b->n])
+			b->always[b->n / 64] |= UINT64_C(1) << (b->n % 64);
+		b->rules[b->n++] = r;
+	}
+	for (uint32_t i = 0; i < n && !rc; i++)
+		if (terms[i])
+			rc = build_approver(rs, b, terms, terms[i]->field,
+					    terms[i]->nocase,
+					    &b->appr[b->n_appr++]);
+	free(terms);
+	return rc;
+}
+
 static int build_index(struct vigil_ruleset *rs)
 {
-	for (uint32_t t = 1; t < VIGIL_EV__COUNT; t++) {
-		uint32_t n = 0;
+	uint32_t words = 1;
 
-		for (size_t i = 0; i < rs->n_rules; i++)
-			n += rs->rules[i].enabled &&
-			     (rs->rules[i].evmask & VIGIL_EVBIT(t));
-		rs->n_index[t] = n;
-		if (!n)
-			continue;
-		rs->index[t] = lang_alloc(&rs->pool, n * sizeof(*rs->index[t]));
-		if (!rs->index[t])
-			return -ENOMEM;
-		n = 0;
-		for (size_t i = 0; i < rs->n_rules; i++)
-			if (rs->rules[i].enabled &&
-			    (rs->rules[i].evmask & VIGIL_EVBIT(t)))
-				rs->index[t][n++] = &rs->rules[i];
+	for (uint32_t t = 1; t < VIGIL_EV__COUNT; t++) {
+		int rc = build_bucket(rs, t);
+
+		if (rc)
+			return rc;
+		if (rs->buckets[t].words > words)
+			words = rs->buckets[t].words;
 	}
-	return 0;
+	rs->cand = lang_alloc(&rs->pool, words * sizeof(*rs->cand));
+	return rs->cand ? 0 : -ENOMEM;
 }
 
 static int compile_all(struct vigil_ruleset *rs)
@@ -1568,42 +1763,95 @@ static bool rule_match(const struct pol_rule *r, const struct vigil_event *ev)
 	return lang_eval(r->cond, ev) && !(r->exc && lang_eval(r->exc, ev));
 }
 
+/* Marks in cand the rules approved by a's field value in ev. */
+static void approve(const struct approver *a, const struct vigil_event *ev,
+		    uint64_t *cand)
+{
+	struct vigil_value v;
+	uint32_t h;
+
+	if (a->field->get(a->field, ev, 0, &v) || v.type != VIGIL_T_STR)
+		return;
+	h = lang_hash(v.u.s.ptr, v.u.s.len, a->nocase);
+	for (uint32_t i = h & a->mask; a->slots[i].ptr; i = (i + 1) & a->mask) {
+		const struct appr_slot *sl = &a->slots[i];
+
+		if (sl->hash != h || sl->len != v.u.s.len)
+			continue;
+		if (!lang_str_eq(v.u.s.ptr, sl->ptr, sl->len, a->nocase))
+			continue;
+		for (uint32_t k = 0; k < sl->n; k++) {
+			uint32_t r = a->rules[sl->first + k];
+
+			cand[r / 64] |= UINT64_C(1) << (r % 64);
+		}
+		return;
+	}
+}
+
+/*
+ * Rate control and delivery of a matched rule.  Returns true when the
+ * signal was delivered; *cb_rc is the callback's result.
+ */
+static bool deliver(struct vigil_ruleset *rs, struct pol_rule *r,
+		    const struct vigil_event *ev, vigil_rule_match_fn cb,
+		    void *arg, int *cb_rc)
+{
+	struct vigil_signal sig;
+	uint32_t suppressed = 0;
+
+	*cb_rc = 0;
+	r->matches++;
+	if (r->rate && !rate_allow(r, ev, &suppressed)) {
+		r->suppressed++;
+		return false;
+	}
+	memset(&sig, 0, sizeof(sig));
+	sig.struct_size = sizeof(sig);
+	sig.severity = r->severity;
+	sig.rule_id = r->id;
+	sig.title = r->title ? r->title : r->description;
+	sig.remediation = r->remediation;
+	sig.tags = r->tags;
+	sig.n_tags = r->n_tags;
+	sig.suppressed = suppressed;
+	sig.engine = "rules";
+	rs->signals++;
+	if (cb)
+		*cb_rc = cb(arg, ev, &sig);
+	return true;
+}
+
 int vigil_ruleset_eval(struct vigil_ruleset *rs, const struct vigil_event *ev,
 		       vigil_rule_match_fn cb, void *arg)
 {
+	const struct bucket *b;
 	int delivered = 0;
 
 	rs->events++;
 	if (ev->type >= VIGIL_EV__COUNT)
 		return 0;
-	for (uint32_t i = 0; i < rs->n_index[ev->type]; i++) {
-		struct pol_rule *r = rs->index[ev->type][i];
-		struct vigil_signal sig;
-		uint32_t suppressed = 0;
-		int rc;
+	b = &rs->buckets[ev->type];
+	if (!b->n)
+		return 0;
+	memcpy(rs->cand, b->always, b->words * sizeof(*rs->cand));
+	for (uint32_t i = 0; i < b->n_appr; i++)
+		approve(&b->appr[i], ev, rs->cand);
+	for (uint32_t w = 0; w < b->words; w++) {
+		uint64_t bits = rs->cand[w];
 
-		if (!rule_match(r, ev))
-			continue;
-		r->matches++;
-		if (r->rate && !rate_allow(r, ev, &suppressed)) {
-			r->suppressed++;
-			continue;
+		while (bits) {
+			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			struct pol_rule *r = b->rules[i];
+			int rc;
+
+			bits &= bits - 1;
+			if (!rule_match(r, ev))
+				continue;
+			delivered += deliver(rs, r, ev, cb, arg, &rc);
+			if (rc)
+				return rc;
 		}
-		memset(&sig, 0, sizeof(sig));
-		sig.struct_size = sizeof(sig);
-		sig.severity = r->severity;
-		sig.rule_id = r->id;
-		sig.title = r->title ? r->title : r->description;
-		sig.remediation = r->remediation;
-		sig.tags = r->tags;
-		sig.n_tags = r->n_tags;
-		sig.suppressed = suppressed;
-		sig.engine = "rules";
-		rs->signals++;
-		delivered++;
-		rc = cb ? cb(arg, ev, &sig) : 0;
-		if (rc)
-			return rc;
 	}
 	return delivered;
 }

@@ -133,6 +133,18 @@ static void test_lang_glob_star_stays_in_one_path_level(void **state)
 	assert_true(matches("exec.file.path !~ \"/etc/**\"", &t.ev));
 	assert_true(matches("exec.file.path =~ [\"/etc/**\", \"/usr/**\"]",
 			    &t.ev));
+	/* prefix and suffix forms keep the same semantics */
+	assert_true(matches("exec.file.path =~ \"/usr/local/bin/*\"", &t.ev));
+	assert_false(matches("exec.file.path =~ \"/usr/*\"", &t.ev));
+	assert_false(matches("exec.file.path =~ \"*bash\"", &t.ev));
+	assert_true(matches("exec.file.path =~ \"**bash\"", &t.ev));
+	assert_false(matches("exec.file.path =~ \"*\"", &t.ev));
+	assert_true(matches("exec.file.path =~ \"**\"", &t.ev));
+	assert_true(matches("exec.file.name =~ \"ba*\"", &t.ev));
+	assert_true(matches("exec.file.name =~ \"*sh\"", &t.ev));
+	assert_true(matches("exec.file.name =~ \"*\"", &t.ev));
+	assert_true(matches("exec.file.path =~ \"/usr/*/bin/b*h\"", &t.ev));
+	assert_false(matches("exec.file.path =~ \"/usr/*/bin/b*x\"", &t.ev));
 	tev_free(&t);
 }
 

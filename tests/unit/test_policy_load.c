@@ -422,6 +422,24 @@ static void test_policy_embedded_tests_are_kept(void **state)
 	vigil_ruleset_free(rs);
 }
 
+/* The benchmark's policy is a realistic one: it must stay valid. */
+static void test_policy_bench_fixture_loads(void **state)
+{
+	const char *paths[] = { TOP_SRCDIR "/tests/fixtures/lang/"
+				"bench_policy.yaml" };
+	struct vigil_ruleset *rs = NULL;
+	struct vigil_ruleset_stats st;
+	struct vigil_buf err = { 0 };
+	int rc = vigil_ruleset_load(vigil_fields(), paths, 1, &rs, &err);
+
+	if (rc)
+		fail_msg("%s", vigil_buf_cstr(&err));
+	vigil_ruleset_stats(rs, &st);
+	assert_true(st.rules >= 80);
+	vigil_ruleset_free(rs);
+	vigil_buf_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_policy_rate_control_suppresses_and_counts),
 		cmocka_unit_test(test_policy_missing_path_is_an_error),
 		cmocka_unit_test(test_policy_embedded_tests_are_kept),
+		cmocka_unit_test(test_policy_bench_fixture_loads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
