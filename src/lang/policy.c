@@ -296,6 +296,7 @@ static int add_list_items(struct vigil_ruleset *rs, struct pol_list *l,
 			  const struct vigil_node *items)
 {
 	const struct vigil_node **v;
+	size_t n;
 
 	if (!want_seq(rs, items, "items"))
 		return -EINVAL;
@@ -309,14 +310,16 @@ static int add_list_items(struct vigil_ruleset *rs, struct pol_list *l,
 		return -ENOMEM;
 	if (l->n_items)
 		memcpy(v, l->items, l->n_items * sizeof(*v));
+	n = l->n_items;
 	for (size_t i = 0; i < items->n; i++) {
 		if (!vigil_node_is_scalar(items->items[i])) {
 			perr(rs, items->items[i], "list items are values");
 			return -EINVAL;
 		}
-		v[l->n_items++] = items->items[i];
+		v[n++] = items->items[i];
 	}
 	l->items = v;
+	l->n_items = n;
 	return 0;
 }
 

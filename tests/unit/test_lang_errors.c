@@ -182,6 +182,12 @@ static void test_lang_error_policy_structure(void **state)
 	check_policy_error("- rule: r\n  severity: low\n"
 			   "  expression: exec.pid == 1\n",
 			   "rule 'r' has no 'description'");
+	/* found by fuzz_policy: a bad item must not leave the list half
+	 * updated */
+	check_policy_error("- list: l\n  items: [a, [b]]\n"
+			   "- rule: r\n  description: d\n  severity: low\n"
+			   "  expression: exec.file.name in l\n",
+			   "test.yaml:2:14: list items are values");
 	check_policy_error("- rule: r\n  description: d\n  severity: low\n"
 			   "  expression: exec.pid == 1\n  every: soon\n",
 			   "test.yaml:5:10: 'every' is a duration");
