@@ -1859,6 +1859,159 @@ int vigil_ruleset_eval(struct vigil_ruleset *rs, const struct vigil_event *ev,
 	return delivered;
 }
 
+/* ---- kernel filters ---- */
+
+/* Which kernel filter field f can become, or 0. */
+static uint32_t kf_field_kind(const struct vigil_field *f)
+{
+	const char *n = f->name, *dot;
+
+	if (f->type != VIGIL_T_STR || (f->flags & VIGIL_FIELD_NOCASE) ||
+	    (f->flags & (VIGIL_FIELD_LIST | VIGIL_FIELD_ITER)))
+		return 0;
+	if (!strcmp(n, "process.file.path") || !strcmp(n, "exec.file.path"))
+		return VIGIL_KF_EXE;
+	if (!strcmp(n, "file.path"))
+		return VIGIL_KF_PATH;
+	dot = strchr(n, '.');
+	if (dot && !strcmp(dot, ".file.path") &&
+	    vigil_event_type_from_name(n, (size_t)(dot - n)) > 0)
+		return VIGIL_KF_PATH;
+	return 0;
+}
+
+/*
+ * The kernel-expressible constraint of term e, written to items (when not
+ * NULL) from *n on; dir strings are copied to *strs.  Returns false when e
+ * is not one.
+ */
+static bool kf_term(const struct lang_expr *e, struct vigil_kfilter_item *items,
+		    size_t *n, size_t *bytes, char **strs)
+{
+	uint32_t kind;
+
+	if (e->kind != LX_CMP || e->neg || e->opnd != OPND_VALUE ||
+	    e->has_mask || !(kind = kf_field_kind(e->field)))
+		return false;
+	if (e->op == CMP_EQ) {
+		if (items)
+			items[*n] = (struct vigil_kfilter_item){ kind,
+								 e->v.s.ptr };
+		(*n)++;
+		return true;
+	}
+	if (e->op == CMP_IN) {
+		for (uint32_t k = 0; k <= e->v.sset->mask; k++) {
+			const char *p = e->v.sset->slots[k].ptr;
+
+			if (!p)
+				continue;
+			if (items)
+				items[*n] = (struct vigil_kfilter_item){ kind,
+									 p };
+			(*n)++;
+		}
+		return true;
+	}
+	if (e->op != CMP_GLOB || kind == VIGIL_KF_EXE)
+		return false;
+	for (uint32_t i = 0; i < e->n; i++) {
+		const struct lang_glob *g = &e->v.globs[i];
+
+		if (g->shape == GLOB_EXACT)
+			continue;
+		/* "/dir/" then a run of stars: everything under /dir */
+		if (g->shape != GLOB_PREFIX || !g->any || g->head < 2 ||
+		    g->pat[g->head - 1] != '/')
+			return false;
+	}
+	for (uint32_t i = 0; i < e->n; i++) {
+		const struct lang_glob *g = &e->v.globs[i];
+
+		if (g->shape == GLOB_EXACT) {
+			if (items)
+				items[*n] = (struct vigil_kfilter_item){
+					VIGIL_KF_PATH, g->pat
+				};
+		} else if (items) {
+			memcpy(*strs, g->pat, g->head - 1);
+			(*strs)[g->head - 1] = '\0';
+			items[*n] = (struct vigil_kfilter_item){ VIGIL_KF_DIR,
+								 *strs };
+			*strs += g->head;
+		} else {
+			*bytes += g->head;
+		}
+		(*n)++;
+	}
+	return true;
+}
+
+/* The first constraining term of a rule (its && terms), or false. */
+static bool kf_rule(const struct pol_rule *r, struct vigil_kfilter_item *items,
+		    size_t *n, size_t *bytes, char **strs)
+{
+	const struct lang_expr *e = r->cond;
+
+	if (e->kind != LX_AND)
+		return kf_term(e, items, n, bytes, strs);
+	for (uint32_t i = 0; i < e->n; i++)
+		if (kf_term(e->kids[i], NULL, &(size_t){ 0 }, &(size_t){ 0 },
+			    NULL))
+			return kf_term(e->kids[i], items, n, bytes, strs);
+	return false;
+}
+
+int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
+				 struct vigil_kfilter **out, size_t *n_out)
+{
+	size_t types = 0, items = 0, bytes = 0, at = 0;
+	struct vigil_kfilter *kf;
+	struct vigil_kfilter_item *it;
+	char *strs;
+
+	*out = NULL;
+	*n_out = 0;
+	/* sizes */
+	for (uint32_t t = 1; t < VIGIL_EV__COUNT; t++) {
+		const struct bucket *b = &rs->buckets[t];
+
+		if (!b->n)
+			continue;
+		types++;
+		for (uint32_t i = 0; i < b->n; i++)
+			kf_rule(b->rules[i], NULL, &items, &bytes, NULL);
+	}
+	kf = malloc(types * sizeof(*kf) + items * sizeof(*it) + bytes + 1);
+	if (!kf)
+		return -ENOMEM;
+	it = (struct vigil_kfilter_item *)(kf + types);
+	strs = (char *)(it + items);
+	for (uint32_t t = 1; t < VIGIL_EV__COUNT; t++) {
+		const struct bucket *b = &rs->buckets[t];
+		struct vigil_kfilter *k;
+		size_t first = at;
+
+		if (!b->n)
+			continue;
+		k = &kf[(*n_out)++];
+		memset(k, 0, sizeof(*k));
+		k->event_type = t;
+		k->n_rules = b->n;
+		for (uint32_t i = 0; i < b->n; i++)
+			if (!kf_rule(b->rules[i], it, &at, &bytes, &strs))
+				k->unfiltered = true;
+		if (k->unfiltered) {
+			at = first; /* the items of this type are moot */
+			continue;
+		}
+		k->items = it + first;
+		k->n_items = (uint32_t)(at - first);
+	}
+	*out = kf;
+	return 0;
+}
+
 /* ---- inspection ---- */
 
 size_t vigil_ruleset_count(const struct vigil_ruleset *rs)

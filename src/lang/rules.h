@@ -123,10 +123,48 @@ bool vigil_ruleset_explain(const struct vigil_ruleset *rs, size_t i,
 const struct vigil_node *vigil_ruleset_rule_tests(const struct vigil_ruleset *rs,
 						  size_t i, bool match);
 
+/* ---- kernel-side filter derivation ---- */
+
+/*
+ * What the kernel must report for one event type so that every enabled
+ * rule of that type still sees all the events it can match.  When each of
+ * those rules requires the file path (or the executable) to be one of a
+ * few values or under a directory, the union of those constraints is a
+ * filter the audit source can install (-F path=, -F dir=, -F exe=);
+ * otherwise the type is unfiltered.
+ */
+enum vigil_kfilter_kind {
+	VIGIL_KF_PATH = 1, /* the event's file path equals value */
+	VIGIL_KF_DIR,      /* the event's file path is under value */
+	VIGIL_KF_EXE,      /* the process executable equals value */
+};
+
+struct vigil_kfilter_item {
+	uint32_t kind; /* enum vigil_kfilter_kind */
+	const char *value;
+};
+
+struct vigil_kfilter {
+	uint32_t event_type;
+	uint32_t n_rules; /* enabled rules of the type */
+	bool unfiltered;  /* some rule needs every event of the type */
+	const struct vigil_kfilter_item *items; /* any of them */
+	uint32_t n_items;
+};
+
+/*
+ * One entry per event type that has enabled rules, in type order.  Stores
+ * in *out an array of *n entries that the caller releases with one free();
+ * strings point into the ruleset or into that block.  Returns 0 or
+ * -ENOMEM.
+ */
+int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
+				 struct vigil_kfilter **out, size_t *n);
+
 /* ---- command line ---- */
 
 /*
- * "vigilctl rules list|lint|test|explain|fields ...": argv is what follows
+ * "vigilctl rules list|lint|test|explain|fields|kernel ...": argv is what follows
  * "vigilctl" (starting with "rules") or what follows "rules".  Prints to
  * stdout/stderr and returns the exit status: 0 success, 1 failure (lint
  * errors, failed tests, explain: no match), 2 usage or I/O error.
