@@ -30,6 +30,7 @@
 #define RATE_PROBE 8
 #define RULE_MAX_TAGS 64
 #define RULE_MAX_KEYS 8
+#define POLICY_MAX_LIST_ITEMS (1 << 20) /* all lists, expanded */
 
 struct pol_file {
 	char *path;
@@ -135,6 +136,7 @@ struct vigil_ruleset {
 	struct bucket buckets[VIGIL_EV__COUNT];
 	uint64_t *cand; /* scratch bitmap for the largest bucket */
 	uint64_t events, signals;
+	size_t flat_items; /* list items after expansion, all lists */
 	/* load-time */
 	struct vigil_buf *err;
 	unsigned n_errors;
@@ -390,6 +392,19 @@ static int resolve_list(struct vigil_ruleset *rs, struct pol_list *l)
 			}
 			add = sub->n_flat;
 		}
+		/* nested lists multiply: bound the expansion, per list
+		 * and over the policy */
+		if (l->n_flat + add > LANG_MAX_LIST_ITEMS ||
+		    rs->flat_items + add > POLICY_MAX_LIST_ITEMS) {
+			perr(rs, l->node, "list '%s' expands to more than %d "
+					  "items", l->name,
+			     l->n_flat + add > LANG_MAX_LIST_ITEMS ?
+				     LANG_MAX_LIST_ITEMS :
+				     POLICY_MAX_LIST_ITEMS);
+			l->state = -1;
+			return -E2BIG;
+		}
+		rs->flat_items += add;
 		if (l->n_flat + add > cap) {
 			size_t nc = (l->n_flat + add) * 2;
 			struct lang_list_item *v =
@@ -403,8 +418,9 @@ static int resolve_list(struct vigil_ruleset *rs, struct pol_list *l)
 			cap = nc;
 		}
 		if (sub) {
-			memcpy(l->flat + l->n_flat, sub->flat,
-			       sub->n_flat * sizeof(*l->flat));
+			if (sub->n_flat)
+				memcpy(l->flat + l->n_flat, sub->flat,
+				       sub->n_flat * sizeof(*l->flat));
 			l->n_flat += sub->n_flat;
 			continue;
 		}

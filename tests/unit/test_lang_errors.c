@@ -188,6 +188,31 @@ static void test_lang_error_policy_structure(void **state)
 			   "- rule: r\n  description: d\n  severity: low\n"
 			   "  expression: exec.file.name in l\n",
 			   "test.yaml:2:14: list items are values");
+	/* found by fuzz_policy: an empty nested list */
+	check_policy_error("- list: e\n  items: []\n- list: l\n  items: [e]\n"
+			   "- rule: r\n  description: d\n  severity: low\n"
+			   "  expression: exec.file.name in l\n  x: 1\n",
+			   "unknown key 'x'");
+	/* lists of lists multiply: bounded */
+	{
+		struct vigil_buf y = { 0 };
+		char *e;
+
+		vigil_buf_printf(&y, "- list: l0\n  items: [a, b, c, d, e, f, "
+				     "g, h]\n");
+		for (int i = 1; i < 8; i++)
+			vigil_buf_printf(&y, "- list: l%d\n  items: [l%d, l%d, "
+					     "l%d, l%d, l%d, l%d, l%d, l%d]\n",
+					 i, i - 1, i - 1, i - 1, i - 1, i - 1,
+					 i - 1, i - 1, i - 1);
+		vigil_buf_printf(&y, "- rule: r\n  description: d\n  "
+				     "severity: low\n  expression: "
+				     "exec.file.name in l7\n");
+		e = load_error(vigil_buf_cstr(&y));
+		assert_contains(e, "expands to more than 65536 items");
+		free(e);
+		vigil_buf_free(&y);
+	}
 	check_policy_error("- rule: r\n  description: d\n  severity: low\n"
 			   "  expression: exec.pid == 1\n  every: soon\n",
 			   "test.yaml:5:10: 'every' is a duration");
