@@ -84,7 +84,7 @@ tests_unit_test_lang_cli_LDADD = libvigilrulescli.la $(lang_test_ldadd)
 TESTS += tests/unit/test_lang_cli
 endif
 
-EXTRA_DIST += tests/fixtures/lang/cli_policy.yaml \
+EXTRA_DIST += src/lang/LANGUAGE.md tests/fixtures/lang/cli_policy.yaml \
 	tests/fixtures/lang/bench_policy.yaml \
 	tests/fixtures/lang/cli_event.json
 
