@@ -481,6 +481,56 @@ static void test_policy_kernel_filters_union_rule_constraints(void **state)
 	vigil_ruleset_free(rs);
 }
 
+/*
+ * The approver index (rules reached through one hash lookup of a field
+ * value) selects exactly the rules a full scan would: over two bitmap
+ * words, with shared values, no-case fields and rules without approver.
+ */
+static void test_policy_index_selects_same_rules_as_full_scan(void **state)
+{
+	struct vigil_buf y = { 0 };
+	struct vigil_ruleset *rs;
+	struct collected c;
+	struct tev t;
+	char path[64];
+
+	for (int i = 0; i < 70; i++)
+		vigil_buf_printf(&y, "- rule: r%d\n  description: d\n  "
+				     "severity: low\n  expression: "
+				     "exec.file.name in [n%d, shared] && "
+				     "exec.pid > 0\n", i, i);
+	vigil_buf_printf(&y, "- rule: glob\n  description: d\n  "
+			     "severity: low\n  expression: exec.file.path =~ "
+			     "\"/opt/**\"\n"
+			     "- rule: dns\n  description: d\n  severity: low\n"
+			     "  expression: dns.question.name in "
+			     "[\"Evil.Example.COM\"]\n");
+	rs = load_policy(vigil_buf_cstr(&y), NULL);
+	assert_non_null(rs);
+	for (int i = 0; i < 70; i += 23) {
+		snprintf(path, sizeof(path), "/opt/n%d", i);
+		tev_exec(&t, path);
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(vigil_ruleset_eval(rs, &t.ev, collect, &c),
+				 2); /* rN and glob */
+		tev_free(&t);
+	}
+	tev_exec(&t, "/usr/bin/shared");
+	assert_int_equal(vigil_ruleset_eval(rs, &t.ev, NULL, NULL), 70);
+	tev_free(&t);
+	tev_exec(&t, "/usr/bin/other");
+	assert_int_equal(vigil_ruleset_eval(rs, &t.ev, NULL, NULL), 0);
+	tev_free(&t);
+	tev_init(&t, VIGIL_EV_DNS);
+	t.ev.u.dns.qname = vigil_str_c("EVIL.example.com");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(vigil_ruleset_eval(rs, &t.ev, collect, &c), 1);
+	assert_string_equal(c.rule, "dns");
+	tev_free(&t);
+	vigil_ruleset_free(rs);
+	vigil_buf_free(&y);
+}
+
 /* The benchmark's policy is a realistic one: it must stay valid. */
 static void test_policy_bench_fixture_loads(void **state)
 {
@@ -516,6 +566,8 @@ int main(void)
 		cmocka_unit_test(test_policy_missing_path_is_an_error),
 		cmocka_unit_test(test_policy_embedded_tests_are_kept),
 		cmocka_unit_test(test_policy_bench_fixture_loads),
+		cmocka_unit_test(
+			test_policy_index_selects_same_rules_as_full_scan),
 		cmocka_unit_test(
 			test_policy_kernel_filters_union_rule_constraints),
 	};
