@@ -1,1 +1,5 @@
 # plugins: one folder a plugin; each adds itself here.
+plugin_LTLIBRARIES += plugins/file_sink.la
+plugins_file_sink_la_SOURCES = plugins/file_sink/file_sink.c
+plugins_file_sink_la_CFLAGS = $(AM_CFLAGS)
+plugins_file_sink_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)

@@ -3,12 +3,22 @@
 noinst_LTLIBRARIES += libvigilcore.la
 libvigilcore_la_SOURCES = \
 	src/util.c src/util.h \
-	src/node.c src/node.h \
-	src/schema.c src/schema.h
+	src/node.c src/node.h src/source.h \
+	src/schema.c src/schema.h \
+	src/codec.c src/codec.h \
+	src/settings.c src/settings.h \
+	src/pipeline.c src/pipeline.h \
+	src/ctl.c src/ctl.h
 libvigilcore_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) $(YAML_CFLAGS)
-libvigilcore_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(YAML_LIBS) -lpthread
+libvigilcore_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(YAML_LIBS) -lpthread $(LIBS)
 
 sbin_PROGRAMS += vigild
-vigild_SOURCES = src/main.c
+vigild_SOURCES = src/main.c \
+	src/sources/registry.c src/sources/registry.h
 vigild_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
-vigild_LDADD = libvigilcore.la
+vigild_LDADD = libvigilproc.la libvigilcore.la
+
+bin_PROGRAMS += vigilctl
+vigilctl_SOURCES = src/cli/vigilctl.c src/cli/cli.h src/cli/extra.c
+vigilctl_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
+vigilctl_LDADD = libvigilcore.la

@@ -284,16 +284,6 @@ struct yaml_frame {
 	struct vigil_node *pending_key; /* maps: key waiting for its value */
 };
 
-static const char *yaml_event_what(const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		return "alias";
-	default:
-		return "node";
-	}
-}
-
 /*
  * Attaches n to the frame on top of the stack.  For maps the first node
  * of each pair is the key: it must be a scalar and must not repeat.
@@ -354,13 +344,18 @@ int vigil_doc_load_yaml(const char *name, const char *data, size_t len,
 		uint32_t line, col;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
+			size_t at = parser.problem_mark.index;
+
 			vigil_buf_printf(
-				err, "%s:%zu:%zu: YAML syntax error: %s%s%s",
+				err, "%s:%zu:%zu: YAML syntax error: %s%s%s%s",
 				name, parser.problem_mark.line + 1,
 				parser.problem_mark.column + 1,
 				parser.problem ? parser.problem : "invalid",
 				parser.context ? " " : "",
-				parser.context ? parser.context : "");
+				parser.context ? parser.context : "",
+				at < len && data[at] == '\t' ?
+					" (a tab: indent YAML with spaces)" :
+					"");
 			rc = -EINVAL;
 			break;
 		}
@@ -383,8 +378,8 @@ int vigil_doc_load_yaml(const char *name, const char *data, size_t len,
 		case YAML_ALIAS_EVENT:
 			vigil_buf_printf(
 				err,
-				"%s:%u:%u: YAML %ss (*name) are not supported; write the value out",
-				name, line, col, yaml_event_what(&ev));
+				"%s:%u:%u: YAML aliases (*name) are not supported; write the value out",
+				name, line, col);
 			rc = -EINVAL;
 			break;
 		case YAML_SCALAR_EVENT:

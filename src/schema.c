@@ -39,7 +39,7 @@
 	 EV(UMOUNT) | EV(PIVOT_ROOT) | EV(CHROOT) | EV(BPF) |                  \
 	 EV(PERF_EVENT_OPEN) | EV(KEXEC_LOAD) | EV(MEMFD_CREATE) |             \
 	 EV(CAPSET) | EV(SETUID) | EV(SETGID) | EV(OPEN_BY_HANDLE_AT) |        \
-	 EV(PERSONALITY) | EV(KEYCTL) | EV(SIGNAL))
+	 EV(PERSONALITY) | EV(KEYCTL) | EV(KILL))
 
 /* ---- constants ---- */
 
@@ -263,53 +263,6 @@ static int get_file_extension(const void *ctx, const struct vigil_event *ev,
 	out->type = VIGIL_T_STR;
 	out->u.s.ptr = dot + 1;
 	out->u.s.len = name.u.s.len - (uint32_t)(dot + 1 - name.u.s.ptr);
-	return 0;
-}
-
-/* file.hashes: a list of "algo:hex" (one algorithm today). */
-static int get_file_hashes(const void *ctx, const struct vigil_event *ev,
-			   uint32_t idx, struct vigil_value *out)
-{
-	const struct vigil_file *f = ctx;
-
-	if (idx || !f->hash.len)
-		return -ENOENT;
-	out->type = VIGIL_T_STR;
-	out->u.s = f->hash;
-	return 0;
-}
-
-static int get_file_prev_hashes(const void *ctx, const struct vigil_event *ev,
-				uint32_t idx, struct vigil_value *out)
-{
-	const struct vigil_file *f = ctx;
-
-	if (idx || !f->prev_hash.len)
-		return -ENOENT;
-	out->type = VIGIL_T_STR;
-	out->u.s = f->prev_hash;
-	return 0;
-}
-
-static int set_file_hashes(void *ctx, struct vigil_event *ev,
-			   const struct vigil_value *v)
-{
-	struct vigil_file *f = ctx;
-
-	if (v->type != VIGIL_T_STR)
-		return -EINVAL;
-	f->hash = v->u.s;
-	return 0;
-}
-
-static int set_file_prev_hashes(void *ctx, struct vigil_event *ev,
-				const struct vigil_value *v)
-{
-	struct vigil_file *f = ctx;
-
-	if (v->type != VIGIL_T_STR)
-		return -EINVAL;
-	f->prev_hash = v->u.s;
 	return 0;
 }
 
@@ -649,7 +602,7 @@ static const void *resolve_container(const void *ctx,
 	       get_file_extension, NULL, "text after the last dot of the name"),\
 	LEAF("inode", VIGIL_ST_I64Z, VIGIL_T_INT, FO(inode), 0, "inode"),      \
 	LEAF("dev", VIGIL_ST_I64Z, VIGIL_T_INT, FO(dev), 0, "device number"),  \
-	LEAF("mode", VIGIL_ST_U32, VIGIL_T_INT, FO(mode), 0,                   \
+	LEAF("mode", VIGIL_ST_U32Z, VIGIL_T_INT, FO(mode), 0,                   \
 	     "st_mode: type and permission bits"),                             \
 	LEAF("uid", VIGIL_ST_ID, VIGIL_T_INT, FO(uid), 0, "owner uid"),        \
 	LEAF("gid", VIGIL_ST_ID, VIGIL_T_INT, FO(gid), 0, "owner gid"),        \
@@ -658,11 +611,10 @@ static const void *resolve_container(const void *ctx,
 	LEAF("size", VIGIL_ST_I64N, VIGIL_T_INT, FO(size), 0, "size in bytes"),\
 	LEAF("modification_time", VIGIL_ST_I64Z, VIGIL_T_TIME, FO(mtime_ns),   \
 	     0, "mtime"),                                                      \
-	CUSTOM("hashes", VIGIL_T_STR, VIGIL_FIELD_LIST, get_file_hashes,       \
-	       set_file_hashes, "content hashes after the change (sha256:hex)"),\
-	CUSTOM("previous_hashes", VIGIL_T_STR, VIGIL_FIELD_LIST,               \
-	       get_file_prev_hashes, set_file_prev_hashes,                     \
-	       "content hashes before the change"),                            \
+	LEAF("hashes", VIGIL_ST_STR1, VIGIL_T_STR, FO(hash), VIGIL_FIELD_LIST, \
+	     "content hashes after the change (sha256:hex)"),                  \
+	LEAF("previous_hashes", VIGIL_ST_STR1, VIGIL_T_STR, FO(prev_hash),     \
+	     VIGIL_FIELD_LIST, "content hashes before the change"),            \
 	LEAF("previous_size", VIGIL_ST_I64N, VIGIL_T_INT, FO(prev_size), 0,    \
 	     "size before the change")
 
@@ -676,7 +628,7 @@ static const struct vigil_schema_node file_part_nodes[] = {
 	LEAF("xattr_name", VIGIL_ST_STR, VIGIL_T_STR,
 	     OF(struct vigil_file_part, xattr_name), 0,
 	     "extended attribute name (setxattr, removexattr)"),
-	LEAFC("flags", VIGIL_ST_U32, OF(struct vigil_file_part, open_flags),
+	LEAFC("flags", VIGIL_ST_U32Z, OF(struct vigil_file_part, open_flags),
 	      open_consts, "open(2) flags"),
 	LEAF("package_manager", VIGIL_ST_BOOL, VIGIL_T_BOOL,
 	     OF(struct vigil_file_part, package_manager), 0,
@@ -769,9 +721,9 @@ static const struct vigil_schema_node event_nodes[] = {
 	     OF(struct vigil_event, time_ns), 0, "when it happened"),
 	CUSTOM("source", VIGIL_T_STR, 0, get_event_source, set_event_source,
 	       "audit, fanotify, nfqueue, proc_connector ..."),
-	LEAF("seq", VIGIL_ST_U64, VIGIL_T_INT, OF(struct vigil_event, seq), 0,
+	LEAF("seq", VIGIL_ST_I64Z, VIGIL_T_INT, OF(struct vigil_event, seq), 0,
 	     "sequence number of the source (audit serial)"),
-	LEAF("id", VIGIL_ST_U64, VIGIL_T_INT, OF(struct vigil_event, id), 0,
+	LEAF("id", VIGIL_ST_I64Z, VIGIL_T_INT, OF(struct vigil_event, id), 0,
 	     "agent-wide event number"),
 	LEAF("host", VIGIL_ST_STR, VIGIL_T_STR, OF(struct vigil_event, host), 0,
 	     "host name"),
@@ -884,9 +836,11 @@ static const struct vigil_schema_node keyctl_nodes[] = {
 	     "KEYCTL_* operation"),
 };
 
-static const struct vigil_schema_node signal_nodes[] = {
-	LEAFC("type", VIGIL_ST_U64, KO(request), signal_consts,
-	      "signal number"),
+/* "kill", not SECL's "signal": the top-level "signal" member of the
+ * encoded form is the alert a rule raised. */
+static const struct vigil_schema_node kill_nodes[] = {
+	LEAFC("signal", VIGIL_ST_U64, KO(request), signal_consts,
+	      "signal number (SIGKILL ...)"),
 	OBJR("target", resolve_target, resolve_mut_target, process_basic_nodes,
 	     0, 0, "the signalled process"),
 };
@@ -1028,7 +982,7 @@ const struct vigil_schema_node vigil_schema_root[] = {
 	OBJ("personality", U, personality_nodes, EV(PERSONALITY), 0,
 	    "personality(2)"),
 	OBJ("keyctl", U, keyctl_nodes, EV(KEYCTL), 0, "keyctl(2)"),
-	OBJ("signal", U, signal_nodes, EV(SIGNAL), 0, "kill(2), tgkill(2)"),
+	OBJ("kill", U, kill_nodes, EV(KILL), 0, "kill(2), tkill(2), tgkill(2)"),
 	OBJ("agent", U, agent_nodes, EV(AGENT), 0,
 	    "vigil's own health and tampering events"),
 };
@@ -1067,6 +1021,10 @@ int vigil_schema_leaf_get(const struct vigil_schema_node *n, const void *ctx,
 		out->u.s = v->v[idx];
 		return 0;
 	}
+	if (n->store == VIGIL_ST_STR1) {
+		out->u.s = *(const struct vigil_str *)p;
+		return idx == 0 && out->u.s.len ? 0 : -ENOENT;
+	}
 	if (n->store == VIGIL_ST_ARGS4) {
 		if (idx >= 4)
 			return -ENOENT;
@@ -1088,6 +1046,9 @@ int vigil_schema_leaf_get(const struct vigil_schema_node *n, const void *ctx,
 	case VIGIL_ST_U32:
 		out->u.i = *(const uint32_t *)p;
 		return 0;
+	case VIGIL_ST_U32Z:
+		out->u.i = *(const uint32_t *)p;
+		return out->u.i ? 0 : -ENOENT;
 	case VIGIL_ST_U16:
 		out->u.i = *(const uint16_t *)p;
 		return 0;

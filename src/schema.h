@@ -25,9 +25,12 @@ enum vigil_store {
 	VIGIL_ST_CUSTOM = 0, /* get/set functions */
 	VIGIL_ST_STR,   /* struct vigil_str; absent when empty */
 	VIGIL_ST_STRV,  /* struct vigil_strv; a list */
+	VIGIL_ST_STR1,  /* struct vigil_str seen as a list of at most one
+			 * (file.hashes: one algorithm today) */
 	VIGIL_ST_I32,   /* absent when 0 (pids) */
 	VIGIL_ST_ID,    /* uint32_t; absent when VIGIL_ID_UNSET */
 	VIGIL_ST_U32,   /* uint32_t; always present */
+	VIGIL_ST_U32Z,  /* uint32_t; absent when 0 (file modes) */
 	VIGIL_ST_U16,   /* always present */
 	VIGIL_ST_U8,    /* always present */
 	VIGIL_ST_I64,   /* always present */

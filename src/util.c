@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -219,6 +220,46 @@ void vigil_event_init(struct vigil_event *ev, struct vigil_arena *a)
 	ev->arena = a;
 }
 
+/* ---- directories ---- */
+
+int vigil_mkdir_p(const char *dir, unsigned int mode)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(path, mode) && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}
+
+int vigil_mkdir_parent(const char *file, unsigned int mode)
+{
+	char dir[4096];
+	char *slash;
+
+	if (strlen(file) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	strcpy(dir, file);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return vigil_mkdir_p(dir, mode);
+}
+
 /* ---- time ---- */
 
 int64_t vigil_now_ns(void)
@@ -367,4 +408,53 @@ int vigil_severity_from_name(const char *name)
 		if (strcasecmp(name, severity_names[i]) == 0)
 			return i;
 	return -1;
+}
+
+/*
+ * Edit distance with adjacent transpositions (optimal string alignment),
+ * capped at 64 characters of each string: "agnet" is one edit from
+ * "agent".
+ */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strnlen(a, 64), lb = strnlen(b, 64);
+	size_t d[65][65];
+
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *vigil_nearest(const char *word, const char *const *cands, size_t n)
+{
+	size_t limit = strlen(word) / 3, best = SIZE_MAX;
+	const char *pick = NULL;
+
+	if (limit < 1)
+		limit = 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, cands[i]);
+
+		if (d < best) {
+			best = d;
+			pick = cands[i];
+		}
+	}
+	return best <= limit ? pick : NULL;
 }

@@ -79,6 +79,14 @@ static inline bool vigil_str_eq(struct vigil_str a, const char *b)
 	return a.len == n && (n == 0 || memcmp(a.ptr, b, n) == 0);
 }
 
+/* Creates dir and its missing parents (mode for the new ones).  Returns 0
+ * or a negative errno. */
+int vigil_mkdir_p(const char *dir, unsigned int mode)
+	__attribute__((warn_unused_result));
+/* The same for the directory that holds file. */
+int vigil_mkdir_parent(const char *file, unsigned int mode)
+	__attribute__((warn_unused_result));
+
 /* ---- time ---- */
 int64_t vigil_now_ns(void);       /* CLOCK_REALTIME */
 int64_t vigil_monotonic_ns(void); /* CLOCK_MONOTONIC */
@@ -101,6 +109,14 @@ int vigil_log_level_from_name(const char *name);
 #define vigil_notice(...) vigil_log(VIGIL_LOG_NOTICE, __VA_ARGS__)
 #define vigil_info(...) vigil_log(VIGIL_LOG_INFO, __VA_ARGS__)
 #define vigil_debug(...) vigil_log(VIGIL_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * The candidate closest to word by edit distance, when close enough to be
+ * a likely typo (at most a third of the word's length, at least 1); else
+ * NULL.  For "did you mean" hints.
+ */
+const char *vigil_nearest(const char *word, const char *const *cands,
+			  size_t n);
 
 /* Severity names: info, low, medium, high, critical. */
 const char *vigil_severity_name(uint32_t sev);

@@ -1,1 +1,86 @@
 # tests: cmocka unit tests, integration tests, fuzz targets.
+# Every test program is named after what it proves; `make check` runs
+# them all (integration tests skip with 77 when not root).
+
+TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)"' \
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/tests/plugins/.libs"' \
+	-DTEST_FILE_SINK='"$(abs_top_builddir)/plugins/.libs/file_sink.so"'
+TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBUV_CFLAGS)
+TEST_LDADD = libvigilcore.la $(CMOCKA_LIBS)
+
+EXTRA_DIST += tests/fixtures tests/integration
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_config tests/unit/test_codec \
+	tests/unit/test_plugin_loader
+TESTS += tests/unit/test_config tests/unit/test_codec \
+	tests/unit/test_plugin_loader
+
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_config_LDADD = $(TEST_LDADD)
+
+tests_unit_test_codec_SOURCES = tests/unit/test_codec.c
+tests_unit_test_codec_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_codec_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_codec_LDADD = $(TEST_LDADD)
+
+tests_unit_test_plugin_loader_SOURCES = tests/unit/test_plugin_loader.c
+tests_unit_test_plugin_loader_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_plugin_loader_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_plugin_loader_LDADD = $(TEST_LDADD)
+# the plugins it loads
+tests/unit/test_plugin_loader.$(OBJEXT): $(check_LTLIBRARIES) plugins/file_sink.la
+
+# Plugins the loader must accept or refuse: one source, one variant each.
+check_LTLIBRARIES += tests/plugins/abi_good.la tests/plugins/abi_major.la \
+	tests/plugins/abi_minor.la tests/plugins/abi_size.la \
+	tests/plugins/abi_no_entry.la tests/plugins/abi_null.la \
+	tests/plugins/abi_no_init.la
+abi_ldflags = -module -avoid-version -shared -rpath /nowhere
+tests_plugins_abi_good_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_good_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_GOOD
+tests_plugins_abi_good_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_major_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_major_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_MAJOR
+tests_plugins_abi_major_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_minor_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_minor_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_MINOR
+tests_plugins_abi_minor_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_size_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_size_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_SIZE
+tests_plugins_abi_size_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_no_entry_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_no_entry_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_NO_ENTRY
+tests_plugins_abi_no_entry_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_null_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_null_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_NULL
+tests_plugins_abi_null_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_no_init_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_no_init_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_NO_INIT
+tests_plugins_abi_no_init_la_LDFLAGS = $(abi_ldflags)
+endif
+
+# Integration tests get the build directory; they exit 77 to skip.
+AM_TESTS_ENVIRONMENT = VIGIL_BUILDDIR='$(abs_top_builddir)'; \
+	VIGIL_SRCDIR='$(abs_top_srcdir)'; export VIGIL_BUILDDIR VIGIL_SRCDIR;
+TESTS += tests/integration/daemon/test_daemon.sh
+TESTS += tests/integration/daemon/test_valgrind.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+
+# libFuzzer targets: ./configure --enable-fuzzers CC=clang
+if ENABLE_FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_yaml tests/fuzz/fuzz_json tests/fuzz/fuzz_msgpack
+tests_fuzz_fuzz_yaml_SOURCES = tests/fuzz/fuzz_yaml.c
+tests_fuzz_fuzz_yaml_LDADD = libvigilcore.la
+tests_fuzz_fuzz_yaml_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_json_SOURCES = tests/fuzz/fuzz_json.c
+tests_fuzz_fuzz_json_LDADD = libvigilcore.la
+tests_fuzz_fuzz_json_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_msgpack_SOURCES = tests/fuzz/fuzz_msgpack.c
+tests_fuzz_fuzz_msgpack_LDADD = libvigilcore.la
+tests_fuzz_fuzz_msgpack_LDFLAGS = $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/fuzz_yaml.c tests/fuzz/fuzz_json.c tests/fuzz/fuzz_msgpack.c

@@ -69,7 +69,7 @@ extern "C" {
 	X(OPEN_BY_HANDLE_AT, "open_by_handle_at", VIGIL_KIND_KERNEL)           \
 	X(PERSONALITY, "personality", VIGIL_KIND_KERNEL)                       \
 	X(KEYCTL, "keyctl", VIGIL_KIND_KERNEL)                                 \
-	X(SIGNAL, "signal", VIGIL_KIND_KERNEL)                                 \
+	X(KILL, "kill", VIGIL_KIND_KERNEL)                                 \
 	X(AGENT, "agent", VIGIL_KIND_AGENT)
 
 enum vigil_event_kind {
@@ -159,6 +159,7 @@ enum vigil_process_flags {
 	VIGIL_PROC_KTHREAD = 1u << 0,
 	VIGIL_PROC_FROM_PROCFS = 1u << 1, /* filled from /proc, not an event */
 	VIGIL_PROC_EXITED = 1u << 2,
+	VIGIL_PROC_ARGV_TRUNCATED = 1u << 3, /* argv cut to the table's bound */
 };
 
 /* The context of one process, as of the event. */

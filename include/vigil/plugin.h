@@ -66,7 +66,8 @@ struct vigil_plugin_stats {
 	uint64_t dropped;
 	uint64_t errors;
 	uint64_t bytes_out;
-	uint64_t reserved[6];
+	uint64_t rules_loaded; /* engines: rules in force */
+	uint64_t reserved[5];
 };
 
 /* Opaque: the plugin's own section of the configuration. */

@@ -1,0 +1,37 @@
+/*
+ * extra.c - the table of subsystem subcommands of vigilctl.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(const char *config, int argc, char **argv);
+	const char *usage;
+};
+
+static const struct subcommand subcommands[] = {
+	{ NULL, NULL, NULL },
+};
+
+int vigil_cli_extra(const char *config, const char *cmd, int argc, char **argv)
+{
+	for (const struct subcommand *s = subcommands; s->name; s++)
+		if (strcmp(s->name, cmd) == 0)
+			return s->run(config, argc, argv);
+	return -ENOENT;
+}
+
+const char *vigil_cli_extra_usage(void)
+{
+	static char buf[4096];
+
+	if (!buf[0])
+		for (const struct subcommand *s = subcommands; s->name; s++)
+			strncat(buf, s->usage, sizeof(buf) - strlen(buf) - 1);
+	return buf;
+}

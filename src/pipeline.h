@@ -1,0 +1,111 @@
+/*
+ * pipeline.h - sources -> enrichment -> engines -> sinks, and the plugins
+ * that make up the engines and sinks.
+ *
+ * The pipeline owns the loaded plugins.  vigild and `vigilctl replay` both
+ * build one; vigild adds kernel sources, replay feeds decoded events.
+ * Everything runs on the loop thread.
+ */
+#ifndef VIGIL_PIPELINE_H
+#define VIGIL_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <uv.h>
+
+#include <vigil/plugin.h>
+
+#include "settings.h"
+#include "source.h"
+
+struct vigil_plugin_inst {
+	struct vigil_plugin p;   /* copy, zero-extended to our size */
+	void *dl;                /* dlopen handle; NULL for built-ins */
+	void *state;             /* the plugin's own */
+	char *name;              /* as configured */
+	char *path;
+	const struct vigil_node *config;
+	struct vigil_pipeline *pipeline;
+	bool initialized;
+	uint64_t errors;         /* failed callbacks */
+};
+
+/* Where a pipeline prints (vigild -f, vigilctl replay). */
+struct vigil_printer {
+	FILE *out;       /* NULL: no printing */
+	int format;      /* enum vigil_output_format */
+	uint32_t what;   /* enum vigil_output_what */
+};
+
+typedef int (*vigil_enrich_fn)(void *arg, struct vigil_event *ev);
+
+struct vigil_pipeline {
+	uv_loop_t *loop;
+	const struct vigil_config *cfg;
+	char hostname[256];
+	struct vigil_host_api api;
+	struct vigil_plugin_inst *plugins;
+	size_t n_plugins;
+	struct vigil_source **sources;
+	size_t n_sources;
+	vigil_enrich_fn enrich;
+	void *enrich_arg;
+	struct vigil_printer printer;
+	struct vigil_buf outbuf;
+	bool stopping;
+	uint64_t next_id;
+	uint64_t events;         /* submitted */
+	uint64_t signals;        /* raised */
+	uint64_t print_errors;
+	uint64_t by_type[VIGIL_EV__COUNT];
+	int64_t started_ns;
+};
+
+int vigil_pipeline_init(struct vigil_pipeline *p, uv_loop_t *loop,
+			const struct vigil_config *cfg)
+	__attribute__((warn_unused_result));
+
+/*
+ * Loads and initializes every enabled plugin of the configuration.  Stops
+ * at the first plugin that cannot be loaded, with the reason (naming the
+ * plugin) in err.
+ */
+int vigil_pipeline_load_plugins(struct vigil_pipeline *p,
+				struct vigil_buf *err)
+	__attribute__((warn_unused_result));
+
+/*
+ * Loads one plugin file, checks its ABI and copies its descriptor into
+ * inst.  Does not call init.  On refusal returns a negative errno with a
+ * sentence naming the plugin and the reason in err.
+ */
+int vigil_plugin_open(const char *name, const char *path,
+		      struct vigil_plugin_inst *inst, struct vigil_buf *err)
+	__attribute__((warn_unused_result));
+void vigil_plugin_close(struct vigil_plugin_inst *inst);
+
+/* Adds a source (started by vigil_pipeline_start_sources). */
+int vigil_pipeline_add_source(struct vigil_pipeline *p,
+			      struct vigil_source *src);
+void vigil_pipeline_start_sources(struct vigil_pipeline *p);
+
+/* New configuration: plugins and sources re-read their sections. */
+void vigil_pipeline_reload(struct vigil_pipeline *p,
+			   const struct vigil_config *cfg);
+
+/* Flushes every sink. */
+void vigil_pipeline_flush(struct vigil_pipeline *p);
+
+/* Stops sources, flushes and destroys plugins. */
+void vigil_pipeline_shutdown(struct vigil_pipeline *p);
+
+/* Appends the status JSON object (vigilctl status). */
+int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out);
+
+/* Text rendering of an event or signal, one line. */
+int vigil_format_text(const struct vigil_event *ev,
+		      const struct vigil_signal *sig, struct vigil_buf *out);
+
+#endif /* VIGIL_PIPELINE_H */

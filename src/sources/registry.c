@@ -1,0 +1,128 @@
+/*
+ * registry.c - which sources vigild runs, and the process table that
+ * enriches their events.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "privs.h"
+#include "proctable.h"
+#include "sources/proc_connector.h"
+#include "sources/registry.h"
+
+/* Every source of this build, in start order: the proc connector first so
+ * the table follows forks before other sources report on the children. */
+static const struct vigil_source_ops *const all_sources[] = {
+	&vigil_proc_source_ops,
+	NULL,
+};
+
+/*
+ * The pipeline's enrichment step.  An exec event from audit carries the
+ * new image: it updates the table before the table fills the event's gaps
+ * (names, container, ancestry).
+ */
+static int enrich(void *arg, struct vigil_event *ev)
+{
+	struct vigil_sources *s = arg;
+
+	if (ev->type == VIGIL_EV_EXEC && ev->source == VIGIL_SRC_AUDIT &&
+	    ev->process.pid > 0)
+		vigil_proctable_on_exec(s->proctable, &ev->process);
+	if (ev->process.pid <= 0)
+		return 0;
+	return vigil_proctable_enrich(s->proctable, ev);
+}
+
+static void on_expire(uv_timer_t *t)
+{
+	struct vigil_sources *s = t->data;
+
+	vigil_proctable_expire(s->proctable, vigil_now_ns());
+}
+
+/* Size of the process table from proc.max_processes (default 32768). */
+static size_t table_size(const struct vigil_config *cfg)
+{
+	const struct vigil_node *n =
+		vigil_node_get(vigil_config_section(cfg, "proc"),
+			       "max_processes");
+	int64_t v;
+
+	if (n && vigil_node_int(n, &v) == 0 && v > 0)
+		return (size_t)v;
+	return 0;
+}
+
+int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
+			   const struct vigil_config *cfg)
+{
+	size_t n = 0;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = vigil_proctable_new(table_size(cfg), &s->proctable);
+	if (rc)
+		return rc;
+	rc = vigil_proctable_seed(s->proctable, "/proc");
+	if (rc)
+		vigil_warn("process table: seeding from /proc failed: %s; ancestry fills in as processes are seen",
+			   strerror(-rc));
+	p->enrich = enrich;
+	p->enrich_arg = s;
+	if (p->loop) {
+		uv_timer_init(p->loop, &s->expire_timer);
+		s->expire_timer.data = s;
+		uv_timer_start(&s->expire_timer, on_expire, 5000, 5000);
+		s->timer_started = true;
+	}
+
+	while (all_sources[n])
+		n++;
+	s->list = calloc(n, sizeof(*s->list));
+	if (!s->list)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct vigil_source *src = &s->list[s->n++];
+		const struct vigil_node *sec, *en;
+		bool enabled = true;
+
+		src->ops = all_sources[i];
+		sec = vigil_config_section(cfg, src->ops->name);
+		src->config = sec;
+		en = vigil_node_get(sec, "enabled");
+		if (en && vigil_node_bool(en, &enabled) == 0 && !enabled)
+			src->state = VIGIL_SOURCE_DISABLED;
+		rc = vigil_pipeline_add_source(p, src);
+		if (rc)
+			return rc;
+		if (!enabled)
+			snprintf(src->reason, sizeof(src->reason),
+				 "%s.enabled is false in %s", src->ops->name,
+				 cfg->path);
+		if (src->ops == &vigil_proc_source_ops) {
+			rc = vigil_proc_source_attach(src, s->proctable);
+			if (rc)
+				return rc;
+			/* /proc/PID/exe, cwd and fd of every user's
+			 * processes, for the table's misses */
+			src->needs = VIGIL_NEED_SYS_PTRACE |
+				     VIGIL_NEED_DAC_READ_SEARCH;
+		}
+	}
+	return 0;
+}
+
+void vigil_sources_free(struct vigil_sources *s)
+{
+	if (s->timer_started)
+		uv_timer_stop(&s->expire_timer);
+	free(s->list);
+	s->list = NULL;
+	s->n = 0;
+	vigil_proctable_free(s->proctable);
+	s->proctable = NULL;
+}

@@ -1,0 +1,525 @@
+/*
+ * test_proctable.c - the process table: seeding from a fixture /proc tree,
+ * ancestry, gap filling, LRU bounds, linger after exit, pid reuse, exec
+ * updates, argv bounds, and a live /proc check.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "proctable.h"
+
+#define FIXTURE_PROC VIGIL_FIXTURES "/proc"
+#define FIXTURE_PIDS 12 /* valid processes in the fixture tree */
+#define NS_PER_S INT64_C(1000000000)
+/* A time after every fixture process started. */
+#define T0 (INT64_C(1764500000) * NS_PER_S)
+#define CONTAINER_ID                                                           \
+	"3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c3f4a2b1c"
+
+struct ctx {
+	struct vigil_proctable *t;
+	struct vigil_arena arena;
+	struct vigil_event ev;
+};
+
+static int setup_seeded(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	if (!c || vigil_proctable_new(0, &c->t) ||
+	    vigil_proctable_seed(c->t, FIXTURE_PROC))
+		return -1;
+	vigil_arena_init(&c->arena, 0);
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	vigil_proctable_free(c->t);
+	vigil_arena_free(&c->arena);
+	free(c);
+	return 0;
+}
+
+/* A fresh event for pid at time_ns, as a source would hand it over. */
+static struct vigil_event *event_for(struct ctx *c, int32_t pid,
+				     int64_t time_ns)
+{
+	vigil_arena_reset(&c->arena);
+	vigil_event_init(&c->ev, &c->arena);
+	c->ev.type = VIGIL_EV_EXEC;
+	c->ev.time_ns = time_ns;
+	c->ev.process.pid = pid;
+	return &c->ev;
+}
+
+static void assert_str(struct vigil_str s, const char *want)
+{
+	if (!vigil_str_eq(s, want))
+		fail_msg("got '%.*s', want '%s'", (int)s.len,
+			 s.ptr ? s.ptr : "", want);
+}
+
+static void test_proctable_seed_skips_non_processes(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.entries, FIXTURE_PIDS);
+	assert_int_equal(st.live, FIXTURE_PIDS);
+	assert_null(vigil_proctable_lookup(c->t, 9999, 0));
+	assert_int_equal(vigil_proctable_seed(c->t, "/nonexistent/proc"),
+			 -ENOENT);
+}
+
+/* The hostile process under an ssh login: five ancestors up to init, with
+ * exe, argv, unit and names. */
+static void test_proctable_enrich_walks_ancestry_to_init(void **state)
+{
+	static const int32_t want_pids[] = { 4121, 4120, 4100, 812, 1 };
+	static const char *const want_exe[] = {
+		"/usr/bin/bash", "/usr/sbin/sshd", "/usr/sbin/sshd",
+		"/usr/sbin/sshd", "/usr/lib/systemd/systemd",
+	};
+	struct ctx *c = *state;
+	struct vigil_event *ev = event_for(c, 4200, T0);
+
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_int_equal(ev->process.ppid, 4121);
+	assert_str(ev->process.comm, "a) (b\n c)");
+	assert_str(ev->process.tty, "pts0");
+	assert_str(ev->process.unit, "session-7.scope");
+	assert_int_equal(ev->process.argv.n, 4);
+	assert_str(ev->process.argv.v[2], "line1\nline2");
+	assert_int_equal(ev->n_ancestors, 5);
+	for (uint32_t i = 0; i < 5; i++) {
+		assert_int_equal(ev->ancestors[i].pid, want_pids[i]);
+		assert_str(ev->ancestors[i].file.path, want_exe[i]);
+	}
+	assert_str(ev->ancestors[0].argv.v[0], "-bash");
+	assert_str(ev->ancestors[3].unit, "ssh.service");
+	assert_str(ev->ancestors[4].unit, "init.scope");
+	/* uid 0 is root on every system; names are resolved per ancestor. */
+	assert_str(ev->ancestors[2].user, "root");
+	assert_str(ev->ancestors[2].group, "root");
+	assert_int_equal(ev->ancestors[1].auid, 1000);
+}
+
+static void test_proctable_enrich_fills_container_of_process_chain(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_event *ev = event_for(c, 2011, T0);
+
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_str(ev->process.container.id, CONTAINER_ID);
+	assert_str(ev->process.container.runtime, "docker");
+	assert_int_equal(ev->n_ancestors, 3);
+	assert_str(ev->ancestors[0].container.id, CONTAINER_ID);
+	/* The shim runs on the host, in containerd's unit. */
+	assert_int_equal(ev->ancestors[1].container.id.len, 0);
+	assert_str(ev->ancestors[1].unit, "containerd.service");
+}
+
+/* What the source knew stays; only gaps are filled. */
+static void test_proctable_enrich_keeps_source_values(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_event *ev = event_for(c, 4121, T0);
+
+	ev->process.comm = vigil_str_c("from-audit");
+	ev->process.uid = 4242;
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_str(ev->process.comm, "from-audit");
+	assert_int_equal(ev->process.uid, 4242);
+	assert_int_equal(ev->process.euid, 1000);
+	assert_str(ev->process.file.path, "/usr/bin/bash");
+}
+
+static void test_proctable_enrich_unknown_pid_leaves_event_alone(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_event *ev = event_for(c, 424242, T0);
+
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_int_equal(ev->n_ancestors, 0);
+	assert_int_equal(ev->process.file.path.len, 0);
+	ev->arena = NULL;
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), -EINVAL);
+}
+
+/* A fork copies the parent's image; the child's start is the fork time. */
+static void test_proctable_fork_inherits_parent_image(void **state)
+{
+	struct ctx *c = *state;
+	const struct vigil_process *p;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 5000, T0), 0);
+	p = vigil_proctable_lookup(c->t, 5000, 0);
+	assert_non_null(p);
+	assert_int_equal(p->ppid, 4121);
+	assert_true(p->start_time_ns == T0);
+	assert_str(p->file.path, "/usr/bin/bash");
+	assert_str(p->tty, "pts0");
+	assert_str(p->unit, "session-7.scope");
+}
+
+/* Exec replaces the image and keeps what exec does not change. */
+static void test_proctable_exec_replaces_image_keeps_start(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_str args[2] = { { "ls", 2 }, { "-la", 3 } };
+	struct vigil_process np;
+	const struct vigil_process *p;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 2010, 5001, T0), 0);
+	vigil_process_clear(&np);
+	np.pid = 5001;
+	np.file.path = vigil_str_c("/usr/bin/ls");
+	np.comm = vigil_str_c("ls");
+	np.argv.v = args;
+	np.argv.n = 2;
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	p = vigil_proctable_lookup(c->t, 5001, 0);
+	assert_non_null(p);
+	assert_str(p->file.path, "/usr/bin/ls");
+	assert_int_equal(p->argv.n, 2);
+	assert_str(p->argv.v[1], "-la");
+	assert_true(p->start_time_ns == T0);
+	assert_int_equal(p->ppid, 2010);
+	assert_str(p->container.id, CONTAINER_ID);
+	assert_int_equal(p->uid, 0);
+}
+
+/* A source may pass the table's own strings back (ASan checks that the
+ * update never reads freed memory). */
+static void test_proctable_exec_with_strings_from_the_table(void **state)
+{
+	struct ctx *c = *state;
+	const struct vigil_process *p;
+	struct vigil_process np;
+
+	for (int i = 0; i < 3; i++) {
+		p = vigil_proctable_lookup(c->t, 4121, 0);
+		assert_non_null(p);
+		np = *p;
+		np.comm = p->argv.v[0];
+		assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	}
+	p = vigil_proctable_lookup(c->t, 4121, 0);
+	assert_str(p->comm, "-bash");
+	assert_str(p->file.path, "/usr/bin/bash");
+}
+
+static void test_proctable_argv_bounded_and_flagged(void **state)
+{
+	struct ctx *c = *state;
+	enum { N = 100, LEN = 1000 };
+	struct vigil_str *args = calloc(N, sizeof(*args));
+	char *text = malloc(LEN);
+	struct vigil_process np;
+	const struct vigil_process *p;
+	size_t total = 0;
+
+	assert_non_null(args);
+	assert_non_null(text);
+	memset(text, 'A', LEN);
+	for (int i = 0; i < N; i++) {
+		args[i].ptr = text;
+		args[i].len = LEN;
+	}
+	vigil_process_clear(&np);
+	np.pid = 4121;
+	np.argv.v = args;
+	np.argv.n = N;
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	p = vigil_proctable_lookup(c->t, 4121, 0);
+	assert_true(p->flags & VIGIL_PROC_ARGV_TRUNCATED);
+	assert_true(p->argv.n > 0 && p->argv.n < N);
+	for (uint32_t i = 0; i < p->argv.n; i++)
+		total += p->argv.v[i].len + 1;
+	assert_true(total <= VIGIL_ARGV_MAX_BYTES);
+	assert_int_equal(p->argv.n, VIGIL_ARGV_MAX_BYTES / (LEN + 1));
+	free(args);
+	free(text);
+}
+
+static void test_proctable_ids_and_comm_changes(void **state)
+{
+	struct ctx *c = *state;
+	const struct vigil_process *p;
+
+	assert_int_equal(vigil_proctable_on_ids(c->t, 4121, VIGIL_ID_UNSET, 0,
+						VIGIL_ID_UNSET, VIGIL_ID_UNSET),
+			 0);
+	assert_int_equal(vigil_proctable_on_ids(c->t, 4121, VIGIL_ID_UNSET,
+						VIGIL_ID_UNSET, 27, 27),
+			 0);
+	assert_int_equal(vigil_proctable_on_comm(c->t, 4121, "renamed", 7), 0);
+	p = vigil_proctable_lookup(c->t, 4121, 0);
+	assert_int_equal(p->uid, 1000);
+	assert_int_equal(p->euid, 0);
+	assert_int_equal(p->fsuid, 0);
+	assert_int_equal(p->gid, 27);
+	assert_int_equal(p->egid, 27);
+	assert_str(p->comm, "renamed");
+	assert_int_equal(vigil_proctable_on_ids(c->t, 424242, 1, 1, 1, 1),
+			 -ENOENT);
+}
+
+/* An event that arrives after its process exited still gets its context
+ * during the linger time, and not after. */
+static void test_proctable_exited_process_lingers_then_expires(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+	struct vigil_event *ev;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 5002, T0), 0);
+	assert_int_equal(vigil_proctable_on_exit(c->t, 5002, T0 + NS_PER_S), 0);
+	ev = event_for(c, 5002, T0 + NS_PER_S / 2);
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_str(ev->process.file.path, "/usr/bin/bash");
+	assert_int_equal(ev->n_ancestors, 5);
+	assert_int_equal(ev->ancestors[0].pid, 4121);
+
+	vigil_proctable_expire(c->t, T0 + 20 * NS_PER_S);
+	assert_non_null(vigil_proctable_lookup(c->t, 5002, 0));
+	vigil_proctable_expire(c->t, T0 + 32 * NS_PER_S);
+	assert_null(vigil_proctable_lookup(c->t, 5002, 0));
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.expired, 1);
+}
+
+/* pid 5003 is a bash child, exits, and is reused by an nginx child: each
+ * event gets the process that had the pid at its time. */
+static void test_proctable_pid_reuse_keeps_processes_apart(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_event *ev;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 5003, T0), 0);
+	assert_int_equal(vigil_proctable_on_exit(c->t, 5003, T0 + NS_PER_S), 0);
+	assert_int_equal(vigil_proctable_on_fork(c->t, 2010, 5003,
+						 T0 + 5 * NS_PER_S), 0);
+
+	ev = event_for(c, 5003, T0 + NS_PER_S / 2);
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_int_equal(ev->process.ppid, 4121);
+	assert_int_equal(ev->process.container.id.len, 0);
+	assert_int_equal(ev->ancestors[0].pid, 4121);
+
+	ev = event_for(c, 5003, T0 + 6 * NS_PER_S);
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_int_equal(ev->process.ppid, 2010);
+	assert_str(ev->process.container.id, CONTAINER_ID);
+	assert_int_equal(ev->ancestors[0].pid, 2010);
+}
+
+/* A fork onto a pid the table believes alive means its exit was lost. */
+static void test_proctable_fork_over_live_pid_counts_reuse(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+	const struct vigil_process *p;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 5004, T0), 0);
+	assert_int_equal(vigil_proctable_on_fork(c->t, 2010, 5004,
+						 T0 + NS_PER_S * 3), 0);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.pid_reuse, 1);
+	p = vigil_proctable_lookup(c->t, 5004, 0);
+	assert_int_equal(p->ppid, 2010);
+	p = vigil_proctable_lookup(c->t, 5004, T0 + NS_PER_S);
+	assert_int_equal(p->ppid, 4121);
+	assert_true(p->flags & VIGIL_PROC_EXITED);
+}
+
+/* Full table: exited entries go first, then the least recently used. */
+static void test_proctable_bounded_evicts_exited_then_lru(void **state)
+{
+	struct vigil_proctable *t;
+	struct vigil_proctable_stats st;
+	const size_t max = VIGIL_PROCTABLE_MIN_ENTRIES;
+
+	(void)state;
+	assert_int_equal(vigil_proctable_new(max - 1, &t), -EINVAL);
+	assert_int_equal(vigil_proctable_new(max, &t), 0);
+	/* pid 1000 is used often; 2000.. fill the table. */
+	assert_int_equal(vigil_proctable_on_fork(t, 1, 1000, T0), 0);
+	for (int32_t i = 0; i < (int32_t)max - 1; i++) {
+		assert_int_equal(vigil_proctable_on_fork(t, 1000, 2000 + i,
+							 T0 + i), 0);
+		assert_non_null(vigil_proctable_lookup(t, 1000, 0));
+	}
+	vigil_proctable_get_stats(t, &st);
+	assert_int_equal(st.entries, max);
+	assert_int_equal(st.evicted_live + st.evicted_exited, 0);
+
+	/* Two exits, then three forks: the two exited go, then the least
+	 * recently used live one (2000), never the busy 1000. */
+	assert_int_equal(vigil_proctable_on_exit(t, 2010, T0 + 500), 0);
+	assert_int_equal(vigil_proctable_on_exit(t, 2011, T0 + 501), 0);
+	for (int32_t i = 0; i < 3; i++)
+		assert_int_equal(vigil_proctable_on_fork(t, 1000, 9000 + i,
+							 T0 + 600 + i), 0);
+	vigil_proctable_get_stats(t, &st);
+	assert_int_equal(st.entries, max);
+	assert_int_equal(st.evicted_exited, 2);
+	assert_int_equal(st.evicted_live, 1);
+	assert_null(vigil_proctable_lookup(t, 2010, 0));
+	assert_null(vigil_proctable_lookup(t, 2000, 0));
+	assert_non_null(vigil_proctable_lookup(t, 1000, 0));
+	assert_non_null(vigil_proctable_lookup(t, 2001, 0));
+	assert_non_null(vigil_proctable_lookup(t, 9002, 0));
+	vigil_proctable_free(t);
+}
+
+/* Filling a miss must not evict what the enrichment already points at. */
+static void test_proctable_enrich_in_full_table_keeps_its_chain(void **state)
+{
+	struct vigil_proctable *t;
+	struct vigil_arena a;
+	struct vigil_event ev;
+	const size_t max = VIGIL_PROCTABLE_MIN_ENTRIES;
+
+	(void)state;
+	assert_int_equal(vigil_proctable_new(max, &t), 0);
+	assert_int_equal(vigil_proctable_seed(t, FIXTURE_PROC), 0);
+	for (int32_t i = 0; i < (int32_t)max; i++)
+		assert_int_equal(vigil_proctable_on_fork(t, 4121, 20000 + i,
+							 T0 + i), 0);
+	/* The fixture processes were least recently used and are gone;
+	 * enrichment refills the chain from /proc, evicting others. */
+	vigil_arena_init(&a, 0);
+	vigil_event_init(&ev, &a);
+	ev.process.pid = 4200;
+	ev.time_ns = T0 + NS_PER_S;
+	assert_int_equal(vigil_proctable_enrich(t, &ev), 0);
+	assert_int_equal(ev.n_ancestors, 5);
+	assert_str(ev.process.comm, "a) (b\n c)");
+	assert_str(ev.ancestors[0].file.path, "/usr/bin/bash");
+	assert_str(ev.ancestors[4].file.path, "/usr/lib/systemd/systemd");
+	vigil_arena_free(&a);
+	vigil_proctable_free(t);
+}
+
+static void test_proctable_ancestry_depth_is_bounded(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_event *ev;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 1, 30000, T0), 0);
+	for (int32_t i = 1; i < 40; i++)
+		assert_int_equal(vigil_proctable_on_fork(c->t, 30000 + i - 1,
+							 30000 + i, T0 + i), 0);
+	ev = event_for(c, 30039, T0 + NS_PER_S);
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_int_equal(ev->n_ancestors, VIGIL_ANCESTORS_MAX);
+	assert_int_equal(ev->ancestors[0].pid, 30038);
+	assert_int_equal(ev->ancestors[31].pid, 30007);
+}
+
+/* A corrupt parent loop (lost events) ends the walk. */
+static void test_proctable_parent_loop_terminates(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_event *ev;
+	struct vigil_process np;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 1, 31000, T0), 0);
+	assert_int_equal(vigil_proctable_on_fork(c->t, 31000, 31001, T0 + 1), 0);
+	/* An exec event claims 31000's parent is 31001. */
+	np = *vigil_proctable_lookup(c->t, 31000, 0);
+	np.ppid = 31001;
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	ev = event_for(c, 31001, T0 + NS_PER_S);
+	ev->process.start_time_ns = 0;
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_true(ev->n_ancestors <= 2);
+	assert_int_equal(ev->ancestors[0].pid, 31000);
+}
+
+/* After lost events, a resync marks what /proc no longer shows exited. */
+static void test_proctable_resync_marks_vanished_exited(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+	const struct vigil_process *p;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 1, 7777, T0), 0);
+	assert_int_equal(vigil_proctable_resync(c->t), 0);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS);
+	p = vigil_proctable_lookup(c->t, 7777, 0);
+	assert_true(p == NULL || (p->flags & VIGIL_PROC_EXITED));
+	p = vigil_proctable_lookup(c->t, 4121, 0);
+	assert_non_null(p);
+	assert_false(p->flags & VIGIL_PROC_EXITED);
+}
+
+/* The live /proc: our own ancestry ends at init and starts at our parent. */
+static void test_proctable_live_proc_ancestry_of_self(void **state)
+{
+	struct vigil_proctable *t;
+	struct vigil_arena a;
+	struct vigil_event ev;
+
+	(void)state;
+	assert_int_equal(vigil_proctable_new(0, &t), 0);
+	assert_int_equal(vigil_proctable_seed(t, "/proc"), 0);
+	vigil_arena_init(&a, 0);
+	vigil_event_init(&ev, &a);
+	ev.process.pid = getpid();
+	ev.time_ns = vigil_now_ns();
+	assert_int_equal(vigil_proctable_enrich(t, &ev), 0);
+	assert_true(ev.n_ancestors >= 1);
+	assert_int_equal(ev.ancestors[0].pid, getppid());
+	assert_int_equal(ev.ancestors[ev.n_ancestors - 1].ppid, 0);
+	assert_true(ev.process.file.path.len > 0);
+	vigil_arena_free(&a);
+	vigil_proctable_free(t);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup_seeded, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_proctable_seed_skips_non_processes),
+		T(test_proctable_enrich_walks_ancestry_to_init),
+		T(test_proctable_enrich_fills_container_of_process_chain),
+		T(test_proctable_enrich_keeps_source_values),
+		T(test_proctable_enrich_unknown_pid_leaves_event_alone),
+		T(test_proctable_fork_inherits_parent_image),
+		T(test_proctable_exec_replaces_image_keeps_start),
+		T(test_proctable_exec_with_strings_from_the_table),
+		T(test_proctable_argv_bounded_and_flagged),
+		T(test_proctable_ids_and_comm_changes),
+		T(test_proctable_exited_process_lingers_then_expires),
+		T(test_proctable_pid_reuse_keeps_processes_apart),
+		T(test_proctable_fork_over_live_pid_counts_reuse),
+		cmocka_unit_test(test_proctable_bounded_evicts_exited_then_lru),
+		cmocka_unit_test(
+			test_proctable_enrich_in_full_table_keeps_its_chain),
+		T(test_proctable_ancestry_depth_is_bounded),
+		T(test_proctable_parent_loop_terminates),
+		T(test_proctable_resync_marks_vanished_exited),
+		cmocka_unit_test(test_proctable_live_proc_ancestry_of_self),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
