@@ -167,7 +167,8 @@ int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
  * "vigilctl rules list|lint|test|explain|fields|kernel ...": argv is what follows
  * "vigilctl" (starting with "rules") or what follows "rules".  Prints to
  * stdout/stderr and returns the exit status: 0 success, 1 failure (lint
- * errors, failed tests, explain: no match), 2 usage or I/O error.
+ * errors, failed tests, explain: no match), 2 an unreadable event or an
+ * unknown rule, 64 (EX_USAGE) bad usage.
  * Defined in rules_cli.c (libvigilrulescli, which needs libvigilcore for
  * vigil_event_from_node()).
  */

@@ -12,7 +12,7 @@
  * Without PATHs the default policy is used: the shipped rules, then
  * /etc/vigil/rules.d (those that exist).  Exit status: 0 success (explain:
  * the rule matches), 1 failure (lint errors, failed tests, no match), 2
- * usage or I/O error.
+ * an unreadable event or rule not found, 64 (EX_USAGE) bad usage.
  *
  * Events in tests and explain are decoded by vigil_event_from_node()
  * (codec.c, in libvigilcore), so this file is linked into vigilctl and not
@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "lang.h"
@@ -38,7 +39,8 @@ extern int vigil_event_from_node(const struct vigil_node *n,
 int vigil__rules_cli(const struct vigil_field_table *ft, int argc,
 		     char **argv, FILE *out, FILE *errf);
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* Exit statuses; usage errors are EX_USAGE like the rest of vigilctl. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_ERROR = 2, CLI_USAGE = EX_USAGE };
 
 static const char *const default_paths[] = {
 	VIGIL_DATADIR "/rules",
@@ -319,7 +321,7 @@ static int cmd_explain(const struct vigil_field_table *ft, int argc,
 	struct vigil_doc doc;
 	struct vigil_arena arena;
 	struct vigil_event ev;
-	int idx, rc = CLI_USAGE;
+	int idx, rc = CLI_ERROR;
 
 	if (argc < 2) {
 		usage(errf);
@@ -431,7 +433,7 @@ static int cmd_kernel(const struct vigil_field_table *ft, int argc,
 	if (vigil_ruleset_kernel_filters(rs, &kf, &n)) {
 		fprintf(errf, "rules: out of memory\n");
 		vigil_ruleset_free(rs);
-		return CLI_USAGE;
+		return CLI_ERROR;
 	}
 	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "%-18s %3u rule(s)  ",

@@ -463,7 +463,7 @@ static void test_lang_eval_is_safe_on_any_event(void **state)
 	struct vigil_ruleset *rs = load_policy(
 		"- rule: a\n  description: d\n  severity: low\n"
 		"  expression: ptrace.tracee.file.name == x || "
-		"signal.target.pid == 1 || load_module.name == x\n"
+		"kill.target.pid == 1 || load_module.name == x\n"
 		"- rule: b\n  description: d\n  severity: low\n"
 		"  expression: file.path =~ \"/**\" && "
 		"file.destination.path != x\n"
