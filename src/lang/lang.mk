@@ -1,1 +1,109 @@
-# src/lang: filled in by the part that lives there.
+# src/lang: the rule language and engine.
+#
+# libvigilrules: lexer, parser, compiler, evaluator and policy loader.  It
+# needs no daemon code: the field table comes in as a parameter.  vigilctl
+# links it with libvigilcore; the engine plugin links it with
+# libvigilrulesrt (the buffer and document helpers it would otherwise get
+# from libvigilcore, which a plugin must not link).
+noinst_LTLIBRARIES += libvigilrules.la
+libvigilrules_la_SOURCES = \
+	src/lang/lang.h src/lang/rules.h \
+	src/lang/lexer.c src/lang/parser.c src/lang/compile.c \
+	src/lang/eval.c src/lang/policy.c
+libvigilrules_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
+libvigilrules_la_LIBADD = $(PCRE2_LIBS)
+
+noinst_LTLIBRARIES += libvigilrulesrt.la
+libvigilrulesrt_la_SOURCES = src/util.c src/node.c
+libvigilrulesrt_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
+libvigilrulesrt_la_LIBADD = $(YAML_LIBS)
+
+# ---- tests ----
+lang_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
+lang_test_ldadd = libvigilrules.la libvigilcore.la $(CMOCKA_LIBS)
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_lang_expr
+tests_unit_test_lang_expr_SOURCES = tests/unit/test_lang_expr.c \
+	tests/unit/test_lang_util.h
+tests_unit_test_lang_expr_CFLAGS = $(lang_test_cflags)
+tests_unit_test_lang_expr_LDADD = $(lang_test_ldadd)
+tests_unit_test_lang_expr_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
+TESTS += tests/unit/test_lang_expr
+endif
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_lang_errors
+tests_unit_test_lang_errors_SOURCES = tests/unit/test_lang_errors.c \
+	tests/unit/test_lang_util.h
+tests_unit_test_lang_errors_CFLAGS = $(lang_test_cflags)
+tests_unit_test_lang_errors_LDADD = $(lang_test_ldadd)
+TESTS += tests/unit/test_lang_errors
+endif
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_policy_load
+tests_unit_test_policy_load_SOURCES = tests/unit/test_policy_load.c \
+	tests/unit/test_lang_util.h
+tests_unit_test_policy_load_CFLAGS = $(lang_test_cflags) \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_policy_load_LDADD = $(lang_test_ldadd)
+TESTS += tests/unit/test_policy_load
+endif
+
+# ---- the engine plugin ----
+plugin_LTLIBRARIES += plugins/rules.la
+plugins_rules_la_SOURCES = plugins/rules/rules.c
+plugins_rules_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS)
+plugins_rules_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags)
+plugins_rules_la_LIBADD = libvigilrules.la libvigilrulesrt.la \
+	$(PCRE2_LIBS) $(YAML_LIBS)
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_lang_plugin
+tests_unit_test_lang_plugin_SOURCES = tests/unit/test_lang_plugin.c \
+	plugins/rules/rules.c tests/unit/test_lang_util.h
+tests_unit_test_lang_plugin_CFLAGS = $(lang_test_cflags)
+tests_unit_test_lang_plugin_LDADD = $(lang_test_ldadd)
+TESTS += tests/unit/test_lang_plugin
+endif
+
+# vigilctl's "rules" command; needs vigil_event_from_node() (libvigilcore).
+noinst_LTLIBRARIES += libvigilrulescli.la
+libvigilrulescli_la_SOURCES = src/lang/rules_cli.c
+libvigilrulescli_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS)
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_lang_cli
+tests_unit_test_lang_cli_SOURCES = tests/unit/test_lang_cli.c \
+	tests/unit/test_lang_util.h
+tests_unit_test_lang_cli_CFLAGS = $(lang_test_cflags) \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_lang_cli_LDADD = libvigilrulescli.la $(lang_test_ldadd)
+TESTS += tests/unit/test_lang_cli
+endif
+
+EXTRA_DIST += src/lang/LANGUAGE.md tests/fixtures/lang/cli_policy.yaml \
+	tests/fixtures/lang/bench_policy.yaml \
+	tests/fixtures/lang/cli_event.json
+
+# ---- fuzz targets (configure --enable-fuzzers CC=clang) ----
+if ENABLE_FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_expr tests/fuzz/fuzz_policy
+tests_fuzz_fuzz_expr_SOURCES = tests/fuzz/fuzz_expr.c
+tests_fuzz_fuzz_expr_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_expr_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_expr_LDADD = libvigilrules.la libvigilcore.la
+tests_fuzz_fuzz_policy_SOURCES = tests/fuzz/fuzz_policy.c
+tests_fuzz_fuzz_policy_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_policy_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_policy_LDADD = libvigilrules.la libvigilcore.la
+endif
+
+# ---- benchmark: bench/rules_bench [POLICY] [EVENTS] ----
+noinst_PROGRAMS += bench/rules_bench
+bench_rules_bench_SOURCES = bench/rules_bench.c
+bench_rules_bench_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
+bench_rules_bench_LDADD = libvigilrules.la libvigilcore.la

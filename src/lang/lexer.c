@@ -1,0 +1,457 @@
+/*
+ * lexer.c - tokens of the rule expression language, and source positions.
+ *
+ * Words are deliberately broad ([A-Za-z0-9_./:@%+-]): the parser decides
+ * from context whether a word is a field, a macro, a named list, a
+ * constant, a number, a duration, an IP address or CIDR, or (inside a list
+ * or after a comparison with a string field) a bare string such as
+ * /usr/sbin/nginx.  Keywords and, or, not, in are reserved.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lang.h"
+
+static bool word_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '/' || c == '.' ||
+	       c == ':' || c == '@' || c == '%';
+}
+
+static bool word_char(char c)
+{
+	return word_start(c) || c == '-' || c == '+';
+}
+
+void lang_lexer_init(struct lang_lexer *lx, const char *s, size_t len)
+{
+	memset(lx, 0, sizeof(*lx));
+	lx->s = s;
+	lx->len = len;
+}
+
+void lang_lexer_free(struct lang_lexer *lx)
+{
+	vigil_buf_free(&lx->scratch);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A quoted string starting at lx->pos (the quote). */
+static void lex_string(struct lang_lexer *lx, struct lang_token *t)
+{
+	char q = lx->s[lx->pos];
+	size_t p = lx->pos + 1;
+
+	vigil_buf_reset(&lx->scratch);
+	while (p < lx->len && lx->s[p] != q) {
+		char c = lx->s[p++];
+
+		if (c == '\\') {
+			int h, l;
+
+			if (p >= lx->len)
+				break;
+			c = lx->s[p++];
+			switch (c) {
+			case 'n':
+				c = '\n';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case '0':
+				c = '\0';
+				break;
+			case 'x':
+				h = p < lx->len ? hexval(lx->s[p]) : -1;
+				l = p + 1 < lx->len ? hexval(lx->s[p + 1]) : -1;
+				if (h < 0 || l < 0) {
+					t->type = LT_ERROR;
+					t->off = (uint32_t)(p - 2);
+					t->len = 2;
+					t->error = "\\x needs two hex digits";
+					lx->pos = lx->len;
+					return;
+				}
+				c = (char)(h * 16 + l);
+				p += 2;
+				break;
+			case '\\':
+			case '"':
+			case '\'':
+				break;
+			default:
+				t->type = LT_ERROR;
+				t->off = (uint32_t)(p - 2);
+				t->len = 2;
+				t->error = "unknown escape (use \\\\ \\\" \\' \\n "
+					   "\\t \\r \\0 \\xHH)";
+				lx->pos = lx->len;
+				return;
+			}
+		}
+		if (vigil_buf_putc(&lx->scratch, c)) {
+			t->type = LT_ERROR;
+			t->error = "out of memory";
+			lx->pos = lx->len;
+			return;
+		}
+	}
+	if (p >= lx->len) {
+		t->type = LT_ERROR;
+		t->len = (uint32_t)(lx->len - lx->pos);
+		t->error = "unterminated string";
+		lx->pos = lx->len;
+		return;
+	}
+	t->type = LT_STRING;
+	t->len = (uint32_t)(p + 1 - lx->pos);
+	t->val = vigil_buf_cstr(&lx->scratch);
+	t->val_len = (uint32_t)lx->scratch.len;
+	lx->pos = p + 1;
+}
+
+/* r"..." : the text is kept as written; \" does not end it. */
+static void lex_regex(struct lang_lexer *lx, struct lang_token *t)
+{
+	char q = lx->s[lx->pos + 1];
+	size_t start = lx->pos + 2, p = start;
+
+	while (p < lx->len && lx->s[p] != q) {
+		if (lx->s[p] == '\\' && p + 1 < lx->len)
+			p++;
+		p++;
+	}
+	if (p >= lx->len) {
+		t->type = LT_ERROR;
+		t->len = (uint32_t)(lx->len - lx->pos);
+		t->error = "unterminated regular expression";
+		lx->pos = lx->len;
+		return;
+	}
+	t->type = LT_REGEX;
+	t->len = (uint32_t)(p + 1 - lx->pos);
+	t->val = lx->s + start;
+	t->val_len = (uint32_t)(p - start);
+	lx->pos = p + 1;
+}
+
+static bool is_kw(const char *s, size_t n, const char *kw)
+{
+	return strlen(kw) == n && memcmp(s, kw, n) == 0;
+}
+
+void lang_lex(struct lang_lexer *lx, struct lang_token *t)
+{
+	const char *s = lx->s;
+	size_t p = lx->pos;
+	char c, d;
+
+	while (p < lx->len && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' ||
+			       s[p] == '\r'))
+		p++;
+	lx->pos = p;
+	memset(t, 0, sizeof(*t));
+	t->off = (uint32_t)p;
+	if (p >= lx->len) {
+		t->type = LT_EOF;
+		return;
+	}
+	c = s[p];
+	d = p + 1 < lx->len ? s[p + 1] : '\0';
+	t->len = 1;
+	switch (c) {
+	case '(':
+		t->type = LT_LPAREN;
+		break;
+	case ')':
+		t->type = LT_RPAREN;
+		break;
+	case '[':
+		t->type = LT_LBRACK;
+		break;
+	case ']':
+		t->type = LT_RBRACK;
+		break;
+	case ',':
+		t->type = LT_COMMA;
+		break;
+	case '"':
+	case '\'':
+		lex_string(lx, t);
+		return;
+	case '=':
+		if (d == '=') {
+			t->type = LT_EQ;
+			t->len = 2;
+		} else if (d == '~') {
+			t->type = LT_MATCH;
+			t->len = 2;
+		} else {
+			t->type = LT_ERROR;
+			t->error = "'=' alone is not an operator (use == or =~)";
+		}
+		break;
+	case '!':
+		if (d == '=') {
+			t->type = LT_NE;
+			t->len = 2;
+		} else if (d == '~') {
+			t->type = LT_NMATCH;
+			t->len = 2;
+		} else {
+			t->type = LT_NOT;
+		}
+		break;
+	case '<':
+		t->type = d == '=' ? LT_LE : LT_LT;
+		t->len = d == '=' ? 2 : 1;
+		break;
+	case '>':
+		t->type = d == '=' ? LT_GE : LT_GT;
+		t->len = d == '=' ? 2 : 1;
+		break;
+	case '&':
+		t->type = d == '&' ? LT_AND : LT_BITAND;
+		t->len = d == '&' ? 2 : 1;
+		break;
+	case '|':
+		if (d == '|') {
+			t->type = LT_OR;
+			t->len = 2;
+		} else {
+			t->type = LT_ERROR;
+			t->error = "'|' alone is not an operator (use ||)";
+		}
+		break;
+	default:
+		if (c == 'r' && (d == '"' || d == '\'')) {
+			lex_regex(lx, t);
+			return;
+		}
+		if (word_start(c) || (c == '-' && d >= '0' && d <= '9')) {
+			size_t e = p + 1;
+
+			while (e < lx->len && word_char(s[e]))
+				e++;
+			t->len = (uint32_t)(e - p);
+			t->val = s + p;
+			t->val_len = t->len;
+			if (is_kw(s + p, t->len, "and"))
+				t->type = LT_AND;
+			else if (is_kw(s + p, t->len, "or"))
+				t->type = LT_OR;
+			else if (is_kw(s + p, t->len, "not"))
+				t->type = LT_NOT;
+			else if (is_kw(s + p, t->len, "in"))
+				t->type = LT_IN;
+			else
+				t->type = LT_WORD;
+			lx->pos = e;
+			return;
+		}
+		t->type = LT_ERROR;
+		t->error = "unexpected character";
+		break;
+	}
+	if (t->type != LT_ERROR || t->len)
+		lx->pos = p + t->len;
+	t->val = s + p;
+	t->val_len = t->len;
+}
+
+const char *lang_tok_name(int type)
+{
+	static const char *const names[] = {
+		[LT_EOF] = "end of expression",
+		[LT_WORD] = "name or value",
+		[LT_STRING] = "string",
+		[LT_REGEX] = "regular expression",
+		[LT_LPAREN] = "'('",
+		[LT_RPAREN] = "')'",
+		[LT_LBRACK] = "'['",
+		[LT_RBRACK] = "']'",
+		[LT_COMMA] = "','",
+		[LT_EQ] = "'=='",
+		[LT_NE] = "'!='",
+		[LT_LT] = "'<'",
+		[LT_LE] = "'<='",
+		[LT_GT] = "'>'",
+		[LT_GE] = "'>='",
+		[LT_MATCH] = "'=~'",
+		[LT_NMATCH] = "'!~'",
+		[LT_AND] = "'&&'",
+		[LT_OR] = "'||'",
+		[LT_NOT] = "'!'",
+		[LT_IN] = "'in'",
+		[LT_BITAND] = "'&'",
+		[LT_ERROR] = "invalid token",
+	};
+	return type >= 0 && type < (int)VIGIL_ARRAY_SIZE(names) ? names[type] :
+								  "token";
+}
+
+/* ---- positions ---- */
+
+/* Byte index of (line, col) in raw, or raw_len if outside. */
+static size_t raw_index(const char *raw, size_t raw_len, uint32_t line,
+			uint32_t col)
+{
+	size_t p = 0;
+
+	for (uint32_t l = 1; l < line && p < raw_len; p++)
+		if (raw[p] == '\n')
+			l++;
+	for (uint32_t c = 1; c < col && p < raw_len && raw[p] != '\n'; c++)
+		p++;
+	return p;
+}
+
+/*
+ * Maps byte off of the scalar's value to a position in the file.  Without
+ * the raw file text, the value is assumed to sit on the scalar's line
+ * after its opening quote, if any (right for plain and quoted one-line
+ * scalars).  With the raw text, the value is aligned with the source:
+ * the block indicator line of | and > scalars is skipped, line breaks
+ * folded into spaces and indentation are stepped over, and escapes in
+ * double-quoted scalars count their source length.
+ */
+void lang_src_pos(const struct lang_src *s, size_t off, uint32_t *line,
+		  uint32_t *col)
+{
+	const struct vigil_node *n = s->node;
+	size_t p, i;
+	uint32_t l, c;
+	char quote = 0;
+
+	if (!n) {
+		*line = 1;
+		*col = (uint32_t)off + 1;
+		return;
+	}
+	if (!s->raw) {
+		*line = n->line;
+		*col = n->col + (uint32_t)off + (n->quoted ? 1 : 0);
+		return;
+	}
+	p = raw_index(s->raw, s->raw_len, n->line, n->col);
+	l = n->line;
+	c = n->col;
+	if (p < s->raw_len && (s->raw[p] == '|' || s->raw[p] == '>')) {
+		while (p < s->raw_len && s->raw[p] != '\n')
+			p++;
+		if (p < s->raw_len) {
+			p++;
+			l++;
+			c = 1;
+		}
+	} else if (p < s->raw_len && (s->raw[p] == '"' || s->raw[p] == '\'')) {
+		quote = s->raw[p];
+		p++;
+		c++;
+	}
+	/* skip the indentation before the first character */
+	while (p < s->raw_len && (s->raw[p] == ' ' || s->raw[p] == '\t')) {
+		p++;
+		c++;
+	}
+	for (i = 0; i < off && i < s->len && p < s->raw_len; i++) {
+		char v = s->text[i], r = s->raw[p];
+
+		if (r == '\n' && (v == ' ' || v == '\n')) {
+			/* a line break, then the next line's indentation;
+			 * indentation beyond the block's is in the value too
+			 * (literal blocks): step over it there as well */
+			p++;
+			l++;
+			c = 1;
+			while (p < s->raw_len &&
+			       (s->raw[p] == ' ' || s->raw[p] == '\t')) {
+				p++;
+				c++;
+			}
+			while (i + 1 < off && i + 1 < s->len &&
+			       (s->text[i + 1] == ' ' || s->text[i + 1] == '\t'))
+				i++;
+			continue;
+		}
+		if (quote == '"' && r == '\\' && v != '\\') {
+			/* an escape: \x41 is 4 source bytes for 1 */
+			size_t w = p + 1 < s->raw_len && s->raw[p + 1] == 'x' ?
+					   4 :
+					   2;
+
+			p += w;
+			c += (uint32_t)w;
+			continue;
+		}
+		if (quote == '"' && r == '\\') {
+			p += 2;
+			c += 2;
+			continue;
+		}
+		if (quote == '\'' && r == '\'' && v == '\'') {
+			p += 2; /* '' stands for ' */
+			c += 2;
+			continue;
+		}
+		p++;
+		c++;
+	}
+	*line = l;
+	*col = c;
+}
+
+/* ---- durations ---- */
+
+int lang_parse_duration(const char *s, size_t len, int64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		int64_t mult;
+	} units[] = {
+		{ "ns", 1 },
+		{ "us", 1000 },
+		{ "ms", 1000000 },
+		{ "s", 1000000000 },
+		{ "m", INT64_C(60) * 1000000000 },
+		{ "h", INT64_C(3600) * 1000000000 },
+		{ "d", INT64_C(86400) * 1000000000 },
+	};
+	int64_t v = 0;
+	size_t i = 0;
+
+	if (!len || s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	while (i < len && s[i] >= '0' && s[i] <= '9') {
+		if (v > (INT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (s[i++] - '0');
+	}
+	for (size_t u = 0; u < VIGIL_ARRAY_SIZE(units); u++) {
+		if (strlen(units[u].unit) == len - i &&
+		    memcmp(s + i, units[u].unit, len - i) == 0) {
+			if (v > INT64_MAX / units[u].mult)
+				return -EINVAL;
+			*ns = v * units[u].mult;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

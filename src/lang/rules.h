@@ -1,0 +1,177 @@
+/*
+ * rules.h - the detection rule engine: policies loaded from YAML into a
+ * ruleset indexed by event type, evaluated per event with per-rule rate
+ * control.
+ *
+ * A ruleset is immutable once loaded except for its counters and rate
+ * limiter state; it is evaluated by one thread at a time.  A reload builds
+ * a new ruleset and swaps it in only when it loaded cleanly.
+ *
+ * Used by the engine plugin (plugins/rules) and by vigilctl (rules_cli.c);
+ * neither the library nor its callers need the daemon: the field table is
+ * a parameter.
+ */
+#ifndef VIGIL_RULES_H
+#define VIGIL_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vigil/event.h>
+#include <vigil/fields.h>
+#include <vigil/plugin.h>
+
+struct vigil_ruleset;
+struct vigil_node;
+
+/*
+ * Loads policy files in order: each path is a YAML file or a directory
+ * (its *.yaml files, sorted by name).  Later entries override earlier ones
+ * by id.  On success stores a new ruleset in *out (the caller frees it with
+ * vigil_ruleset_free()) and returns 0.  On failure returns a negative errno
+ * and appends one "file:line:col: message" line per problem to err; *out is
+ * left NULL.  ft must outlive the ruleset.
+ */
+int vigil_ruleset_load(const struct vigil_field_table *ft,
+		       const char *const *paths, size_t n_paths,
+		       struct vigil_ruleset **out, struct vigil_buf *err)
+	__attribute__((warn_unused_result));
+
+/* Same, from one policy text in memory; name is used in messages. */
+int vigil_ruleset_load_mem(const struct vigil_field_table *ft,
+			   const char *name, const char *data, size_t len,
+			   struct vigil_ruleset **out, struct vigil_buf *err)
+	__attribute__((warn_unused_result));
+
+void vigil_ruleset_free(struct vigil_ruleset *rs);
+
+/*
+ * Called for each rule that matched and was not suppressed by its rate
+ * control.  sig and its strings are valid during the call.  A non-zero
+ * return stops the evaluation and is returned by vigil_ruleset_eval().
+ */
+typedef int (*vigil_rule_match_fn)(void *arg, const struct vigil_event *ev,
+				   const struct vigil_signal *sig);
+
+/*
+ * Evaluates the enabled rules for ev's type.  Returns the number of
+ * signals delivered, or the callback's non-zero return.  Never allocates.
+ */
+int vigil_ruleset_eval(struct vigil_ruleset *rs, const struct vigil_event *ev,
+		       vigil_rule_match_fn cb, void *arg);
+
+/* ---- inspection (vigilctl rules list, status) ---- */
+
+struct vigil_rule_info {
+	const char *id;
+	const char *description;
+	const char *title; /* title: or the description */
+	const char *remediation; /* may be NULL */
+	uint32_t severity;       /* enum vigil_severity */
+	const char *const *tags;
+	uint32_t n_tags;
+	bool enabled;
+	uint64_t event_types; /* VIGIL_EVBIT mask */
+	int64_t every_ns;     /* rate control; 0 = none */
+	uint64_t matches;     /* matched events, including suppressed */
+	uint64_t suppressed;  /* matches not delivered (rate control) */
+	const char *file;     /* where it was (last) defined */
+	uint32_t line;
+	uint32_t n_tests; /* embedded test events */
+};
+
+struct vigil_ruleset_stats {
+	uint64_t events;  /* evaluated */
+	uint64_t signals; /* delivered */
+	uint64_t suppressed;
+	uint32_t rules;
+	uint32_t enabled;
+	uint32_t macros;
+	uint32_t lists;
+};
+
+size_t vigil_ruleset_count(const struct vigil_ruleset *rs);
+/* Rule i (0 <= i < count) in load order.  Returns 0 or -ENOENT. */
+int vigil_ruleset_rule(const struct vigil_ruleset *rs, size_t i,
+		       struct vigil_rule_info *out);
+/* Index of the rule with this id, or -ENOENT. */
+int vigil_ruleset_find(const struct vigil_ruleset *rs, const char *id);
+void vigil_ruleset_stats(const struct vigil_ruleset *rs,
+			 struct vigil_ruleset_stats *out);
+
+/*
+ * Whether rule i matches ev: its expression and none of its exceptions,
+ * regardless of enabled and rate control (rule tests, explain).
+ */
+bool vigil_ruleset_rule_matches(const struct vigil_ruleset *rs, size_t i,
+				const struct vigil_event *ev);
+
+/*
+ * Appends to out, for rule i on ev, each sub-expression of the rule with
+ * true, false or absent, then the exceptions.  Returns whether it matches.
+ */
+bool vigil_ruleset_explain(const struct vigil_ruleset *rs, size_t i,
+			   const struct vigil_event *ev,
+			   struct vigil_buf *out);
+
+/*
+ * Embedded test events of rule i: the sequence under tests.match (match
+ * true) or tests.no_match; NULL when there is none.  The nodes live as
+ * long as the ruleset.
+ */
+const struct vigil_node *vigil_ruleset_rule_tests(const struct vigil_ruleset *rs,
+						  size_t i, bool match);
+
+/* ---- kernel-side filter derivation ---- */
+
+/*
+ * What the kernel must report for one event type so that every enabled
+ * rule of that type still sees all the events it can match.  When each of
+ * those rules requires the file path (or the executable) to be one of a
+ * few values or under a directory, the union of those constraints is a
+ * filter the audit source can install (-F path=, -F dir=, -F exe=);
+ * otherwise the type is unfiltered.
+ */
+enum vigil_kfilter_kind {
+	VIGIL_KF_PATH = 1, /* the event's file path equals value */
+	VIGIL_KF_DIR,      /* the event's file path is under value */
+	VIGIL_KF_EXE,      /* the process executable equals value */
+};
+
+struct vigil_kfilter_item {
+	uint32_t kind; /* enum vigil_kfilter_kind */
+	const char *value;
+};
+
+struct vigil_kfilter {
+	uint32_t event_type;
+	uint32_t n_rules; /* enabled rules of the type */
+	bool unfiltered;  /* some rule needs every event of the type */
+	const struct vigil_kfilter_item *items; /* any of them */
+	uint32_t n_items;
+};
+
+/*
+ * One entry per event type that has enabled rules, in type order.  Stores
+ * in *out an array of *n entries that the caller releases with one free();
+ * strings point into the ruleset or into that block.  Returns 0 or
+ * -ENOMEM.
+ */
+int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
+				 struct vigil_kfilter **out, size_t *n);
+
+/* ---- command line ---- */
+
+/*
+ * "vigilctl rules list|lint|test|explain|fields|kernel ...": argv is what follows
+ * "vigilctl" (starting with "rules") or what follows "rules".  Prints to
+ * stdout/stderr and returns the exit status: 0 success, 1 failure (lint
+ * errors, failed tests, explain: no match), 2 an unreadable event or an
+ * unknown rule, 64 (EX_USAGE) bad usage.
+ * Defined in rules_cli.c (libvigilrulescli, which needs libvigilcore for
+ * vigil_event_from_node()).
+ */
+int vigil_rules_cli(const struct vigil_field_table *ft, int argc, char **argv);
+
+#endif /* VIGIL_RULES_H */
