@@ -1,1 +1,21 @@
-# src/sources: filled in by the part that lives there.
+# src/sources/audit.mk - the audit source: record parser, reassembler,
+# EXECVE decoder, event builder, netlink intake, kernel rules.
+noinst_LTLIBRARIES += libvigilaudit.la
+libvigilaudit_la_SOURCES = \
+	src/sources/audit_record.c src/sources/audit_record.h \
+	src/sources/audit_execve.c src/sources/audit_execve.h \
+	src/sources/audit_reasm.c src/sources/audit_reasm.h \
+	src/sources/audit_event.c src/sources/audit_event.h
+libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS)
+libvigilaudit_la_LIBADD = libvigilcore.la $(AUDIT_LIBS)
+
+audit_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(AUDIT_CFLAGS) \
+	$(LIBUV_CFLAGS)
+audit_test_ldadd = libvigilaudit.la libvigilcore.la $(CMOCKA_LIBS) \
+	$(AUDIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_audit_record
+tests_unit_test_audit_record_SOURCES = tests/unit/test_audit_record.c
+tests_unit_test_audit_record_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_record_LDADD = $(audit_test_ldadd)
+TESTS += tests/unit/test_audit_record
