@@ -19,3 +19,17 @@ tests_unit_test_audit_record_SOURCES = tests/unit/test_audit_record.c
 tests_unit_test_audit_record_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_record_LDADD = $(audit_test_ldadd)
 TESTS += tests/unit/test_audit_record
+
+check_PROGRAMS += tests/unit/test_audit_differential
+tests_unit_test_audit_differential_SOURCES = \
+	tests/unit/test_audit_differential.c
+tests_unit_test_audit_differential_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DAUDIT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/audit"'
+tests_unit_test_audit_differential_CFLAGS = $(audit_test_cflags) \
+	$(AUPARSE_CFLAGS)
+tests_unit_test_audit_differential_LDADD = $(audit_test_ldadd) \
+	$(AUPARSE_LIBS)
+TESTS += tests/unit/test_audit_differential
+EXTRA_DIST += tests/fixtures/audit/execve-hostile.log \
+	tests/fixtures/audit/record-fixtures.sh \
+	tests/integration/audit/audit_state.sh

@@ -191,6 +191,12 @@ static int add_arg_field(struct vigil_audit_argv *a,
 		return 0;
 	}
 	a->len[idx] += (uint32_t)n;
+	/* aN_len counts the bytes as written: hex digits when the pieces
+	 * are hex (always, once an argument spans records), else bytes. */
+	if (f->val_len > a->want[idx])
+		a->incomplete = true;
+	else
+		a->want[idx] -= f->val_len;
 	a->next_piece++;
 	return 0;
 }
@@ -234,8 +240,8 @@ int vigil_audit_argv_end(struct vigil_audit_argv *a)
 	if (!a->have_argc)
 		return -EINVAL;
 	for (i = 0; i < a->argc; i++)
-		if (a->want[i] && a->want[i] != a->len[i])
-			a->incomplete = true;
+		if (a->want[i])
+			a->incomplete = true; /* pieces missing */
 	return 0;
 }
 

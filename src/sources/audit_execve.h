@@ -35,7 +35,7 @@ struct vigil_audit_argv {
 	struct vigil_buf bytes;
 	uint32_t *off;
 	uint32_t *len;
-	uint64_t *want; /* aN_len of a pieced argument, 0 otherwise */
+	uint64_t *want; /* aN_len still to come (written bytes) */
 	uint32_t cap;
 	uint32_t argc;
 	bool have_argc;
