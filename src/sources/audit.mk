@@ -33,3 +33,9 @@ TESTS += tests/unit/test_audit_differential
 EXTRA_DIST += tests/fixtures/audit/execve-hostile.log \
 	tests/fixtures/audit/record-fixtures.sh \
 	tests/integration/audit/audit_state.sh
+
+check_PROGRAMS += tests/unit/test_audit_reasm
+tests_unit_test_audit_reasm_SOURCES = tests/unit/test_audit_reasm.c
+tests_unit_test_audit_reasm_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_reasm_LDADD = $(audit_test_ldadd)
+TESTS += tests/unit/test_audit_reasm
