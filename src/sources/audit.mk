@@ -39,3 +39,14 @@ tests_unit_test_audit_reasm_SOURCES = tests/unit/test_audit_reasm.c
 tests_unit_test_audit_reasm_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_reasm_LDADD = $(audit_test_ldadd)
 TESTS += tests/unit/test_audit_reasm
+
+check_PROGRAMS += tests/unit/test_audit_event
+tests_unit_test_audit_event_SOURCES = tests/unit/test_audit_event.c
+tests_unit_test_audit_event_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DAUDIT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/audit"'
+tests_unit_test_audit_event_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_event_LDADD = $(audit_test_ldadd)
+TESTS += tests/unit/test_audit_event
+EXTRA_DIST += tests/fixtures/audit/kernel-activity.log \
+	tests/fixtures/audit/record-kernel.sh \
+	tests/integration/audit/audit_kact.c
