@@ -5,7 +5,10 @@ libvigilaudit_la_SOURCES = \
 	src/sources/audit_record.c src/sources/audit_record.h \
 	src/sources/audit_execve.c src/sources/audit_execve.h \
 	src/sources/audit_reasm.c src/sources/audit_reasm.h \
-	src/sources/audit_event.c src/sources/audit_event.h
+	src/sources/audit_event.c src/sources/audit_event.h \
+	src/sources/audit_netlink.c src/sources/audit_netlink.h \
+	src/sources/audit_rules.c src/sources/audit_rules.h \
+	src/sources/audit_source.c src/sources/audit_source.h
 libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS)
 libvigilaudit_la_LIBADD = libvigilcore.la $(AUDIT_LIBS)
 
@@ -49,4 +52,16 @@ tests_unit_test_audit_event_LDADD = $(audit_test_ldadd)
 TESTS += tests/unit/test_audit_event
 EXTRA_DIST += tests/fixtures/audit/kernel-activity.log \
 	tests/fixtures/audit/record-kernel.sh \
+	tests/integration/audit/run.sh
+
+# Live-kernel tests (root): tests/integration/audit/run.sh drives them.
+check_PROGRAMS += tests/integration/audit/audit_live \
+	tests/integration/audit/audit_kact
+tests_integration_audit_audit_live_SOURCES = \
+	tests/integration/audit/audit_live.c
+tests_integration_audit_audit_live_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) \
+	$(LIBUV_CFLAGS)
+tests_integration_audit_audit_live_LDADD = libvigilaudit.la \
+	libvigilcore.la $(AUDIT_LIBS) $(LIBUV_LIBS)
+tests_integration_audit_audit_kact_SOURCES = \
 	tests/integration/audit/audit_kact.c
