@@ -65,3 +65,19 @@ tests_integration_audit_audit_live_LDADD = libvigilaudit.la \
 	libvigilcore.la $(AUDIT_LIBS) $(LIBUV_LIBS)
 tests_integration_audit_audit_kact_SOURCES = \
 	tests/integration/audit/audit_kact.c
+
+if ENABLE_FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_audit_record tests/fuzz/fuzz_audit_stream
+tests_fuzz_fuzz_audit_record_SOURCES = tests/fuzz/fuzz_audit_record.c
+tests_fuzz_fuzz_audit_record_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) \
+	-fsanitize=fuzzer
+tests_fuzz_fuzz_audit_record_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_audit_record_LDADD = libvigilaudit.la libvigilcore.la \
+	$(AUDIT_LIBS)
+tests_fuzz_fuzz_audit_stream_SOURCES = tests/fuzz/fuzz_audit_stream.c
+tests_fuzz_fuzz_audit_stream_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) \
+	-fsanitize=fuzzer
+tests_fuzz_fuzz_audit_stream_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_audit_stream_LDADD = libvigilaudit.la libvigilcore.la \
+	$(AUDIT_LIBS)
+endif
