@@ -11,6 +11,10 @@ libvigilaudit_la_SOURCES = \
 	src/sources/audit_source.c src/sources/audit_source.h
 libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS)
 libvigilaudit_la_LIBADD = libvigilcore.la $(AUDIT_LIBS)
+if ENABLE_FUZZERS
+# coverage for the fuzz targets reaches into the parsers
+libvigilaudit_la_CFLAGS += -fsanitize=fuzzer-no-link
+endif
 
 audit_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(AUDIT_CFLAGS) \
 	$(LIBUV_CFLAGS)
@@ -81,3 +85,12 @@ tests_fuzz_fuzz_audit_stream_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_audit_stream_LDADD = libvigilaudit.la libvigilcore.la \
 	$(AUDIT_LIBS)
 endif
+
+# bench/audit_exec_bench.sh: vigil's reader vs auditd on the same stream.
+noinst_PROGRAMS += bench/audit_spawn
+bench_audit_spawn_SOURCES = bench/audit_spawn.c
+EXTRA_DIST += bench/audit_exec_bench.sh
+
+# auditd plugin files (packaging installs them to /etc/audit/plugins.d
+# and /etc/audisp/plugins.d, inactive).
+EXTRA_DIST += etc/audit/vigil.conf etc/audit/vigil-audisp.conf

@@ -53,8 +53,10 @@ int vigil_audit_parse_stamp(const char *p, size_t len, int64_t *sec,
 	if (len < STAMP_PREFIX_LEN ||
 	    memcmp(p, stamp_prefix, STAMP_PREFIX_LEN) != 0)
 		return -EINVAL;
-	/* 18 digits keep seconds well inside int64_t. */
-	if (parse_udec(p, len, &i, &s, 18) || i >= len || p[i++] != '.')
+	/* Callers turn the stamp into ns since the epoch: seconds must
+	 * leave room for that in int64_t (until the year 2262). */
+	if (parse_udec(p, len, &i, &s, 19) || i >= len || p[i++] != '.' ||
+	    s > (uint64_t)(INT64_MAX / 1000000000LL) - 1)
 		return -EINVAL;
 	if (parse_udec(p, len, &i, &m, 3) || i >= len || p[i++] != ':')
 		return -EINVAL;
@@ -314,10 +316,14 @@ int vigil_audit_value_decode(const struct vigil_audit_record *rec,
 		return -ENODATA;
 	case VIGIL_AUDIT_VAL_QUOTED:
 		*len = f->val_len;
-		memcpy(out, v, f->val_len < cap ? f->val_len : cap);
+		if (f->val_len > cap)
+			return -ENOSPC;
+		memcpy(out, v, f->val_len);
 		return 0;
 	default:
 		*len = f->val_len / 2;
+		if (*len > cap)
+			return -ENOSPC;
 		return vigil_audit_hex_decode(v, f->val_len, out, cap);
 	}
 }

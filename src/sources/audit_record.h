@@ -102,9 +102,10 @@ struct vigil_str vigil_audit_field_raw(const struct vigil_audit_record *rec,
 /*
  * Decodes an "untrusted string" value as the kernel writes it
  * (audit_log_untrustedstring): a quoted value is taken as is, a bare one is
- * hex.  Writes at most cap bytes to out (len is the decoded length, which
- * may be larger than cap).  Returns 0, -ENODATA for (null) or ?, or -EINVAL
- * for bad hex.  Needs at most val_len bytes of output.
+ * hex.  Writes the decoded bytes to out and their count to *len.  Returns
+ * 0, -ENODATA for (null) or ?, -ENOSPC when they do not fit in cap (*len
+ * says how many would), or -EINVAL for bad hex.  val_len bytes of output
+ * are always enough.
  */
 int vigil_audit_value_decode(const struct vigil_audit_record *rec,
 			     const struct vigil_audit_field *f, char *out,

@@ -109,6 +109,12 @@ static void test_audit_decodes_hex_and_quoted_values(void **state)
 	assert_memory_equal(out, "Hi \"", 4);
 	assert_int_equal(vigil_audit_value_decode(&rec, &fields[2], out,
 						  sizeof(out), &n), -ENODATA);
+	/* too small an output buffer is refused, not overrun (fuzzing) */
+	assert_int_equal(vigil_audit_value_decode(&rec, &fields[0], out, 4,
+						  &n), -ENOSPC);
+	assert_int_equal(n, 10);
+	assert_int_equal(vigil_audit_value_decode(&rec, &fields[1], out, 3,
+						  &n), -ENOSPC);
 	/* odd hex length is an error, not a guess */
 	assert_int_equal(vigil_audit_value_decode(&rec, &fields[3], out,
 						  sizeof(out), &n), -EINVAL);
@@ -125,6 +131,8 @@ static void test_audit_rejects_hostile_records(void **state)
 		"type=SYSCALL msg=audit(1.1:1",
 		"type=SYSCALL msg=audit(1.1234:1): a=1",
 		"type=SYSCALL msg=audit(99999999999999999999.1:1): a=1",
+		/* fits in 64 bits but not as ns (found by fuzzing) */
+		"type=SYSCALL msg=audit(179590000000068032.1:1): a=1",
 		"type=UNKNOWN[99999999] msg=audit(1.1:1): a=1",
 	};
 	struct vigil_audit_record rec;

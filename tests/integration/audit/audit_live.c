@@ -12,6 +12,8 @@
  *                      within 1.5 s with an audit_rules_flushed event
  *   expect-fail MODE TEXT   start must fail with TEXT in the reason
  *   expect-mode WANT [nomulticast]   auto must pick WANT
+ *   read MODE SECONDS  (bench) reads, prints events and its own CPU
+ *   replay FILE        (bench) replays an audit.log, prints counts
  *
  * Exit 0 pass, 1 fail, 77 skip (not root).  The rule key is unique per
  * run, and the source removes its rules on stop.
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -295,6 +298,66 @@ static int scenario_flush(const char *mode)
 	return 0;
 }
 
+/* CPU time of this process so far, in microseconds. */
+static long long cpu_us(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+	       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+/* Bench: read for a while, report events and this process's CPU. */
+static int scenario_read(const char *mode, unsigned seconds)
+{
+	long long cpu0, cpu1;
+	unsigned i, execs = 0;
+
+	if (start(mode, 0))
+		return 1;
+	cpu0 = cpu_us();
+	run_for(seconds * 1000);
+	cpu1 = cpu_us();
+	for (i = 0; i < n_seen; i++)
+		execs += seen[i].type == VIGIL_EV_EXEC;
+	printf("read mode=%s seconds=%u events=%llu exec_seen=%u "
+	       "records=%llu cpu_us=%lld lost=%llu\n",
+	       src.mode, seconds, (unsigned long long)src.events_out, execs,
+	       (unsigned long long)src.events_in, cpu1 - cpu0,
+	       (unsigned long long)src.lost);
+	stop();
+	return 0;
+}
+
+/* Replays an audit.log through the source until it stops. */
+static int scenario_replay(const char *file)
+{
+	static struct vigil_doc doc;
+	struct vigil_buf err = { 0 };
+	char yaml[4200];
+	int n;
+
+	n = snprintf(yaml, sizeof(yaml), "mode: replay\nreplay_file: '%s'\n",
+		     file);
+	if (vigil_doc_load_yaml("test", yaml, (size_t)n, &doc, &err))
+		return 1;
+	memset(&src, 0, sizeof(src));
+	src.ops = &vigil_audit_source_ops;
+	src.loop = loop;
+	src.config = doc.root;
+	if (src.ops->start(&src))
+		return 1;
+	while (src.state == VIGIL_SOURCE_RUNNING)
+		uv_run(loop, UV_RUN_ONCE);
+	printf("replay: %llu records, %llu events\n",
+	       (unsigned long long)src.events_in,
+	       (unsigned long long)src.events_out);
+	stop();
+	vigil_doc_free(&doc);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uv_timer_t tick;
@@ -316,6 +379,10 @@ int main(int argc, char **argv)
 		rc = scenario_exec(argv[2]);
 	else if (strcmp(argv[1], "kact") == 0 && argc == 5)
 		rc = scenario_kact(argv[2], argv[3], argv[4]);
+	else if (strcmp(argv[1], "read") == 0 && argc == 4)
+		rc = scenario_read(argv[2], (unsigned)atoi(argv[3]));
+	else if (strcmp(argv[1], "replay") == 0)
+		rc = scenario_replay(argv[2]);
 	else if (strcmp(argv[1], "flush") == 0)
 		rc = scenario_flush(argv[2]);
 	else if (strcmp(argv[1], "expect-fail") == 0 && argc == 4) {
