@@ -58,7 +58,9 @@ EXTRA_DIST += tests/fixtures/audit/kernel-activity.log \
 	tests/fixtures/audit/record-kernel.sh \
 	tests/integration/audit/run.sh
 
-# Live-kernel tests (root): tests/integration/audit/run.sh drives them.
+# Live-kernel tests (root, < 60 s; skip as 77 otherwise): run.sh drives
+# them and restores the audit state on every exit path.
+TESTS += tests/integration/audit/run.sh
 check_PROGRAMS += tests/integration/audit/audit_live \
 	tests/integration/audit/audit_kact
 tests_integration_audit_audit_live_SOURCES = \

@@ -39,7 +39,13 @@ static const char *const mode_names[] = {
 	[MODE_REPLAY] = "replay",
 };
 
+#ifndef AUDIT_FEATURE_BITMAP_BACKLOG_WAIT_TIME
+#define AUDIT_FEATURE_BITMAP_BACKLOG_WAIT_TIME 0x00000002
+#endif
+
 #define DEFAULT_RCVBUF (8 << 20)
+/* CIS 4.1.x asks for at least 8192; the kernel's default is 64. */
+#define DEFAULT_BACKLOG_LIMIT 8192
 #define DEFAULT_CHECK_NS 1000000000LL
 #define REPLAY_CHUNK 65536
 #define ARENA_CHUNK 16384
@@ -73,6 +79,9 @@ struct audit_src {
 	struct vigil_buf line; /* partial line (dispatcher, replay) */
 
 	bool enabled_by_us;
+	uint32_t backlog_limit;     /* wanted (unicast), 0 to leave alone */
+	int64_t saved_backlog_limit; /* to restore on stop, -1 unchanged */
+	int64_t saved_backlog_wait;  /* to restore on stop, -1 unchanged */
 	bool have_lost;
 	uint32_t last_lost;
 	uint32_t backlog;
@@ -369,6 +378,7 @@ static int read_config(struct audit_src *a, struct vigil_buf *err)
 	a->max_in_flight = VIGIL_AUDIT_DEFAULT_MAX_IN_FLIGHT;
 	a->rcvbuf = DEFAULT_RCVBUF;
 	a->want_rules = true;
+	a->backlog_limit = DEFAULT_BACKLOG_LIMIT;
 	if (cfg_str(cfg, "mode", mode, sizeof(mode)) ||
 	    cfg_str(cfg, "key", a->key, sizeof(a->key)) ||
 	    cfg_str(cfg, "rules_file", a->rules_file,
@@ -416,6 +426,14 @@ static int read_config(struct audit_src *a, struct vigil_buf *err)
 			return -EINVAL;
 		}
 		a->rcvbuf = (int)v;
+	}
+	if (cfg && (n = vigil_node_get(cfg, "backlog_limit"))) {
+		if (vigil_node_int(n, &v) || v < 0 || v > UINT32_MAX) {
+			vigil_node_error(err, n, "audit.backlog_limit: 0 (leave "
+					 "alone) to 4294967295");
+			return -EINVAL;
+		}
+		a->backlog_limit = (uint32_t)v;
 	}
 	if (cfg && (n = vigil_node_get(cfg, "rules")) &&
 	    vigil_node_bool(n, &a->want_rules)) {
@@ -497,6 +515,24 @@ static int open_netlink(struct audit_src *a, char *why, size_t cap)
 	return 0;
 }
 
+/*
+ * Unicast only: raises backlog_limit to the configured size when lower,
+ * and, where the kernel has backlog_wait_time (3.14) and the feature
+ * mask allows, sets it to 0 so a full queue drops (counted in lost)
+ * instead of stalling every audited syscall.  Both are put back on stop.
+ */
+static void tune_backlog(struct audit_src *a, const struct audit_status *st)
+{
+	if (a->backlog_limit && st->backlog_limit < a->backlog_limit &&
+	    audit_set_backlog_limit(a->ctl_fd, a->backlog_limit) > 0)
+		a->saved_backlog_limit = st->backlog_limit;
+	if (!(a->src->features_disabled & VIGIL_FEAT_AUDIT_BACKLOG_WAIT) &&
+	    (st->feature_bitmap & AUDIT_FEATURE_BITMAP_BACKLOG_WAIT_TIME) &&
+	    st->backlog_wait_time != 0 &&
+	    audit_set_backlog_wait_time(a->ctl_fd, 0) > 0)
+		a->saved_backlog_wait = st->backlog_wait_time;
+}
+
 /* Loads vigil's rules and turns auditing on if it was off. */
 static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 {
@@ -523,6 +559,10 @@ static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 		}
 		if (st.enabled == 0 && audit_set_enabled(a->ctl_fd, 1) > 0)
 			a->enabled_by_us = true;
+		/* As the audit daemon, vigil sizes the kernel queue; as a
+		 * multicast reader it leaves that to auditd. */
+		if (a->mode == MODE_UNICAST)
+			tune_backlog(a, &st);
 	}
 	r = vigil_audit_rules_build(&a->rules, a->key, (int)getpid());
 	if (!r)
@@ -556,6 +596,8 @@ static int audit_start(struct vigil_source *src)
 	a->src = src;
 	a->fd = -1;
 	a->ctl_fd = -1;
+	a->saved_backlog_limit = -1;
+	a->saved_backlog_wait = -1;
 	r = read_config(a, &err);
 	if (r) {
 		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "",
@@ -665,6 +707,12 @@ static void audit_stop(struct vigil_source *src)
 		 * it on (never off when someone else had it on). */
 		if (a->enabled_by_us)
 			audit_set_enabled(a->ctl_fd, 0);
+		if (a->saved_backlog_limit >= 0)
+			audit_set_backlog_limit(a->ctl_fd,
+						(uint32_t)a->saved_backlog_limit);
+		if (a->saved_backlog_wait >= 0)
+			audit_set_backlog_wait_time(
+				a->ctl_fd, (uint32_t)a->saved_backlog_wait);
 		audit_close(a->ctl_fd);
 	}
 	vigil_audit_rules_free(&a->rules);

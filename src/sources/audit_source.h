@@ -11,6 +11,9 @@
  *   rules_file: PATH           also write them as a rules.d file
  *   replay_file: PATH          the audit.log for mode replay
  *   receive_buffer: 8M         netlink socket buffer
+ *   backlog_limit: 8192        unicast: raise the kernel queue to this
+ *                              (0: leave alone); backlog_wait_time is
+ *                              set to 0; both restored on stop
  *   check_interval: 1s         rules and lost-counter poll
  */
 #ifndef VIGIL_AUDIT_SOURCE_H

@@ -1,8 +1,8 @@
 # audit_state.sh - save and restore the kernel's audit state around a
-# test (sourced).  Saves `auditctl -s` settings and every rule that was
-# loaded; audit_restore puts back exactly that, whatever the test did.
-# Other tools' rules are never touched while the test runs: tests add
-# rules under their own key and delete only that key.
+# test (sourced).  Saves `auditctl -s` settings; audit_restore puts them
+# back and deletes the rules under the tests' own keys (vigil_t<pid>,
+# vigil_fixture), whatever the test did.  Other tools' rules are never
+# touched: tests add rules under their own key and delete only that key.
 
 AUDIT_SAVE_DIR=$(mktemp -d /tmp/vigil-audit-state.XXXXXX)
 
@@ -28,13 +28,14 @@ audit_restore() {
 	wait=$(audit_saved backlog_wait_time)
 	failure=$(audit_saved failure)
 	rate=$(audit_saved rate_limit)
-	# If the rule set no longer matches what was saved, reload it.
-	if ! auditctl -l | cmp -s - "$AUDIT_SAVE_DIR/rules"; then
-		auditctl -D > /dev/null 2>&1
-		if ! grep -q '^No rules' "$AUDIT_SAVE_DIR/rules"; then
-			auditctl -R "$AUDIT_SAVE_DIR/rules" > /dev/null 2>&1
-		fi
-	fi
+	# Delete what our tests may have left (their keys only: vigil_t<pid>,
+	# vigil_fixture), never other tools' rules, which may be changing
+	# concurrently.
+	local k
+	for k in $(auditctl -l | sed -n 's/.*key=\(vigil_t[0-9]*\|vigil_fixture\)$/\1/p' |
+		   sort -u); do
+		audit_del_key "$k"
+	done
 	[ -n "$backlog" ] && auditctl -b "$backlog" > /dev/null 2>&1
 	[ -n "$wait" ] && auditctl --backlog_wait_time "$wait" > /dev/null 2>&1
 	[ -n "$failure" ] && auditctl -f "$failure" > /dev/null 2>&1

@@ -5,7 +5,15 @@
 # scenarios that need one.  Exit 77 when not root or without audit.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${AUDIT_TEST_BIN:-$here}
+# Built programs: in the build tree (make check runs from its top).
+if [ -z "${AUDIT_TEST_BIN:-}" ]; then
+	if [ -x tests/integration/audit/audit_live ]; then
+		AUDIT_TEST_BIN=$PWD/tests/integration/audit
+	else
+		AUDIT_TEST_BIN=$here
+	fi
+fi
+bin=$AUDIT_TEST_BIN
 . "$here/audit_state.sh"
 [ "$(id -u)" = 0 ] || exit 77
 command -v auditctl > /dev/null || exit 77
