@@ -96,3 +96,11 @@ EXTRA_DIST += bench/audit_exec_bench.sh
 # auditd plugin files (packaging installs them to /etc/audit/plugins.d
 # and /etc/audisp/plugins.d, inactive).
 EXTRA_DIST += etc/audit/vigil.conf etc/audit/vigil-audisp.conf
+
+check_PROGRAMS += tests/unit/test_audit_source
+tests_unit_test_audit_source_SOURCES = tests/unit/test_audit_source.c
+tests_unit_test_audit_source_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DAUDIT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/audit"'
+tests_unit_test_audit_source_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_source_LDADD = $(audit_test_ldadd) $(LIBUV_LIBS)
+TESTS += tests/unit/test_audit_source
