@@ -70,6 +70,7 @@ int vigil_audit_nl_status(struct audit_status *st)
 	struct audit_reply rep;
 	int fd, rc, tries;
 
+	memset(st, 0, sizeof(*st));
 	fd = audit_open();
 	if (fd < 0)
 		return -errno;
@@ -149,6 +150,7 @@ int vigil_audit_nl_read(int fd, char *buf, size_t cap, vigil_audit_msg_fn cb,
 	size_t len;
 	int count = 0;
 
+	memset(&from, 0, sizeof(from));
 	for (;;) {
 		fl = sizeof(from);
 		n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fl);

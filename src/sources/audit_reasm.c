@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,7 @@ static struct slot *slot_open(struct vigil_audit_reasm *r,
 			break;
 		}
 	}
+	assert(s); /* eviction above always frees one */
 	s->used = true;
 	s->sec = rec->sec;
 	s->ms = rec->ms;

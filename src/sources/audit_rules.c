@@ -126,7 +126,7 @@ int vigil_audit_rules_build(struct vigil_audit_rules *r, const char *key,
 	memset(r, 0, sizeof(*r));
 	if (strlen(key) >= sizeof(r->key))
 		return -EINVAL;
-	strcpy(r->key, key);
+	memcpy(r->key, key, strlen(key) + 1);
 	for (a = 0; a < VIGIL_ARRAY_SIZE(arches); a++) {
 		/* never,exit -F pid=<self>, prepended to the exit list */
 		rule = rule_start(arches[a]);
