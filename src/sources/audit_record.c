@@ -252,7 +252,8 @@ vigil_audit_field_find(const struct vigil_audit_record *rec, const char *key)
 	for (i = 0; i < rec->n_fields; i++) {
 		const struct vigil_audit_field *f = &rec->fields[i];
 
-		if (f->key_len == n &&
+		/* the first byte rejects most keys without a call */
+		if (f->key_len == n && rec->buf[f->key_off] == key[0] &&
 		    memcmp(rec->buf + f->key_off, key, n) == 0)
 			return f;
 	}

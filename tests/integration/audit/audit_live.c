@@ -53,6 +53,7 @@ struct seen {
 
 static struct seen seen[MAX_SEEN];
 static unsigned n_seen;
+static unsigned long long n_exec_total; /* not capped like seen[] */
 static uv_loop_t *loop;
 static struct vigil_source src;
 static char key[64];
@@ -65,6 +66,7 @@ int vigil_pipeline_submit(struct vigil_pipeline *p, struct vigil_event *ev)
 	uint32_t i;
 
 	(void)p;
+	n_exec_total += ev->type == VIGIL_EV_EXEC;
 	if (n_seen >= MAX_SEEN)
 		return 0;
 	s = &seen[n_seen++];
@@ -312,18 +314,16 @@ static long long cpu_us(void)
 static int scenario_read(const char *mode, unsigned seconds)
 {
 	long long cpu0, cpu1;
-	unsigned i, execs = 0;
 
 	if (start(mode, 0))
 		return 1;
 	cpu0 = cpu_us();
 	run_for(seconds * 1000);
 	cpu1 = cpu_us();
-	for (i = 0; i < n_seen; i++)
-		execs += seen[i].type == VIGIL_EV_EXEC;
-	printf("read mode=%s seconds=%u events=%llu exec_seen=%u "
+	printf("read mode=%s seconds=%u events=%llu exec_seen=%llu "
 	       "records=%llu cpu_us=%lld lost=%llu\n",
-	       src.mode, seconds, (unsigned long long)src.events_out, execs,
+	       src.mode, seconds, (unsigned long long)src.events_out,
+	       n_exec_total,
 	       (unsigned long long)src.events_in, cpu1 - cpu0,
 	       (unsigned long long)src.lost);
 	stop();
