@@ -104,3 +104,9 @@ tests_unit_test_audit_source_CPPFLAGS = $(AM_CPPFLAGS) \
 tests_unit_test_audit_source_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_source_LDADD = $(audit_test_ldadd) $(LIBUV_LIBS)
 TESTS += tests/unit/test_audit_source
+
+check_PROGRAMS += tests/unit/test_audit_rules
+tests_unit_test_audit_rules_SOURCES = tests/unit/test_audit_rules.c
+tests_unit_test_audit_rules_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_rules_LDADD = $(audit_test_ldadd)
+TESTS += tests/unit/test_audit_rules

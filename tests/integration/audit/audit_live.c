@@ -12,6 +12,8 @@
  *                      within 1.5 s with an audit_rules_flushed event
  *   expect-fail MODE TEXT   start must fail with TEXT in the reason
  *   expect-mode WANT [nomulticast]   auto must pick WANT
+ *   lost MODE          after the caller shrank the backlog: a burst must
+ *                      raise audit_lost with the kernel's count
  *   read MODE SECONDS  (bench) reads, prints events and its own CPU
  *   replay FILE        (bench) replays an audit.log, prints counts
  *
@@ -148,6 +150,18 @@ static const struct seen *find(uint32_t type, int32_t pid)
 
 	for (i = 0; i < n_seen; i++)
 		if (seen[i].type == type && (pid == 0 || seen[i].pid == pid))
+			return &seen[i];
+	return NULL;
+}
+
+/* The first agent event of a kind, or NULL. */
+static const struct seen *find_agent(const char *kind)
+{
+	unsigned i;
+
+	for (i = 0; i < n_seen; i++)
+		if (seen[i].type == VIGIL_EV_AGENT &&
+		    strcmp(seen[i].kind, kind) == 0)
 			return &seen[i];
 	return NULL;
 }
@@ -300,6 +314,40 @@ static int scenario_flush(const char *mode)
 	return 0;
 }
 
+/*
+ * The caller shrank the kernel queue (auditctl -b 2, backlog_wait_time
+ * 0): a burst of execs must overflow it, and the kernel's lost counter,
+ * read on the side socket, must come out as an audit_lost event.
+ */
+static int scenario_lost(const char *mode)
+{
+	const struct seen *s = NULL;
+	unsigned i;
+	pid_t pid;
+	int st;
+
+	if (start(mode, 0))
+		return 1;
+	run_for(1200); /* first AUDIT_GET: the baseline */
+	for (i = 0; i < 300; i++) {
+		pid = fork();
+		if (pid == 0) {
+			execl("/bin/true", "true", (char *)NULL);
+			_exit(127);
+		}
+		waitpid(pid, &st, 0);
+	}
+	for (i = 0; i < 30 && !s; i++) {
+		run_for(100);
+		s = find_agent("audit_lost");
+	}
+	printf("lost %s: kernel lost %llu records, %s\n", mode,
+	       (unsigned long long)src.lost,
+	       s ? "audit_lost event raised" : "no audit_lost event");
+	stop();
+	return !s || src.lost == 0;
+}
+
 /* CPU time of this process so far, in microseconds. */
 static long long cpu_us(void)
 {
@@ -379,6 +427,8 @@ int main(int argc, char **argv)
 		rc = scenario_exec(argv[2]);
 	else if (strcmp(argv[1], "kact") == 0 && argc == 5)
 		rc = scenario_kact(argv[2], argv[3], argv[4]);
+	else if (strcmp(argv[1], "lost") == 0)
+		rc = scenario_lost(argv[2]);
 	else if (strcmp(argv[1], "read") == 0 && argc == 4)
 		rc = scenario_read(argv[2], (unsigned)atoi(argv[3]));
 	else if (strcmp(argv[1], "replay") == 0)

@@ -61,5 +61,9 @@ if ! grep -q 'a1=74776F20776F726473' "$work/auditd/audit.log"; then
 	echo "FAIL: auditd did not log the exec vigil saw"
 	fail=1
 fi
+# A queue of 2 and no waiting: a burst overflows it; the kernel's lost
+# counter must become an audit_lost event (settings restored by the trap).
+auditctl -b 2 > /dev/null && auditctl --backlog_wait_time 0 > /dev/null &&
+	check "$bin/audit_live" lost multicast
 auditd_private_stop
 exit $fail
