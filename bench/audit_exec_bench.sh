@@ -9,8 +9,9 @@
 # parse+reassemble+build on the recorded log (callgrind, if installed).
 #
 # Usage: audit_exec_bench.sh BUILD_DIR [SECONDS] [RATE]
-#   BUILD_DIR: a build without sanitizers (tests/integration/audit/
-#   audit_live and bench/audit_spawn built in it).
+#   BUILD_DIR: a build without sanitizers, with
+#   `make tests/integration/audit/audit_live tests/integration/audit/audit_spawn`
+#   run in it.
 set -u
 build=$1
 secs=${2:-10}
@@ -19,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/integration/audit/audit_state.sh"
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
 live=$build/tests/integration/audit/audit_live
-spawn=$build/bench/audit_spawn
+spawn=$build/tests/integration/audit/audit_spawn
 [ -x "$live" ] && [ -x "$spawn" ] || { echo "build $live and $spawn"; exit 1; }
 owner=$(auditctl -s | awk '$1 == "pid" { print $2 }')
 [ "$owner" = 0 ] || { echo "an audit daemon (pid $owner) runs"; exit 77; }

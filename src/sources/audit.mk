@@ -88,9 +88,11 @@ tests_fuzz_fuzz_audit_stream_LDADD = libvigilaudit.la libvigilcore.la \
 	$(AUDIT_LIBS)
 endif
 
-# bench/audit_exec_bench.sh: vigil's reader vs auditd on the same stream.
-noinst_PROGRAMS += bench/audit_spawn
-bench_audit_spawn_SOURCES = bench/audit_spawn.c
+# bench/audit_exec_bench.sh: vigil's reader vs auditd on the same stream;
+# its load generator lives with the live-test helpers.
+check_PROGRAMS += tests/integration/audit/audit_spawn
+tests_integration_audit_audit_spawn_SOURCES = \
+	tests/integration/audit/audit_spawn.c
 EXTRA_DIST += bench/audit_exec_bench.sh
 
 # auditd plugin files (packaging installs them to /etc/audit/plugins.d

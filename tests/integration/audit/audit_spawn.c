@@ -1,7 +1,8 @@
 /*
  * audit_spawn.c - spawns /bin/true as fast as it can (or at a target
  * rate) for a number of seconds and prints how many it ran.  The load
- * generator of bench/audit_exec_bench.sh.
+ * generator of bench/audit_exec_bench.sh (kept here with the other
+ * live-test helpers).
  *
  * Usage: audit_spawn SECONDS [RATE_PER_SECOND]
  */
