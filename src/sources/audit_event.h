@@ -1,0 +1,65 @@
+/*
+ * audit_event.h - turn an assembled audit event into a struct vigil_event.
+ *
+ * SYSCALL gives the process context (pid, ppid, ids, auid, session, tty,
+ * comm, exe) and the syscall; EXECVE the argv (PROCTITLE when there is
+ * none); CWD the working directory; PATH the files; OBJ_PID the target of
+ * ptrace and signals; CAPSET the new capability sets.  The syscall name
+ * (from libaudit's table for the record's arch) picks the event type: exec,
+ * exit, the kernel-activity types, and, for records carrying vigil's file
+ * key (audit watches, the FIM fallback), the file types.
+ *
+ * Every string is copied into the event's arena; nothing points into the
+ * records afterwards.
+ */
+#ifndef VIGIL_AUDIT_EVENT_H
+#define VIGIL_AUDIT_EVENT_H
+
+#include <stdint.h>
+
+#include <vigil/event.h>
+
+#include "sources/audit_execve.h"
+#include "sources/audit_reasm.h"
+
+/* Fields per record kept by the builder: an 8970-byte netlink record holds
+ * at most about 1800 "aN=x" fields; log lines may be longer. */
+#define VIGIL_AUDIT_MAX_FIELDS 4096
+
+/* Default key of vigil's rules, and suffix of its file-watch key. */
+#define VIGIL_AUDIT_DEFAULT_KEY "vigil"
+
+/* Reusable builder state; owned by the source. */
+struct vigil_audit_builder {
+	struct vigil_audit_field *fields; /* VIGIL_AUDIT_MAX_FIELDS */
+	struct vigil_audit_argv argv;
+	uint32_t *execve_idx; /* VIGIL_AUDIT_MAX_EVENT_RECORDS */
+	char key[64];   /* rule key: file events need a key starting so */
+	uint32_t key_len;
+	uint64_t malformed; /* records that did not parse */
+	uint64_t incomplete_argv; /* exec events whose argv is partial */
+};
+
+/* Returns 0 or -ENOMEM; key NULL means VIGIL_AUDIT_DEFAULT_KEY. */
+int vigil_audit_builder_init(struct vigil_audit_builder *b, const char *key);
+void vigil_audit_builder_free(struct vigil_audit_builder *b);
+
+/*
+ * Builds ev (already vigil_event_init()ed on an arena the caller resets
+ * between events) from ae.  Returns 0 when ev is an event to submit,
+ * -ENOENT when ae is no event vigil reports (a record type or syscall it
+ * does not map, file activity without vigil's key), -EINVAL for a
+ * malformed event, -ENOMEM.
+ */
+int vigil_audit_build(struct vigil_audit_builder *b,
+		      const struct vigil_audit_asm_event *ae,
+		      struct vigil_event *ev);
+
+/*
+ * Fills ev as an `agent` event of subsystem "audit" (kind and detail are
+ * copied into the arena).  Returns 0 or -ENOMEM.
+ */
+int vigil_audit_agent_event(struct vigil_event *ev, const char *kind,
+			    int64_t count, const char *detail);
+
+#endif /* VIGIL_AUDIT_EVENT_H */
