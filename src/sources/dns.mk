@@ -2,7 +2,12 @@
 # NFQUEUE source, their tests, fuzz target and benchmark.
 noinst_LTLIBRARIES += libvigildns.la
 libvigildns_la_SOURCES = \
-	src/sources/dns_parse.c src/sources/dns_parse.h
+	src/sources/dns_parse.c src/sources/dns_parse.h \
+	src/sources/dns_packet.c src/sources/dns_packet.h \
+	src/sources/dns_match.c src/sources/dns_match.h \
+	src/sources/dns_attr.c src/sources/dns_attr.h \
+	src/sources/firewall.c src/sources/firewall.h \
+	src/sources/nfqueue.c src/sources/nfqueue.h
 libvigildns_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(NFQUEUE_CFLAGS)
 libvigildns_la_LIBADD = $(LIBMNL_LIBS) $(NFQUEUE_LIBS)
@@ -23,10 +28,20 @@ tests_unit_test_dns_parse_LDADD = libvigildns.la libvigilcore.la \
 	$(CMOCKA_LIBS)
 endif
 
+# The integration tests' and benchmark's driver: the source alone on a
+# loop, events as JSON lines (tests/integration/dns/run.sh runs it).
+check_PROGRAMS += tests/integration/dns/dns_monitor
+tests_integration_dns_dns_monitor_SOURCES = \
+	tests/integration/dns/dns_monitor.c
+tests_integration_dns_dns_monitor_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
+tests_integration_dns_dns_monitor_LDADD = libvigildns.la libvigilcore.la
+
 if ENABLE_FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_dns
-tests_fuzz_fuzz_dns_SOURCES = tests/fuzz/fuzz_dns.c
+# The parser is compiled into the target so that it carries the
+# fuzzer's coverage instrumentation.
+tests_fuzz_fuzz_dns_SOURCES = tests/fuzz/fuzz_dns.c src/sources/dns_parse.c
 tests_fuzz_fuzz_dns_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_dns_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
-tests_fuzz_fuzz_dns_LDADD = libvigildns.la libvigilcore.la
+tests_fuzz_fuzz_dns_LDADD = libvigilcore.la
 endif

@@ -1,0 +1,78 @@
+/*
+ * dns_attr.h - which process sent a DNS packet.
+ *
+ * NFQUEUE gives the uid and gid of the sending socket for locally sent
+ * packets.  For the process, the socket is looked up by its 4-tuple with
+ * sock_diag (NETLINK_SOCK_DIAG, inet_diag exact lookup), which gives its
+ * inode; the inode is mapped to a pid by scanning /proc/<pid>/fd.
+ *
+ * Cost and limits: a scan reads every fd link of every process (of the
+ * socket's uid when known), at most VIGIL_DNS_SCAN_BUDGET links, and at
+ * most once per VIGIL_DNS_SCAN_INTERVAL_NS; every socket inode it meets is
+ * remembered (bounded cache), so a long-lived resolver client (a browser,
+ * systemd-resolved, nscd) costs one scan.  Short-lived clients in a burst
+ * beyond the scan rate are not attributed and are counted as misses.  A
+ * socket shared by several processes is attributed to the first found.
+ * Sockets already closed when the packet is processed cannot be found;
+ * answers therefore inherit the attribution of their query.
+ */
+#ifndef VIGIL_DNS_ATTR_H
+#define VIGIL_DNS_ATTR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vigil/event.h>
+
+#include "util.h"
+
+#define VIGIL_DNS_SCAN_BUDGET 65536
+#define VIGIL_DNS_SCAN_INTERVAL_NS 5000000 /* 5 ms */
+#define VIGIL_DNS_INODE_CACHE 4096
+
+struct vigil_dns_inode_slot;
+
+struct vigil_dns_attr {
+	int diag_fd; /* NETLINK_SOCK_DIAG socket, owned; -1 if unavailable */
+	uint32_t diag_seq;
+	struct vigil_dns_inode_slot *cache; /* owned, VIGIL_DNS_INODE_CACHE */
+	int64_t last_scan_ns;
+	/* Counters for status. */
+	uint64_t diag_found, diag_missed;
+	uint64_t cache_hits, scans, scans_skipped, scan_found;
+};
+
+/* Opens the sock_diag socket and the inode cache.  Returns 0 or -ENOMEM;
+ * without sock_diag it still succeeds (diag_fd -1, lookups miss). */
+int vigil_dns_attr_init(struct vigil_dns_attr *a)
+	__attribute__((warn_unused_result));
+void vigil_dns_attr_free(struct vigil_dns_attr *a);
+
+/*
+ * Finds the local socket of a flow: proto IPPROTO_UDP/TCP, local and
+ * remote endpoints as seen from this host.  Returns 0 with *inode and
+ * *uid set, or a negative errno (-ENOENT: no such socket).
+ */
+int vigil_dns_attr_socket(struct vigil_dns_attr *a, uint8_t proto,
+			  const struct vigil_ip *local, uint16_t local_port,
+			  const struct vigil_ip *remote, uint16_t remote_port,
+			  uint64_t *inode, uint32_t *uid);
+
+/*
+ * Maps a socket inode to a pid, from the cache or a bounded /proc scan
+ * (only processes owned by uid unless uid is VIGIL_ID_UNSET).  now_ns is
+ * monotonic.  Returns the pid, or a negative errno (-ENOENT not found,
+ * -EAGAIN scan skipped by the rate limit).
+ */
+int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
+		       int64_t now_ns);
+
+/*
+ * Fills pid, ppid, comm, exe (file.path) and argv of p from /proc/<pid>,
+ * strings in arena.  uid/gid are left to the caller.  Returns 0 or a
+ * negative errno (-ENOENT: the process is gone).
+ */
+int vigil_dns_attr_fill(struct vigil_process *p, int32_t pid,
+			struct vigil_arena *arena);
+
+#endif /* VIGIL_DNS_ATTR_H */
