@@ -26,6 +26,14 @@ tests_unit_test_dns_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(LIBUV_CFLAGS)
 tests_unit_test_dns_parse_LDADD = libvigildns.la libvigilcore.la \
 	$(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_dns_flow
+TESTS += tests/unit/test_dns_flow
+tests_unit_test_dns_flow_SOURCES = tests/unit/test_dns_flow.c
+tests_unit_test_dns_flow_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(LIBUV_CFLAGS)
+tests_unit_test_dns_flow_LDADD = libvigildns.la libvigilcore.la \
+	$(CMOCKA_LIBS)
 endif
 
 # The integration tests' and benchmark's driver: the source alone on a
