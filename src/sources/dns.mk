@@ -5,6 +5,7 @@ libvigildns_la_SOURCES = \
 	src/sources/dns_parse.c src/sources/dns_parse.h \
 	src/sources/dns_packet.c src/sources/dns_packet.h \
 	src/sources/dns_match.c src/sources/dns_match.h \
+	src/sources/dns_tcp.c src/sources/dns_tcp.h \
 	src/sources/dns_attr.c src/sources/dns_attr.h \
 	src/sources/firewall.c src/sources/firewall.h \
 	src/sources/nfqueue.c src/sources/nfqueue.h
@@ -43,6 +44,10 @@ tests_integration_dns_dns_monitor_SOURCES = \
 	tests/integration/dns/dns_monitor.c
 tests_integration_dns_dns_monitor_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
 tests_integration_dns_dns_monitor_LDADD = libvigildns.la libvigilcore.la
+check_PROGRAMS += tests/integration/dns/dns_client
+tests_integration_dns_dns_client_SOURCES = tests/integration/dns/dns_client.c
+# Root only (exit 77 otherwise); about 10 s.
+TESTS += tests/integration/dns/test_dns_netns.sh
 
 if ENABLE_FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_dns

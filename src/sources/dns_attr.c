@@ -236,6 +236,46 @@ static size_t scan_pid(struct vigil_dns_attr *a, int dfd, int32_t pid,
 	return links;
 }
 
+/* Remembers pid as a recent sender (once). */
+static void remember(struct vigil_dns_attr *a, int32_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < VIGIL_DNS_RECENT_PIDS; i++)
+		if (a->recent[i] == pid)
+			return;
+	a->recent[a->recent_next] = pid;
+	a->recent_next = (a->recent_next + 1) % VIGIL_DNS_RECENT_PIDS;
+}
+
+/* Looks for inode among the fds of the recent senders.  Returns the pid
+ * or 0. */
+static int32_t scan_recent(struct vigil_dns_attr *a, uint64_t inode)
+{
+	char path[PROC_PATH_MAX];
+	unsigned int i;
+
+	for (i = 0; i < VIGIL_DNS_RECENT_PIDS; i++) {
+		bool found = false;
+		int dfd;
+
+		if (a->recent[i] <= 0)
+			continue;
+		snprintf(path, sizeof(path), PROC_ROOT "/%d", a->recent[i]);
+		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0) {
+			a->recent[i] = 0; /* exited */
+			continue;
+		}
+		scan_pid(a, dfd, a->recent[i], inode, &found,
+			 VIGIL_DNS_SCAN_BUDGET);
+		close(dfd);
+		if (found)
+			return a->recent[i];
+	}
+	return 0;
+}
+
 int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		       int64_t now_ns)
 {
@@ -250,18 +290,25 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		char link[LINK_MAX];
 		ssize_t n;
 
-		/* The pid may have closed the socket and the inode number
-		 * been reused: trust the cache only while some fd of the pid
-		 * still names it... checking all fds costs a scan, so check
-		 * that the pid is alive and accept the small risk. */
+		/* The pid may have closed the socket since and the inode
+		 * number been reused.  Proving otherwise costs reading the
+		 * pid's fds; checking that the pid is alive is the cheap
+		 * part of it, and the rest is an accepted risk. */
 		snprintf(path, sizeof(path), PROC_ROOT "/%d/exe", s->pid);
 		n = readlink(path, link, sizeof(link));
 		if (n >= 0 || errno != ENOENT) {
 			a->cache_hits++;
+			remember(a, s->pid);
 			return s->pid;
 		}
 		s->inode = 0;
 	}
+	pid = scan_recent(a, inode);
+	if (pid > 0) {
+		a->recent_hits++;
+		return pid;
+	}
+	pid = -ENOENT;
 	if (a->last_scan_ns &&
 	    now_ns - a->last_scan_ns < VIGIL_DNS_SCAN_INTERVAL_NS) {
 		a->scans_skipped++;
@@ -296,6 +343,7 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		if (found) {
 			pid = (int32_t)v;
 			a->scan_found++;
+			remember(a, pid);
 			break;
 		}
 	}

@@ -6,6 +6,10 @@
  * sock_diag (NETLINK_SOCK_DIAG, inet_diag exact lookup), which gives its
  * inode; the inode is mapped to a pid by scanning /proc/<pid>/fd.
  *
+ * Before a full scan, the fds of the last VIGIL_DNS_RECENT_PIDS senders
+ * are read: a program that opens a new socket per query (dig, getent,
+ * most stub resolvers) is found there without scanning everything.
+ *
  * Cost and limits: a scan reads every fd link of every process (of the
  * socket's uid when known), at most VIGIL_DNS_SCAN_BUDGET links, and at
  * most once per VIGIL_DNS_SCAN_INTERVAL_NS; every socket inode it meets is
@@ -29,6 +33,7 @@
 #define VIGIL_DNS_SCAN_BUDGET 65536
 #define VIGIL_DNS_SCAN_INTERVAL_NS 5000000 /* 5 ms */
 #define VIGIL_DNS_INODE_CACHE 4096
+#define VIGIL_DNS_RECENT_PIDS 8
 
 struct vigil_dns_inode_slot;
 
@@ -37,9 +42,11 @@ struct vigil_dns_attr {
 	uint32_t diag_seq;
 	struct vigil_dns_inode_slot *cache; /* owned, VIGIL_DNS_INODE_CACHE */
 	int64_t last_scan_ns;
+	int32_t recent[VIGIL_DNS_RECENT_PIDS]; /* last senders found */
+	unsigned int recent_next;
 	/* Counters for status. */
 	uint64_t diag_found, diag_missed;
-	uint64_t cache_hits, scans, scans_skipped, scan_found;
+	uint64_t cache_hits, recent_hits, scans, scans_skipped, scan_found;
 };
 
 /* Opens the sock_diag socket and the inode cache.  Returns 0 or -ENOMEM;

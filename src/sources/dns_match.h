@@ -28,10 +28,15 @@ struct vigil_dns_flow {
 	uint8_t proto;
 };
 
-/* Who sent a query, as far as attribution found out. */
+/* The kernel's TASK_COMM_LEN: a comm with its NUL. */
+#define VIGIL_DNS_COMM_LEN 16
+
+/* Who sent a query, as far as attribution found out.  comm is kept so an
+ * answer still names a sender that exited before it was processed. */
 struct vigil_dns_owner {
 	int32_t pid; /* 0 when unknown */
 	uint32_t uid, gid; /* VIGIL_ID_UNSET when unknown */
+	char comm[VIGIL_DNS_COMM_LEN]; /* NUL-terminated; "" unknown */
 };
 
 struct vigil_dns_pending;

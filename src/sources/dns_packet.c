@@ -54,6 +54,7 @@ static int parse_l4(const uint8_t *pkt, size_t off, size_t end, uint8_t proto,
 			return -VIGIL_DNS_PKT_SHORT;
 		out->src_port = ntohs(th.th_sport);
 		out->dst_port = ntohs(th.th_dport);
+		out->tcp_seq = ntohl(th.th_seq);
 		off += hl;
 	} else {
 		return -VIGIL_DNS_PKT_NOT_L4;

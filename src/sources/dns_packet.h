@@ -21,6 +21,7 @@ struct vigil_dns_l4 {
 	struct vigil_ip src, dst;
 	uint16_t src_port, dst_port;
 	uint8_t proto; /* IPPROTO_UDP or IPPROTO_TCP */
+	uint32_t tcp_seq; /* sequence number of the first payload byte */
 	const uint8_t *payload;
 	size_t payload_len;
 };

@@ -74,8 +74,8 @@ int vigil_dns_parse(const uint8_t *msg, size_t len, struct vigil_arena *arena,
  * follows a two-byte length; a segment may hold several).  *off is the
  * cursor, 0 at first.  Returns 1 with *msg and *msg_len set to the next
  * message, 0 when the payload is used up, or VIGIL_DNS_ERR(TCP_PARTIAL)
- * when a message continues past the segment (messages split across
- * segments are not reassembled).
+ * when a message continues past the segment (dns_tcp.c keeps such a
+ * tail for the next segment).
  */
 int vigil_dns_tcp_next(const uint8_t *payload, size_t len, size_t *off,
 		       const uint8_t **msg, size_t *msg_len);

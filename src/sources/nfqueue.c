@@ -31,6 +31,7 @@
 #include "sources/dns_match.h"
 #include "sources/dns_packet.h"
 #include "sources/dns_parse.h"
+#include "sources/dns_tcp.h"
 #include "sources/firewall.h"
 #include "sources/nfqueue.h"
 
@@ -41,6 +42,8 @@
 #define NFQ_DEFAULT_BATCH 64
 #define NFQ_DEFAULT_PENDING 4096
 #define NFQ_DEFAULT_EXPIRY_NS (5 * INT64_C(1000000000))
+/* TCP connections with a DNS message in progress. */
+#define NFQ_TCP_STREAMS 64
 #define NFQ_MAX_COPY_RANGE 65535
 #define NFQ_MAX_BATCH 1024
 /* Room for the netlink and nfqueue attributes around a copied packet. */
@@ -73,6 +76,7 @@ struct nfq_source {
 	struct vigil_firewall fw;
 	bool fw_installed;
 	struct vigil_dns_match match;
+	struct vigil_dns_tcp tcp;
 	struct vigil_dns_attr attr;
 	struct vigil_arena arena;
 	struct vigil_event ev;
@@ -89,7 +93,7 @@ struct nfq_source {
 	uint64_t packets, messages, parsed, tcp_control, capped, gso;
 	uint64_t malformed[VIGIL_DNS_R__COUNT];
 	uint64_t skipped[NFQ_SKIP__COUNT];
-	uint64_t attributed, unattributed, matched;
+	uint64_t attributed, attributed_exited, unattributed, matched;
 	uint64_t verdicts, verdict_errors, enobufs;
 };
 
@@ -316,7 +320,8 @@ static void emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 {
 	struct vigil_event *ev = &q->ev;
 	struct vigil_dns_part *d = &ev->u.dns;
-	struct vigil_dns_owner owner = { 0, VIGIL_ID_UNSET, VIGIL_ID_UNSET };
+	struct vigil_dns_owner owner = { 0, VIGIL_ID_UNSET, VIGIL_ID_UNSET,
+					 "" };
 	struct vigil_dns_flow flow;
 	int64_t now = vigil_monotonic_ns();
 	bool client_local;
@@ -363,21 +368,49 @@ static void emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 		owner.gid = gid;
 	}
 	attribute(q, l4, &flow, client_local, &owner, now);
-	if (d->direction == VIGIL_DNS_QUERY)
-		vigil_dns_match_query(&q->match, &flow, now, &owner);
 
 	ev->process.uid = owner.uid;
 	ev->process.gid = owner.gid;
 	if (owner.pid > 0 &&
 	    vigil_dns_attr_fill(&ev->process, owner.pid, &q->arena) == 0) {
 		ev->process.flags |= VIGIL_PROC_FROM_PROCFS;
+		if (ev->process.comm.len < sizeof(owner.comm))
+			memcpy(owner.comm, ev->process.comm.ptr,
+			       ev->process.comm.len + 1);
 		q->attributed++;
+	} else if (owner.pid > 0 && owner.comm[0]) {
+		/* The sender exited before its answer was processed: what
+		 * the query learnt is all there is. */
+		ev->process.pid = owner.pid;
+		if (vigil_arena_str(&q->arena, &ev->process.comm, owner.comm,
+				    strlen(owner.comm)) == 0)
+			ev->process.flags |= VIGIL_PROC_EXITED;
+		q->attributed++;
+		q->attributed_exited++;
 	} else {
 		ev->process.pid = 0;
 		q->unattributed++;
 	}
+	if (d->direction == VIGIL_DNS_QUERY)
+		vigil_dns_match_query(&q->match, &flow, now, &owner);
 	q->src->events_out++;
 	vigil_pipeline_submit(q->src->pipeline, ev);
+}
+
+/* What emit() needs besides the message, for TCP's callback. */
+struct tcp_ctx {
+	struct nfq_source *q;
+	const struct vigil_dns_l4 *l4;
+	uint32_t id;
+	uint8_t hook;
+	uint32_t uid, gid;
+};
+
+static void emit_tcp(void *arg, const uint8_t *msg, size_t len)
+{
+	struct tcp_ctx *c = arg;
+
+	emit(c->q, c->l4, msg, len, c->id, c->hook, c->uid, c->gid);
 }
 
 /* Handles one queued packet after its verdict. */
@@ -420,14 +453,10 @@ static void handle_packet(struct nfq_source *q, struct nlattr **attr)
 	} else if (l4.payload_len == 0) {
 		q->tcp_control++; /* SYN, ACK, FIN: no DNS in it */
 	} else {
-		const uint8_t *msg;
-		size_t off = 0, mlen;
+		struct tcp_ctx ctx = { q, &l4, id, ph->hook, uid, gid };
 
-		/* Segments are not reassembled: a message split across
-		 * segments is counted as tcp_partial (nfqueue.h). */
-		while ((rc = vigil_dns_tcp_next(l4.payload, l4.payload_len,
-						&off, &msg, &mlen)) == 1)
-			emit(q, &l4, msg, mlen, id, ph->hook, uid, gid);
+		rc = vigil_dns_tcp_feed(&q->tcp, &l4, vigil_monotonic_ns(),
+					emit_tcp, &ctx);
 		if (rc < 0) {
 			q->malformed[vigil_dns_reason(rc)]++;
 			q->src->drops++;
@@ -510,6 +539,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 static void free_source(struct nfq_source *q)
 {
 	vigil_dns_match_free(&q->match);
+	vigil_dns_tcp_free(&q->tcp);
 	vigil_dns_attr_free(&q->attr);
 	vigil_arena_free(&q->arena);
 	free(q->buf);
@@ -547,6 +577,8 @@ static int dns_start(struct vigil_source *src)
 	if (rc)
 		goto out_fail_reason;
 	rc = vigil_dns_match_init(&q->match, q->pending, q->expiry_ns);
+	if (!rc)
+		rc = vigil_dns_tcp_init(&q->tcp, NFQ_TCP_STREAMS, q->expiry_ns);
 	if (rc)
 		goto out_fail;
 	q->slot = q->copy_range + NFQ_MSG_OVERHEAD;
@@ -651,9 +683,14 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 	json_counter(out, "messages", q->messages);
 	json_counter(out, "parsed", q->parsed);
 	json_counter(out, "attributed", q->attributed);
+	json_counter(out, "attributed_exited", q->attributed_exited);
 	json_counter(out, "unattributed", q->unattributed);
 	json_counter(out, "matched_answers", q->matched);
 	json_counter(out, "tcp_control", q->tcp_control);
+	json_counter(out, "tcp_reassembled", q->tcp.reassembled);
+	json_counter(out, "tcp_out_of_order", q->tcp.out_of_order);
+	json_counter(out, "tcp_retransmits", q->tcp.retransmits);
+	json_counter(out, "tcp_streams_evicted", q->tcp.evicted);
 	json_counter(out, "capped", q->capped);
 	json_counter(out, "gso", q->gso);
 	json_counter(out, "verdicts", q->verdicts);
@@ -663,6 +700,8 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 	json_counter(out, "pending_expired", q->match.expired);
 	json_counter(out, "sock_diag_found", q->attr.diag_found);
 	json_counter(out, "sock_diag_missed", q->attr.diag_missed);
+	json_counter(out, "inode_cache_hits", q->attr.cache_hits);
+	json_counter(out, "recent_pid_hits", q->attr.recent_hits);
 	json_counter(out, "proc_scans", q->attr.scans);
 	json_counter(out, "proc_scans_skipped", q->attr.scans_skipped);
 	vigil_buf_printf(out, ",\"malformed\":{");

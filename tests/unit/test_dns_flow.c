@@ -19,6 +19,8 @@
 
 #include "sources/dns_match.h"
 #include "sources/dns_packet.h"
+#include "sources/dns_parse.h"
+#include "sources/dns_tcp.h"
 #include "sources/firewall.h"
 
 /* IPv4 header (20) + UDP header (8) + 4 payload bytes "DATA". */
@@ -160,7 +162,7 @@ static struct vigil_dns_flow flow(uint16_t id, uint16_t port)
 static void test_dns_match_pairs_answer_with_query(void **state)
 {
 	struct vigil_dns_match m;
-	struct vigil_dns_owner who = { 4242, 1000, 1000 }, got;
+	struct vigil_dns_owner who = { 4242, 1000, 1000, "dig" }, got;
 	struct vigil_dns_flow f = flow(7, 40000), other = flow(8, 40000);
 	int64_t lat;
 
@@ -172,6 +174,7 @@ static void test_dns_match_pairs_answer_with_query(void **state)
 	assert_int_equal(lat, 50);
 	assert_int_equal(got.pid, 4242);
 	assert_int_equal(got.uid, 1000);
+	assert_string_equal(got.comm, "dig");
 	/* Taken out: a duplicate answer does not match again. */
 	assert_false(vigil_dns_match_answer(&m, &f, 160, &lat, &got));
 	assert_int_equal(m.matched, 1);
@@ -181,7 +184,7 @@ static void test_dns_match_pairs_answer_with_query(void **state)
 static void test_dns_match_expires_and_evicts(void **state)
 {
 	struct vigil_dns_match m;
-	struct vigil_dns_owner who = { 1, 0, 0 }, got;
+	struct vigil_dns_owner who = { 1, 0, 0, "" }, got;
 	struct vigil_dns_flow f = flow(1, 1);
 	int64_t lat;
 	uint16_t i;
@@ -208,6 +211,89 @@ static void test_dns_match_expires_and_evicts(void **state)
 
 	assert_int_equal(vigil_dns_match_init(&m, 0, 1), -EINVAL);
 	assert_int_equal(vigil_dns_match_init(&m, 8, 0), -EINVAL);
+}
+
+struct got {
+	unsigned int n;
+	size_t len[4];
+	uint8_t first[4];
+};
+
+static void on_msg(void *arg, const uint8_t *msg, size_t len)
+{
+	struct got *g = arg;
+
+	if (g->n < 4) {
+		g->len[g->n] = len;
+		g->first[g->n] = len ? msg[0] : 0;
+	}
+	g->n++;
+}
+
+/* Feeds stream[off..off+len) as one segment with its sequence number. */
+static int seg(struct vigil_dns_tcp *t, const uint8_t *stream, size_t off,
+	       size_t len, struct got *g)
+{
+	struct vigil_dns_l4 l4;
+
+	memset(&l4, 0, sizeof(l4));
+	l4.src.family = l4.dst.family = AF_INET;
+	l4.src_port = 53;
+	l4.dst_port = 40000;
+	l4.proto = IPPROTO_TCP;
+	l4.tcp_seq = 1000 + (uint32_t)off;
+	l4.payload = stream + off;
+	l4.payload_len = len;
+	return vigil_dns_tcp_feed(t, &l4, 1, on_msg, g);
+}
+
+static void test_dns_tcp_reassembles_message_across_segments(void **state)
+{
+	/* Three framed messages: 300, 5 and 2000 bytes (first bytes 1,2,3). */
+	static uint8_t stream[2 + 300 + 2 + 5 + 2 + 2000];
+	struct vigil_dns_tcp t;
+	struct got g = { 0 };
+
+	(void)state;
+	memset(stream, 0, sizeof(stream));
+	stream[0] = 300 >> 8;
+	stream[1] = 300 & 0xff;
+	stream[2] = 1;
+	stream[303] = 5;
+	stream[304] = 2;
+	stream[309] = 2000 >> 8;
+	stream[310] = 2000 & 0xff;
+	stream[311] = 3;
+	assert_int_equal(vigil_dns_tcp_init(&t, 2, 1000000), 0);
+	/* Segment borders inside a prefix, inside messages, and between. */
+	assert_int_equal(seg(&t, stream, 0, 1, &g), 0);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(seg(&t, stream, 1, 200, &g), 0);
+	/* A retransmission of what was seen is skipped. */
+	assert_int_equal(seg(&t, stream, 1, 200, &g), 0);
+	assert_int_equal(t.retransmits, 1);
+	assert_int_equal(seg(&t, stream, 201, 700, &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(seg(&t, stream, 901, sizeof(stream) - 901, &g), 0);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.len[0], 300);
+	assert_int_equal(g.first[0], 1);
+	assert_int_equal(g.len[1], 5);
+	assert_int_equal(g.first[1], 2);
+	assert_int_equal(g.len[2], 2000);
+	assert_int_equal(g.first[2], 3);
+	assert_int_equal(t.reassembled, 2);
+
+	/* A gap drops the message in progress, and nothing else: the next
+	 * segment starting at a frame still yields its message. */
+	g.n = 0;
+	assert_int_equal(seg(&t, stream, 0, 100, &g), 0);
+	assert_int_equal(seg(&t, stream, 302, 7, &g), 0);
+	assert_int_equal(t.out_of_order, 1);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.len[0], 5);
+	assert_int_equal(g.first[0], 2);
+	vigil_dns_tcp_free(&t);
 }
 
 static size_t count(const char *hay, const char *needle)
@@ -263,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_dns_match_pairs_answer_with_query),
 		cmocka_unit_test(test_dns_match_expires_and_evicts),
 		cmocka_unit_test(test_dns_firewall_nft_script_replaces_own_table),
+		cmocka_unit_test(test_dns_tcp_reassembles_message_across_segments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
