@@ -53,8 +53,13 @@ if ENABLE_FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_dns
 # The parser is compiled into the target so that it carries the
 # fuzzer's coverage instrumentation.
-tests_fuzz_fuzz_dns_SOURCES = tests/fuzz/fuzz_dns.c src/sources/dns_parse.c
+tests_fuzz_fuzz_dns_SOURCES = tests/fuzz/fuzz_dns.c src/sources/dns_parse.c \
+	src/sources/dns_packet.c src/sources/dns_tcp.c
 tests_fuzz_fuzz_dns_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_dns_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_dns_LDADD = libvigilcore.la
 endif
+
+# bench/dns_bench.sh: dnsperf against unbound in a netns, with and without
+# the source (root; run by hand, see the script).
+dist_noinst_SCRIPTS += bench/dns_bench.sh

@@ -25,6 +25,32 @@ struct vigil_dns_inode_slot {
 	int32_t pid;
 };
 
+#define CMDLINE_MAX 4096
+#define STAT_MAX 1024
+#define COMM_MAX 64
+/* The kernel's PATH_MAX for exe links. */
+#define EXE_MAX 4096
+
+/* What an event shows of a process, as read from /proc at read_ns. */
+struct vigil_dns_proc_slot {
+	int32_t pid; /* 0: free */
+	int32_t ppid;
+	int64_t read_ns;
+	size_t comm_len, exe_len, cmdline_len;
+	char comm[COMM_MAX];
+	char exe[EXE_MAX];
+	char cmdline[CMDLINE_MAX];
+};
+
+/* The sender of the last packets from one local endpoint. */
+struct vigil_dns_flow_slot {
+	struct vigil_ip ip;
+	uint16_t port;
+	uint8_t proto;
+	int32_t pid; /* 0: free */
+	int64_t seen_ns;
+};
+
 /* Every TCP state: a DNS-over-TCP socket may be closing already. */
 #define DIAG_ALL_STATES (~0u)
 #define DIAG_RECV_BUF 8192
@@ -32,12 +58,7 @@ struct vigil_dns_inode_slot {
 #define SOCKET_LINK_PREFIX "socket:["
 #define PROC_PATH_MAX 64
 #define LINK_MAX 64
-#define CMDLINE_MAX 4096
 #define ARGV_MAX 64
-#define STAT_MAX 1024
-#define COMM_MAX 64
-/* The kernel's PATH_MAX for exe links. */
-#define EXE_MAX 4096
 
 int vigil_dns_attr_init(struct vigil_dns_attr *a)
 {
@@ -45,9 +66,14 @@ int vigil_dns_attr_init(struct vigil_dns_attr *a)
 	struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
 
 	memset(a, 0, sizeof(*a));
+	a->diag_fd = -1;
 	a->cache = calloc(VIGIL_DNS_INODE_CACHE, sizeof(*a->cache));
-	if (!a->cache)
+	a->procs = calloc(VIGIL_DNS_PROC_CACHE, sizeof(*a->procs));
+	a->flows = calloc(VIGIL_DNS_FLOW_CACHE, sizeof(*a->flows));
+	if (!a->cache || !a->procs || !a->flows) {
+		vigil_dns_attr_free(a);
 		return -ENOMEM;
+	}
 	a->diag_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
 			    NETLINK_SOCK_DIAG);
 	if (a->diag_fd < 0)
@@ -68,7 +94,11 @@ void vigil_dns_attr_free(struct vigil_dns_attr *a)
 		close(a->diag_fd);
 	a->diag_fd = -1;
 	free(a->cache);
+	free(a->procs);
+	free(a->flows);
 	a->cache = NULL;
+	a->procs = NULL;
+	a->flows = NULL;
 }
 
 static void put_addr(__be32 dst[4], const struct vigil_ip *ip)
@@ -374,56 +404,73 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return got;
 }
 
-int vigil_dns_attr_fill(struct vigil_process *p, int32_t pid,
-			struct vigil_arena *arena)
+/* Reads what an event shows of pid from /proc into slot.  Returns 0 or
+ * a negative errno (-ENOENT: the process is gone). */
+static int read_proc(struct vigil_dns_proc_slot *slot, int32_t pid)
 {
 	char path[PROC_PATH_MAX];
-	char buf[CMDLINE_MAX];
+	char line[STAT_MAX];
 	char *close_paren;
 	ssize_t n;
-	size_t i, start, argc = 0;
 	int ppid;
 
-	p->pid = pid;
-	p->tid = pid;
+	slot->pid = 0;
 	snprintf(path, sizeof(path), PROC_ROOT "/%d/stat", pid);
-	n = read_small(path, buf, STAT_MAX);
+	n = read_small(path, line, sizeof(line));
 	if (n < 0)
-		return n == -ENOENT ? -ENOENT : (int)n;
+		return (int)n;
 	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses,
 	 * so read after the last ')'. */
-	close_paren = strrchr(buf, ')');
+	slot->ppid = 0;
+	close_paren = strrchr(line, ')');
 	if (close_paren && sscanf(close_paren + 1, " %*c %d", &ppid) == 1)
-		p->ppid = ppid;
+		slot->ppid = ppid;
 
 	snprintf(path, sizeof(path), PROC_ROOT "/%d/comm", pid);
-	n = read_small(path, buf, COMM_MAX);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	if (n > 0 && vigil_arena_str(arena, &p->comm, buf, (size_t)n))
-		return -ENOMEM;
+	n = read_small(path, slot->comm, sizeof(slot->comm));
+	if (n > 0 && slot->comm[n - 1] == '\n')
+		slot->comm[--n] = '\0';
+	slot->comm_len = n > 0 ? (size_t)n : 0;
 
 	snprintf(path, sizeof(path), PROC_ROOT "/%d/exe", pid);
-	{
-		char exe[EXE_MAX];
+	n = readlink(path, slot->exe, sizeof(slot->exe));
+	slot->exe_len = n > 0 && (size_t)n < sizeof(slot->exe) ? (size_t)n : 0;
 
-		n = readlink(path, exe, sizeof(exe));
-		if (n > 0 && (size_t)n < sizeof(exe) &&
-		    vigil_arena_str(arena, &p->file.path, exe, (size_t)n))
-			return -ENOMEM;
-	}
-
+	/* Kernel threads and zombies have no command line. */
 	snprintf(path, sizeof(path), PROC_ROOT "/%d/cmdline", pid);
-	n = read_small(path, buf, sizeof(buf));
-	if (n <= 0)
-		return 0; /* kernel threads and zombies have none */
+	n = read_small(path, slot->cmdline, sizeof(slot->cmdline));
+	slot->cmdline_len = n > 0 ? (size_t)n : 0;
+	slot->pid = pid;
+	return 0;
+}
+
+/* Copies a slot into an event's process context, strings into arena. */
+static int slot_to_process(const struct vigil_dns_proc_slot *slot,
+			   struct vigil_process *p, struct vigil_arena *arena)
+{
+	size_t i, start, argc = 0, n = slot->cmdline_len;
+	const char *buf = slot->cmdline;
+
+	p->pid = slot->pid;
+	p->tid = slot->pid;
+	p->ppid = slot->ppid;
+	if (slot->comm_len &&
+	    vigil_arena_str(arena, &p->comm, slot->comm, slot->comm_len))
+		return -ENOMEM;
+	if (slot->exe_len &&
+	    vigil_arena_str(arena, &p->file.path, slot->exe, slot->exe_len))
+		return -ENOMEM;
+	if (!n)
+		return 0;
 	p->argv.v = vigil_arena_alloc(arena, ARGV_MAX * sizeof(*p->argv.v));
 	if (!p->argv.v)
 		return -ENOMEM;
-	for (i = 0, start = 0; i <= (size_t)n && argc < ARGV_MAX; i++) {
-		if (i < (size_t)n && buf[i] != '\0')
+	/* NUL-separated, usually NUL-terminated; a final argument without
+	 * its NUL (cut at the buffer size) still counts. */
+	for (i = 0, start = 0; i <= n && argc < ARGV_MAX; i++) {
+		if (i < n && buf[i] != '\0')
 			continue;
-		if (i > start || i < (size_t)n) {
+		if (i > start || i < n) {
 			if (vigil_arena_str(arena, &p->argv.v[argc],
 					    buf + start, i - start))
 				return -ENOMEM;
@@ -433,4 +480,69 @@ int vigil_dns_attr_fill(struct vigil_process *p, int32_t pid,
 	}
 	p->argv.n = (uint32_t)argc;
 	return 0;
+}
+
+int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
+			int32_t pid, int64_t now_ns, struct vigil_arena *arena)
+{
+	struct vigil_dns_proc_slot *slot =
+		&a->procs[(uint32_t)pid % VIGIL_DNS_PROC_CACHE];
+	int rc;
+
+	if (slot->pid == pid && now_ns - slot->read_ns < VIGIL_DNS_CACHE_TTL_NS) {
+		a->proc_cache_hits++;
+	} else {
+		rc = read_proc(slot, pid);
+		if (rc)
+			return rc;
+		slot->read_ns = now_ns;
+	}
+	return slot_to_process(slot, p, arena);
+}
+
+static struct vigil_dns_flow_slot *flow_slot(struct vigil_dns_attr *a,
+					     uint8_t proto,
+					     const struct vigil_ip *ip,
+					     uint16_t port)
+{
+	uint32_t h = (uint32_t)proto * 31u + port;
+	size_t i;
+
+	for (i = 0; i < sizeof(ip->addr); i++)
+		h = h * 31u + ip->addr[i];
+	return &a->flows[h % VIGIL_DNS_FLOW_CACHE];
+}
+
+static bool flow_is(const struct vigil_dns_flow_slot *f, uint8_t proto,
+		    const struct vigil_ip *ip, uint16_t port)
+{
+	return f->proto == proto && f->port == port &&
+	       f->ip.family == ip->family &&
+	       !memcmp(f->ip.addr, ip->addr, sizeof(ip->addr));
+}
+
+int32_t vigil_dns_attr_flow_get(struct vigil_dns_attr *a, uint8_t proto,
+				const struct vigil_ip *local,
+				uint16_t local_port, int64_t now_ns)
+{
+	struct vigil_dns_flow_slot *f = flow_slot(a, proto, local, local_port);
+
+	if (f->pid <= 0 || !flow_is(f, proto, local, local_port) ||
+	    now_ns - f->seen_ns >= VIGIL_DNS_CACHE_TTL_NS)
+		return 0;
+	a->flow_cache_hits++;
+	return f->pid;
+}
+
+void vigil_dns_attr_flow_put(struct vigil_dns_attr *a, uint8_t proto,
+			     const struct vigil_ip *local, uint16_t local_port,
+			     int64_t now_ns, int32_t pid)
+{
+	struct vigil_dns_flow_slot *f = flow_slot(a, proto, local, local_port);
+
+	f->proto = proto;
+	f->ip = *local;
+	f->port = local_port;
+	f->pid = pid;
+	f->seen_ns = now_ns;
 }

@@ -34,19 +34,29 @@
 #define VIGIL_DNS_SCAN_INTERVAL_NS 5000000 /* 5 ms */
 #define VIGIL_DNS_INODE_CACHE 4096
 #define VIGIL_DNS_RECENT_PIDS 8
+#define VIGIL_DNS_PROC_CACHE 64
+#define VIGIL_DNS_FLOW_CACHE 256
+/* How long /proc details of a pid, and the pid behind a local endpoint,
+ * are reused without asking the kernel again. */
+#define VIGIL_DNS_CACHE_TTL_NS 1000000000 /* 1 s */
 
 struct vigil_dns_inode_slot;
+struct vigil_dns_proc_slot;
+struct vigil_dns_flow_slot;
 
 struct vigil_dns_attr {
 	int diag_fd; /* NETLINK_SOCK_DIAG socket, owned; -1 if unavailable */
 	uint32_t diag_seq;
 	struct vigil_dns_inode_slot *cache; /* owned, VIGIL_DNS_INODE_CACHE */
+	struct vigil_dns_proc_slot *procs;  /* owned, VIGIL_DNS_PROC_CACHE */
+	struct vigil_dns_flow_slot *flows;  /* owned, VIGIL_DNS_FLOW_CACHE */
 	int64_t last_scan_ns;
 	int32_t recent[VIGIL_DNS_RECENT_PIDS]; /* last senders found */
 	unsigned int recent_next;
 	/* Counters for status. */
 	uint64_t diag_found, diag_missed;
 	uint64_t cache_hits, recent_hits, scans, scans_skipped, scan_found;
+	uint64_t proc_cache_hits, flow_cache_hits;
 };
 
 /* Opens the sock_diag socket and the inode cache.  Returns 0 or -ENOMEM;
@@ -76,10 +86,26 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 
 /*
  * Fills pid, ppid, comm, exe (file.path) and argv of p from /proc/<pid>,
- * strings in arena.  uid/gid are left to the caller.  Returns 0 or a
- * negative errno (-ENOENT: the process is gone).
+ * strings in arena; what was read less than VIGIL_DNS_CACHE_TTL_NS ago is
+ * reused (a pid reused within that second shows the old program).
+ * uid/gid are left to the caller.  Returns 0 or a negative errno
+ * (-ENOENT: the process is gone).
  */
-int vigil_dns_attr_fill(struct vigil_process *p, int32_t pid,
-			struct vigil_arena *arena);
+int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
+			int32_t pid, int64_t now_ns, struct vigil_arena *arena);
+
+/*
+ * The pid that sent from a local endpoint (proto, address, port) less
+ * than VIGIL_DNS_CACHE_TTL_NS ago, or 0.  Saves a sock_diag lookup per
+ * query for clients that keep their socket (resolvers, browsers); a port
+ * closed and reused by another process within that second is
+ * misattributed.
+ */
+int32_t vigil_dns_attr_flow_get(struct vigil_dns_attr *a, uint8_t proto,
+				const struct vigil_ip *local,
+				uint16_t local_port, int64_t now_ns);
+void vigil_dns_attr_flow_put(struct vigil_dns_attr *a, uint8_t proto,
+			     const struct vigil_ip *local, uint16_t local_port,
+			     int64_t now_ns, int32_t pid);
 
 #endif /* VIGIL_DNS_ATTR_H */

@@ -302,6 +302,10 @@ static void attribute(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	}
 	if (owner->pid > 0 || !client_local)
 		return;
+	owner->pid = vigil_dns_attr_flow_get(&q->attr, l4->proto, &flow->client,
+					     flow->client_port, now);
+	if (owner->pid > 0)
+		return;
 	if (vigil_dns_attr_socket(&q->attr, l4->proto, &flow->client,
 				  flow->client_port, &flow->server,
 				  flow->server_port, &inode, &diag_uid))
@@ -309,8 +313,11 @@ static void attribute(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	if (owner->uid == VIGIL_ID_UNSET)
 		owner->uid = diag_uid;
 	pid = vigil_dns_attr_pid(&q->attr, inode, owner->uid, now);
-	if (pid > 0)
+	if (pid > 0) {
 		owner->pid = pid;
+		vigil_dns_attr_flow_put(&q->attr, l4->proto, &flow->client,
+					flow->client_port, now, pid);
+	}
 }
 
 /* Parses one DNS message, builds the event and submits it. */
@@ -372,7 +379,8 @@ static void emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	ev->process.uid = owner.uid;
 	ev->process.gid = owner.gid;
 	if (owner.pid > 0 &&
-	    vigil_dns_attr_fill(&ev->process, owner.pid, &q->arena) == 0) {
+	    vigil_dns_attr_fill(&q->attr, &ev->process, owner.pid, now,
+				&q->arena) == 0) {
 		ev->process.flags |= VIGIL_PROC_FROM_PROCFS;
 		if (ev->process.comm.len < sizeof(owner.comm))
 			memcpy(owner.comm, ev->process.comm.ptr,
@@ -700,6 +708,8 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 	json_counter(out, "pending_expired", q->match.expired);
 	json_counter(out, "sock_diag_found", q->attr.diag_found);
 	json_counter(out, "sock_diag_missed", q->attr.diag_missed);
+	json_counter(out, "flow_cache_hits", q->attr.flow_cache_hits);
+	json_counter(out, "proc_cache_hits", q->attr.proc_cache_hits);
 	json_counter(out, "inode_cache_hits", q->attr.cache_hits);
 	json_counter(out, "recent_pid_hits", q->attr.recent_hits);
 	json_counter(out, "proc_scans", q->attr.scans);
