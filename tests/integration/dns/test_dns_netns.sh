@@ -388,6 +388,51 @@ if [ $have_nft = 1 ]; then
 		fail "rules left by nftables attempt: $(vigil_rule_copies)"
 fi
 
+# ---- the feature mask: old-kernel paths forced on this one ----
+start_features() { # name features...
+	name=$1
+	shift
+	{
+		echo "agent:"
+		echo "  features:"
+		echo "    disable: [$(echo "$*" | sed 's/ /, /g')]"
+		echo "dns:"
+		echo "  queue: 53"
+	} >"$TMP/$name.yaml"
+	rm -f "$TMP/$name.ready"
+	ip netns exec "$NS" "$MON" "$TMP/$name.yaml" "$TMP/$name.jsonl" \
+		"$TMP/$name.status" "$TMP/$name.ready" 2>"$TMP/$name.err" &
+	MON_PID=$!
+	i=0
+	while [ ! -e "$TMP/$name.ready" ] && kill -0 $MON_PID 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "$name: neither started nor failed"
+		sleep 0.05
+	done
+	[ -e "$TMP/$name.ready" ] && return 0
+	wait $MON_PID
+	MON_PID=
+	return 1
+}
+start_features nonfq nfqueue &&
+	fail "started with nfqueue disabled"
+grep -q "NFQUEUE disabled" "$TMP/nonfq.err" ||
+	fail "nfqueue disabled: $(cat "$TMP/nonfq.err")"
+start_features nonft nftables ||
+	fail "nftables disabled: $(cat "$TMP/nonft.err")"
+grep -q "mode iptables" "$TMP/nonft.err" ||
+	fail "nftables disabled: not iptables: $(cat "$TMP/nonft.err")"
+stop_monitor
+if start_features nofw nftables iptables; then
+	fail "started with both firewalls disabled"
+fi
+grep -q "no usable firewall" "$TMP/nofw.err" ||
+	fail "both disabled: $(cat "$TMP/nofw.err")"
+[ "$(vigil_rule_copies)" = "iptables=0/0 ip6tables=0/0 nft=0" ] ||
+	fail "rules left by feature-mask runs: $(vigil_rule_copies)"
+echo "feature mask: nfqueue off refused, nftables off -> iptables," \
+	"both off refused"
+
 foreign_rules >"$TMP/foreign.after"
 diff -u "$TMP/foreign.before" "$TMP/foreign.after" ||
 	fail "rules that are not vigil's changed"
