@@ -93,12 +93,17 @@ throughput() { # label
 latency() { # label
 	ip netns exec "$NS" dnsperf -s 127.0.0.1 -d "$TMP/queries" -l "$SECS" \
 		-Q "$RATE" -v 2>/dev/null |
-		awk -v l="$1" '$1 == ">" { print l, $NF }' >>"$TMP/latency"
+		awk -v l="$1" -v sum="$TMP/openloop" '
+		$1 == ">" { print l, $NF }
+		/Queries lost:/ { lost = $3 }
+		/Queries per second:/ { print l, $4, lost >> sum }' \
+		>>"$TMP/latency"
 }
 
 : >"$TMP/throughput"
 : >"$TMP/latency"
 : >"$TMP/cpu"
+: >"$TMP/openloop"
 r=0
 while [ $r -lt "$ROUNDS" ]; do
 	throughput off
@@ -140,6 +145,15 @@ print("throughput  without vigil %9.0f q/s   with vigil %9.0f q/s   (%.1f %%)"
       % (off, on, 100.0 * on / off))
 print("  per round: without %s  with %s" % (
     " ".join("%.0f" % x for x in qps["off"]), " ".join("%.0f" % x for x in qps["on"])))
+ol = {"off": [0.0, 0, 0], "on": [0.0, 0, 0]}
+for l in open(tmp + "/openloop"):
+    f = l.split()
+    if len(f) == 3:
+        ol[f[0]][0] += float(f[1]); ol[f[0]][1] += int(f[2]); ol[f[0]][2] += 1
+for k in ("off", "on"):
+    if ol[k][2]:
+        print("open loop at %s q/s %-7s: achieved %.0f q/s, %d lost"
+              % (rate, "without" if k == "off" else "with", ol[k][0] / ol[k][2], ol[k][1]))
 for p in (50, 90, 99):
     a, b = pct(lat["off"], p), pct(lat["on"], p)
     print("latency p%-2d at %s q/s: without %7.1f us   with %7.1f us   added %7.1f us"
@@ -147,6 +161,8 @@ for p in (50, 90, 99):
 print("vigil CPU: %.3f s for %d queries = %.1f ms per 10 000 queries"
       % (c / float(hz), q, 1000.0 * c / float(hz) / (q / 10000.0)))
 print("last round's source: packets %d, events %d, malformed %d, "
-      "attributed %d, socket overruns %d" % (st["packets"], st["events"],
-      sum(st["malformed"].values()), st["attributed"], st["socket_overruns"]))
+      "attributed %d, socket overruns %d, kernel queue dropped %s, "
+      "user dropped %s" % (st["packets"], st["events"],
+      sum(st["malformed"].values()), st["attributed"], st["socket_overruns"],
+      st.get("kernel_queue_dropped", "?"), st.get("kernel_user_dropped", "?")))
 EOF

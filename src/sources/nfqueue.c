@@ -21,6 +21,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -51,6 +52,8 @@
 /* Socket receive buffer: enough for a full queue of small packets. */
 #define NFQ_RCVBUF (8 * 1024 * 1024)
 #define NFQ_ARENA_CHUNK 8192
+#define NFQ_PROC_QUEUES "/proc/net/netfilter/nfnetlink_queue"
+#define NFQ_PROC_LINE 128
 /* Config and verdict messages, and their ACKs. */
 #define NFQ_CTL_BUF 8192
 
@@ -671,6 +674,36 @@ static void dns_stop(struct vigil_source *src)
 		free_source(q);
 }
 
+/*
+ * Appends the kernel's counters of our queue from
+ * /proc/net/netfilter/nfnetlink_queue ("queue portid total copy_mode
+ * copy_range queue_dropped user_dropped id_sequence 1"): packets waiting,
+ * dropped for a full queue, and dropped because our socket was full.
+ * Packets the kernel passed by fail-open are not counted anywhere.
+ */
+static void kernel_queue_json(struct nfq_source *q, struct vigil_buf *out)
+{
+	FILE *fp = fopen(NFQ_PROC_QUEUES, "re");
+	unsigned int num, portid, total, mode, range, dropped, user_dropped;
+	char line[NFQ_PROC_LINE];
+
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, "%u %u %u %u %u %u %u", &num, &portid, &total,
+			   &mode, &range, &dropped, &user_dropped) != 7 ||
+		    num != q->queue || portid != q->portid)
+			continue;
+		vigil_buf_printf(out,
+				 ",\"kernel_queue_total\":%u"
+				 ",\"kernel_queue_dropped\":%u"
+				 ",\"kernel_user_dropped\":%u",
+				 total, dropped, user_dropped);
+		break;
+	}
+	fclose(fp);
+}
+
 static void json_counter(struct vigil_buf *out, const char *name, uint64_t v)
 {
 	vigil_buf_printf(out, ",\"%s\":%" PRIu64, name, v);
@@ -714,6 +747,7 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 	json_counter(out, "recent_pid_hits", q->attr.recent_hits);
 	json_counter(out, "proc_scans", q->attr.scans);
 	json_counter(out, "proc_scans_skipped", q->attr.scans_skipped);
+	kernel_queue_json(q, out);
 	vigil_buf_printf(out, ",\"malformed\":{");
 	for (i = 0; i < VIGIL_DNS_R__COUNT; i++)
 		vigil_buf_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
