@@ -96,7 +96,8 @@ struct nfq_source {
 	uint64_t packets, messages, parsed, tcp_control, capped, gso;
 	uint64_t malformed[VIGIL_DNS_R__COUNT];
 	uint64_t skipped[NFQ_SKIP__COUNT];
-	uint64_t attributed, attributed_exited, unattributed, matched;
+	uint64_t attributed, attributed_exited, unattributed, remote_client;
+	uint64_t matched;
 	uint64_t verdicts, verdict_errors, enobufs;
 };
 
@@ -385,7 +386,8 @@ static void emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	    vigil_dns_attr_fill(&q->attr, &ev->process, owner.pid, now,
 				&q->arena) == 0) {
 		ev->process.flags |= VIGIL_PROC_FROM_PROCFS;
-		if (ev->process.comm.len < sizeof(owner.comm))
+		if (ev->process.comm.ptr &&
+		    ev->process.comm.len < sizeof(owner.comm))
 			memcpy(owner.comm, ev->process.comm.ptr,
 			       ev->process.comm.len + 1);
 		q->attributed++;
@@ -400,7 +402,12 @@ static void emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 		q->attributed_exited++;
 	} else {
 		ev->process.pid = 0;
-		q->unattributed++;
+		/* A remote client's query to a server on this host has no
+		 * local sender to find. */
+		if (client_local || owner.uid != VIGIL_ID_UNSET)
+			q->unattributed++;
+		else
+			q->remote_client++;
 	}
 	if (d->direction == VIGIL_DNS_QUERY)
 		vigil_dns_match_query(&q->match, &flow, now, &owner);
@@ -726,6 +733,7 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 	json_counter(out, "attributed", q->attributed);
 	json_counter(out, "attributed_exited", q->attributed_exited);
 	json_counter(out, "unattributed", q->unattributed);
+	json_counter(out, "remote_client", q->remote_client);
 	json_counter(out, "matched_answers", q->matched);
 	json_counter(out, "tcp_control", q->tcp_control);
 	json_counter(out, "tcp_reassembled", q->tcp.reassembled);
