@@ -13,9 +13,12 @@ libvigildns_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(NFQUEUE_CFLAGS)
 libvigildns_la_LIBADD = $(LIBMNL_LIBS) $(NFQUEUE_LIBS)
 
+# The fixtures directory holds only data and its generator; the
+# integration directory also gets build products, so its files are named.
 EXTRA_DIST += \
 	tests/fixtures/dns \
-	tests/integration/dns
+	tests/integration/dns/unbound.conf.in \
+	tests/integration/dns/test_dns_netns.sh
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_dns_parse
@@ -38,7 +41,7 @@ tests_unit_test_dns_flow_LDADD = libvigildns.la libvigilcore.la \
 endif
 
 # The integration tests' and benchmark's driver: the source alone on a
-# loop, events as JSON lines (tests/integration/dns/run.sh runs it).
+# loop, events as JSON lines (test_dns_netns.sh and bench/dns_bench.sh).
 check_PROGRAMS += tests/integration/dns/dns_monitor
 tests_integration_dns_dns_monitor_SOURCES = \
 	tests/integration/dns/dns_monitor.c
