@@ -1,1 +1,68 @@
-# src/sources: filled in by the part that lives there.
+# src/sources/dns.mk - the DNS monitor: wire parser, firewall rules,
+# NFQUEUE source, their tests, fuzz target and benchmark.
+noinst_LTLIBRARIES += libvigildns.la
+libvigildns_la_SOURCES = \
+	src/sources/dns_parse.c src/sources/dns_parse.h \
+	src/sources/dns_packet.c src/sources/dns_packet.h \
+	src/sources/dns_match.c src/sources/dns_match.h \
+	src/sources/dns_tcp.c src/sources/dns_tcp.h \
+	src/sources/dns_attr.c src/sources/dns_attr.h \
+	src/sources/firewall.c src/sources/firewall.h \
+	src/sources/nfqueue.c src/sources/nfqueue.h
+libvigildns_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(LIBMNL_CFLAGS) \
+	$(NFQUEUE_CFLAGS)
+libvigildns_la_LIBADD = $(LIBMNL_LIBS) $(NFQUEUE_LIBS)
+
+# The fixtures directory holds only data and its generator; the
+# integration directory also gets build products, so its files are named.
+EXTRA_DIST += \
+	tests/fixtures/dns \
+	tests/integration/dns/unbound.conf.in \
+	tests/integration/dns/test_dns_netns.sh
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_dns_parse
+TESTS += tests/unit/test_dns_parse
+tests_unit_test_dns_parse_SOURCES = tests/unit/test_dns_parse.c
+tests_unit_test_dns_parse_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DVIGIL_DNS_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/dns"'
+tests_unit_test_dns_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(LIBUV_CFLAGS)
+tests_unit_test_dns_parse_LDADD = libvigildns.la libvigilcore.la \
+	$(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_dns_flow
+TESTS += tests/unit/test_dns_flow
+tests_unit_test_dns_flow_SOURCES = tests/unit/test_dns_flow.c
+tests_unit_test_dns_flow_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(LIBUV_CFLAGS)
+tests_unit_test_dns_flow_LDADD = libvigildns.la libvigilcore.la \
+	$(CMOCKA_LIBS)
+endif
+
+# The integration tests' and benchmark's driver: the source alone on a
+# loop, events as JSON lines (test_dns_netns.sh and bench/dns_bench.sh).
+check_PROGRAMS += tests/integration/dns/dns_monitor
+tests_integration_dns_dns_monitor_SOURCES = \
+	tests/integration/dns/dns_monitor.c
+tests_integration_dns_dns_monitor_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
+tests_integration_dns_dns_monitor_LDADD = libvigildns.la libvigilcore.la
+check_PROGRAMS += tests/integration/dns/dns_client
+tests_integration_dns_dns_client_SOURCES = tests/integration/dns/dns_client.c
+# Root only (exit 77 otherwise); about 10 s.
+TESTS += tests/integration/dns/test_dns_netns.sh
+
+if ENABLE_FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_dns
+# The parser is compiled into the target so that it carries the
+# fuzzer's coverage instrumentation.
+tests_fuzz_fuzz_dns_SOURCES = tests/fuzz/fuzz_dns.c src/sources/dns_parse.c \
+	src/sources/dns_packet.c src/sources/dns_tcp.c
+tests_fuzz_fuzz_dns_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_dns_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_dns_LDADD = libvigilcore.la
+endif
+
+# bench/dns_bench.sh: dnsperf against unbound in a netns, with and without
+# the source (root; run by hand, see the script).
+dist_noinst_SCRIPTS += bench/dns_bench.sh

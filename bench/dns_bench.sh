@@ -1,0 +1,169 @@
+#!/bin/sh
+# dns_bench.sh - what the DNS monitor costs name resolution.
+#
+# In a throw-away network namespace with unbound answering a local zone on
+# its loopback, dnsperf runs alternately without and with the DNS source
+# (tests/integration/dns/dns_monitor: NFQUEUE, verdict, parse, attribute,
+# submit to a pipeline double that only counts; EVENTS=/dev/null adds the
+# double's JSON formatting), ROUNDS times each, in one run:
+#   - throughput: closed loop, as fast as unbound answers (16 clients,
+#     2 threads, 500 outstanding);
+#   - latency: open loop at RATE queries/s with per-query latencies (-v),
+#     p50/p99 over all rounds;
+#   - the monitor's CPU (utime+stime from /proc) per 10 000 queries.
+# Targets (issue 7): >= 90 % of the no-vigil rate, p99 added < 200 us.
+#
+#   sudo bench/dns_bench.sh [ROUNDS] [SECONDS] [RATE]
+# Build dns_monitor without sanitizers for meaningful figures and point
+# DNS_MONITOR at it.  Nothing leaves the namespace; it is removed on exit.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$here/..
+ROUNDS=${1:-3}
+SECS=${2:-5}
+RATE=${3:-5000}
+MON=${DNS_MONITOR:-./tests/integration/dns/dns_monitor}
+
+[ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
+for t in ip unbound dnsperf python3; do
+	command -v $t >/dev/null 2>&1 || { echo "$t missing"; exit 77; }
+done
+[ -x "$MON" ] || { echo "$MON not built"; exit 77; }
+
+NS=vigil-dnsbench-$$
+TMP=$(mktemp -d /tmp/vigil-dnsbench.XXXXXX)
+MON_PID=
+UNBOUND_PID=
+cleanup() {
+	for p in $MON_PID $UNBOUND_PID; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+ip netns add "$NS" || exit 77
+ip netns exec "$NS" ip link set lo up
+sed "s#@DIR@#$TMP#" "$top/tests/integration/dns/unbound.conf.in" |
+	sed 's/^\tlogfile:.*/\tverbosity: 0/' >"$TMP/unbound.conf"
+ip netns exec "$NS" unbound -c "$TMP/unbound.conf" >/dev/null 2>&1 &
+UNBOUND_PID=$!
+sleep 1
+
+cat >"$TMP/queries" <<EOF
+www.test.example A
+www.test.example AAAA
+alias.test.example A
+txt.test.example TXT
+test.example MX
+_sip._udp.test.example SRV
+1.2.0.192.in-addr.arpa PTR
+test.example NS
+test.example SOA
+nx.test.example A
+EOF
+printf 'dns:\n  queue: 53\n  batch: 64\n' >"$TMP/vigil.yaml"
+
+start_monitor() {
+	rm -f "$TMP/ready"
+	ip netns exec "$NS" "$MON" "$TMP/vigil.yaml" "${EVENTS:--}" \
+		"$TMP/status.json" "$TMP/ready" 2>"$TMP/mon.err" &
+	MON_PID=$!
+	while [ ! -e "$TMP/ready" ]; do
+		kill -0 $MON_PID 2>/dev/null ||
+			{ cat "$TMP/mon.err"; exit 1; }
+		sleep 0.05
+	done
+}
+stop_monitor() {
+	kill -TERM $MON_PID
+	wait $MON_PID
+	MON_PID=
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+throughput() { # label
+	ip netns exec "$NS" dnsperf -s 127.0.0.1 -d "$TMP/queries" -l "$SECS" \
+		-c 16 -T 2 -q 500 2>&1 | awk -v l="$1" '
+		/Queries completed:/ { done = $3 }
+		/Queries per second:/ { qps = $4 }
+		END { print l, done, qps }' >>"$TMP/throughput"
+}
+latency() { # label
+	ip netns exec "$NS" dnsperf -s 127.0.0.1 -d "$TMP/queries" -l "$SECS" \
+		-Q "$RATE" -v 2>/dev/null |
+		awk -v l="$1" -v sum="$TMP/openloop" '
+		$1 == ">" { print l, $NF }
+		/Queries lost:/ { lost = $3 }
+		/Queries per second:/ { print l, $4, lost >> sum }' \
+		>>"$TMP/latency"
+}
+
+: >"$TMP/throughput"
+: >"$TMP/latency"
+: >"$TMP/cpu"
+: >"$TMP/openloop"
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	throughput off
+	latency off
+	start_monitor
+	t0=$(cpu_ticks $MON_PID)
+	throughput on
+	t1=$(cpu_ticks $MON_PID)
+	echo "$(tail -1 "$TMP/throughput" | awk '{print $2}') $((t1 - t0))" \
+		>>"$TMP/cpu"
+	latency on
+	stop_monitor
+	r=$((r + 1))
+done
+
+python3 - "$TMP" "$(getconf CLK_TCK)" "$RATE" "$ROUNDS" "$SECS" <<'EOF'
+import json, sys
+tmp, hz, rate, rounds, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+qps = {"off": [], "on": []}
+for l in open(tmp + "/throughput"):
+    f = l.split()
+    if len(f) == 3:
+        qps[f[0]].append(float(f[2]))
+lat = {"off": [], "on": []}
+for l in open(tmp + "/latency"):
+    f = l.split()
+    lat[f[0]].append(float(f[1]) * 1e6)
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(p / 100.0 * len(v)))] if v else float("nan")
+q, c = 0, 0
+for l in open(tmp + "/cpu"):
+    n, t = l.split()
+    q += int(n); c += int(t)
+st = json.load(open(tmp + "/status.json"))
+off, on = sum(qps["off"]) / len(qps["off"]), sum(qps["on"]) / len(qps["on"])
+print("dns_bench: %s rounds of %s s, unbound on loopback in a netns" % (rounds, secs))
+print("throughput  without vigil %9.0f q/s   with vigil %9.0f q/s   (%.1f %%)"
+      % (off, on, 100.0 * on / off))
+print("  per round: without %s  with %s" % (
+    " ".join("%.0f" % x for x in qps["off"]), " ".join("%.0f" % x for x in qps["on"])))
+ol = {"off": [0.0, 0, 0], "on": [0.0, 0, 0]}
+for l in open(tmp + "/openloop"):
+    f = l.split()
+    if len(f) == 3:
+        ol[f[0]][0] += float(f[1]); ol[f[0]][1] += int(f[2]); ol[f[0]][2] += 1
+for k in ("off", "on"):
+    if ol[k][2]:
+        print("open loop at %s q/s %-7s: achieved %.0f q/s, %d lost"
+              % (rate, "without" if k == "off" else "with", ol[k][0] / ol[k][2], ol[k][1]))
+for p in (50, 90, 99):
+    a, b = pct(lat["off"], p), pct(lat["on"], p)
+    print("latency p%-2d at %s q/s: without %7.1f us   with %7.1f us   added %7.1f us"
+          % (p, rate, a, b, b - a))
+print("vigil CPU: %.3f s for %d queries = %.1f ms per 10 000 queries"
+      % (c / float(hz), q, 1000.0 * c / float(hz) / (q / 10000.0)))
+print("last round's source: packets %d, events %d, malformed %d, "
+      "attributed %d, socket overruns %d, kernel queue dropped %s, "
+      "user dropped %s" % (st["packets"], st["events"],
+      sum(st["malformed"].values()), st["attributed"], st["socket_overruns"],
+      st.get("kernel_queue_dropped", "?"), st.get("kernel_user_dropped", "?")))
+EOF

@@ -1,0 +1,779 @@
+/*
+ * nfqueue.c - the DNS monitor's source: reads DNS packets from an NFQUEUE,
+ * accepts them at once, then parses, attributes and submits `dns` events.
+ * See nfqueue.h for the configuration and the verdict policy.
+ *
+ * Per read round: up to `batch` packets are received into one buffer, one
+ * NFQNL_MSG_VERDICT_BATCH accepts all of them, and only then are they
+ * parsed.  One struct vigil_event and its arena are reused for every
+ * event, so the steady state allocates nothing.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "node.h"
+#include "sources/dns_attr.h"
+#include "sources/dns_match.h"
+#include "sources/dns_packet.h"
+#include "sources/dns_parse.h"
+#include "sources/dns_tcp.h"
+#include "sources/firewall.h"
+#include "sources/nfqueue.h"
+
+/* Defaults of the "dns:" section. */
+#define NFQ_DEFAULT_QUEUE 53
+#define NFQ_DEFAULT_COPY_RANGE 4096
+#define NFQ_DEFAULT_MAXLEN 4096
+#define NFQ_DEFAULT_BATCH 64
+#define NFQ_DEFAULT_PENDING 4096
+#define NFQ_DEFAULT_EXPIRY_NS (5 * INT64_C(1000000000))
+/* TCP connections with a DNS message in progress. */
+#define NFQ_TCP_STREAMS 64
+#define NFQ_MAX_COPY_RANGE 65535
+#define NFQ_MAX_BATCH 1024
+/* Room for the netlink and nfqueue attributes around a copied packet. */
+#define NFQ_MSG_OVERHEAD 512
+/* Socket receive buffer: enough for a full queue of small packets. */
+#define NFQ_RCVBUF (8 * 1024 * 1024)
+#define NFQ_ARENA_CHUNK 8192
+#define NFQ_PROC_QUEUES "/proc/net/netfilter/nfnetlink_queue"
+#define NFQ_PROC_LINE 128
+/* Config and verdict messages, and their ACKs. */
+#define NFQ_CTL_BUF 8192
+
+enum nfq_skip {
+	NFQ_SKIP_SHORT,
+	NFQ_SKIP_FRAGMENT,
+	NFQ_SKIP_NOT_L4,
+	NFQ_SKIP_BAD_VERSION,
+	NFQ_SKIP_NO_PAYLOAD, /* queued packet without NFQA_PAYLOAD */
+	NFQ_SKIP__COUNT
+};
+
+static const char *const skip_names[NFQ_SKIP__COUNT] = {
+	"short", "fragment", "not_udp_tcp", "bad_ip_version", "no_payload",
+};
+
+struct nfq_source {
+	struct vigil_source *src;
+	struct mnl_socket *nl; /* owned */
+	uint32_t portid;
+	uv_poll_t poll;
+	bool poll_init;
+	struct vigil_firewall fw;
+	bool fw_installed;
+	struct vigil_dns_match match;
+	struct vigil_dns_tcp tcp;
+	struct vigil_dns_attr attr;
+	struct vigil_arena arena;
+	struct vigil_event ev;
+	char *buf; /* owned; batch * slot bytes */
+	size_t slot;
+	size_t *lens; /* owned; bytes received per slot */
+
+	/* Configuration. */
+	uint16_t queue;
+	uint32_t copy_range, maxlen, batch, pending;
+	int64_t expiry_ns;
+
+	/* Counters. */
+	uint64_t packets, messages, parsed, tcp_control, capped, gso;
+	uint64_t malformed[VIGIL_DNS_R__COUNT];
+	uint64_t skipped[NFQ_SKIP__COUNT];
+	uint64_t attributed, attributed_exited, unattributed, remote_client;
+	uint64_t matched;
+	uint64_t verdicts, verdict_errors, enobufs;
+};
+
+/* ---- configuration ---- */
+
+/* Reads an optional integer key into *out within [min, max]. */
+static int cfg_u32(struct nfq_source *q, const char *key, uint32_t *out,
+		   uint32_t min, uint32_t max)
+{
+	const struct vigil_node *n = q->src->config ?
+		vigil_node_get(q->src->config, key) : NULL;
+	int64_t v;
+
+	if (!n)
+		return 0;
+	if (vigil_node_size(n, &v) || v < min || v > max) {
+		snprintf(q->src->reason, sizeof(q->src->reason),
+			 "%s:%u:%u: dns.%s must be a number from %u to %u",
+			 n->file ? n->file : "config", n->line, n->col, key,
+			 min, max);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int load_config(struct nfq_source *q)
+{
+	const struct vigil_node *cfg = q->src->config, *n;
+	uint32_t queue = NFQ_DEFAULT_QUEUE;
+	int rc;
+
+	q->copy_range = NFQ_DEFAULT_COPY_RANGE;
+	q->maxlen = NFQ_DEFAULT_MAXLEN;
+	q->batch = NFQ_DEFAULT_BATCH;
+	q->pending = NFQ_DEFAULT_PENDING;
+	q->expiry_ns = NFQ_DEFAULT_EXPIRY_NS;
+	q->fw.requested = VIGIL_FW_AUTO;
+
+	rc = cfg_u32(q, "queue", &queue, 0, UINT16_MAX);
+	if (!rc)
+		rc = cfg_u32(q, "copy_range", &q->copy_range, NS_PACKETSZ,
+			     NFQ_MAX_COPY_RANGE);
+	if (!rc)
+		rc = cfg_u32(q, "queue_maxlen", &q->maxlen, 1, UINT32_MAX);
+	if (!rc)
+		rc = cfg_u32(q, "batch", &q->batch, 1, NFQ_MAX_BATCH);
+	if (!rc)
+		rc = cfg_u32(q, "pending", &q->pending, 1, 1u << 20);
+	if (rc)
+		return rc;
+	q->queue = (uint16_t)queue;
+
+	n = cfg ? vigil_node_get(cfg, "pending_expiry") : NULL;
+	if (n && (vigil_node_duration(n, &q->expiry_ns) || q->expiry_ns <= 0)) {
+		snprintf(q->src->reason, sizeof(q->src->reason),
+			 "%s:%u:%u: dns.pending_expiry must be a duration "
+			 "such as 5s", n->file ? n->file : "config", n->line,
+			 n->col);
+		return -EINVAL;
+	}
+	n = cfg ? vigil_node_get(cfg, "firewall") : NULL;
+	if (n && vigil_node_is_scalar(n)) {
+		if (!strcmp(n->str, "none"))
+			q->fw.requested = VIGIL_FW_NONE;
+		else
+			q->fw.requested =
+				vigil_firewall_backend_from_name(n->str);
+		if (q->fw.requested < 0) {
+			snprintf(q->src->reason, sizeof(q->src->reason),
+				 "%s:%u:%u: dns.firewall must be auto, "
+				 "nftables, iptables or none",
+				 n->file ? n->file : "config", n->line, n->col);
+			return -EINVAL;
+		}
+	}
+	n = cfg ? vigil_node_get(cfg, "mode") : NULL;
+	if (n && vigil_node_is_scalar(n) && strcmp(n->str, "monitor")) {
+		snprintf(q->src->reason, sizeof(q->src->reason),
+			 "%s:%u:%u: dns.mode '%s' is not supported (only "
+			 "monitor: blocking DNS is not implemented yet)",
+			 n->file ? n->file : "config", n->line, n->col, n->str);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* ---- netlink ---- */
+
+/* Sends a config message and waits for its ACK.  Returns 0 or -errno. */
+static int queue_request(struct nfq_source *q, struct nlmsghdr *nlh)
+{
+	char buf[NFQ_CTL_BUF];
+	ssize_t n;
+	int rc;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = (uint32_t)vigil_monotonic_ns();
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	rc = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, q->portid, NULL, NULL);
+	return rc < 0 ? -errno : 0;
+}
+
+/* Opens the queue socket, binds the queue and configures it fail-open,
+ * with uid/gid, GSO, the copy range and the queue length. */
+static int queue_open(struct nfq_source *q)
+{
+	char buf[NFQ_CTL_BUF];
+	uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_UID_GID |
+			 NFQA_CFG_F_GSO;
+	struct nlmsghdr *nlh;
+	int rcvbuf = NFQ_RCVBUF, fd, rc;
+
+	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!q->nl)
+		return -errno;
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		goto out_close;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+	fd = mnl_socket_get_fd(q->nl);
+	/* Best effort: a bigger buffer absorbs bursts; without
+	 * CAP_NET_ADMIN the default stays and overruns are counted. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+			 sizeof(rcvbuf));
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->queue);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	rc = queue_request(q, nlh);
+	if (rc)
+		goto out_close;
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->queue);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)q->copy_range);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, q->maxlen);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
+	rc = queue_request(q, nlh);
+	if (rc)
+		goto out_close;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		rc = -errno;
+		goto out_close;
+	}
+	return 0;
+
+out_close:
+	mnl_socket_close(q->nl);
+	q->nl = NULL;
+	return rc;
+}
+
+/* Accepts every queued packet with an id up to max_id. */
+static void verdict_batch(struct nfq_source *q, uint32_t max_id)
+{
+	char buf[NFQ_CTL_BUF];
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, q->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)max_id, NF_ACCEPT);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		q->verdict_errors++;
+	else
+		q->verdicts++;
+}
+
+/* ---- events ---- */
+
+static bool is_query_hook_local(uint8_t hook, uint8_t direction)
+{
+	/* The client end is on this host when a query leaves it or an
+	 * answer arrives at it. */
+	return (direction == VIGIL_DNS_QUERY && hook == NF_INET_LOCAL_OUT) ||
+	       (direction == VIGIL_DNS_RESPONSE && hook == NF_INET_LOCAL_IN);
+}
+
+/*
+ * Finds who sent the query this message belongs to.  owner comes in with
+ * the uid/gid NFQUEUE reported (valid only when the client end is local)
+ * and leaves with the pid when found.
+ */
+static void attribute(struct nfq_source *q, const struct vigil_dns_l4 *l4,
+		      const struct vigil_dns_flow *flow, bool client_local,
+		      struct vigil_dns_owner *owner, int64_t now)
+{
+	const struct vigil_dns_part *d = &q->ev.u.dns;
+	uint64_t inode;
+	uint32_t diag_uid;
+	int pid;
+
+	if (d->direction == VIGIL_DNS_RESPONSE) {
+		struct vigil_dns_owner asked;
+		int64_t latency;
+
+		if (vigil_dns_match_answer(&q->match, flow, now, &latency,
+					   &asked)) {
+			q->ev.u.dns.latency_ns = latency;
+			q->matched++;
+			if (asked.pid > 0 || !client_local)
+				*owner = asked;
+		}
+	}
+	if (owner->pid > 0 || !client_local)
+		return;
+	owner->pid = vigil_dns_attr_flow_get(&q->attr, l4->proto, &flow->client,
+					     flow->client_port, now);
+	if (owner->pid > 0)
+		return;
+	if (vigil_dns_attr_socket(&q->attr, l4->proto, &flow->client,
+				  flow->client_port, &flow->server,
+				  flow->server_port, &inode, &diag_uid))
+		return;
+	if (owner->uid == VIGIL_ID_UNSET)
+		owner->uid = diag_uid;
+	pid = vigil_dns_attr_pid(&q->attr, inode, owner->uid, now);
+	if (pid > 0) {
+		owner->pid = pid;
+		vigil_dns_attr_flow_put(&q->attr, l4->proto, &flow->client,
+					flow->client_port, now, pid);
+	}
+}
+
+/* Parses one DNS message, builds the event and submits it. */
+static void emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
+		 const uint8_t *msg, size_t len, uint32_t seq, uint8_t hook,
+		 uint32_t uid, uint32_t gid)
+{
+	struct vigil_event *ev = &q->ev;
+	struct vigil_dns_part *d = &ev->u.dns;
+	struct vigil_dns_owner owner = { 0, VIGIL_ID_UNSET, VIGIL_ID_UNSET,
+					 "" };
+	struct vigil_dns_flow flow;
+	int64_t now = vigil_monotonic_ns();
+	bool client_local;
+	int rc;
+
+	q->messages++;
+	vigil_arena_reset(&q->arena);
+	vigil_event_init(ev, &q->arena);
+	vigil_process_clear(&ev->process);
+	ev->type = VIGIL_EV_DNS;
+	ev->source = VIGIL_SRC_NFQUEUE;
+	ev->seq = seq;
+	rc = vigil_dns_parse(msg, len, &q->arena, d);
+	if (rc) {
+		q->malformed[vigil_dns_reason(rc)]++;
+		q->src->drops++;
+		return;
+	}
+	q->parsed++;
+	d->transport = l4->proto;
+	d->src_ip = l4->src;
+	d->dst_ip = l4->dst;
+	d->src_port = l4->src_port;
+	d->dst_port = l4->dst_port;
+	d->latency_ns = -1;
+
+	memset(&flow, 0, sizeof(flow));
+	flow.id = d->id;
+	flow.proto = l4->proto;
+	if (d->direction == VIGIL_DNS_QUERY) {
+		flow.client = l4->src;
+		flow.client_port = l4->src_port;
+		flow.server = l4->dst;
+		flow.server_port = l4->dst_port;
+	} else {
+		flow.client = l4->dst;
+		flow.client_port = l4->dst_port;
+		flow.server = l4->src;
+		flow.server_port = l4->src_port;
+	}
+	client_local = is_query_hook_local(hook, d->direction);
+	if (client_local) {
+		owner.uid = uid;
+		owner.gid = gid;
+	}
+	attribute(q, l4, &flow, client_local, &owner, now);
+
+	ev->process.uid = owner.uid;
+	ev->process.gid = owner.gid;
+	if (owner.pid > 0 &&
+	    vigil_dns_attr_fill(&q->attr, &ev->process, owner.pid, now,
+				&q->arena) == 0) {
+		ev->process.flags |= VIGIL_PROC_FROM_PROCFS;
+		if (ev->process.comm.ptr &&
+		    ev->process.comm.len < sizeof(owner.comm))
+			memcpy(owner.comm, ev->process.comm.ptr,
+			       ev->process.comm.len + 1);
+		q->attributed++;
+	} else if (owner.pid > 0 && owner.comm[0]) {
+		/* The sender exited before its answer was processed: what
+		 * the query learnt is all there is. */
+		ev->process.pid = owner.pid;
+		if (vigil_arena_str(&q->arena, &ev->process.comm, owner.comm,
+				    strlen(owner.comm)) == 0)
+			ev->process.flags |= VIGIL_PROC_EXITED;
+		q->attributed++;
+		q->attributed_exited++;
+	} else {
+		ev->process.pid = 0;
+		/* A remote client's query to a server on this host has no
+		 * local sender to find. */
+		if (client_local || owner.uid != VIGIL_ID_UNSET)
+			q->unattributed++;
+		else
+			q->remote_client++;
+	}
+	if (d->direction == VIGIL_DNS_QUERY)
+		vigil_dns_match_query(&q->match, &flow, now, &owner);
+	q->src->events_out++;
+	vigil_pipeline_submit(q->src->pipeline, ev);
+}
+
+/* What emit() needs besides the message, for TCP's callback. */
+struct tcp_ctx {
+	struct nfq_source *q;
+	const struct vigil_dns_l4 *l4;
+	uint32_t id;
+	uint8_t hook;
+	uint32_t uid, gid;
+};
+
+static void emit_tcp(void *arg, const uint8_t *msg, size_t len)
+{
+	struct tcp_ctx *c = arg;
+
+	emit(c->q, c->l4, msg, len, c->id, c->hook, c->uid, c->gid);
+}
+
+/* Handles one queued packet after its verdict. */
+static void handle_packet(struct nfq_source *q, struct nlattr **attr)
+{
+	const struct nfqnl_msg_packet_hdr *ph;
+	struct vigil_dns_l4 l4;
+	const uint8_t *pkt;
+	uint32_t uid = VIGIL_ID_UNSET, gid = VIGIL_ID_UNSET, id;
+	size_t len;
+	int rc;
+
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	id = ntohl(ph->packet_id);
+	if (!attr[NFQA_PAYLOAD]) {
+		q->skipped[NFQ_SKIP_NO_PAYLOAD]++;
+		return;
+	}
+	pkt = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+	len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	if (attr[NFQA_CAP_LEN] &&
+	    ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > len)
+		q->capped++;
+	if (attr[NFQA_SKB_INFO] &&
+	    ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) & NFQA_SKB_GSO)
+		q->gso++;
+	if (attr[NFQA_UID])
+		uid = ntohl(mnl_attr_get_u32(attr[NFQA_UID]));
+	if (attr[NFQA_GID])
+		gid = ntohl(mnl_attr_get_u32(attr[NFQA_GID]));
+
+	rc = vigil_dns_packet_parse(pkt, len, &l4);
+	if (rc) {
+		q->skipped[-rc - VIGIL_DNS_PKT_SHORT]++;
+		return;
+	}
+	if (l4.proto == IPPROTO_UDP) {
+		emit(q, &l4, l4.payload, l4.payload_len, id, ph->hook, uid,
+		     gid);
+	} else if (l4.payload_len == 0) {
+		q->tcp_control++; /* SYN, ACK, FIN: no DNS in it */
+	} else {
+		struct tcp_ctx ctx = { q, &l4, id, ph->hook, uid, gid };
+
+		rc = vigil_dns_tcp_feed(&q->tcp, &l4, vigil_monotonic_ns(),
+					emit_tcp, &ctx);
+		if (rc < 0) {
+			q->malformed[vigil_dns_reason(rc)]++;
+			q->src->drops++;
+		}
+	}
+}
+
+/* Iterates the netlink messages of one received datagram.  With verdict
+ * set, only records the highest packet id; else handles the packets. */
+static void walk(struct nfq_source *q, char *buf, size_t len, bool verdict,
+		 uint32_t *max_id, bool *any)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	int n = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+		const struct nfqnl_msg_packet_hdr *ph;
+
+		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET)
+			continue;
+		if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
+		    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) <
+			    sizeof(*ph))
+			continue;
+		if (verdict) {
+			uint32_t id;
+
+			ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+			id = ntohl(ph->packet_id);
+			if (!*any || id > *max_id)
+				*max_id = id;
+			*any = true;
+			q->packets++;
+			q->src->events_in++;
+		} else {
+			handle_packet(q, attr);
+		}
+	}
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+	struct nfq_source *q = h->data;
+	size_t i, got = 0;
+	uint32_t max_id = 0;
+	bool any = false;
+
+	if (status < 0)
+		return;
+	/* Receive a batch, accept it in one verdict, then parse it. */
+	while (got < q->batch) {
+		ssize_t n = mnl_socket_recvfrom(q->nl, q->buf + got * q->slot,
+						q->slot);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* The socket overflowed: packets were lost
+				 * to us (the kernel accepted them). */
+				q->enobufs++;
+				q->src->lost++;
+				continue;
+			}
+			break; /* EAGAIN: drained */
+		}
+		q->lens[got] = (size_t)n;
+		walk(q, q->buf + got * q->slot, (size_t)n, true, &max_id, &any);
+		got++;
+	}
+	if (any)
+		verdict_batch(q, max_id);
+	for (i = 0; i < got; i++)
+		walk(q, q->buf + i * q->slot, q->lens[i], false, NULL, NULL);
+}
+
+/* ---- source ops ---- */
+
+static void free_source(struct nfq_source *q)
+{
+	vigil_dns_match_free(&q->match);
+	vigil_dns_tcp_free(&q->tcp);
+	vigil_dns_attr_free(&q->attr);
+	vigil_arena_free(&q->arena);
+	free(q->buf);
+	free(q->lens);
+	free(q);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	free_source(h->data);
+}
+
+static int dns_start(struct vigil_source *src)
+{
+	struct nfq_source *q;
+	int rc;
+
+	if (src->features_disabled & VIGIL_FEAT_NFQUEUE) {
+		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off",
+				       "NFQUEUE disabled by "
+				       "agent.features.disable");
+		return -ENOTSUP;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->src = src;
+	src->priv = q;
+	q->fw.backend = VIGIL_FW_NONE;
+	vigil_arena_init(&q->arena, NFQ_ARENA_CHUNK);
+	rc = vigil_dns_attr_init(&q->attr);
+	if (rc)
+		goto out_fail;
+	rc = load_config(q);
+	if (rc)
+		goto out_fail_reason;
+	rc = vigil_dns_match_init(&q->match, q->pending, q->expiry_ns);
+	if (!rc)
+		rc = vigil_dns_tcp_init(&q->tcp, NFQ_TCP_STREAMS, q->expiry_ns);
+	if (rc)
+		goto out_fail;
+	q->slot = q->copy_range + NFQ_MSG_OVERHEAD;
+	q->buf = malloc(q->slot * q->batch);
+	q->lens = calloc(q->batch, sizeof(*q->lens));
+	if (!q->buf || !q->lens) {
+		rc = -ENOMEM;
+		goto out_fail;
+	}
+
+	/* Listen first, then route DNS to the queue: no packet waits for
+	 * a reader that is not there yet (bypass would pass it anyway). */
+	rc = queue_open(q);
+	if (rc) {
+		snprintf(src->reason, sizeof(src->reason),
+			 "cannot bind NFQUEUE %u: %s%s", q->queue,
+			 strerror(-rc),
+			 rc == -EBUSY ? " (another program uses that queue; "
+					"set dns.queue)" : "");
+		goto out_fail_reason;
+	}
+	if (q->fw.requested != VIGIL_FW_NONE) {
+		q->fw.queue_num = q->queue;
+		q->fw.features_disabled = src->features_disabled;
+		rc = vigil_firewall_install(&q->fw);
+		if (rc) {
+			snprintf(src->reason, sizeof(src->reason), "%s",
+				 q->fw.reason);
+			goto out_fail_reason;
+		}
+		q->fw_installed = true;
+	}
+	rc = uv_poll_init(src->loop, &q->poll, mnl_socket_get_fd(q->nl));
+	if (rc)
+		goto out_fail;
+	q->poll_init = true;
+	q->poll.data = q;
+	rc = uv_poll_start(&q->poll, UV_READABLE, on_readable);
+	if (rc)
+		goto out_fail;
+	vigil_source_set_state(
+		src, VIGIL_SOURCE_RUNNING,
+		vigil_firewall_backend_name(q->fw.backend),
+		"monitor mode on queue %u, %s", q->queue,
+		q->fw_installed ? q->fw.reason : "firewall rules left to the "
+						 "operator (dns.firewall: none)");
+	return 0;
+
+out_fail:
+	snprintf(src->reason, sizeof(src->reason), "%s", strerror(-rc));
+out_fail_reason: {
+	char why[sizeof(src->reason)];
+
+	/* set_state formats into src->reason: pass a copy. */
+	snprintf(why, sizeof(why), "%s", src->reason);
+	vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off", "%s", why);
+	return rc;
+}
+}
+
+static void dns_stop(struct vigil_source *src)
+{
+	struct nfq_source *q = src->priv;
+
+	if (!q)
+		return;
+	src->priv = NULL;
+	if (q->poll_init)
+		uv_poll_stop(&q->poll);
+	/* Rules first: with no reader left the bypass flag would pass DNS
+	 * anyway, but vigil leaves nothing of its own behind. */
+	if (q->fw_installed && vigil_firewall_remove(&q->fw))
+		vigil_warn("dns: %s", q->fw.reason);
+	if (q->nl)
+		mnl_socket_close(q->nl);
+	q->nl = NULL;
+	vigil_source_set_state(src, VIGIL_SOURCE_STOPPED, "off", "stopped");
+	/* The poll handle is freed by the loop after its close callback. */
+	if (q->poll_init)
+		uv_close((uv_handle_t *)&q->poll, on_poll_closed);
+	else
+		free_source(q);
+}
+
+/*
+ * Appends the kernel's counters of our queue from
+ * /proc/net/netfilter/nfnetlink_queue ("queue portid total copy_mode
+ * copy_range queue_dropped user_dropped id_sequence 1"): packets waiting,
+ * dropped for a full queue, and dropped because our socket was full.
+ * Packets the kernel passed by fail-open are not counted anywhere.
+ */
+static void kernel_queue_json(struct nfq_source *q, struct vigil_buf *out)
+{
+	FILE *fp = fopen(NFQ_PROC_QUEUES, "re");
+	unsigned int num, portid, total, mode, range, dropped, user_dropped;
+	char line[NFQ_PROC_LINE];
+
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, "%u %u %u %u %u %u %u", &num, &portid, &total,
+			   &mode, &range, &dropped, &user_dropped) != 7 ||
+		    num != q->queue || portid != q->portid)
+			continue;
+		vigil_buf_printf(out,
+				 ",\"kernel_queue_total\":%u"
+				 ",\"kernel_queue_dropped\":%u"
+				 ",\"kernel_user_dropped\":%u",
+				 total, dropped, user_dropped);
+		break;
+	}
+	fclose(fp);
+}
+
+static void json_counter(struct vigil_buf *out, const char *name, uint64_t v)
+{
+	vigil_buf_printf(out, ",\"%s\":%" PRIu64, name, v);
+}
+
+static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
+{
+	struct nfq_source *q = src->priv;
+	size_t i;
+
+	if (!q)
+		return 0;
+	vigil_buf_printf(out, "\"queue\":%u,\"firewall\":\"%s\",\"ipv6_rules\":%s",
+			 q->queue, vigil_firewall_backend_name(q->fw.backend),
+			 q->fw.backend == VIGIL_FW_NFTABLES || q->fw.ipv6 ?
+				 "true" : "false");
+	json_counter(out, "packets", q->packets);
+	json_counter(out, "messages", q->messages);
+	json_counter(out, "parsed", q->parsed);
+	json_counter(out, "attributed", q->attributed);
+	json_counter(out, "attributed_exited", q->attributed_exited);
+	json_counter(out, "unattributed", q->unattributed);
+	json_counter(out, "remote_client", q->remote_client);
+	json_counter(out, "matched_answers", q->matched);
+	json_counter(out, "tcp_control", q->tcp_control);
+	json_counter(out, "tcp_reassembled", q->tcp.reassembled);
+	json_counter(out, "tcp_out_of_order", q->tcp.out_of_order);
+	json_counter(out, "tcp_retransmits", q->tcp.retransmits);
+	json_counter(out, "tcp_streams_evicted", q->tcp.evicted);
+	json_counter(out, "capped", q->capped);
+	json_counter(out, "gso", q->gso);
+	json_counter(out, "verdicts", q->verdicts);
+	json_counter(out, "verdict_errors", q->verdict_errors);
+	json_counter(out, "socket_overruns", q->enobufs);
+	json_counter(out, "pending_evicted", q->match.evicted);
+	json_counter(out, "pending_expired", q->match.expired);
+	json_counter(out, "sock_diag_found", q->attr.diag_found);
+	json_counter(out, "sock_diag_missed", q->attr.diag_missed);
+	json_counter(out, "flow_cache_hits", q->attr.flow_cache_hits);
+	json_counter(out, "proc_cache_hits", q->attr.proc_cache_hits);
+	json_counter(out, "inode_cache_hits", q->attr.cache_hits);
+	json_counter(out, "recent_pid_hits", q->attr.recent_hits);
+	json_counter(out, "proc_scans", q->attr.scans);
+	json_counter(out, "proc_scans_skipped", q->attr.scans_skipped);
+	kernel_queue_json(q, out);
+	vigil_buf_printf(out, ",\"malformed\":{");
+	for (i = 0; i < VIGIL_DNS_R__COUNT; i++)
+		vigil_buf_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
+				 vigil_dns_reason_name(
+					 (enum vigil_dns_reason)i),
+				 q->malformed[i]);
+	vigil_buf_printf(out, "},\"skipped\":{");
+	for (i = 0; i < NFQ_SKIP__COUNT; i++)
+		vigil_buf_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
+				 skip_names[i], q->skipped[i]);
+	vigil_buf_printf(out, "}");
+	return 0;
+}
+
+const struct vigil_source_ops vigil_dns_source_ops = {
+	.name = "dns",
+	.start = dns_start,
+	.stop = dns_stop,
+	.status_json = dns_status_json,
+	.reload = NULL,
+};
