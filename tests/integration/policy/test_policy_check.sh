@@ -2,8 +2,10 @@
 # test_policy_check: the default policy passes check_policy.py (structure,
 # tags, field names, >= 80 rules, tests on every rule), and the checker
 # really rejects a broken policy.  When the built vigilctl has the rules
-# command, the policy also passes `vigilctl rules lint` and every embedded
-# test passes `vigilctl rules test`.  Skips (77) without python3-yaml.
+# command, the policy also passes `vigilctl rules lint`, every embedded
+# test passes `vigilctl rules test`, and no high or critical rule matches
+# the benign workload events (tests/fixtures/policy/benign_events.yaml).
+# Skips (77) without python3-yaml.
 set -u
 : "${VIGIL_SRCDIR:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 : "${VIGIL_BUILDDIR:=$VIGIL_SRCDIR}"
@@ -46,6 +48,14 @@ if [ -x "$VIGILCTL" ] && "$VIGILCTL" rules fields >/dev/null 2>&1; then
 	tail -n 1 "$T/out"
 	grep -q "^FAIL" "$T/out" && fail "a rule test failed"
 	grep -q " 0 failed, 0 without tests" "$T/out" || fail "rules test summary"
+	# Benign Debian workload: no high or critical rule may match it.
+	mkdir "$T/benign"
+	python3 "$VIGIL_SRCDIR/tests/integration/policy/benign_check.py" \
+		"$POLICY" "$VIGIL_SRCDIR/tests/fixtures/policy/benign_events.yaml" \
+		"$T/benign" || fail "benign_check.py"
+	"$VIGILCTL" rules test "$T/benign" > "$T/out" 2>&1 ||
+		fail "a high or critical rule matches a benign workload event"
+	echo "PASS: no high or critical rule matches the benign workload events"
 else
 	echo "NOTE: $VIGILCTL has no 'rules' command yet; engine tests not run"
 fi
