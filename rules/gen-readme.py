@@ -32,6 +32,31 @@ MONITORS = [
      "vigil's own health events and attempts to blind vigil or auditd"),
 ]
 SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"]
+CONVENTIONS = [
+    "## Conventions",
+    "",
+    "- `lists.yaml` holds the shared lists and macros: `file_changed` (a "
+    "create, modify, unlink, rename, chmod, chown, link, symlink, xattr or "
+    "utimes event, or an open with a write flag), `not_package_manager`, "
+    "`under_package_manager`.",
+    "- A comparison that excludes (`!=`, `not in`) is false when the event "
+    "has no value for the field. Rules that must still fire for an "
+    "unattributed event write `!(process.file.name in LIST)` instead of "
+    "`process.file.name not in LIST`.",
+    "- File-integrity rules never fire for changes made by a package "
+    "manager or its children (`file.package_manager`); rename events are "
+    "matched on the old and the new name (`file.destination.path`).",
+    "- Rules that can see one action twice (an open and a modify of the "
+    "same write; a stub query and the resolver's upstream query) carry "
+    "`every:` so one action gives one signal.",
+    "- Not expressible yet, so not shipped: comparing two fields (a binary "
+    "unlinking its own path is approximated by an unlink from a process "
+    "whose executable is already `(deleted)`), label entropy and counts of "
+    "unique subdomains over time (approximated by label length and "
+    "encoded-looking labels), environment variables (`LD_PRELOAD`, "
+    "`GLIBC_TUNABLES`), file age (run-a-just-dropped-file) and network "
+    "connections.",
+]
 
 
 def cell(text):
@@ -90,6 +115,9 @@ def render(rules, n_macros, n_lists):
         counts = [sum(1 for r in rs if r.get("severity") == s)
                   for s in SEVERITY_ORDER]
         w("| %s | %d | %s |" % (key, len(rs), " | ".join(map(str, counts))))
+    w("")
+    for line in CONVENTIONS:
+        w(line)
     w("")
     for key, title, what in MONITORS:
         rs = rules.get(key, [])
