@@ -20,7 +20,9 @@ BUILD_DEPS="build-essential autoconf automake libtool pkg-config \
 libuv1-dev libmsgpack-dev libaudit-dev libauparse-dev libcap-ng-dev \
 libcurl4-openssl-dev libyaml-dev libpcre2-dev libsqlite3-dev libssl-dev \
 libmnl-dev libnetfilter-queue-dev"
-TEST_DEPS="libcmocka-dev valgrind python3 clang"
+# real peers the integration tests start themselves
+TEST_DEPS="libcmocka-dev valgrind python3 python3-yaml python3-msgpack clang \
+auditd nftables iptables unbound bind9-dnsutils tshark tcpdump dnsperf"
 
 need_root() {
 	if [ "$(id -u)" != 0 ]; then

@@ -188,6 +188,7 @@ static int rules_stats(void *state, struct vigil_plugin_stats *out)
 	out->records_out = st->old_signals + s.signals;
 	out->dropped = st->old_suppressed + s.suppressed;
 	out->errors = st->emit_errors;
+	out->rules_loaded = s.enabled;
 	return 0;
 }
 

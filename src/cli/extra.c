@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lang/rules.h"
+#include "schema.h"
 
 struct subcommand {
 	const char *name;
@@ -14,7 +16,15 @@ struct subcommand {
 	const char *usage;
 };
 
+static int run_rules(const char *config, int argc, char **argv)
+{
+	return vigil_rules_cli(vigil_fields(), argc, argv);
+}
+
 static const struct subcommand subcommands[] = {
+	{ "rules", run_rules,
+	  "  rules list|lint|test|explain|fields|kernel ...\n"
+	  "                        the rule language: see vigilctl rules --help\n" },
 	{ NULL, NULL, NULL },
 };
 

@@ -10,14 +10,36 @@
 
 #include "privs.h"
 #include "proctable.h"
+#include "sources/audit_source.h"
+#include "sources/nfqueue.h"
 #include "sources/proc_connector.h"
 #include "sources/registry.h"
 
-/* Every source of this build, in start order: the proc connector first so
- * the table follows forks before other sources report on the children. */
-static const struct vigil_source_ops *const all_sources[] = {
-	&vigil_proc_source_ops,
-	NULL,
+/*
+ * Every source of this build, in start order (the proc connector first so
+ * the table follows forks before other sources report on the children),
+ * with the capabilities it still needs once running: vigild drops every
+ * other one after the sources start, and stop() must still be able to
+ * undo what start() did in the kernel.
+ */
+static const struct {
+	const struct vigil_source_ops *ops;
+	uint32_t needs;
+} all_sources[] = {
+	/* /proc/PID/exe, cwd and fd of every user's processes, for the
+	 * table's misses */
+	{ &vigil_proc_source_ops,
+	  VIGIL_NEED_SYS_PTRACE | VIGIL_NEED_DAC_READ_SEARCH },
+	/* re-install rules after a flush, remove them at exit, read the
+	 * lost counter; the multicast group */
+	{ &vigil_audit_source_ops,
+	  VIGIL_NEED_AUDIT_CONTROL | VIGIL_NEED_AUDIT_READ },
+	/* the queue and the firewall rules removed at exit; attribution
+	 * reads other users' /proc/PID/fd */
+	{ &vigil_dns_source_ops, VIGIL_NEED_NET_ADMIN |
+					 VIGIL_NEED_SYS_PTRACE |
+					 VIGIL_NEED_DAC_READ_SEARCH },
+	{ NULL, 0 },
 };
 
 /*
@@ -80,7 +102,7 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 		s->timer_started = true;
 	}
 
-	while (all_sources[n])
+	while (all_sources[n].ops)
 		n++;
 	s->list = calloc(n, sizeof(*s->list));
 	if (!s->list)
@@ -90,7 +112,8 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 		const struct vigil_node *sec, *en;
 		bool enabled = true;
 
-		src->ops = all_sources[i];
+		src->ops = all_sources[i].ops;
+		src->needs = all_sources[i].needs;
 		sec = vigil_config_section(cfg, src->ops->name);
 		src->config = sec;
 		en = vigil_node_get(sec, "enabled");
@@ -103,14 +126,12 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 			snprintf(src->reason, sizeof(src->reason),
 				 "%s.enabled is false in %s", src->ops->name,
 				 cfg->path);
+		if (!enabled)
+			continue;
 		if (src->ops == &vigil_proc_source_ops) {
 			rc = vigil_proc_source_attach(src, s->proctable);
 			if (rc)
 				return rc;
-			/* /proc/PID/exe, cwd and fd of every user's
-			 * processes, for the table's misses */
-			src->needs = VIGIL_NEED_SYS_PTRACE |
-				     VIGIL_NEED_DAC_READ_SEARCH;
 		}
 	}
 	return 0;

@@ -156,13 +156,13 @@ static void test_audit_builds_each_kernel_activity_event(void **state)
 
 	e = find(VIGIL_EV_PROCESS_VM_WRITEV, 0);
 	assert_int_equal(e->u.kernel.target->pid, tracee);
-	e = find(VIGIL_EV_SIGNAL, 0);
+	e = find(VIGIL_EV_KILL, 0);
 	assert_int_equal(e->u.kernel.request, 0);
 	assert_int_equal(e->u.kernel.target->pid, tracee);
 	assert_str(e->u.kernel.syscall_name, "kill");
-	e = find(VIGIL_EV_SIGNAL, 1);
+	e = find(VIGIL_EV_KILL, 1);
 	assert_str(e->u.kernel.syscall_name, "tgkill");
-	e = find(VIGIL_EV_SIGNAL, 2); /* the final SIGKILL */
+	e = find(VIGIL_EV_KILL, 2); /* the final SIGKILL */
 	assert_int_equal(e->u.kernel.request, SIGKILL);
 
 	e = find(VIGIL_EV_LOAD_MODULE, 0);

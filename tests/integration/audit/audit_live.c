@@ -241,7 +241,7 @@ static int scenario_kact(const char *mode, const char *kact, const char *dir)
 {
 	static const uint32_t want[] = {
 		VIGIL_EV_PTRACE,	  VIGIL_EV_PROCESS_VM_WRITEV,
-		VIGIL_EV_SIGNAL,	  VIGIL_EV_LOAD_MODULE,
+		VIGIL_EV_KILL,	  VIGIL_EV_LOAD_MODULE,
 		VIGIL_EV_UNLOAD_MODULE,	  VIGIL_EV_SETNS,
 		VIGIL_EV_UNSHARE,	  VIGIL_EV_MOUNT,
 		VIGIL_EV_UMOUNT,	  VIGIL_EV_PIVOT_ROOT,
