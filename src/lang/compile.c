@@ -15,6 +15,19 @@
 
 #include "lang.h"
 
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+static bool lang_running_on_valgrind(void)
+{
+	return RUNNING_ON_VALGRIND != 0;
+}
+#else
+static bool lang_running_on_valgrind(void)
+{
+	return false;
+}
+#endif
+
 /* ---- pool ---- */
 
 #define POOL_BLOCK 16384
@@ -964,7 +977,12 @@ static struct lang_expr *build_regex(struct lang_ctx *c,
 				   (const char *)msg, (size_t)erroff);
 			return NULL;
 		}
-		(void)pcre2_jit_compile(re[i].code, PCRE2_JIT_COMPLETE);
+		/* JIT when it can: under MemoryDenyWriteExecute it fails
+		 * and the interpreter runs; under valgrind its generated
+		 * code reads as uninitialised memory, so it is skipped. */
+		if (!lang_running_on_valgrind())
+			(void)pcre2_jit_compile(re[i].code,
+						PCRE2_JIT_COMPLETE);
 		re[i].md = pcre2_match_data_create_from_pattern(re[i].code,
 								NULL);
 		if (!re[i].md) {

@@ -275,6 +275,53 @@ int vigil_audit_rules_count(const struct vigil_audit_rules *r, int fd)
 	return n;
 }
 
+int vigil_audit_rules_remove_stale(const struct vigil_audit_rules *r, int fd)
+{
+	struct audit_rule_data *stale[64];
+	struct audit_reply rep;
+	int n = 0, removed = 0, rc;
+
+	rc = audit_request_rules_list_data(fd);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		rc = audit_get_reply(fd, &rep, GET_REPLY_BLOCKING, 0);
+		if (rc <= 0) {
+			rc = rc < 0 ? rc : -EIO;
+			goto out_free;
+		}
+		if (rep.type == NLMSG_DONE)
+			break;
+		if (rep.type == NLMSG_ERROR) {
+			if (rep.error->error) {
+				rc = rep.error->error;
+				goto out_free;
+			}
+			continue;
+		}
+		if (rep.type != AUDIT_LIST_RULES || rep.len <= 0 ||
+		    !rule_has_key(rep.ruledata, (size_t)rep.len, r->key) ||
+		    n == (int)(sizeof(stale) / sizeof(stale[0])))
+			continue;
+		/* a copy: the reply buffer is reused by the next read */
+		stale[n] = malloc((size_t)rep.len);
+		if (!stale[n]) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
+		memcpy(stale[n++], rep.ruledata, (size_t)rep.len);
+	}
+	for (int i = 0; i < n; i++)
+		if (audit_delete_rule_data(fd, stale[i], (int)stale[i]->flags,
+					   (int)stale[i]->action) > 0)
+			removed++;
+	rc = removed;
+out_free:
+	for (int i = 0; i < n; i++)
+		free(stale[i]);
+	return rc;
+}
+
 int vigil_audit_rules_write_file(const struct vigil_audit_rules *r,
 				 const char *path, int self_pid)
 {

@@ -54,6 +54,14 @@ void vigil_audit_rules_remove(struct vigil_audit_rules *r, int fd);
  */
 int vigil_audit_rules_count(const struct vigil_audit_rules *r, int fd);
 
+/*
+ * Deletes every kernel rule that carries r->key: at start, before vigil
+ * installs its own, these can only be left by an instance that died
+ * without cleaning up (kill -9).  Returns how many were removed, or a
+ * negative errno.
+ */
+int vigil_audit_rules_remove_stale(const struct vigil_audit_rules *r, int fd);
+
 /* Writes the same rules in auditctl syntax (a rules.d file) to path,
  * atomically (temp file and rename).  Returns 0 or a negative errno. */
 int vigil_audit_rules_write_file(const struct vigil_audit_rules *r,

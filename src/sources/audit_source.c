@@ -565,8 +565,15 @@ static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 			tune_backlog(a, &st);
 	}
 	r = vigil_audit_rules_build(&a->rules, a->key, (int)getpid());
-	if (!r)
+	if (!r) {
+		int stale = vigil_audit_rules_remove_stale(&a->rules,
+							   a->ctl_fd);
+
+		if (stale > 0)
+			vigil_warn("audit: removed %d rules under key '%s' left by an earlier vigild that did not stop cleanly",
+				   stale, a->key);
 		r = vigil_audit_rules_install(&a->rules, a->ctl_fd);
+	}
 	if (r)
 		snprintf(why + strlen(why), cap - strlen(why),
 			 "; loading audit rules failed: %s", strerror(-r));

@@ -209,7 +209,8 @@ static int queue_request(struct nfq_source *q, struct nlmsghdr *nlh)
  * with uid/gid, GSO, the copy range and the queue length. */
 static int queue_open(struct nfq_source *q)
 {
-	char buf[NFQ_CTL_BUF];
+	/* zeroed: attribute padding goes to the kernel as it is */
+	char buf[NFQ_CTL_BUF] = { 0 };
 	uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_UID_GID |
 			 NFQA_CFG_F_GSO;
 	struct nlmsghdr *nlh;

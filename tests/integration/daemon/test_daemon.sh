@@ -20,6 +20,8 @@ agent:
   plugin_dir: $VIGIL_BUILDDIR/plugins/.libs
 # the core alone: no kernel sources, so the events are exactly the agent's
 proc: {enabled: false}
+audit: {enabled: false}
+dns: {enabled: false}
 plugins:
   - name: file_sink
     config: {path: $T/log/events.json, what: both}

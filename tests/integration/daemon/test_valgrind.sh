@@ -1,8 +1,10 @@
 #!/bin/sh
-# test_valgrind: a clean start and stop of vigild with its default
-# plugins leaks nothing and touches no invalid memory under valgrind.
+# test_valgrind: a clean start and stop of vigild with the default
+# configuration (rules engine, file sink, audit, proc connector and DNS
+# monitors) leaks nothing and touches no invalid memory under valgrind.
 set -u
 : "${VIGIL_BUILDDIR:=$(pwd)}"
+: "${VIGIL_SRCDIR:=$VIGIL_BUILDDIR}"
 command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
 VIGILD="$VIGIL_BUILDDIR/vigild"
 # libtool wrappers: valgrind must see the real binary
@@ -20,9 +22,15 @@ agent:
   control_socket: $T/vigil.sock
   state_dir: $T/state
   plugin_dir: $VIGIL_BUILDDIR/plugins/.libs
+# the default configuration's plugins and monitors, from the build tree
 plugins:
+  - name: rules
+    config: {paths: [$VIGIL_SRCDIR/rules/default]}
   - name: file_sink
-    config: {path: $T/log/events.json, what: both}
+    config: {path: $T/log/signals.json, what: signals}
+audit: {mode: auto}
+proc: {read_exec_image: false}
+dns: {firewall: auto}
 EOC
 valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
