@@ -78,7 +78,7 @@ test)
 	# valgrind cannot run ASan binaries: a plain build for the leak check
 	configure_in "$TOP/build/valgrind" --enable-werror
 	make -C "$TOP/build/valgrind" -j"$JOBS" >/dev/null
-	VIGIL_BUILDDIR="$TOP/build/valgrind" \
+	VIGIL_BUILDDIR="$TOP/build/valgrind" VIGIL_SRCDIR="$TOP" \
 		sh "$TOP/tests/integration/daemon/test_valgrind.sh" || status=1
 	exit $status
 	;;
