@@ -72,6 +72,8 @@ struct vigil_spool {
 	int64_t ack_n;     /* ordinal of the record at ack */
 	struct vigil_spool_pos rpos;
 	int64_t rpos_n;
+	struct vigil_spool_pos prev; /* rpos before the last next() */
+	int64_t prev_n;
 	int rfd;           /* segment rfd_seg, or -1 */
 	uint64_t rfd_seg;
 	uint8_t *rbuf;
@@ -784,6 +786,8 @@ int vigil_spool_next(struct vigil_spool *s, const void **data, size_t *len)
 			return rc;
 		if (rec_crc(hdr, s->rbuf, rlen) != get_le32(hdr + 4))
 			goto corrupt;
+		s->prev = s->rpos;
+		s->prev_n = s->rpos_n;
 		s->rpos.off += REC_HDR + rlen;
 		s->rpos_n++;
 		*data = s->rbuf;
@@ -797,6 +801,24 @@ corrupt:
 		if (seg == &s->segs[s->n_segs - 1])
 			return -ENODATA;
 	}
+}
+
+void vigil_spool_unread(struct vigil_spool *s)
+{
+	/* only right after a next() that gave a record */
+	if (s->prev.seg == s->rpos.seg && s->prev_n + 1 == s->rpos_n &&
+	    (s->prev.seg > s->ack.seg ||
+	     (s->prev.seg == s->ack.seg && s->prev.off >= s->ack.off))) {
+		s->rpos = s->prev;
+		s->rpos_n = s->prev_n;
+	}
+}
+
+int vigil_spool_dup_fd(const struct vigil_spool *s)
+{
+	int fd = fcntl(s->wfd, F_DUPFD_CLOEXEC, 0);
+
+	return fd < 0 ? -errno : fd;
 }
 
 void vigil_spool_tell(const struct vigil_spool *s, struct vigil_spool_pos *pos)
@@ -825,8 +847,8 @@ static int pos_ordinal(struct vigil_spool *s, const struct vigil_spool_pos *p,
 	/* Somewhere between: count the records from the ack by walking the
 	 * headers (positions handed out by tell() are on boundaries). */
 	{
-		struct vigil_spool_pos save = s->rpos;
-		int64_t save_n = s->rpos_n;
+		struct vigil_spool_pos save = s->rpos, save_prev = s->prev;
+		int64_t save_n = s->rpos_n, save_prev_n = s->prev_n;
 		const void *d;
 		size_t l;
 		int rc = 0;
@@ -849,6 +871,8 @@ static int pos_ordinal(struct vigil_spool *s, const struct vigil_spool_pos *p,
 		}
 		s->rpos = save;
 		s->rpos_n = save_n;
+		s->prev = save_prev;
+		s->prev_n = save_prev_n;
 		return rc == -ENODATA ? 0 : rc;
 	}
 }

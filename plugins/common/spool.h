@@ -92,6 +92,16 @@ int vigil_spool_append(struct vigil_spool *s, const void *data, size_t len)
 int vigil_spool_next(struct vigil_spool *s, const void **data, size_t *len)
 	__attribute__((warn_unused_result));
 
+/* Steps the read cursor back over the record vigil_spool_next just gave
+ * (a reader that looked at a record and wants it in its next batch). */
+void vigil_spool_unread(struct vigil_spool *s);
+
+/*
+ * A duplicate of the descriptor of the segment being written, for an
+ * fsync() off the loop thread; the caller closes it.  -errno on failure.
+ */
+int vigil_spool_dup_fd(const struct vigil_spool *s);
+
 /* The read cursor: just after the last record vigil_spool_next gave. */
 void vigil_spool_tell(const struct vigil_spool *s, struct vigil_spool_pos *pos);
 

@@ -4,6 +4,16 @@
 
 spool_sources = plugins/common/spool.c plugins/common/spool.h
 
+plugin_LTLIBRARIES += plugins/forward.la
+plugins_forward_la_SOURCES = plugins/forward/forward.c \
+	plugins/forward/forward_proto.c plugins/forward/forward_proto.h \
+	$(spool_sources)
+plugins_forward_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
+plugins_forward_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+plugins_forward_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(OPENSSL_LIBS) -lz -ldl
+plugins_forward_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
+
 EXTRA_DIST += tests/integration/forward bench/forward_bench.sh
 
 if ENABLE_TESTS
@@ -13,6 +23,13 @@ tests_unit_test_spool_SOURCES = tests/unit/test_spool.c $(spool_sources)
 tests_unit_test_spool_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/plugins/common
 tests_unit_test_spool_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_spool_LDADD = $(CMOCKA_LIBS) -lz
+
+# the pipeline driver of the integration tests and the benchmark
+check_PROGRAMS += tests/integration/forward/drive
+tests_integration_forward_drive_SOURCES = tests/integration/forward/drive.c
+tests_integration_forward_drive_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_forward_drive_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
+tests_integration_forward_drive_LDADD = libvigilcore.la
 endif
 
 if ENABLE_FUZZERS
