@@ -30,6 +30,10 @@ tests_integration_forward_drive_SOURCES = tests/integration/forward/drive.c
 tests_integration_forward_drive_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_forward_drive_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
 tests_integration_forward_drive_LDADD = libvigilcore.la
+dist_noinst_SCRIPTS += tests/integration/forward/forward_e2e.sh \
+	tests/integration/forward/forward_e2e_quick.sh \
+	tests/integration/forward/fwd_server.py
+TESTS += tests/integration/forward/forward_e2e_quick.sh
 endif
 
 if ENABLE_FUZZERS

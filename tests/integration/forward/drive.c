@@ -6,13 +6,15 @@
  * timer.  It can be kill -9'd at any moment.
  *
  *   drive CONFIG [--count N] [--start S] [--batch B] [--interval-ms MS]
- *         [--wait-out N] [--timeout S]
+ *         [--wait-out N] [--timeout S] [--progress 1]
  *
  * Events S .. S+N-1 carry ev.seq = i and process.pid = i % 4194304.  With
  * --wait-out, it keeps running after the last event until the first
  * plugin reports N records out (delivered), or until --timeout seconds;
  * exit status 0 when delivered, 1 on timeout, 2 on setup errors.  Prints
- * "submitted N", then "out N cpu_ms C" on stdout.
+ * "submitted N", then "out N cpu_ms C" on stdout; with --progress, also
+ * "at S" after each batch: every event up to S has been handed to the
+ * plugins (a forwarder has spooled it).
  */
 #include "config.h"
 
@@ -33,7 +35,8 @@ struct drive {
 	struct vigil_pipeline pl;
 	uv_timer_t submit, flush;
 	struct vigil_arena arena;
-	uint64_t next, end, batch, wait_out, out;
+	uint64_t start, next, end, batch, wait_out, out;
+	bool progress;
 	int64_t deadline_ms;
 	int status;
 };
@@ -78,6 +81,11 @@ static void on_submit(uv_timer_t *t)
 			fprintf(stderr, "drive: submit %llu failed\n",
 				(unsigned long long)d->next);
 		d->next++;
+	}
+	if (d->progress && d->next > d->start) {
+		/* everything up to here is in the spools: submit returned */
+		printf("at %llu\n", (unsigned long long)(d->next - 1));
+		fflush(stdout);
 	}
 	if (d->next < d->end)
 		return;
@@ -138,6 +146,8 @@ int main(int argc, char **argv)
 			d.wait_out = v;
 		else if (!strcmp(argv[i], "--timeout"))
 			timeout = v;
+		else if (!strcmp(argv[i], "--progress"))
+			d.progress = v != 0;
 		else {
 			fprintf(stderr, "drive: unknown option %s\n", argv[i]);
 			return 2;
@@ -154,7 +164,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vigil_arena_init(&d.arena, 1024);
-	d.next = start;
+	d.start = d.next = start;
 	d.end = start + count;
 	d.deadline_ms = (int64_t)uv_now(&loop) + (int64_t)timeout * 1000;
 	uv_timer_init(&loop, &d.submit);
