@@ -30,6 +30,7 @@
 #define REC_HDR 8u /* u32 length + u32 crc */
 #define DEFAULT_MAX_BYTES (256ull << 20)
 #define DEFAULT_SEGMENT_BYTES (4ull << 20)
+#define MAX_SEGMENT_BYTES (64ull << 20)
 #define SEG_NAME_LEN 20 /* 16 hex digits + ".seg" */
 
 /* The first bytes of every segment file. */
@@ -64,16 +65,20 @@ struct vigil_spool {
 	uint64_t max_bytes;
 	uint64_t segment_bytes;
 	int policy;
+	void (*remove)(void *arg, const char *path);
+	void *remove_arg;
 	int lock_fd;
 	int wfd;           /* the last segment, O_APPEND */
 	struct spool_seg *segs; /* oldest first; never empty */
 	size_t n_segs, cap_segs;
-	struct vigil_spool_pos ack;
-	int64_t ack_n;     /* ordinal of the record at ack */
+	struct vigil_spool_pos ack;  /* .n: ordinal of the record there */
 	struct vigil_spool_pos rpos;
-	int64_t rpos_n;
 	struct vigil_spool_pos prev; /* rpos before the last next() */
-	int64_t prev_n;
+	/* A copy of segment mirror_seg from mirror_base to its end, so that
+	 * a reader keeping up with the writer never touches the disk. */
+	uint8_t *mirror;
+	size_t mirror_len, mirror_cap;
+	uint64_t mirror_seg, mirror_base;
 	int rfd;           /* segment rfd_seg, or -1 */
 	uint64_t rfd_seg;
 	uint8_t *rbuf;
@@ -271,10 +276,19 @@ static int seg_rotate(struct vigil_spool *s)
 		close(s->wfd);
 	s->wfd = fd;
 	s->bytes += seg.size;
+	s->mirror_seg = seg.id;
+	s->mirror_base = seg.size;
+	s->mirror_len = 0;
 	return 0;
 }
 
-/* Writes the ack file atomically: ack.tmp, fsync, rename. */
+/*
+ * Writes the ack file atomically: ack.tmp, then rename.  There is no
+ * fsync here: commits are frequent and run on the loop.  rename() makes
+ * the switch atomic for a process crash; after a power loss the file may
+ * be empty or old, which reads as "from an earlier position" - records are
+ * sent again, never lost.
+ */
 static int ack_store(struct vigil_spool *s, const struct vigil_spool_pos *pos)
 {
 	char tmp[PATH_MAX + 16], path[PATH_MAX + 16];
@@ -292,8 +306,6 @@ static int ack_store(struct vigil_spool *s, const struct vigil_spool_pos *pos)
 	if (fd < 0)
 		return -errno;
 	rc = write_all(fd, &a, sizeof(a));
-	if (!rc && fdatasync(fd))
-		rc = -errno;
 	close(fd);
 	if (!rc && rename(tmp, path))
 		rc = -errno;
@@ -486,12 +498,17 @@ static void seg_unlink(struct vigil_spool *s, uint64_t id)
 static void seg_drop_first(struct vigil_spool *s)
 {
 	struct spool_seg *first = &s->segs[0];
+	char path[PATH_MAX + SEG_NAME_LEN + 2];
 
 	if (s->rfd >= 0 && s->rfd_seg == first->id) {
 		close(s->rfd);
 		s->rfd = -1;
 	}
-	seg_unlink(s, first->id);
+	seg_path(s, first->id, path, sizeof(path));
+	if (s->remove)
+		s->remove(s->remove_arg, path);
+	else
+		unlink(path);
 	s->bytes -= first->size;
 	memmove(s->segs, s->segs + 1, (s->n_segs - 1) * sizeof(*s->segs));
 	s->n_segs--;
@@ -501,7 +518,7 @@ static uint64_t pending(const struct vigil_spool *s)
 {
 	const struct spool_seg *last = &s->segs[s->n_segs - 1];
 
-	return (uint64_t)(last->first_n + (int64_t)last->records - s->ack_n);
+	return (uint64_t)(last->first_n + (int64_t)last->records - s->ack.n);
 }
 
 int vigil_spool_open(const struct vigil_spool_opts *o,
@@ -527,7 +544,12 @@ int vigil_spool_open(const struct vigil_spool_opts *o,
 					      DEFAULT_SEGMENT_BYTES;
 	if (s->segment_bytes > s->max_bytes / 2)
 		s->segment_bytes = s->max_bytes / 2;
+	/* the segment being written is also kept in memory */
+	if (s->segment_bytes > MAX_SEGMENT_BYTES)
+		s->segment_bytes = MAX_SEGMENT_BYTES;
 	s->policy = o->full_policy;
+	s->remove = o->remove;
+	s->remove_arg = o->remove_arg;
 	s->wfd = -1;
 	s->rfd = -1;
 
@@ -585,9 +607,10 @@ int vigil_spool_open(const struct vigil_spool_opts *o,
 			goto out_free_segs;
 		}
 	}
-	s->ack_n = 0;
+	s->ack.n = 0;
 	s->rpos = s->ack;
-	s->rpos_n = 0;
+	s->mirror_seg = s->segs[s->n_segs - 1].id;
+	s->mirror_base = s->segs[s->n_segs - 1].size;
 	free(ids);
 	*out = s;
 	return 0;
@@ -615,6 +638,7 @@ void vigil_spool_close(struct vigil_spool *s)
 	close(s->lock_fd);
 	free(s->segs);
 	free(s->rbuf);
+	free(s->mirror);
 	free(s);
 }
 
@@ -635,17 +659,15 @@ static int make_room(struct vigil_spool *s, uint64_t need)
 				return rc;
 		}
 		next = &s->segs[1];
-		if (next->first_n > s->ack_n)
-			s->st.dropped_full += (uint64_t)(next->first_n - s->ack_n);
+		if (next->first_n > s->ack.n)
+			s->st.dropped_full += (uint64_t)(next->first_n - s->ack.n);
 		if (s->ack.seg == s->segs[0].id) {
 			s->ack.seg = next->id;
 			s->ack.off = sizeof(struct spool_seg_hdr);
-			s->ack_n = next->first_n;
+			s->ack.n = next->first_n;
 		}
-		if (s->rpos.seg == s->segs[0].id) {
+		if (s->rpos.seg == s->segs[0].id)
 			s->rpos = s->ack;
-			s->rpos_n = s->ack_n;
-		}
 		seg_drop_first(s);
 		/* persist, or a restart would resend the dropped ones'
 		 * neighbours from a segment that no longer exists (harmless,
@@ -655,6 +677,36 @@ static int make_room(struct vigil_spool *s, uint64_t need)
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * Keeps the in-memory copy of the segment being written in step with it.
+ * Without memory for it, the copy restarts after this record (readers of
+ * what came before go to the disk).
+ */
+static void mirror_append(struct vigil_spool *s, const uint8_t *hdr,
+			  const void *data, size_t len)
+{
+	size_t need = REC_HDR + len;
+
+	if (s->mirror_len + need > s->mirror_cap) {
+		size_t cap = s->mirror_cap ? s->mirror_cap : 64 * 1024;
+		uint8_t *p;
+
+		while (cap < s->mirror_len + need)
+			cap *= 2;
+		p = realloc(s->mirror, cap);
+		if (!p) {
+			s->mirror_base += s->mirror_len + need;
+			s->mirror_len = 0;
+			return;
+		}
+		s->mirror = p;
+		s->mirror_cap = cap;
+	}
+	memcpy(s->mirror + s->mirror_len, hdr, REC_HDR);
+	memcpy(s->mirror + s->mirror_len + REC_HDR, data, len);
+	s->mirror_len += need;
 }
 
 int vigil_spool_append(struct vigil_spool *s, const void *data, size_t len)
@@ -708,6 +760,7 @@ int vigil_spool_append(struct vigil_spool *s, const void *data, size_t len)
 	last->records++;
 	s->bytes += need;
 	s->st.appended++;
+	mirror_append(s, hdr, data, len);
 	return 0;
 }
 
@@ -764,6 +817,21 @@ int vigil_spool_next(struct vigil_spool *s, const void **data, size_t *len)
 			s->rpos.off = sizeof(struct spool_seg_hdr);
 			continue;
 		}
+		if (s->rpos.seg == s->mirror_seg &&
+		    s->rpos.off >= s->mirror_base &&
+		    s->rpos.off + REC_HDR <= s->mirror_base + s->mirror_len) {
+			/* our own copy of what we appended: no CRC to check */
+			const uint8_t *m =
+				s->mirror + (s->rpos.off - s->mirror_base);
+
+			rlen = get_le32(m);
+			s->prev = s->rpos;
+			s->rpos.off += REC_HDR + rlen;
+			s->rpos.n++;
+			*data = m + REC_HDR;
+			*len = rlen;
+			return 0;
+		}
 		rc = reader_open(s);
 		if (!rc)
 			rc = pread_all(s->rfd, hdr, sizeof(hdr), s->rpos.off);
@@ -787,9 +855,8 @@ int vigil_spool_next(struct vigil_spool *s, const void **data, size_t *len)
 		if (rec_crc(hdr, s->rbuf, rlen) != get_le32(hdr + 4))
 			goto corrupt;
 		s->prev = s->rpos;
-		s->prev_n = s->rpos_n;
 		s->rpos.off += REC_HDR + rlen;
-		s->rpos_n++;
+		s->rpos.n++;
 		*data = s->rbuf;
 		*len = rlen;
 		return 0;
@@ -806,11 +873,10 @@ corrupt:
 void vigil_spool_unread(struct vigil_spool *s)
 {
 	/* only right after a next() that gave a record */
-	if (s->prev.seg == s->rpos.seg && s->prev_n + 1 == s->rpos_n &&
+	if (s->prev.seg == s->rpos.seg && s->prev.n + 1 == s->rpos.n &&
 	    (s->prev.seg > s->ack.seg ||
 	     (s->prev.seg == s->ack.seg && s->prev.off >= s->ack.off))) {
 		s->rpos = s->prev;
-		s->rpos_n = s->prev_n;
 	}
 }
 
@@ -829,57 +895,10 @@ void vigil_spool_tell(const struct vigil_spool *s, struct vigil_spool_pos *pos)
 void vigil_spool_rewind(struct vigil_spool *s)
 {
 	s->rpos = s->ack;
-	s->rpos_n = s->ack_n;
-}
-
-/* Ordinal of the record at pos (the number of records before it). */
-static int pos_ordinal(struct vigil_spool *s, const struct vigil_spool_pos *p,
-		       int64_t *n)
-{
-	if (p->seg == s->rpos.seg && p->off == s->rpos.off) {
-		*n = s->rpos_n;
-		return 0;
-	}
-	if (p->seg == s->ack.seg && p->off == s->ack.off) {
-		*n = s->ack_n;
-		return 0;
-	}
-	/* Somewhere between: count the records from the ack by walking the
-	 * headers (positions handed out by tell() are on boundaries). */
-	{
-		struct vigil_spool_pos save = s->rpos, save_prev = s->prev;
-		int64_t save_n = s->rpos_n, save_prev_n = s->prev_n;
-		const void *d;
-		size_t l;
-		int rc = 0;
-
-		s->rpos = s->ack;
-		s->rpos_n = s->ack_n;
-		while (s->rpos.seg < p->seg ||
-		       (s->rpos.seg == p->seg && s->rpos.off < p->off)) {
-			rc = vigil_spool_next(s, &d, &l);
-			if (rc)
-				break;
-		}
-		*n = s->rpos_n;
-		if (!rc && (s->rpos.seg != p->seg || s->rpos.off != p->off)) {
-			/* not on a boundary: a seg end, normalised */
-			struct spool_seg *seg = seg_find(s, p->seg);
-
-			if (!seg || p->off != seg->size)
-				rc = -EINVAL;
-		}
-		s->rpos = save;
-		s->rpos_n = save_n;
-		s->prev = save_prev;
-		s->prev_n = save_prev_n;
-		return rc == -ENODATA ? 0 : rc;
-	}
 }
 
 int vigil_spool_commit(struct vigil_spool *s, const struct vigil_spool_pos *pos)
 {
-	int64_t n;
 	int rc;
 
 	if (pos->seg < s->ack.seg ||
@@ -887,20 +906,14 @@ int vigil_spool_commit(struct vigil_spool *s, const struct vigil_spool_pos *pos)
 		return 0;
 	if (!seg_find(s, pos->seg))
 		return -EINVAL;
-	rc = pos_ordinal(s, pos, &n);
-	if (rc)
-		return rc;
 	rc = ack_store(s, pos);
 	if (rc)
 		return rc;
 	s->ack = *pos;
-	s->ack_n = n;
 	/* the reader may have been rewound behind the new commit */
 	if (s->rpos.seg < pos->seg ||
-	    (s->rpos.seg == pos->seg && s->rpos.off < pos->off)) {
+	    (s->rpos.seg == pos->seg && s->rpos.off < pos->off))
 		s->rpos = *pos;
-		s->rpos_n = n;
-	}
 	while (s->n_segs > 1 &&
 	       (s->segs[0].id < pos->seg ||
 		(s->segs[0].id == pos->seg && pos->off >= s->segs[0].size)))

@@ -13,7 +13,9 @@
  * length bytes and the payload, then the payload.  A record is appended
  * with one write(2), so once vigil_spool_append() returns it is in the
  * page cache and survives the death of the process (kill -9); power loss
- * is covered up to the last vigil_spool_sync().
+ * is covered up to the last vigil_spool_sync().  The ack file is not
+ * fsynced: after a power loss delivery resumes from an older position
+ * (duplicates, no loss).
  *
  * On open every segment at or after the committed position is checked
  * record by record.  A torn or corrupt record ends its segment: the file
@@ -42,14 +44,25 @@ enum vigil_spool_full_policy {
 struct vigil_spool_opts {
 	const char *dir;        /* created if missing (with parents) */
 	uint64_t max_bytes;     /* bound on all segments; 0: 256 MiB */
-	uint64_t segment_bytes; /* a segment is closed past this; 0: 4 MiB */
+	uint64_t segment_bytes; /* a segment is closed past this; 0: 4 MiB,
+				 * at most 64 MiB (it is mirrored in memory) */
 	int full_policy;        /* enum vigil_spool_full_policy */
+	/*
+	 * Removes a delivered segment file.  NULL: unlink(2) right away.  A
+	 * forwarder passes one that unlinks on the libuv thread pool, since
+	 * freeing a file's blocks can take tens of milliseconds.  path is
+	 * only valid during the call.
+	 */
+	void (*remove)(void *arg, const char *path);
+	void *remove_arg;
 };
 
-/* A place in the spool: a segment and a byte offset in it. */
+/* A place in the spool: a segment, a byte offset in it, and (for the
+ * spool's own accounting) the ordinal of the record there. */
 struct vigil_spool_pos {
 	uint64_t seg;
 	uint64_t off;
+	int64_t n;
 };
 
 struct vigil_spool_stats {
@@ -86,7 +99,8 @@ int vigil_spool_append(struct vigil_spool *s, const void *data, size_t len)
 
 /*
  * Hands out the next record after the read cursor.  *data stays valid
- * until the next call on s.  Returns 0, -ENODATA when the reader has
+ * until the next call on s.  Records from the segment being written come
+ * from a copy in memory; older ones (a backlog) are read from disk.  Returns 0, -ENODATA when the reader has
  * caught up with the writer, or a negative errno.
  */
 int vigil_spool_next(struct vigil_spool *s, const void **data, size_t *len)
@@ -109,7 +123,8 @@ void vigil_spool_tell(const struct vigil_spool *s, struct vigil_spool_pos *pos);
 void vigil_spool_rewind(struct vigil_spool *s);
 
 /*
- * Marks everything before pos as delivered: persists pos atomically and
+ * Marks everything before pos (from vigil_spool_tell) as delivered:
+ * persists pos atomically and
  * deletes segments that are wholly before it.  A pos at or before the
  * committed one (a late acknowledgement after drop_oldest) is ignored.
  * Returns 0 or a negative errno.

@@ -682,6 +682,36 @@ static void fwd_sync(struct forward *f)
 	f->refs++;
 }
 
+static void on_unlinked(uv_fs_t *req)
+{
+	struct forward *f = req->data;
+
+	if (req->result < 0 && req->result != UV_ENOENT)
+		f->api->log(f->host, VIGIL_LOG_WARNING,
+			    "cannot remove delivered spool segment %s: %s",
+			    req->path, uv_strerror((int)req->result));
+	uv_fs_req_cleanup(req);
+	free(req);
+	fwd_unref(f);
+}
+
+/* The spool's segment remover: unlink(2) on the thread pool. */
+static void fwd_remove_segment(void *arg, const char *path)
+{
+	struct forward *f = arg;
+	uv_fs_t *req = calloc(1, sizeof(*req));
+
+	if (req) {
+		req->data = f;
+		if (uv_fs_unlink(f->loop, req, path, on_unlinked) == 0) {
+			f->refs++;
+			return;
+		}
+		free(req);
+	}
+	unlink(path); /* the fallback blocks, but frees the disk */
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct forward *f = t->data;
@@ -994,6 +1024,8 @@ static int forward_init(const struct vigil_host_api *api, void *host,
 		goto out_free;
 	}
 	so.dir = dir;
+	so.remove = fwd_remove_segment;
+	so.remove_arg = f;
 	so.max_bytes = (uint64_t)api->config_int(host, "spool.max_size", 0, &err);
 	if (!err)
 		so.segment_bytes = (uint64_t)api->config_int(

@@ -471,7 +471,15 @@ static void test_spool_kill9_mid_burst_replays_each_record_once(void **state)
 		s = open_ok(f);
 		/* the child may have died between a commit and its report:
 		 * the replay starts at the reported commit or the next one */
-		assert_int_equal(vigil_spool_next(s, &d, &len), 0);
+		if (vigil_spool_next(s, &d, &len) == -ENODATA) {
+			/* all committed: the last report was a commit, or
+			 * the record after it was appended and committed */
+			assert_true(committed_max == last + 1 ||
+				    (last + 1) % 64 == 0);
+			vigil_spool_close(s);
+			got = last + 2;
+			continue;
+		}
 		assert_true(len > 4);
 		memcpy(want, d, len < sizeof(want) ? len : sizeof(want) - 1);
 		want[len < sizeof(want) ? len : sizeof(want) - 1] = '\0';

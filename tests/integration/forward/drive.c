@@ -12,7 +12,8 @@
  * --wait-out, it keeps running after the last event until the first
  * plugin reports N records out (delivered), or until --timeout seconds;
  * exit status 0 when delivered, 1 on timeout, 2 on setup errors.  Prints
- * "submitted N", then "out N cpu_ms C" on stdout; with --progress, also
+ * "submitted N", then "out N cpu_ms C wall_ms W" on stdout (W: from the
+ * start to the moment N records were out, -1 without --wait-out); with --progress, also
  * "at S" after each batch: every event up to S has been handed to the
  * plugins (a forwarder has spooled it).
  */
@@ -31,12 +32,16 @@
 #include "source.h"
 #include "util.h"
 
+#define POLL_MS 10
+
 struct drive {
 	struct vigil_pipeline pl;
 	uv_timer_t submit, flush;
 	struct vigil_arena arena;
 	uint64_t start, next, end, batch, wait_out, out;
 	bool progress;
+	uint64_t ticks;
+	int64_t t0_ns, done_ns;
 	int64_t deadline_ms;
 	int status;
 };
@@ -98,11 +103,14 @@ static void on_flush(uv_timer_t *t)
 {
 	struct drive *d = t->data;
 
-	vigil_pipeline_flush(&d->pl);
+	/* flush like vigild, every second; look at the output more often */
+	if (++d->ticks % (1000 / POLL_MS) == 0)
+		vigil_pipeline_flush(&d->pl);
 	d->out = records_out(d);
 	if (d->next < d->end)
 		return;
 	if (d->wait_out && d->out >= d->wait_out) {
+		d->done_ns = vigil_now_ns();
 		stop(d, 0);
 		return;
 	}
@@ -171,11 +179,13 @@ int main(int argc, char **argv)
 	uv_timer_init(&loop, &d.flush);
 	d.submit.data = d.flush.data = &d;
 	uv_timer_start(&d.submit, on_submit, 0, interval);
-	uv_timer_start(&d.flush, on_flush, 1000, 1000);
+	uv_timer_start(&d.flush, on_flush, POLL_MS, POLL_MS);
+	d.t0_ns = vigil_now_ns();
 	uv_run(&loop, UV_RUN_DEFAULT);
 	out = d.out;
-	printf("out %llu cpu_ms %lld\n", (unsigned long long)out,
-	       (long long)cpu_ms());
+	printf("out %llu cpu_ms %lld wall_ms %lld\n", (unsigned long long)out,
+	       (long long)cpu_ms(),
+	       (long long)(d.done_ns ? (d.done_ns - d.t0_ns) / 1000000 : -1));
 	if (uv_loop_close(&loop) == UV_EBUSY)
 		fprintf(stderr, "drive: handles left open at exit\n");
 	vigil_arena_free(&d.arena);
