@@ -24,6 +24,17 @@ tests_unit_test_spool_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/plugins/common
 tests_unit_test_spool_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_spool_LDADD = $(CMOCKA_LIBS) -lz
 
+check_PROGRAMS += tests/unit/test_forward_proto
+TESTS += tests/unit/test_forward_proto
+tests_unit_test_forward_proto_SOURCES = tests/unit/test_forward_proto.c \
+	plugins/forward/forward_proto.c plugins/forward/forward_proto.h
+tests_unit_test_forward_proto_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-I$(top_srcdir)/plugins/forward
+tests_unit_test_forward_proto_CFLAGS = $(TEST_CFLAGS) $(MSGPACK_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+tests_unit_test_forward_proto_LDADD = $(CMOCKA_LIBS) $(MSGPACK_LIBS) \
+	$(OPENSSL_LIBS)
+
 # the pipeline driver of the integration tests and the benchmark
 check_PROGRAMS += tests/integration/forward/drive
 tests_integration_forward_drive_SOURCES = tests/integration/forward/drive.c
@@ -43,4 +54,14 @@ tests_fuzz_fuzz_spool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 tests_fuzz_fuzz_spool_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_spool_LDFLAGS = -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_spool_LDADD = -lz
+
+noinst_PROGRAMS += tests/fuzz/fuzz_forward_proto
+tests_fuzz_fuzz_forward_proto_SOURCES = tests/fuzz/fuzz_forward_proto.c \
+	plugins/forward/forward_proto.c plugins/forward/forward_proto.h
+tests_fuzz_fuzz_forward_proto_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/plugins/forward
+tests_fuzz_fuzz_forward_proto_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) \
+	$(OPENSSL_CFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_forward_proto_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_forward_proto_LDADD = $(MSGPACK_LIBS) $(OPENSSL_LIBS)
 endif
