@@ -25,7 +25,8 @@
  *   username, password    user authentication within the handshake
  *   spool: {dir, max_size (256M), segment_size (4M),
  *           on_full: drop_oldest | drop_newest, sync_interval (1s)}
- *   tls.enabled           not implemented yet: refused at init
+ *   tls: {enabled (false), ca_file (system store), verify (true),
+ *         cert_file, key_file (client certificate), server_name (host)}
  *
  * Flow: every kept record is encoded once as a forward Entry
  * ([EventTime, record map]), prefixed with a kind byte and appended to the
@@ -34,7 +35,8 @@
  * written; the spool commits past the chunk when it is acknowledged.  A
  * lost connection rewinds the spool to the last commit, so the peer gets
  * every record at least once and in order.  All I/O is libuv on the
- * daemon's loop; name resolution and fsync run on libuv's thread pool.
+ * daemon's loop (TLS is OpenSSL over memory BIOs, see tls.h); name
+ * resolution, fsync and segment removal run on libuv's thread pool.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* dladdr */
@@ -55,6 +57,7 @@
 
 #include "forward_proto.h"
 #include "spool.h"
+#include "tls.h"
 
 #define KIND_EVENT 'e'
 #define KIND_SIGNAL 's'
@@ -66,6 +69,7 @@ enum conn_state {
 	CONN_IDLE,       /* waiting for the reconnect timer */
 	CONN_RESOLVING,
 	CONN_CONNECTING,
+	CONN_TLS,        /* connected, TLS handshake under way */
 	CONN_HELO,       /* connected, waiting for the server's HELO */
 	CONN_PONG,       /* PING sent */
 	CONN_READY,
@@ -105,6 +109,8 @@ struct forward {
 	int64_t chunk_bytes, flush_ms, max_inflight, ack_timeout_ms;
 	int64_t heartbeat_s, reconnect_min_ms, reconnect_max_ms, sync_ms;
 	char *shared_key, *self_hostname, *username, *password;
+	char *server_name;          /* TLS: SNI and the name to verify */
+	struct vigil_tls_ctx *tls_ctx; /* NULL: plain TCP */
 
 	struct vigil_spool *spool;
 
@@ -117,7 +123,10 @@ struct forward {
 	uint64_t next_connect_ms;
 	uint64_t last_flush_ms, last_sync_ms;
 	int64_t backoff_ms;
-	struct vigil_buf in;        /* bytes read, not yet parsed */
+	struct vigil_buf rx;        /* bytes as read from the socket */
+	struct vigil_buf in;        /* plaintext read, not yet parsed */
+	struct vigil_buf net;       /* TLS bytes to write */
+	struct vigil_tls *tls;
 	uint8_t salt[SALT_BYTES * 2 + 1];
 	struct fwd_helo helo;
 
@@ -148,6 +157,10 @@ static uint64_t rng_next(struct forward *f)
 static void fwd_free(struct forward *f)
 {
 	vigil_spool_close(f->spool);
+	vigil_tls_ctx_free(f->tls_ctx);
+	free(f->server_name);
+	free(f->rx.data);
+	free(f->net.data);
 	free(f->in.data);
 	free(f->rec.data);
 	free(f->entry.data);
@@ -285,6 +298,18 @@ static int fwd_send_chunk(struct forward *f)
 		chunk_free(c);
 		goto out_rewind;
 	}
+	if (f->tls) {
+		struct vigil_buf enc = { 0 };
+
+		if (vigil_tls_encrypt(f->tls, c->msg.data, c->msg.len, &enc)) {
+			free(enc.data);
+			chunk_free(c);
+			fwd_disconnect(f, "TLS encryption failed");
+			return -EPROTO;
+		}
+		free(c->msg.data);
+		c->msg = enc;
+	}
 	c->req.data = c;
 	buf = uv_buf_init(c->msg.data, (unsigned int)c->msg.len);
 	rc = uv_write(&c->req, (uv_stream_t *)f->tcp, &buf, 1, on_write);
@@ -338,7 +363,8 @@ static void fwd_ready(struct forward *f)
 	fwd_pump(f, true);
 }
 
-static int fwd_write_raw(struct forward *f, struct vigil_buf *msg)
+/* Writes msg as it is (taking its memory). */
+static int fwd_write_bytes(struct forward *f, struct vigil_buf *msg)
 {
 	/* handshake messages ride in an orphan chunk: freed when written */
 	struct fwd_chunk *c = calloc(1, sizeof(*c));
@@ -360,6 +386,23 @@ static int fwd_write_raw(struct forward *f, struct vigil_buf *msg)
 	}
 	f->refs++;
 	return 0;
+}
+
+/* Writes a protocol message (taking its memory), through TLS if on. */
+static int fwd_write_msg(struct forward *f, struct vigil_buf *msg)
+{
+	struct vigil_buf enc = { 0 };
+	int rc;
+
+	if (!f->tls)
+		return fwd_write_bytes(f, msg);
+	rc = vigil_tls_encrypt(f->tls, msg->data, msg->len, &enc);
+	free(msg->data);
+	*msg = (struct vigil_buf){ 0 };
+	if (!rc)
+		rc = fwd_write_bytes(f, &enc);
+	free(enc.data);
+	return rc;
 }
 
 /* One whole msgpack object from the server. */
@@ -387,7 +430,7 @@ static void fwd_on_object(struct forward *f, const char *obj, size_t len)
 				     SALT_BYTES * 2, &f->helo, f->shared_key,
 				     f->username, f->password);
 		if (!rc)
-			rc = fwd_write_raw(f, &ping);
+			rc = fwd_write_msg(f, &ping);
 		free(ping.data);
 		if (rc) {
 			fwd_disconnect(f, "cannot send PING");
@@ -454,12 +497,12 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	struct forward *f = h->data;
 
 	(void)hint;
-	if (fwd_buf_reserve(&f->in, 16384)) {
+	if (fwd_buf_reserve(&f->rx, 65536)) {
 		*buf = uv_buf_init(NULL, 0);
 		return;
 	}
-	*buf = uv_buf_init(f->in.data + f->in.len,
-			   (unsigned int)(f->in.cap - f->in.len - 1));
+	f->rx.len = 0;
+	*buf = uv_buf_init(f->rx.data, (unsigned int)(f->rx.cap - 1));
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -467,7 +510,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	struct forward *f = s->data;
 	size_t off = 0;
 
-	(void)buf;
 	if (nread == UV_ENOBUFS) {
 		fwd_disconnect(f, "out of memory reading");
 		return;
@@ -477,7 +519,48 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 						    uv_strerror((int)nread));
 		return;
 	}
-	f->in.len += (size_t)nread;
+	if (f->tls) {
+		char err[256];
+		bool was_ready = vigil_tls_ready(f->tls);
+		int rc;
+
+		f->net.len = 0;
+		rc = vigil_tls_feed(f->tls, buf->base, (size_t)nread, &f->in,
+				    &f->net, err, sizeof(err));
+		if (f->net.len) {
+			struct vigil_buf out = f->net;
+
+			f->net = (struct vigil_buf){ 0 };
+			if (fwd_write_bytes(f, &out)) {
+				free(out.data);
+				fwd_disconnect(f, "cannot write to the socket");
+				return;
+			}
+			free(out.data);
+		}
+		if (rc) {
+			if (!f->warned_down)
+				f->api->log(f->host, VIGIL_LOG_ERR,
+					    "%s:%s: %s", f->peer_host,
+					    f->port, err);
+			fwd_disconnect(f, err);
+			return;
+		}
+		if (!vigil_tls_ready(f->tls))
+			return;
+		if (!was_ready) {
+			if (f->shared_key) {
+				f->state = CONN_HELO;
+			} else {
+				fwd_ready(f);
+				if ((struct uv_stream_s *)f->tcp != s)
+					return;
+			}
+		}
+	} else if (fwd_buf_append(&f->in, buf->base, (size_t)nread)) {
+		fwd_disconnect(f, "out of memory reading");
+		return;
+	}
 	while (off < f->in.len && f->tcp && (struct uv_stream_s *)f->tcp == s) {
 		ssize_t n = fwd_object_size(f->in.data + off, f->in.len - off);
 
@@ -550,6 +633,8 @@ static void fwd_disconnect(struct forward *f, const char *why)
 	f->in.len = 0;
 	vigil_spool_rewind(f->spool);
 	f->unsent_bytes = UINT64_MAX / 2;
+	vigil_tls_free(f->tls);
+	f->tls = NULL;
 	if (f->tcp) {
 		uv_close((uv_handle_t *)f->tcp, on_tcp_close);
 		f->tcp = NULL;
@@ -575,6 +660,20 @@ static void on_connect(uv_connect_t *req, int status)
 	f->in.len = 0;
 	if (uv_read_start((uv_stream_t *)f->tcp, on_alloc, on_read)) {
 		fwd_disconnect(f, "cannot read the socket");
+		return;
+	}
+	if (f->tls_ctx) {
+		struct vigil_buf hello = { 0 };
+
+		if (vigil_tls_start(f->tls_ctx, f->server_name, &f->tls,
+				    &hello) ||
+		    fwd_write_bytes(f, &hello)) {
+			free(hello.data);
+			fwd_disconnect(f, "cannot start TLS");
+			return;
+		}
+		free(hello.data);
+		f->state = CONN_TLS;
 		return;
 	}
 	if (f->shared_key) {
@@ -936,9 +1035,24 @@ static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 		return -EINVAL;
 	}
 	if (api->config_bool(h, "tls.enabled", 0)) {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config.tls: TLS is not implemented in this build of the forward output; use a local TLS-terminating relay or disable tls");
-		return -ENOTSUP;
+		struct vigil_tls_opts to = {
+			.ca_file = api->config_str(h, "tls.ca_file", NULL),
+			.cert_file = api->config_str(h, "tls.cert_file", NULL),
+			.key_file = api->config_str(h, "tls.key_file", NULL),
+			.verify = api->config_bool(h, "tls.verify", 1),
+		};
+		char terr[512];
+
+		if (!to.verify)
+			api->log(h, VIGIL_LOG_WARNING,
+				 "config.tls.verify is off: the server is not authenticated");
+		if (vigil_tls_ctx_new(&to, &f->tls_ctx, terr, sizeof(terr))) {
+			api->log(h, VIGIL_LOG_ERR, "config.tls: %s", terr);
+			return -EINVAL;
+		}
+		f->server_name = dup_cfg(f, "tls.server_name", f->peer_host);
+		if (!f->server_name)
+			return -ENOMEM;
 	}
 	v = api->config_str(h, "shared_key", NULL);
 	if (v && *v) {

@@ -3,11 +3,12 @@
 # spool.c is compiled into each forwarder: plugins link no vigil library.
 
 spool_sources = plugins/common/spool.c plugins/common/spool.h
+tls_sources = plugins/common/tls.c plugins/common/tls.h
 
 plugin_LTLIBRARIES += plugins/forward.la
 plugins_forward_la_SOURCES = plugins/forward/forward.c \
 	plugins/forward/forward_proto.c plugins/forward/forward_proto.h \
-	$(spool_sources)
+	$(spool_sources) $(tls_sources)
 plugins_forward_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_forward_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) \
 	$(OPENSSL_CFLAGS)

@@ -9,7 +9,10 @@
 #   3. the server down for FWD_DOWN_SECONDS (default 60) in the middle of
 #      a stream, then back: every record arrives, in order;
 #   4. kill -9 of the sender during a burst, then a restart: every record
-#      that reached the spool arrives.
+#      that reached the spool arrives;
+#   5. TLS with a test CA: verified server and client certificates carry
+#      the stream; a server certificate from another CA, or for another
+#      name, gets nothing.
 # Usage: forward_e2e.sh [down_seconds]    (exit 77: python3-msgpack absent)
 set -u
 
@@ -79,7 +82,8 @@ stop_server() {
 	wait "$spid" 2>/dev/null
 }
 
-# config NAME KEY MODE: a vigild config with the forward output
+# config NAME KEY MODE [extra yaml lines]: a vigild config with the
+# forward output
 config() {
 	cat >"$tmp/$1.yaml" <<EOF
 agent: {state_dir: $tmp/state-$1}
@@ -98,6 +102,7 @@ plugins:
       reconnect_max: 2
       ack_timeout: 5
       spool: {max_size: 512M}
+${4:-}
 EOF
 }
 
@@ -133,7 +138,7 @@ check "$tmp/key-right.out" --expect 3000
 
 echo "== 3. server down for ${down}s in the middle of a stream"
 config down k3y packed_forward
-total=$(((down + 12) * 200))
+total=$(((down + 8) * 200))
 start_server "$tmp/down.out" --shared-key k3y
 "$drive" "$tmp/down.yaml" --count "$total" --batch 20 --interval-ms 100 \
 	--wait-out "$total" --timeout $((down + 60)) >"$tmp/down.drive" 2>&1 &
@@ -164,8 +169,64 @@ last=$(grep '^at ' "$tmp/kill.drive" | tail -1 | cut -d' ' -f2)
 [ -n "$last" ] || fail "the sender reported no progress"
 before=$(grep -c '^[0-9]' "$tmp/kill.out")
 echo "   killed after spooling 0..$last; $before records had arrived"
-"$drive" "$tmp/kill.yaml" --count 0 --timeout 15 >"$tmp/kill2.drive" 2>&1
-stop_server
+"$drive" "$tmp/kill.yaml" --count 0 --timeout 30 >"$tmp/kill2.drive" 2>&1 &
+kpid=$!
+pids+=("$kpid")
 # at most the batch being submitted when it died may come on top
+for _ in $(seq 60); do
+	sleep 0.5
+	$py "$server" check --out "$tmp/kill.out" --expect $((last + 1)) \
+		--allow-extra 2000 >/dev/null && break
+done
+kill -9 "$kpid"
+wait "$kpid" 2>/dev/null
+stop_server
 check "$tmp/kill.out" --expect $((last + 1)) --allow-extra 2000
+echo "== 5. TLS: verified both ways; wrong CA or name refused"
+if command -v openssl >/dev/null; then
+	pki=$tmp/pki
+	mkdir -p "$pki"
+	mkca() { # mkca NAME
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
+			-keyout "$pki/$1.key" -out "$pki/$1.crt" 2>/dev/null
+	}
+	mkcert() { # mkcert CA NAME SAN
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" \
+			-keyout "$pki/$2.key" -out "$pki/$2.csr" 2>/dev/null &&
+		printf 'subjectAltName=%s\n' "$3" >"$pki/$2.ext" &&
+		openssl x509 -req -in "$pki/$2.csr" -CA "$pki/$1.crt" \
+			-CAkey "$pki/$1.key" -CAcreateserial -days 2 \
+			-extfile "$pki/$2.ext" -out "$pki/$2.crt" 2>/dev/null
+	}
+	mkca ca && mkca otherca &&
+		mkcert ca server "DNS:localhost,IP:127.0.0.1" &&
+		mkcert ca client "DNS:vigil-test" &&
+		mkcert otherca rogue "DNS:localhost,IP:127.0.0.1" &&
+		mkcert ca elsewhere "DNS:elsewhere.example" ||
+		fail "cannot make the test PKI"
+	tls="      tls: {enabled: true, ca_file: $pki/ca.crt, cert_file: $pki/client.crt, key_file: $pki/client.key}"
+	config tls k3y packed_forward "$tls"
+	start_server "$tmp/tls.out" --shared-key k3y --tls-cert "$pki/server.crt" \
+		--tls-key "$pki/server.key" --tls-client-ca "$pki/ca.crt"
+	"$drive" "$tmp/tls.yaml" --count 20000 --batch 500 --wait-out 20000 \
+		--timeout 30 >"$tmp/tls.drive" 2>&1 ||
+		fail "TLS: not delivered: $(tail -3 "$tmp/tls.drive")"
+	stop_server
+	check "$tmp/tls.out" --expect 20000
+	for bad in rogue elsewhere; do
+		config "tls-$bad" k3y packed_forward "$tls"
+		start_server "$tmp/tls-$bad.out" --shared-key k3y \
+			--tls-cert "$pki/$bad.crt" --tls-key "$pki/$bad.key"
+		"$drive" "$tmp/tls-$bad.yaml" --count 100 --wait-out 1 \
+			--timeout 3 >"$tmp/tls-$bad.drive" 2>&1 &&
+			fail "TLS: delivered to a server with the $bad certificate"
+		stop_server
+		grep -q "certificate verification failed" "$tmp/tls-$bad.drive" ||
+			fail "TLS $bad: no verification error: $(tail -2 "$tmp/tls-$bad.drive")"
+		grep -q '^[0-9]' "$tmp/tls-$bad.out" &&
+			fail "TLS: records reached the $bad server"
+	done
+else
+	echo "   skipped: no openssl command"
+fi
 echo "PASS"

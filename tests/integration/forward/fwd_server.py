@@ -10,6 +10,7 @@ line "VIOLATION <what>" and makes the server exit 3.
 
   fwd_server.py serve --port P --out FILE [--shared-key K] [--no-ack]
                       [--hostname H] [--ready FILE]
+                      [--tls-cert C --tls-key K [--tls-client-ca CA]]
   fwd_server.py check --out FILE --expect N [--start S] [--allow-extra K]
 
 check: every seq in [S, S+N) arrived; within a connection the seqs are
@@ -20,6 +21,7 @@ import argparse
 import hashlib
 import os
 import socket
+import ssl
 import sys
 import threading
 
@@ -105,6 +107,13 @@ class Server:
         if os.path.exists(args.out):
             self.conn_no = sum(1 for l in open(args.out) if l.startswith("CONNECT"))
         self.out = open(args.out, "a", buffering=1)
+        self.tls = None
+        if args.tls_cert:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(args.tls_cert, args.tls_key)
+            if args.tls_client_ca:
+                self.tls.verify_mode = ssl.CERT_REQUIRED
+                self.tls.load_verify_locations(args.tls_client_ca)
         self.failed = False
 
     def log(self, line):
@@ -146,6 +155,13 @@ class Server:
             unp.feed(data)
 
     def serve_conn(self, sock):
+        if self.tls:
+            try:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError) as e:
+                self.log("TLSFAIL %s" % e)
+                sock.close()
+                return
         with self.lock:
             self.conn_no += 1
             conn = self.conn_no
@@ -244,6 +260,9 @@ def main():
     ap.add_argument("--hostname", default="fwd-server")
     ap.add_argument("--no-ack", dest="ack", action="store_false")
     ap.add_argument("--ready")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-client-ca", help="require a client certificate from this CA")
     ap.add_argument("--expect", type=int, default=0)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--allow-extra", type=int, default=0,
