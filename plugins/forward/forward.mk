@@ -15,6 +15,15 @@ plugins_forward_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) \
 plugins_forward_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(OPENSSL_LIBS) -lz -ldl
 plugins_forward_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
 
+plugin_LTLIBRARIES += plugins/syslog.la
+plugins_syslog_la_SOURCES = plugins/syslog/syslog.c \
+	plugins/syslog/syslog_fmt.c plugins/syslog/syslog_fmt.h \
+	$(spool_sources) $(tls_sources)
+plugins_syslog_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
+plugins_syslog_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(OPENSSL_CFLAGS)
+plugins_syslog_la_LIBADD = $(LIBUV_LIBS) $(OPENSSL_LIBS) -lz -ldl
+plugins_syslog_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
+
 EXTRA_DIST += tests/integration/forward bench/forward_bench.sh
 
 if ENABLE_TESTS
@@ -36,6 +45,16 @@ tests_unit_test_forward_proto_CFLAGS = $(TEST_CFLAGS) $(MSGPACK_CFLAGS) \
 tests_unit_test_forward_proto_LDADD = $(CMOCKA_LIBS) $(MSGPACK_LIBS) \
 	$(OPENSSL_LIBS)
 
+check_PROGRAMS += tests/unit/test_forward_syslog_format
+TESTS += tests/unit/test_forward_syslog_format
+tests_unit_test_forward_syslog_format_SOURCES = \
+	tests/unit/test_forward_syslog_format.c \
+	plugins/syslog/syslog_fmt.c plugins/syslog/syslog_fmt.h
+tests_unit_test_forward_syslog_format_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-I$(top_srcdir)/plugins/syslog
+tests_unit_test_forward_syslog_format_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_forward_syslog_format_LDADD = $(CMOCKA_LIBS)
+
 # the pipeline driver of the integration tests and the benchmark
 check_PROGRAMS += tests/integration/forward/drive
 tests_integration_forward_drive_SOURCES = tests/integration/forward/drive.c
@@ -44,8 +63,10 @@ tests_integration_forward_drive_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
 tests_integration_forward_drive_LDADD = libvigilcore.la
 dist_noinst_SCRIPTS += tests/integration/forward/forward_e2e.sh \
 	tests/integration/forward/forward_e2e_quick.sh \
-	tests/integration/forward/fwd_server.py
-TESTS += tests/integration/forward/forward_e2e_quick.sh
+	tests/integration/forward/fwd_server.py \
+	tests/integration/forward/syslog_e2e.sh
+TESTS += tests/integration/forward/forward_e2e_quick.sh \
+	tests/integration/forward/syslog_e2e.sh
 endif
 
 if ENABLE_FUZZERS

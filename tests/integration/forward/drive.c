@@ -6,9 +6,11 @@
  * timer.  It can be kill -9'd at any moment.
  *
  *   drive CONFIG [--count N] [--start S] [--batch B] [--interval-ms MS]
- *         [--wait-out N] [--timeout S] [--progress 1]
+ *         [--wait-out N] [--timeout S] [--progress 1] [--signal-every K]
  *
- * Events S .. S+N-1 carry ev.seq = i and process.pid = i % 4194304.  With
+ * Events S .. S+N-1 carry ev.seq = i and process.pid = i % 4194304; with
+ * --signal-every K, every K-th one also raises a signal (rule
+ * 'test_rule"quoted]', severity high) through the host API.  With
  * --wait-out, it keeps running after the last event until the first
  * plugin reports N records out (delivered), or until --timeout seconds;
  * exit status 0 when delivered, 1 on timeout, 2 on setup errors.  Prints
@@ -40,6 +42,7 @@ struct drive {
 	struct vigil_arena arena;
 	uint64_t start, next, end, batch, wait_out, out;
 	bool progress;
+	uint64_t signal_every;
 	uint64_t ticks;
 	int64_t t0_ns, done_ns;
 	int64_t deadline_ms;
@@ -85,6 +88,18 @@ static void on_submit(uv_timer_t *t)
 		if (vigil_pipeline_submit(&d->pl, &ev))
 			fprintf(stderr, "drive: submit %llu failed\n",
 				(unsigned long long)d->next);
+		if (d->signal_every && d->next % d->signal_every == 0 &&
+		    d->pl.n_plugins) {
+			/* as an engine would: through the host's table */
+			struct vigil_signal sig = {
+				.struct_size = sizeof(sig),
+				.severity = VIGIL_SEV_HIGH,
+				.rule_id = "test_rule\"quoted]",
+				.title = "drive test signal",
+			};
+
+			d->pl.api.emit_signal(&d->pl.plugins[0], &ev, &sig);
+		}
 		d->next++;
 	}
 	if (d->progress && d->next > d->start) {
@@ -154,6 +169,8 @@ int main(int argc, char **argv)
 			d.wait_out = v;
 		else if (!strcmp(argv[i], "--timeout"))
 			timeout = v;
+		else if (!strcmp(argv[i], "--signal-every"))
+			d.signal_every = v;
 		else if (!strcmp(argv[i], "--progress"))
 			d.progress = v != 0;
 		else {
