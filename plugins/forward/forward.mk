@@ -24,6 +24,13 @@ plugins_syslog_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(OPENSSL_CFLAGS)
 plugins_syslog_la_LIBADD = $(LIBUV_LIBS) $(OPENSSL_LIBS) -lz -ldl
 plugins_syslog_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
 
+plugin_LTLIBRARIES += plugins/http.la
+plugins_http_la_SOURCES = plugins/http/http.c $(spool_sources)
+plugins_http_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
+plugins_http_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(CURL_CFLAGS)
+plugins_http_la_LIBADD = $(LIBUV_LIBS) $(CURL_LIBS) -lz -ldl
+plugins_http_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
+
 EXTRA_DIST += tests/integration/forward bench/forward_bench.sh
 
 if ENABLE_TESTS
@@ -64,9 +71,12 @@ tests_integration_forward_drive_LDADD = libvigilcore.la
 dist_noinst_SCRIPTS += tests/integration/forward/forward_e2e.sh \
 	tests/integration/forward/forward_e2e_quick.sh \
 	tests/integration/forward/fwd_server.py \
-	tests/integration/forward/syslog_e2e.sh
+	tests/integration/forward/syslog_e2e.sh \
+	tests/integration/forward/http_e2e.sh \
+	tests/integration/forward/http_server.py
 TESTS += tests/integration/forward/forward_e2e_quick.sh \
-	tests/integration/forward/syslog_e2e.sh
+	tests/integration/forward/syslog_e2e.sh \
+	tests/integration/forward/http_e2e.sh
 endif
 
 if ENABLE_FUZZERS

@@ -7,6 +7,7 @@
  *
  *   drive CONFIG [--count N] [--start S] [--batch B] [--interval-ms MS]
  *         [--wait-out N] [--timeout S] [--progress 1] [--signal-every K]
+ *         [--count-dropped 1]   (records dropped by the plugin count as out)
  *
  * Events S .. S+N-1 carry ev.seq = i and process.pid = i % 4194304; with
  * --signal-every K, every K-th one also raises a signal (rule
@@ -43,6 +44,7 @@ struct drive {
 	uint64_t start, next, end, batch, wait_out, out;
 	bool progress;
 	uint64_t signal_every;
+	bool count_dropped;
 	uint64_t ticks;
 	int64_t t0_ns, done_ns;
 	int64_t deadline_ms;
@@ -59,7 +61,7 @@ static uint64_t records_out(struct drive *d)
 	inst = &d->pl.plugins[0];
 	if (inst->p.stats)
 		inst->p.stats(inst->state, &st);
-	return st.records_out;
+	return st.records_out + (d->count_dropped ? st.dropped : 0);
 }
 
 static void stop(struct drive *d, int status)
@@ -169,6 +171,8 @@ int main(int argc, char **argv)
 			d.wait_out = v;
 		else if (!strcmp(argv[i], "--timeout"))
 			timeout = v;
+		else if (!strcmp(argv[i], "--count-dropped"))
+			d.count_dropped = v != 0;
 		else if (!strcmp(argv[i], "--signal-every"))
 			d.signal_every = v;
 		else if (!strcmp(argv[i], "--progress"))

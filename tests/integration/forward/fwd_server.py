@@ -220,6 +220,8 @@ def check(args):
         parts = line.split()
         if not parts or parts[0] == "CONNECT":
             continue
+        if parts[0] == "REJECTED":
+            continue
         if parts[0] == "VIOLATION":
             bad.append(line.strip())
             continue

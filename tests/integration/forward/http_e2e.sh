@@ -1,0 +1,120 @@
+#!/bin/bash
+# http_e2e - the http output against a python receiver on loopback:
+# json_lines with gzip and a custom header, json_array, Elasticsearch bulk
+# and Splunk HEC bodies are checked record by record; 503 answers are
+# retried until every record arrives in order; a 400 answer drops that
+# batch (counted) and the rest still arrives.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -n "${top_builddir:-}" ]; then
+	top=$top_builddir
+elif [ -x "$PWD/tests/integration/forward/drive" ]; then
+	top=$PWD
+else
+	top=$(cd "$here/../../.." && pwd)
+fi
+py=/usr/bin/python3
+drive=$top/tests/integration/forward/drive
+so=$top/plugins/.libs/http.so
+[ -x "$drive" ] && [ -f "$so" ] || { echo "SKIP: build drive and http.so first"; exit 77; }
+$py -c 'import msgpack' 2>/dev/null || { echo "SKIP: python3-msgpack (for the checker)"; exit 77; }
+
+tmp=$(mktemp -d /tmp/vigil-http-e2e.XXXXXX)
+spid=
+cleanup() {
+	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+start_server() {
+	rm -f "$tmp/ready"
+	$py "$here/http_server.py" --port "$port" --ready "$tmp/ready" "$@" \
+		2>>"$tmp/server.err" &
+	spid=$!
+	for _ in $(seq 100); do
+		[ -e "$tmp/ready" ] && return 0
+		sleep 0.05
+	done
+	fail "server did not start"
+}
+stop_server() {
+	kill -9 "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	spid=
+}
+
+# run NAME N "yaml config lines": drive N events through the http output
+run() {
+	cat >"$tmp/$1.yaml" <<EOF
+agent: {state_dir: $tmp/state-$1}
+plugins:
+  - name: http
+    path: $so
+    config:
+      url: http://127.0.0.1:$port/ingest
+      what: events
+      batch_size: 64k
+      flush_interval_ms: 100
+      retry_min: 1
+      retry_max: 1
+$3
+EOF
+	"$drive" "$tmp/$1.yaml" --count "$2" --batch 200 --wait-out "${4:-$2}" \
+		--timeout 30 ${5:+$5 1} >"$tmp/$1.drive" 2>&1 ||
+		fail "$1: not delivered: $(tail -3 "$tmp/$1.drive")"
+}
+check() {
+	grep -q VIOLATION "$1" && fail "$(grep VIOLATION "$1" | head -3)"
+	$py "$here/fwd_server.py" check --out "$@" || fail "stream check: $*"
+}
+
+echo "== json_lines, gzip, custom header"
+start_server --out "$tmp/lines.out" --format json_lines --gzip --header "X-Vigil-Test: yes"
+run lines 5000 '      gzip: true
+      headers: ["X-Vigil-Test: yes"]'
+stop_server
+check "$tmp/lines.out" --expect 5000
+
+echo "== json_array"
+start_server --out "$tmp/array.out" --format json_array
+run array 3000 '      format: json_array'
+stop_server
+check "$tmp/array.out" --expect 3000
+
+echo "== elasticsearch_bulk"
+start_server --out "$tmp/es.out" --format elasticsearch_bulk --index vigil-test
+run es 3000 '      format: elasticsearch_bulk
+      index: vigil-test'
+stop_server
+check "$tmp/es.out" --expect 3000
+
+echo "== splunk_hec"
+start_server --out "$tmp/hec.out" --format splunk_hec --token 0000-1111
+run hec 3000 '      format: splunk_hec
+      token: 0000-1111'
+stop_server
+check "$tmp/hec.out" --expect 3000
+
+echo "== 503 three times: retried, nothing lost"
+start_server --out "$tmp/retry.out" --format json_lines --fail-first 3 --fail-status 503
+run retry 3000 ''
+stop_server
+[ "$(grep -c '^REJECTED 503' "$tmp/retry.out")" = 3 ] || fail "expected 3 rejected requests"
+check "$tmp/retry.out" --expect 3000
+
+echo "== 400 once: that batch dropped and counted, the rest arrives"
+start_server --out "$tmp/bad.out" --format json_lines --fail-first 1 --fail-status 400
+run bad 3000 '' 3000 --count-dropped
+stop_server
+read -r _ _ first last < <(grep '^REJECTED 400' "$tmp/bad.out")
+[ "$first" = 0 ] || fail "the first batch should have been refused"
+grep -q "answered 400" "$tmp/bad.drive" || fail "no drop logged"
+check "$tmp/bad.out" --start $((last + 1)) --expect $((2999 - last))
+echo "PASS"
