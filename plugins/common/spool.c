@@ -262,7 +262,7 @@ static int seg_rotate(struct vigil_spool *s)
 		.size = sizeof(struct spool_seg_hdr),
 		.first_n = last->first_n + (int64_t)last->records,
 	};
-	int fd, rc;
+	int fd = -1, rc;
 
 	rc = seg_create(s, seg.id, &fd);
 	if (rc)
@@ -430,8 +430,8 @@ static int seg_load(struct vigil_spool *s, uint64_t id, bool newest)
 {
 	char path[PATH_MAX + SEG_NAME_LEN + 2];
 	struct spool_seg seg = { .id = id };
-	uint8_t *buf;
-	size_t len, valid;
+	uint8_t *buf = NULL;
+	size_t len = 0, valid = 0;
 	int rc, scan;
 
 	seg_path(s, id, path, sizeof(path));
@@ -446,7 +446,7 @@ static int seg_load(struct vigil_spool *s, uint64_t id, bool newest)
 			s->st.corrupt++;
 		if (valid < sizeof(struct spool_seg_hdr)) {
 			/* not even a header: start the file again */
-			int fd;
+			int fd = -1;
 
 			free(buf);
 			rc = seg_create(s, id, &fd);

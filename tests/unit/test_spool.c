@@ -35,8 +35,10 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	strcpy(f->dir, "/tmp/vigil-test-spoolXXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!mkdtemp(f->dir)) {
+		free(f);
 		return -1;
+	}
 	f->o.dir = f->dir;
 	f->o.max_bytes = 1 << 20;
 	f->o.segment_bytes = 4096;
