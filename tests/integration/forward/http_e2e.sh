@@ -3,7 +3,8 @@
 # json_lines with gzip and a custom header, json_array, Elasticsearch bulk
 # and Splunk HEC bodies are checked record by record; 503 answers are
 # retried until every record arrives in order; a 400 answer drops that
-# batch (counted) and the rest still arrives.
+# batch (counted) and the rest still arrives; what, event_types and
+# min_severity select what is sent.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -117,4 +118,30 @@ read -r _ _ first last < <(grep '^REJECTED 400' "$tmp/bad.out")
 [ "$first" = 0 ] || fail "the first batch should have been refused"
 grep -q "answered 400" "$tmp/bad.drive" || fail "no drop logged"
 check "$tmp/bad.out" --start $((last + 1)) --expect $((2999 - last))
+echo "== selection: event_types, what, min_severity"
+start_server --out "$tmp/sel.out" --format json_lines
+cat >"$tmp/sel.yaml" <<EOF
+agent: {state_dir: $tmp/state-sel}
+plugins:
+  - name: http
+    path: $so
+    config:
+      url: http://127.0.0.1:$port/ingest
+      what: both
+      event_types: [open]
+      min_severity: critical
+      flush_interval_ms: 100
+EOF
+"$drive" "$tmp/sel.yaml" --count 1000 --batch 200 --signal-every 10 \
+	--timeout 2 >"$tmp/sel.drive" 2>&1
+grep -q '^[0-9]' "$tmp/sel.out" && fail "filtered records were sent"
+sed -i 's/event_types: \[open\]/event_types: [exec]/; s/what: both/what: signals/; s/min_severity: critical/min_severity: high/' "$tmp/sel.yaml"
+"$drive" "$tmp/sel.yaml" --count 1000 --batch 200 --signal-every 10 \
+	--wait-out 100 --timeout 10 >"$tmp/sel2.drive" 2>&1 ||
+	fail "signals not delivered: $(tail -2 "$tmp/sel2.drive")"
+stop_server
+n=$(grep -c '^[0-9]' "$tmp/sel.out")
+[ "$n" = 100 ] || fail "want the 100 high signals only, got $n records"
+awk '/^[0-9]/ && $2 % 10 {bad=1} END {exit bad}' "$tmp/sel.out" ||
+	fail "a record that is not a signal was sent"
 echo "PASS"
