@@ -121,6 +121,16 @@ for mode in forward packed_forward; do
 	check "$tmp/$mode.out" --expect 20000
 done
 
+echo "   without require_ack: committed when written, no chunk option"
+config noack k3y forward "      require_ack: false"
+start_server "$tmp/noack.out" --shared-key k3y --no-ack
+"$drive" "$tmp/noack.yaml" --count 20000 --batch 500 --wait-out 20000 \
+	--timeout 30 >"$tmp/noack.drive" 2>&1 ||
+	fail "no ack: not delivered: $(tail -3 "$tmp/noack.drive")"
+sleep 0.5
+stop_server
+check "$tmp/noack.out" --expect 20000
+
 echo "== 2. wrong shared key: nothing sent, kept in the spool"
 config key right "packed_forward"
 start_server "$tmp/key-wrong.out" --shared-key wrong

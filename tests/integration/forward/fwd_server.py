@@ -178,6 +178,8 @@ class Server:
                 tag, records, option = entries_of(msg)
                 if self.args.ack and "chunk" not in option:
                     raise Violation("require_ack on but no chunk option")
+                if not self.args.ack and "chunk" in option:
+                    raise Violation("chunk option without require_ack")
                 if not tag.startswith("vigil."):
                     raise Violation("unexpected tag %r" % tag)
                 lines = []

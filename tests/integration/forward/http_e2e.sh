@@ -4,7 +4,7 @@
 # and Splunk HEC bodies are checked record by record; 503 answers are
 # retried until every record arrives in order; a 400 answer drops that
 # batch (counted) and the rest still arrives; what, event_types and
-# min_severity select what is sent.
+# min_severity select what is sent; https verifies the server.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -144,4 +144,48 @@ n=$(grep -c '^[0-9]' "$tmp/sel.out")
 [ "$n" = 100 ] || fail "want the 100 high signals only, got $n records"
 awk '/^[0-9]/ && $2 % 10 {bad=1} END {exit bad}' "$tmp/sel.out" ||
 	fail "a record that is not a signal was sent"
+echo "== https with a verified server certificate; an unknown CA is refused"
+if command -v openssl >/dev/null; then
+	pki=$tmp/pki
+	mkdir -p "$pki"
+	for ca in ca otherca; do
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$ca" \
+			-keyout "$pki/$ca.key" -out "$pki/$ca.crt" 2>/dev/null ||
+			fail "cannot make a CA"
+	done
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+		-keyout "$pki/server.key" -out "$pki/server.csr" 2>/dev/null &&
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$pki/server.ext" &&
+	openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.crt" \
+		-CAkey "$pki/ca.key" -CAcreateserial -days 2 \
+		-extfile "$pki/server.ext" -out "$pki/server.crt" 2>/dev/null ||
+		fail "cannot make the server certificate"
+	start_server --out "$tmp/https.out" --format json_lines \
+		--tls-cert "$pki/server.crt" --tls-key "$pki/server.key"
+	cat >"$tmp/https.yaml" <<EOF
+agent: {state_dir: $tmp/state-https}
+plugins:
+  - name: http
+    path: $so
+    config:
+      url: https://127.0.0.1:$port/ingest
+      what: events
+      flush_interval_ms: 100
+      retry_min: 1
+      retry_max: 1
+      tls: {ca_file: $pki/ca.crt}
+EOF
+	"$drive" "$tmp/https.yaml" --count 2000 --batch 200 --wait-out 2000 \
+		--timeout 20 >"$tmp/https.drive" 2>&1 ||
+		fail "https: not delivered: $(tail -3 "$tmp/https.drive")"
+	sed "s#$pki/ca.crt#$pki/otherca.crt#; s#state-https#state-https2#" \
+		"$tmp/https.yaml" >"$tmp/https2.yaml"
+	"$drive" "$tmp/https2.yaml" --count 100 --batch 100 --wait-out 1 \
+		--timeout 3 >"$tmp/https2.drive" 2>&1 &&
+		fail "https: delivered to a server signed by an unknown CA"
+	stop_server
+	grep -qi "certificate" "$tmp/https2.drive" ||
+		fail "https: no certificate error logged: $(tail -2 "$tmp/https2.drive")"
+	check "$tmp/https.out" --expect 2000
+fi
 echo "PASS"

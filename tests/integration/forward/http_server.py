@@ -10,10 +10,12 @@ are answered with --fail-status; their records are logged as
   http_server.py --port P --out FILE --format F [--gzip] [--token T]
                  [--header 'Name: value'] [--index I]
                  [--fail-first K --fail-status S] [--ready FILE]
+                 [--tls-cert C --tls-key K]
 """
 import argparse
 import gzip
 import json
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,6 +73,8 @@ def main():
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--fail-status", type=int, default=503)
     ap.add_argument("--ready")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     out = open(args.out, "a", buffering=1)
     lock = threading.Lock()
@@ -115,6 +119,10 @@ def main():
             self.wfile.write(b"{}")
 
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     if args.ready:
         open(args.ready, "w").close()
     srv.serve_forever()
