@@ -3,3 +3,4 @@ plugin_LTLIBRARIES += plugins/file_sink.la
 plugins_file_sink_la_SOURCES = plugins/file_sink/file_sink.c
 plugins_file_sink_la_CFLAGS = $(AM_CFLAGS)
 plugins_file_sink_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
+include $(srcdir)/plugins/forward/forward.mk

@@ -1,0 +1,830 @@
+/*
+ * http - POSTs batches of events and/or signals as JSON to an HTTP(S)
+ * endpoint with libcurl's multi-socket API driven by the daemon's loop
+ * (uv_poll for curl's sockets, a uv_timer for its timeouts), so no request
+ * ever blocks the loop.  Records go through the forwarders' disk spool; a
+ * batch leaves it on a 2xx answer, is retried (with backoff) on 429, 5xx,
+ * timeouts and connection errors, and is dropped and counted on any other
+ * 4xx, since sending it again would fail the same way.
+ *
+ * Configuration (plugins: - name: http, config: ...):
+ *   url                   required (http:// or https://)
+ *   format                json_lines (default), json_array,
+ *                         elasticsearch_bulk, splunk_hec
+ *   index                 elasticsearch_bulk: the _index (vigil-events)
+ *   token                 splunk_hec: sent as "Authorization: Splunk <token>"
+ *   sourcetype            splunk_hec: (vigil)
+ *   headers               list of "Name: value" lines added to each request
+ *   gzip                  compress the body (Content-Encoding: gzip)
+ *   batch_size            bytes of records in one request (1M)
+ *   flush_interval        a partial batch is sent after this (1s)
+ *   timeout               whole request (30s)
+ *   retry_min/_max        backoff bounds (1s, 60s)
+ *   what, event_types, min_severity   selection (both, all, info)
+ *   tls: {ca_file, verify (true), cert_file, key_file}
+ *   spool: {dir, name (http), max_size, segment_size, on_full}
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dladdr */
+#endif
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <uv.h>
+#include <zlib.h>
+
+#include <vigil/plugin.h>
+
+#include "spool.h"
+
+#define TICK_MS 100
+#define GZIP_WINDOW (15 + 16) /* deflate window bits + gzip wrapper */
+#define GZIP_MEMLEVEL 8
+
+enum http_format { F_LINES, F_ARRAY, F_ES_BULK, F_SPLUNK };
+
+struct http;
+
+/* One of curl's sockets, watched by a uv_poll. */
+struct http_sock {
+	uv_poll_t poll;
+	struct http *h;
+	curl_socket_t fd;
+	struct http_sock *next, **pprev; /* h->socks */
+};
+
+struct http {
+	const struct vigil_host_api *api;
+	void *host;
+	uv_loop_t *loop;
+
+	char *url, *index, *sourcetype, *ca_file, *cert_file, *key_file;
+	enum http_format format;
+	bool gzip, verify, events, signals;
+	uint64_t type_mask;
+	int64_t min_severity, batch_bytes, flush_ms, timeout_ms;
+	int64_t retry_min_ms, retry_max_ms;
+	struct curl_slist *headers;
+	struct http_sock *socks;  /* watched sockets */
+
+	struct vigil_spool *spool;
+	CURLM *multi;
+	CURL *easy;               /* the request in flight, or NULL */
+	uv_timer_t curl_timer;    /* curl's timeout */
+	uv_timer_t tick;          /* flush and retry */
+	struct vigil_buf body;    /* the batch being sent (maybe gzipped) */
+	struct vigil_spool_pos batch_end;
+	uint32_t batch_n;
+	uint64_t unsent_bytes;
+	uint64_t last_send_ms, retry_at_ms;
+	int64_t backoff_ms;
+	char errbuf[CURL_ERROR_SIZE];
+
+	struct vigil_buf json, rec;
+	struct vigil_plugin_stats st;
+	int refs;
+	bool destroyed, warned;
+};
+
+static void http_send(struct http *h, bool force);
+
+static int buf_put(struct vigil_buf *b, const void *p, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *q;
+
+	if (b->len + n + 1 > b->cap) {
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		q = realloc(b->data, cap);
+		if (!q)
+			return -ENOMEM;
+		b->data = q;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static void http_free(struct http *h)
+{
+	if (h->easy) {
+		curl_multi_remove_handle(h->multi, h->easy);
+		curl_easy_cleanup(h->easy);
+	}
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
+	curl_slist_free_all(h->headers);
+	vigil_spool_close(h->spool);
+	free(h->url);
+	free(h->index);
+	free(h->sourcetype);
+	free(h->ca_file);
+	free(h->cert_file);
+	free(h->key_file);
+	free(h->body.data);
+	free(h->json.data);
+	free(h->rec.data);
+	free(h);
+}
+
+static void http_unref(struct http *h)
+{
+	if (--h->refs == 0 && h->destroyed)
+		http_free(h);
+}
+
+static void on_handle_close(uv_handle_t *handle)
+{
+	http_unref(handle->data);
+}
+
+static void on_sock_close(uv_handle_t *handle)
+{
+	struct http_sock *s = handle->data;
+	struct http *h = s->h;
+
+	free(s);
+	http_unref(h);
+}
+
+/* gzip src into dst (replacing its content).  0 or -ENOMEM / -EIO. */
+static int gzip_buf(const struct vigil_buf *src, struct vigil_buf *dst)
+{
+	z_stream z = { 0 };
+	int rc;
+
+	dst->len = 0;
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, GZIP_WINDOW,
+			 GZIP_MEMLEVEL, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	{
+		size_t bound = deflateBound(&z, (uLong)src->len) + 1;
+		char *p = realloc(dst->data, bound);
+
+		if (!p)
+			goto out_nomem;
+		dst->data = p;
+		dst->cap = bound;
+	}
+	z.next_in = (Bytef *)src->data;
+	z.avail_in = (uInt)src->len;
+	z.next_out = (Bytef *)dst->data;
+	z.avail_out = (uInt)(dst->cap - 1);
+	rc = deflate(&z, Z_FINISH);
+	dst->len = dst->cap - 1 - z.avail_out;
+	deflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -EIO;
+
+out_nomem:
+	deflateEnd(&z);
+	return -ENOMEM;
+}
+
+/* The request is over: commit, drop or retry by the answer. */
+static void http_done(struct http *h, CURLcode res)
+{
+	long status = 0;
+	bool ok, drop;
+
+	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(h->multi, h->easy);
+	curl_easy_cleanup(h->easy);
+	h->easy = NULL;
+	ok = res == CURLE_OK && status >= 200 && status < 300;
+	drop = res == CURLE_OK && status >= 400 && status < 500 &&
+	       status != 429;
+	if (ok || drop) {
+		if (vigil_spool_commit(h->spool, &h->batch_end))
+			h->st.errors++;
+		if (ok) {
+			h->st.records_out += h->batch_n;
+			h->st.bytes_out += h->body.len;
+			if (h->warned)
+				h->api->log(h->host, VIGIL_LOG_NOTICE,
+					    "%s accepts records again", h->url);
+			h->warned = false;
+		} else {
+			h->st.dropped += h->batch_n;
+			h->st.errors++;
+			h->api->log(h->host, VIGIL_LOG_ERR,
+				    "%s answered %ld: %u records dropped (the request is wrong, resending cannot help)",
+				    h->url, status, h->batch_n);
+		}
+		h->backoff_ms = 0;
+		http_send(h, false);
+		return;
+	}
+	/* 429, 5xx, timeout, connection: try the same records again */
+	if (!h->warned)
+		h->api->log(h->host, VIGIL_LOG_WARNING,
+			    "%s: %s; records stay in the spool and are retried",
+			    h->url,
+			    res != CURLE_OK ? (h->errbuf[0] ? h->errbuf :
+							      curl_easy_strerror(res)) :
+					      status == 429 ? "429 too many requests" :
+							      "server error");
+	h->warned = true;
+	h->st.errors++;
+	vigil_spool_rewind(h->spool);
+	h->unsent_bytes = UINT64_MAX / 2;
+	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : h->retry_min_ms;
+	if (h->backoff_ms > h->retry_max_ms)
+		h->backoff_ms = h->retry_max_ms;
+	h->retry_at_ms = uv_now(h->loop) + (uint64_t)h->backoff_ms;
+}
+
+static void check_multi(struct http *h)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(h->multi, &left)))
+		if (m->msg == CURLMSG_DONE && m->easy_handle == h->easy)
+			http_done(h, m->data.result);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+	struct http_sock *s = p->data;
+	struct http *h = s->h;
+	int running, flags = 0;
+
+	if (status < 0)
+		flags = CURL_CSELECT_ERR;
+	if (events & UV_READABLE)
+		flags |= CURL_CSELECT_IN;
+	if (events & UV_WRITABLE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(h->multi, s->fd, flags, &running);
+	check_multi(h);
+}
+
+static void on_curl_timer(uv_timer_t *t)
+{
+	struct http *h = t->data;
+	int running;
+
+	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_multi(h);
+}
+
+/* Stops watching a socket; the memory goes in the close callback. */
+static void sock_close(struct http_sock *s)
+{
+	uv_poll_stop(&s->poll);
+	*s->pprev = s->next;
+	if (s->next)
+		s->next->pprev = s->pprev;
+	uv_close((uv_handle_t *)&s->poll, on_sock_close);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: start, change or stop watching a socket. */
+static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *arg,
+			  void *sockp)
+{
+	struct http *h = arg;
+	struct http_sock *s = sockp;
+	int ev = 0;
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			curl_multi_assign(h->multi, fd, NULL);
+			sock_close(s);
+		}
+		return 0;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -1;
+		s->h = h;
+		s->fd = fd;
+		if (uv_poll_init_socket(h->loop, &s->poll, fd)) {
+			free(s);
+			return -1;
+		}
+		s->poll.data = s;
+		h->refs++;
+		s->next = h->socks;
+		if (h->socks)
+			h->socks->pprev = &s->next;
+		s->pprev = &h->socks;
+		h->socks = s;
+		curl_multi_assign(h->multi, fd, s);
+	}
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		ev |= UV_READABLE;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		ev |= UV_WRITABLE;
+	uv_poll_start(&s->poll, ev, on_poll);
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION */
+static int curl_timer_cb(CURLM *m, long ms, void *arg)
+{
+	struct http *h = arg;
+
+	(void)m;
+	if (ms < 0)
+		uv_timer_stop(&h->curl_timer);
+	else
+		uv_timer_start(&h->curl_timer, on_curl_timer,
+			       (uint64_t)(ms ? ms : 1), 0);
+	return 0;
+}
+
+/* libcurl writes response bodies to stdout unless told otherwise. */
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+/* Gathers a batch from the spool and starts its request. */
+static void http_send(struct http *h, bool force)
+{
+	struct vigil_buf raw = { 0 };
+	const void *d;
+	size_t len;
+	CURL *e;
+
+	if (h->easy || h->destroyed || uv_now(h->loop) < h->retry_at_ms)
+		return;
+	if (!force && h->unsent_bytes < (uint64_t)h->batch_bytes)
+		return;
+	h->batch_n = 0;
+	if (h->format == F_ARRAY && buf_put(&raw, "[", 1))
+		return;
+	while ((int64_t)raw.len < h->batch_bytes &&
+	       vigil_spool_next(h->spool, &d, &len) == 0) {
+		if (h->format == F_ARRAY && h->batch_n && buf_put(&raw, ",", 1))
+			goto out_nomem;
+		if (buf_put(&raw, d, len) ||
+		    (h->format != F_ARRAY && buf_put(&raw, "\n", 1)))
+			goto out_nomem;
+		h->batch_n++;
+		h->unsent_bytes = h->unsent_bytes > len ? h->unsent_bytes - len :
+							  0;
+	}
+	if (!h->batch_n) {
+		h->unsent_bytes = 0;
+		free(raw.data);
+		return;
+	}
+	if (h->format == F_ARRAY && buf_put(&raw, "]", 1))
+		goto out_nomem;
+	vigil_spool_tell(h->spool, &h->batch_end);
+	if (h->gzip) {
+		if (gzip_buf(&raw, &h->body))
+			goto out_nomem;
+		free(raw.data);
+	} else {
+		free(h->body.data);
+		h->body = raw;
+	}
+	raw = (struct vigil_buf){ 0 };
+	e = curl_easy_init();
+	if (!e)
+		goto out_nomem;
+	h->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->body.data);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)h->body.len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->verify ? 2L : 0L);
+	if (h->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+	if (h->cert_file)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, h->cert_file);
+	if (h->key_file)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, h->key_file);
+	/* the answer's status is all we need; its body goes nowhere */
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		goto out_rewind;
+	}
+	h->easy = e;
+	h->last_send_ms = uv_now(h->loop);
+	return;
+
+out_nomem:
+	free(raw.data);
+	h->st.errors++;
+out_rewind:
+	vigil_spool_rewind(h->spool);
+	h->unsent_bytes = UINT64_MAX / 2;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct http *h = t->data;
+
+	if (uv_now(h->loop) - h->last_send_ms >= (uint64_t)h->flush_ms)
+		http_send(h, true);
+}
+
+/* Encodes a record in the format's unit and spools it. */
+static int http_record(struct http *h, const struct vigil_event *ev,
+		       const struct vigil_signal *sig)
+{
+	int rc;
+
+	h->json.len = 0;
+	h->rec.len = 0;
+	rc = h->api->encode_json(ev, sig, &h->json);
+	if (rc)
+		goto out_drop;
+	while (h->json.len && h->json.data[h->json.len - 1] == '\n')
+		h->json.len--;
+	switch (h->format) {
+	case F_ES_BULK: {
+		char action[512];
+		int n = snprintf(action, sizeof(action),
+				 "{\"index\":{\"_index\":\"%s\"}}\n", h->index);
+
+		rc = buf_put(&h->rec, action, (size_t)n);
+		break;
+	}
+	case F_SPLUNK: {
+		char head[512];
+		int n = snprintf(head, sizeof(head),
+				 "{\"time\":%lld.%06lld,\"sourcetype\":\"%s\",\"event\":",
+				 (long long)(ev->time_ns / 1000000000),
+				 (long long)(ev->time_ns % 1000000000 / 1000),
+				 h->sourcetype);
+
+		rc = buf_put(&h->rec, head, (size_t)n);
+		break;
+	}
+	default:
+		break;
+	}
+	if (!rc)
+		rc = buf_put(&h->rec, h->json.data, h->json.len);
+	if (!rc && h->format == F_SPLUNK)
+		rc = buf_put(&h->rec, "}", 1);
+	if (!rc)
+		rc = vigil_spool_append(h->spool, h->rec.data, h->rec.len);
+	if (rc)
+		goto out_drop;
+	h->unsent_bytes += h->rec.len;
+	http_send(h, false);
+	return 0;
+
+out_drop:
+	h->st.dropped++;
+	return rc == -ENOSPC ? 0 : rc;
+}
+
+static int http_event(void *state, const struct vigil_event *ev)
+{
+	struct http *h = state;
+
+	h->st.events_in++;
+	if (!h->events || (h->type_mask && (ev->type >= 64 ||
+					    !(h->type_mask &
+					      VIGIL_EVBIT(ev->type)))))
+		return 0;
+	return http_record(h, ev, NULL);
+}
+
+static int http_signal(void *state, const struct vigil_event *ev,
+		       const struct vigil_signal *sig)
+{
+	struct http *h = state;
+
+	h->st.signals_in++;
+	if (!h->signals || (int64_t)sig->severity < h->min_severity)
+		return 0;
+	return http_record(h, ev, sig);
+}
+
+static int http_flush(void *state)
+{
+	http_send(state, true);
+	return 0;
+}
+
+static int http_stats(void *state, struct vigil_plugin_stats *out)
+{
+	struct http *h = state;
+	struct vigil_spool_stats ss;
+
+	vigil_spool_get_stats(h->spool, &ss);
+	*out = h->st;
+	out->dropped += ss.dropped_full;
+	out->errors += ss.torn + ss.corrupt;
+	return 0;
+}
+
+static void http_destroy(void *state)
+{
+	struct http *h = state;
+
+	if (!h)
+		return;
+	h->destroyed = true;
+	/* an unanswered batch stays in the spool for the next start */
+	if (h->easy) {
+		curl_multi_remove_handle(h->multi, h->easy);
+		curl_easy_cleanup(h->easy);
+		h->easy = NULL;
+	}
+	curl_multi_cleanup(h->multi);
+	h->multi = NULL;
+	while (h->socks) /* what curl did not tell us to stop watching */
+		sock_close(h->socks);
+	vigil_spool_sync(h->spool);
+	uv_close((uv_handle_t *)&h->curl_timer, on_handle_close);
+	uv_close((uv_handle_t *)&h->tick, on_handle_close);
+}
+
+/* See forward.c: the host unloads us before our close callbacks run. */
+static int pin_self(void)
+{
+	static void *self;
+	Dl_info info;
+
+	if (self)
+		return 0;
+	if (!dladdr((void *)&pin_self, &info) || !info.dli_fname)
+		return -ENOENT;
+	self = dlopen(info.dli_fname, RTLD_NOW | RTLD_NODELETE);
+	return self ? 0 : -ENOENT;
+}
+
+static const char *const severity_names[] = { "info", "low", "medium", "high",
+					      "critical" };
+
+static char *cfg_dup(struct http *h, const char *key, const char *dflt)
+{
+	const char *v = h->api->config_str(h->host, key, dflt);
+
+	return v ? strdup(v) : NULL;
+}
+
+static int http_configure(struct http *h, char *dir, size_t cap,
+			  struct vigil_spool_opts *so)
+{
+	const struct vigil_host_api *api = h->api;
+	void *ho = h->host;
+	const char *v, *token;
+	int err = 0;
+
+	h->url = cfg_dup(h, "url", NULL);
+	if (!h->url || (strncmp(h->url, "http://", 7) &&
+			strncmp(h->url, "https://", 8))) {
+		api->log(ho, VIGIL_LOG_ERR,
+			 "config.url is required: http://host:port/path or https://...");
+		return -EINVAL;
+	}
+	v = api->config_str(ho, "format", "json_lines");
+	if (!strcmp(v, "json_lines"))
+		h->format = F_LINES;
+	else if (!strcmp(v, "json_array"))
+		h->format = F_ARRAY;
+	else if (!strcmp(v, "elasticsearch_bulk"))
+		h->format = F_ES_BULK;
+	else if (!strcmp(v, "splunk_hec"))
+		h->format = F_SPLUNK;
+	else {
+		api->log(ho, VIGIL_LOG_ERR,
+			 "config.format is '%s'; use json_lines, json_array, elasticsearch_bulk or splunk_hec",
+			 v);
+		return -EINVAL;
+	}
+	h->index = cfg_dup(h, "index", "vigil-events");
+	h->sourcetype = cfg_dup(h, "sourcetype", "vigil");
+	if (!h->index || !h->sourcetype ||
+	    strpbrk(h->index, "\"\\\n") || strpbrk(h->sourcetype, "\"\\\n")) {
+		api->log(ho, VIGIL_LOG_ERR,
+			 "config.index and config.sourcetype may not hold quotes, backslashes or newlines");
+		return -EINVAL;
+	}
+	h->headers = curl_slist_append(NULL, h->format == F_ES_BULK ?
+						     "Content-Type: application/x-ndjson" :
+						     "Content-Type: application/json");
+	token = api->config_str(ho, "token", NULL);
+	if (h->format == F_SPLUNK) {
+		char auth[1024];
+
+		if (!token || !*token || strpbrk(token, "\r\n")) {
+			api->log(ho, VIGIL_LOG_ERR,
+				 "config.token (the HEC token) is required for splunk_hec");
+			return -EINVAL;
+		}
+		snprintf(auth, sizeof(auth), "Authorization: Splunk %s", token);
+		h->headers = curl_slist_append(h->headers, auth);
+	}
+	for (size_t i = 0; i < api->config_list_len(ho, "headers"); i++) {
+		const char *line = api->config_list_str(ho, "headers", i);
+
+		if (!line || !strchr(line, ':') || strpbrk(line, "\r\n")) {
+			api->log(ho, VIGIL_LOG_ERR,
+				 "config.headers[%zu] must be one 'Name: value' line",
+				 i);
+			return -EINVAL;
+		}
+		h->headers = curl_slist_append(h->headers, line);
+	}
+	h->gzip = api->config_bool(ho, "gzip", 0);
+	if (h->gzip)
+		h->headers = curl_slist_append(h->headers,
+					       "Content-Encoding: gzip");
+	if (!h->headers)
+		return -ENOMEM;
+	v = api->config_str(ho, "what", "both");
+	h->events = !strcmp(v, "events") || !strcmp(v, "both");
+	h->signals = !strcmp(v, "signals") || !strcmp(v, "both");
+	if (!h->events && !h->signals) {
+		api->log(ho, VIGIL_LOG_ERR,
+			 "config.what is '%s'; use events, signals or both", v);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < api->config_list_len(ho, "event_types"); i++) {
+		const char *name = api->config_list_str(ho, "event_types", i);
+		uint32_t t;
+
+		for (t = 0; t < VIGIL_EV__COUNT; t++)
+			if (name && !strcmp(name, vigil_event_type_name(t)))
+				break;
+		if (t == VIGIL_EV__COUNT || t >= 64) {
+			api->log(ho, VIGIL_LOG_ERR,
+				 "config.event_types: unknown event type '%s'",
+				 name ? name : "");
+			return -EINVAL;
+		}
+		h->type_mask |= VIGIL_EVBIT(t);
+	}
+	v = api->config_str(ho, "min_severity", "info");
+	for (h->min_severity = 0; h->min_severity < VIGIL_SEV__COUNT;
+	     h->min_severity++)
+		if (!strcmp(v, severity_names[h->min_severity]))
+			break;
+	if (h->min_severity == VIGIL_SEV__COUNT) {
+		api->log(ho, VIGIL_LOG_ERR,
+			 "config.min_severity is '%s'; use info, low, medium, high or critical",
+			 v);
+		return -EINVAL;
+	}
+	h->batch_bytes = api->config_int(ho, "batch_size", 1 << 20, &err);
+	if (!err)
+		h->flush_ms = api->config_int(ho, "flush_interval_ms", 0, &err);
+	if (!err && !h->flush_ms)
+		h->flush_ms = 1000 * api->config_int(ho, "flush_interval", 1,
+						     &err);
+	if (!err)
+		h->timeout_ms = 1000 * api->config_int(ho, "timeout", 30, &err);
+	if (!err)
+		h->retry_min_ms =
+			1000 * api->config_int(ho, "retry_min", 1, &err);
+	if (!err)
+		h->retry_max_ms =
+			1000 * api->config_int(ho, "retry_max", 60, &err);
+	if (!err)
+		so->max_bytes = (uint64_t)api->config_int(ho, "spool.max_size",
+							  0, &err);
+	if (!err)
+		so->segment_bytes = (uint64_t)api->config_int(
+			ho, "spool.segment_size", 0, &err);
+	v = api->config_str(ho, "spool.on_full", "drop_oldest");
+	if (!strcmp(v, "drop_newest"))
+		so->full_policy = VIGIL_SPOOL_DROP_NEWEST;
+	else if (strcmp(v, "drop_oldest"))
+		err = -EINVAL;
+	if (err || h->batch_bytes < 1 || h->batch_bytes > (64 << 20) ||
+	    h->flush_ms < 1 || h->timeout_ms < 1000 || h->retry_min_ms < 1 ||
+	    h->retry_max_ms < h->retry_min_ms) {
+		api->log(ho, VIGIL_LOG_ERR,
+			 "config: batch_size is a size up to 64M; flush_interval, timeout (>= 1s), retry_min <= retry_max are durations; spool.on_full is drop_oldest or drop_newest");
+		return -EINVAL;
+	}
+	h->verify = api->config_bool(ho, "tls.verify", 1);
+	if (!h->verify)
+		api->log(ho, VIGIL_LOG_WARNING,
+			 "config.tls.verify is off: the server is not authenticated");
+	h->ca_file = cfg_dup(h, "tls.ca_file", NULL);
+	h->cert_file = cfg_dup(h, "tls.cert_file", NULL);
+	h->key_file = cfg_dup(h, "tls.key_file", NULL);
+	v = api->config_str(ho, "spool.dir", NULL);
+	if (v) {
+		snprintf(dir, cap, "%s", v);
+	} else {
+		const char *sd = api->state_dir(ho);
+
+		if (!sd) {
+			api->log(ho, VIGIL_LOG_ERR,
+				 "no state_dir for the spool: set agent.state_dir or config.spool.dir");
+			return -EINVAL;
+		}
+		snprintf(dir, cap, "%s/spool/%s", sd,
+			 api->config_str(ho, "spool.name", "http"));
+	}
+	return 0;
+}
+
+static int http_init(const struct vigil_host_api *api, void *host,
+		     void **state)
+{
+	struct http *h = calloc(1, sizeof(*h));
+	struct vigil_spool_opts so = { 0 };
+	char dir[PATH_MAX];
+	int rc;
+
+	if (!h)
+		return -ENOMEM;
+	h->api = api;
+	h->host = host;
+	h->loop = api->loop(host);
+	if (!h->loop) {
+		api->log(host, VIGIL_LOG_ERR,
+			 "the http output needs the daemon's event loop");
+		rc = -EINVAL;
+		goto out_free;
+	}
+	/* once, before any other thread could use curl */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	rc = http_configure(h, dir, sizeof(dir), &so);
+	if (rc)
+		goto out_free;
+	if (pin_self()) {
+		api->log(host, VIGIL_LOG_ERR,
+			 "cannot pin the http plugin in memory");
+		rc = -ENOENT;
+		goto out_free;
+	}
+	so.dir = dir;
+	rc = vigil_spool_open(&so, &h->spool);
+	if (rc) {
+		api->log(host, VIGIL_LOG_ERR, "cannot open the spool %s: %s%s",
+			 dir, strerror(-rc),
+			 rc == -EBUSY ?
+				 " (another output uses it: give each its own spool.name)" :
+				 "");
+		goto out_free;
+	}
+	h->multi = curl_multi_init();
+	if (!h->multi) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	uv_timer_init(h->loop, &h->curl_timer);
+	uv_timer_init(h->loop, &h->tick);
+	h->curl_timer.data = h->tick.data = h;
+	h->refs = 2;
+	uv_timer_start(&h->tick, on_tick, TICK_MS, TICK_MS);
+	h->unsent_bytes = UINT64_MAX / 2; /* anything left from the last run */
+	*state = h;
+	return 0;
+
+out_free:
+	http_free(h);
+	return rc;
+}
+
+static const struct vigil_plugin http_plugin = {
+	VIGIL_PLUGIN_HEADER,
+	.kind = VIGIL_PLUGIN_SINK,
+	.name = "http",
+	.version = "1.0",
+	.description = "JSON batches over HTTP(S) (libcurl multi on the loop), Elasticsearch bulk and Splunk HEC presets, with a disk spool",
+	.init = http_init,
+	.on_event = http_event,
+	.on_signal = http_signal,
+	.flush = http_flush,
+	.stats = http_stats,
+	.destroy = http_destroy,
+};
+
+const struct vigil_plugin *vigil_plugin_entry(void)
+{
+	return &http_plugin;
+}
