@@ -371,7 +371,9 @@ static int run(struct daemon *d)
 		vigil_err("%s", vigil_buf_cstr(&err));
 		vigil_buf_free(&err);
 		vigil_pipeline_shutdown(&d->pipeline);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d->loop);
+		vigil_pipeline_unload(&d->pipeline);
 		return EXIT_CONFIG;
 	}
 	vigil_buf_free(&err);
@@ -411,6 +413,7 @@ static int run(struct daemon *d)
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d->loop);
 	}
+	vigil_pipeline_unload(&d->pipeline);
 	vigil_arena_free(&d->arena);
 	vigil_notice("vigild stopped");
 	return d->exit_code;

@@ -350,11 +350,17 @@ out_close:
 	return -EPROTO;
 }
 
-void vigil_plugin_close(struct vigil_plugin_inst *inst)
+void vigil_plugin_destroy(struct vigil_plugin_inst *inst)
 {
 	if (inst->initialized && inst->p.destroy)
 		inst->p.destroy(inst->state);
 	inst->initialized = false;
+	inst->state = NULL;
+}
+
+void vigil_plugin_close(struct vigil_plugin_inst *inst)
+{
+	vigil_plugin_destroy(inst);
 	if (inst->dl)
 		dlclose(inst->dl);
 	free(inst->name);
@@ -552,12 +558,20 @@ void vigil_pipeline_shutdown(struct vigil_pipeline *p)
 	p->sources = NULL;
 	p->n_sources = 0;
 	vigil_pipeline_flush(p);
+	/* Destroy now, unload later: a plugin's libuv handles close on the
+	 * next loop turns, and their callbacks are code in the plugin. */
+	for (size_t i = p->n_plugins; i-- > 0;)
+		vigil_plugin_destroy(&p->plugins[i]);
+	vigil_buf_free(&p->outbuf);
+}
+
+void vigil_pipeline_unload(struct vigil_pipeline *p)
+{
 	for (size_t i = p->n_plugins; i-- > 0;)
 		vigil_plugin_close(&p->plugins[i]);
 	free(p->plugins);
 	p->plugins = NULL;
 	p->n_plugins = 0;
-	vigil_buf_free(&p->outbuf);
 }
 
 /* ---- status ---- */

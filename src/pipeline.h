@@ -84,6 +84,9 @@ int vigil_pipeline_load_plugins(struct vigil_pipeline *p,
 int vigil_plugin_open(const char *name, const char *path,
 		      struct vigil_plugin_inst *inst, struct vigil_buf *err)
 	__attribute__((warn_unused_result));
+/* Calls the plugin's destroy() (once); the code stays loaded. */
+void vigil_plugin_destroy(struct vigil_plugin_inst *inst);
+/* destroy() if still needed, then dlclose(). */
 void vigil_plugin_close(struct vigil_plugin_inst *inst);
 
 /* Adds a source (started by vigil_pipeline_start_sources). */
@@ -98,8 +101,12 @@ void vigil_pipeline_reload(struct vigil_pipeline *p,
 /* Flushes every sink. */
 void vigil_pipeline_flush(struct vigil_pipeline *p);
 
-/* Stops sources, flushes and destroys plugins. */
+/* Stops sources, flushes and destroys plugins (their code stays loaded
+ * until vigil_pipeline_unload(): run the loop in between so handles the
+ * plugins closed get their close callbacks). */
 void vigil_pipeline_shutdown(struct vigil_pipeline *p);
+/* Unloads the plugins; after the loop has run dry. */
+void vigil_pipeline_unload(struct vigil_pipeline *p);
 
 /* Appends the status JSON object (vigilctl status). */
 int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out);

@@ -325,8 +325,9 @@ static int cmd_replay(const struct ctl_opts *o, int argc, char **argv)
 out_pipeline:
 	vigil_pipeline_shutdown(&pl);
 out_cfg:
-	uv_run(&loop, UV_RUN_NOWAIT);
+	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	vigil_pipeline_unload(&pl);
 	vigil_config_free(&cfg);
 	vigil_buf_free(&err);
 	vigil_buf_free(&data);

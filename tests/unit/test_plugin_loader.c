@@ -156,6 +156,7 @@ static void test_plugin_file_sink_writes_flushes_and_rotates(void **state)
 	}
 	/* nothing reaches the disk before a flush: the buffer holds it */
 	vigil_pipeline_shutdown(&pl);
+	vigil_pipeline_unload(&pl);
 	/* 110 records written across the file and two rotations, none
 	 * over the limit, every one complete */
 	assert_int_equal(stat(out, &st), 0);

@@ -209,6 +209,7 @@ int main(int argc, char **argv)
 	       (long long)(d.done_ns ? (d.done_ns - d.t0_ns) / 1000000 : -1));
 	if (uv_loop_close(&loop) == UV_EBUSY)
 		fprintf(stderr, "drive: handles left open at exit\n");
+	vigil_pipeline_unload(&d.pl);
 	vigil_arena_free(&d.arena);
 	vigil_config_free(&cfg);
 	vigil_buf_free(&err);
