@@ -71,6 +71,8 @@ static void usage(FILE *f)
 		"      --json          print signals as JSON lines (with -f)\n"
 		"      --events        print every event too (with -f)\n"
 		"      --check-config  validate the configuration and exit\n"
+		"      --audit-dispatcher  run as auditd's dispatcher plugin:\n"
+		"                      audit records on stdin (implies -f)\n"
 		"  -d, --debug         log debug messages\n"
 		"  -V, --version       print the version\n",
 		VIGIL_DEFAULT_CONFIG);
@@ -222,6 +224,10 @@ static void do_reload(struct daemon *d)
 	}
 	d->old_cfgs = old;
 	d->old_cfgs[d->n_old_cfgs++] = d->cfg;
+	/* what the command line set stays */
+	next.audit_dispatcher = d->cfg.audit_dispatcher;
+	if (next.audit_dispatcher)
+		next.stdout_enabled = false;
 	d->cfg = next;
 	vigil_log_setup(d->foreground && d->cfg.log_target == VIGIL_LOG_STDERR ?
 				VIGIL_LOG_STDERR :
@@ -427,6 +433,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "events", no_argument, NULL, 'e' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "audit-dispatcher", no_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -434,7 +441,7 @@ int main(int argc, char **argv)
 	};
 	struct daemon d;
 	struct vigil_buf err = { 0 };
-	bool check = false, debug = false, events = false;
+	bool check = false, debug = false, events = false, dispatcher = false;
 	int c, rc;
 
 	memset(&d, 0, sizeof(d));
@@ -456,6 +463,11 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			check = true;
+			break;
+		case 'a':
+			/* auditd holds our stdin: no fork, no stdout output */
+			dispatcher = true;
+			d.foreground = true;
 			break;
 		case 'd':
 			debug = true;
@@ -487,6 +499,9 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	vigil_buf_free(&err);
+	d.cfg.audit_dispatcher = dispatcher;
+	if (dispatcher)
+		d.cfg.stdout_enabled = false;
 	if (check) {
 		printf("vigild: %s: configuration OK\n", d.config_path);
 		vigil_config_free(&d.cfg);

@@ -49,6 +49,9 @@ struct vigil_config {
 	uint32_t stdout_what;      /* enum vigil_output_what */
 	struct vigil_plugin_conf *plugins;
 	size_t n_plugins;
+	/* Set from the command line, not the file: vigild runs as auditd's
+	 * dispatcher plugin (records on stdin). */
+	bool audit_dispatcher;
 };
 
 /*

@@ -83,6 +83,9 @@ struct vigil_source {
 	 * the daemon; valid until the next reload. */
 	const struct vigil_node *config;
 	uint32_t features_disabled; /* enum vigil_feature bits */
+	/* A mode forced on the command line (vigild --audit-dispatcher),
+	 * over the configuration's; NULL when none. */
+	const char *mode_override;
 	/* enum vigil_need bits (privs.h) this source still needs once
 	 * started, for the mode it chose; set by start(). */
 	uint32_t needs;

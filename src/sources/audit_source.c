@@ -389,6 +389,8 @@ static int read_config(struct audit_src *a, struct vigil_buf *err)
 				      "or not a string");
 		return -EINVAL;
 	}
+	if (a->src->mode_override)
+		snprintf(mode, sizeof(mode), "%s", a->src->mode_override);
 	a->mode = -1;
 	for (i = 0; i < VIGIL_ARRAY_SIZE(mode_names); i++)
 		if (strcmp(mode, mode_names[i]) == 0)

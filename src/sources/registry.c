@@ -114,6 +114,8 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 
 		src->ops = all_sources[i].ops;
 		src->needs = all_sources[i].needs;
+		if (src->ops == &vigil_audit_source_ops && cfg->audit_dispatcher)
+			src->mode_override = "dispatcher";
 		sec = vigil_config_section(cfg, src->ops->name);
 		src->config = sec;
 		en = vigil_node_get(sec, "enabled");
