@@ -94,3 +94,7 @@ dist-hook:
 		-exec rm -rf {} + ; \
 	find $(distdir)/tests -type f -perm -u+x ! -name '*.sh' ! -name '*.py' \
 		-exec sh -c 'head -c 4 "$$1" | grep -q ELF && rm -f "$$1"' sh {} \;
+
+# The /proc fixtures hold symlinks like a real /proc (cwd -> /): the
+# tarball keeps them as links instead of following them into the host.
+am__tar = $${TAR-tar} --format=posix -cf - "$$tardir"
