@@ -1,1 +1,30 @@
-# src/sources: filled in by the part that lives there.
+# File integrity monitoring (issue 6): the fanotify source, the baseline
+# and the `fim` commands.  libvigilfim is linked by vigild (the source) and
+# vigilctl (vigil_fim_cli); vigil-fim is a driver for the commands.
+noinst_LTLIBRARIES += libvigilfim.la
+libvigilfim_la_SOURCES = \
+	src/fim/fim.h \
+	src/fim/fim_common.c \
+	src/fim/fim_proc.c \
+	src/fim/baseline.c \
+	src/fim/fim_cli.c \
+	src/sources/fanotify.h \
+	src/sources/fanotify.c \
+	src/sources/fanotify_parse.h \
+	src/sources/fanotify_parse.c
+libvigilfim_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(OPENSSL_CFLAGS)
+libvigilfim_la_LIBADD = libvigilcore.la $(LIBUV_LIBS) $(OPENSSL_LIBS) -lpthread
+
+noinst_PROGRAMS += vigil-fim
+vigil_fim_SOURCES = src/fim/fim_main.c
+vigil_fim_CFLAGS = $(AM_CFLAGS)
+vigil_fim_LDADD = libvigilfim.la
+
+# Live-kernel test of the source (root; skips with 77 otherwise).
+check_PROGRAMS += tests/integration/fim/fim_source_test
+tests_integration_fim_fim_source_test_SOURCES = \
+	tests/integration/fim/fim_source_test.c
+tests_integration_fim_fim_source_test_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+tests_integration_fim_fim_source_test_LDADD = libvigilfim.la libvigilcore.la \
+	$(LIBUV_LIBS) $(OPENSSL_LIBS)
