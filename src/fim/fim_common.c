@@ -695,8 +695,11 @@ int vigil_fim_rename_from(struct vigil_fim_renames *r, const void *key,
 			  struct vigil_fim_move *evicted)
 {
 	struct vigil_fim_move *m;
+	char *copy = strdup(path);
 	int rc = 0;
 
+	if (!copy)
+		return -ENOMEM;
 	if (key_len > VIGIL_FIM_RENAME_KEY_MAX)
 		key_len = 0; /* too long to compare: pair by process */
 	if (r->n == VIGIL_FIM_RENAME_SLOTS) {
@@ -705,9 +708,7 @@ int vigil_fim_rename_from(struct vigil_fim_renames *r, const void *key,
 	}
 	m = &r->slot[r->n];
 	memset(m, 0, sizeof(*m));
-	m->path = strdup(path);
-	if (!m->path)
-		return -ENOMEM;
+	m->path = copy;
 	m->pid = pid;
 	m->is_dir = is_dir;
 	m->t_ns = t_ns;
