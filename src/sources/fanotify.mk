@@ -53,3 +53,27 @@ tests_unit_test_fim_fanotify_parse_SOURCES = \
 tests_unit_test_fim_fanotify_parse_CFLAGS = $(fim_unit_cflags)
 tests_unit_test_fim_fanotify_parse_LDADD = $(fim_unit_ldadd)
 EXTRA_DIST += tests/fixtures/fim
+
+# Integration tests: fim_check.sh is quick and self-contained; the source
+# test (all rungs, 10 000-write bursts) takes 30-60 s and more on a loaded
+# machine, so it is run by hand or in CI: tests/integration/fim/fim_source.sh
+if ENABLE_TESTS
+TESTS += tests/integration/fim/fim_check.sh
+endif
+dist_noinst_SCRIPTS += tests/integration/fim/fim_check.sh \
+	tests/integration/fim/fim_source.sh
+
+# libFuzzer targets (configure --enable-fuzzers CC=clang).
+if ENABLE_FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_fim_fanotify tests/fuzz/fuzz_fim_baseline
+tests_fuzz_fuzz_fim_fanotify_SOURCES = tests/fuzz/fuzz_fim_fanotify.c \
+	src/sources/fanotify_parse.c
+tests_fuzz_fuzz_fim_fanotify_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_fim_fanotify_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_fim_baseline_SOURCES = tests/fuzz/fuzz_fim_baseline.c \
+	src/fim/baseline.c src/fim/fim_common.c
+tests_fuzz_fuzz_fim_baseline_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) \
+	-fsanitize=fuzzer
+tests_fuzz_fuzz_fim_baseline_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_fim_baseline_LDADD = libvigilcore.la $(OPENSSL_LIBS) -lpthread
+endif
