@@ -258,21 +258,27 @@ int vigil_fim_rescan(struct vigil_fim_baseline *b,
 {
 	size_t unreadable = 0;
 	int64_t start;
+	long prio = -1;
 	int rc;
 
-	/* Idle I/O class for this thread only (who = 0: the caller). */
-	if (cfg->hash_max_size >= 0)
+	/* Idle I/O class for this thread only (who = 0: the caller), put
+	 * back at the end: a libuv pool thread runs other work after us. */
+	if (cfg->hash_max_size >= 0) {
+		prio = syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0);
 		(void)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
 			      IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0));
+	}
 	b->created_ns = vigil_now_ns();
 	rc = walk_trees(b, cfg);
 	if (rc)
-		return rc;
+		goto out_prio;
 	vigil_fim_baseline_sort(b);
 	start = vigil_monotonic_ns();
 	for (size_t i = 0; i < b->n; i++) {
-		if (stop && *stop)
-			return -ECANCELED;
+		if (stop && *stop) {
+			rc = -ECANCELED;
+			goto out_prio;
+		}
 		hash_one(&b->rec[i], cfg->hash_max_size, &unreadable);
 		if (files_per_sec > 0) {
 			/* Sleep until file i+1 is due. */
@@ -290,7 +296,10 @@ int vigil_fim_rescan(struct vigil_fim_baseline *b,
 			}
 		}
 	}
-	return 0;
+out_prio:
+	if (prio >= 0)
+		(void)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, prio);
+	return rc;
 }
 
 /* ---- store ---- */

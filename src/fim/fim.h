@@ -303,24 +303,33 @@ typedef void (*vigil_fim_diff_fn)(int change, const char *path,
 				  const struct vigil_fim_attr *old,
 				  const struct vigil_fim_attr *now,
 				  unsigned diff, void *arg);
-/* Compares two sorted baselines; mtime alone is not a change unless
- * the content or other attributes differ too... see baseline.c.
- * Returns the number of differences. */
+/* Compares two sorted baselines and calls fn for each difference.  Every
+ * attribute counts (an mtime set back by hand still shows in the hash),
+ * except the size and mtime of directories, which move with their
+ * entries, reported on their own.  Returns the number of differences. */
 size_t vigil_fim_baseline_diff(const struct vigil_fim_baseline *old,
 			       const struct vigil_fim_baseline *now,
 			       vigil_fim_diff_fn fn, void *arg);
 
 /*
  * Throttled rescan for the daemon: walks and hashes like _build but on
- * the calling thread, at most files_per_sec files a second, with the I/O
- * priority of the calling thread set to IOPRIO_CLASS_IDLE.  Meant to run
- * inside uv_queue_work.  *stop is polled between files.
+ * the calling thread, at most files_per_sec files a second (0: no limit),
+ * with the calling thread's I/O priority set to IOPRIO_CLASS_IDLE for the
+ * duration (restored after).  hash_max_size < 0 walks without hashing.
+ * Meant to run inside uv_queue_work() every cfg->rescan_interval_ns; the
+ * after-work callback compares b with the stored baseline
+ * (vigil_fim_baseline_diff) and raises what changed.  *stop (may be NULL)
+ * is polled between files; returns 0, -ECANCELED or a negative errno.
  */
 int vigil_fim_rescan(struct vigil_fim_baseline *b,
 		     const struct vigil_fim_config *cfg, int64_t files_per_sec,
 		     const volatile int *stop);
 
-/* Writes `fim check` output lines.  Exit status as vigil_fim_cli. */
+/*
+ * `vigilctl fim ...`: argv[0] is "fim", argv[1] the command (baseline,
+ * check, update).  Prints to stdout/stderr.  Returns the exit status:
+ * 0 done / no change, 1 changes found (check), 2 error.
+ */
 int vigil_fim_cli(int argc, char **argv);
 
 #endif /* VIGIL_FIM_H */

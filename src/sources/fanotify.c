@@ -773,9 +773,12 @@ static void on_rename(struct fan_state *st, const char *from, const char *to,
 		file_from_attr(d, &now);
 	event_want_hash(st, p, to, now.mode ? &now : NULL, false);
 	pending_queue(st, p);
-	if (is_dir && !st->fs_marks && st->rung != FAN_RUNG_MOUNT &&
+	/* A directory moved in from outside brings files we never saw:
+	 * mark it and raise them as creates (moves inside the trees are
+	 * in the cache already and raise nothing). */
+	if (is_dir && st->rung != FAN_RUNG_MOUNT &&
 	    vigil_fim_config_watched(&st->cfg, to))
-		(void)mark_tree(st, to, false);
+		(void)mark_tree(st, to, true);
 }
 
 /* FAN_ATTRIB: compare with what we knew and raise chmod/chown/utimes. */
@@ -1257,8 +1260,9 @@ static int mark_dir(struct fan_state *st, const char *path, uint64_t mask)
 
 /*
  * Puts inode marks on root and every directory below it (not on excluded
- * ones).  With scan, entries found (a tree that appeared between mkdir and
- * our mark) are raised as creates unless the cache knows them already.
+ * ones; with filesystem marks nothing needs marking).  With scan, entries
+ * found (a tree that appeared between mkdir and our mark, or moved in
+ * from outside) are raised as creates unless the cache knows them.
  */
 static int mark_tree(struct fan_state *st, const char *root, bool scan)
 {
@@ -1269,9 +1273,11 @@ static int mark_tree(struct fan_state *st, const char *root, bool scan)
 
 	if (vigil_fim_config_excluded(&st->cfg, root))
 		return 0;
-	rc = mark_dir(st, root, inode_mask(st));
-	if (rc)
-		return rc;
+	if (!st->fs_marks) {
+		rc = mark_dir(st, root, inode_mask(st));
+		if (rc)
+			return rc;
+	}
 	d = opendir(root);
 	if (!d)
 		return -errno;

@@ -77,3 +77,10 @@ tests_fuzz_fuzz_fim_baseline_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) \
 tests_fuzz_fuzz_fim_baseline_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_fim_baseline_LDADD = libvigilcore.la $(OPENSSL_LIBS) -lpthread
 endif
+
+# Benchmark driver (bench/fim_bench.sh).
+noinst_PROGRAMS += bench/fim_latency
+bench_fim_latency_SOURCES = bench/fim_latency.c
+bench_fim_latency_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
+bench_fim_latency_LDADD = libvigilfim.la libvigilcore.la $(LIBUV_LIBS) -lpthread
+dist_noinst_SCRIPTS += bench/fim_bench.sh

@@ -425,6 +425,23 @@ static void test_dirs(const char *rung)
 	check(find(VIGIL_EV_UNLINK, x, NULL) != NULL, "%s: unlink in subdir",
 	      rung);
 	check(find(VIGIL_EV_RMDIR, d, NULL) != NULL, "%s: rmdir", rung);
+
+	/* A directory with content moved in from outside the tree. */
+	{
+		char od[300], of[300], nd[300], nf[300];
+
+		p_join(od, sizeof(od), outside, "pack");
+		p_join(of, sizeof(of), od, "payload");
+		p_join(nd, sizeof(nd), root, "pack");
+		p_join(nf, sizeof(nf), nd, "payload");
+		if (mkdir(od, 0755) < 0 ||
+		    close(open(of, O_CREAT | O_WRONLY, 0755)) < 0 ||
+		    rename(od, nd) < 0)
+			check(false, "move dir in: %s", strerror(errno));
+		settle(200, WAIT_MS);
+		check(find(VIGIL_EV_CREATE, nf, NULL) != NULL,
+		      "%s: files of a directory moved in are reported", rung);
+	}
 }
 
 /* A copy of sh named dpkg: its writes, and its children's, are package
