@@ -7,7 +7,10 @@
  * symbolic links, new directories, package-manager marking and a burst of
  * 10 000 writes.  One rung per run:
  *
- *   fim_source_test dfid_name|dfid_fs|dfid_inode|fid|mount
+ *   fim_source_test dfid_name|dfid_fs|dfid_inode|fid|mount|overflow
+ *
+ * overflow sets fs.fanotify.max_queued_events to 32 while the group is
+ * made (put back right after, and at exit) to make the queue overflow.
  *
  * dfid_name uses `marks: auto` (inode marks on a small tree), dfid_fs a
  * filesystem mark, dfid_inode forces inode marks through the feature mask.
@@ -259,8 +262,46 @@ static pid_t child_write(const char *path, const char *content)
 	return pid;
 }
 
+#define MAX_QUEUED "/proc/sys/fs/fanotify/max_queued_events"
+static char saved_queue[32];
+
+/* Puts back the system's fanotify queue limit if we changed it. */
+static void restore_queue(void)
+{
+	FILE *f;
+
+	if (!saved_queue[0])
+		return;
+	f = fopen(MAX_QUEUED, "w");
+	if (f) {
+		fputs(saved_queue, f);
+		fclose(f);
+	}
+	saved_queue[0] = '\0';
+}
+
+/* Sets the queue limit for groups made from now on; 0 on success. */
+static int shrink_queue(const char *value)
+{
+	FILE *f = fopen(MAX_QUEUED, "r");
+
+	if (!f || !fgets(saved_queue, sizeof(saved_queue), f)) {
+		if (f)
+			fclose(f);
+		saved_queue[0] = '\0';
+		return -1;
+	}
+	fclose(f);
+	f = fopen(MAX_QUEUED, "w");
+	if (!f)
+		return -1;
+	fputs(value, f);
+	return fclose(f);
+}
+
 static void cleanup(void)
 {
+	restore_queue();
 	char cmd[600];
 
 	if (root[0]) {
@@ -511,6 +552,39 @@ static void test_burst(const char *rung)
 	      rung);
 }
 
+/* The queue overflows while nobody reads: the loss is counted and
+ * raised as an agent event, and events after it still arrive. */
+static void test_overflow(struct vigil_source *src)
+{
+	char script[600], f[300];
+	char *argv[] = { (char *)"/bin/sh", (char *)"-c", script, NULL };
+	const struct rec *r;
+	pid_t pid;
+
+	snprintf(script, sizeof(script),
+		 "i=0; while [ $i -lt 200 ]; do echo $i > %s/o$i; i=$((i+1)); done",
+		 root);
+	pid = fork();
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0); /* the loop does not run meanwhile */
+	settle(300, WAIT_MS);
+	r = NULL;
+	for (size_t i = 0; i < n_recs; i++)
+		if (recs[i].type == VIGIL_EV_AGENT &&
+		    !strcmp(recs[i].agent_kind, "fanotify_overflow"))
+			r = &recs[i];
+	check(r != NULL && src->lost > 0,
+	      "overflow: raised as fanotify_overflow and counted (lost %llu)",
+	      (unsigned long long)src->lost);
+	p_join(f, sizeof(f), root, "after-overflow");
+	(void)child_write(f, "still here\n");
+	check(find(VIGIL_EV_MODIFY, f, NULL) != NULL,
+	      "overflow: events after the overflow still arrive");
+}
+
 int main(int argc, char **argv)
 {
 	struct vigil_source src = { 0 };
@@ -556,7 +630,12 @@ int main(int argc, char **argv)
 	} else if (!strcmp(rung, "dfid_inode")) {
 		src.features_disabled = VIGIL_FEAT_FANOTIFY_MARK_FS;
 	}
+	if (!strcmp(rung, "overflow") && shrink_queue("32")) {
+		printf("# skip: cannot set %s\n", MAX_QUEUED);
+		return 77;
+	}
 	rc = src.ops->start(&src);
+	restore_queue(); /* the group keeps the limit it was made with */
 	if (rc) {
 		src.ops->stop(&src);
 		printf("# skip: source did not start: %s\n", src.reason);
@@ -567,6 +646,10 @@ int main(int argc, char **argv)
 
 		check(!strcmp(src.mode, want), "%s: mode is %s (%s)", rung,
 		      want, src.mode);
+	}
+	if (!strcmp(rung, "overflow")) {
+		test_overflow(&src);
+		goto out_stop;
 	}
 	test_create_modify(rung, dirent);
 	if (dirent) {
@@ -583,6 +666,7 @@ int main(int argc, char **argv)
 			printf("# status: %s\n", vigil_buf_cstr(&st));
 		vigil_buf_free(&st);
 	}
+out_stop:
 	printf("# %zu events; in %llu out %llu drops %llu lost %llu\n",
 	       n_recs, (unsigned long long)src.events_in,
 	       (unsigned long long)src.events_out,
