@@ -45,7 +45,8 @@ struct vigil_fim_config {
 	size_t n_paths;
 	char **exclude; /* fnmatch(3) patterns or path prefixes */
 	size_t n_exclude;
-	int64_t hash_max_size; /* bytes; larger files are not hashed */
+	int64_t hash_max_size; /* bytes; larger files are not hashed;
+				* 0 = no limit (< 0 internally: no hashing) */
 	int marks;             /* enum vigil_fim_marks */
 	char *state_dir;       /* baseline location */
 	int64_t rescan_interval_ns;  /* 0 = no periodic rescan */

@@ -1594,8 +1594,11 @@ static int fan_start(struct vigil_source *src)
 	}
 	vigil_fim_cache_init(&st->cache, st->cfg.cache_max);
 	st->rbuf = malloc(FAN_READ_BUF);
-	if (!st->rbuf)
+	if (!st->rbuf) {
+		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "none",
+				       "out of memory");
 		return -ENOMEM;
+	}
 	rc = probe(st, why, sizeof(why));
 	if (rc) {
 		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "none",

@@ -7,7 +7,7 @@
  * symbolic links, new directories, package-manager marking and a burst of
  * 10 000 writes.  One rung per run:
  *
- *   fim_source_test dfid_name|dfid_fs|dfid_inode|fid|mount|overflow
+ *   fim_source_test dfid_name|dfid_fs|dfid_inode|fid|mount|overflow|disabled
  *
  * overflow sets fs.fanotify.max_queued_events to 32 while the group is
  * made (put back right after, and at exit) to make the queue overflow.
@@ -627,6 +627,16 @@ int main(int argc, char **argv)
 		src.features_disabled = VIGIL_FEAT_FANOTIFY_DFID_NAME |
 					VIGIL_FEAT_FANOTIFY_FID;
 		dirent = false;
+	} else if (!strcmp(rung, "disabled")) {
+		src.features_disabled = VIGIL_FEAT_FANOTIFY;
+		rc = src.ops->start(&src);
+		check(rc < 0 && src.state == VIGIL_SOURCE_FAILED &&
+		      strstr(src.reason, "feature mask"),
+		      "disabled: fanotify off in the feature mask fails the source with the reason");
+		src.ops->stop(&src);
+		vigil_doc_free(&doc);
+		free(recs);
+		return failures ? 1 : 0;
 	} else if (!strcmp(rung, "dfid_inode")) {
 		src.features_disabled = VIGIL_FEAT_FANOTIFY_MARK_FS;
 	}
