@@ -156,8 +156,24 @@ static void sha256_hex(const char *s, char out[80])
 }
 
 static uv_loop_t *loop;
+static struct vigil_source *the_src;
 
-/* Runs the loop until no event arrived for quiet_ms (or max_ms). */
+/* True while the source has hashes in flight on the thread pool. */
+static bool hashing(void)
+{
+	struct vigil_buf st = { 0 };
+	bool busy;
+
+	if (!the_src || !the_src->priv ||
+	    the_src->ops->status_json(the_src, &st) < 0)
+		return false;
+	busy = !strstr(vigil_buf_cstr(&st), "\"hashing\":0,");
+	vigil_buf_free(&st);
+	return busy;
+}
+
+/* Runs the loop until no event arrived for quiet_ms and no hash is in
+ * flight (or max_ms passed). */
 static void settle(int quiet_ms, int max_ms)
 {
 	int64_t start = vigil_monotonic_ns(), last_n = -1, since;
@@ -167,7 +183,7 @@ static void settle(int quiet_ms, int max_ms)
 		int64_t now = vigil_monotonic_ns();
 
 		uv_run(loop, UV_RUN_NOWAIT);
-		if ((int64_t)n_recs != last_n) {
+		if ((int64_t)n_recs != last_n || hashing()) {
 			last_n = (int64_t)n_recs;
 			since = now;
 		}
@@ -231,18 +247,18 @@ static pid_t run(char *const argv[])
 	return pid;
 }
 
-/* A child that writes content to path in three writes, then waits for
- * the parent before exiting, so its /proc entry is readable. */
+/* A child that writes content to path in three writes, says so, then
+ * waits for the parent before exiting, so its /proc entry is readable. */
 static pid_t child_write(const char *path, const char *content)
 {
-	int go[2];
+	int go[2], done[2];
 	pid_t pid;
+	char c;
 
-	if (pipe(go) < 0)
+	if (pipe(go) < 0 || pipe(done) < 0)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		char c;
 		size_t n = strlen(content), third = n / 3;
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
@@ -252,15 +268,25 @@ static pid_t child_write(const char *path, const char *content)
 			_exit(1);
 		close(fd);
 		close(go[1]);
+		if (write(done[1], "w", 1) < 0)
+			_exit(1);
 		(void)read(go[0], &c, 1);
 		_exit(0);
 	}
 	close(go[0]);
+	close(done[1]);
+	/* However loaded the machine, the write is done before we wait
+	 * for its events. */
+	if (read(done[0], &c, 1) != 1)
+		check(false, "writer child failed");
+	close(done[0]);
 	settle(200, WAIT_MS);
 	close(go[1]);
 	waitpid(pid, NULL, 0);
 	return pid;
 }
+
+static void cleanup(void);
 
 #define MAX_QUEUED "/proc/sys/fs/fanotify/max_queued_events"
 static char saved_queue[32];
@@ -645,6 +671,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	rc = src.ops->start(&src);
+	the_src = &src;
 	restore_queue(); /* the group keeps the limit it was made with */
 	if (rc) {
 		src.ops->stop(&src);
