@@ -136,6 +136,7 @@ struct fan_state {
 };
 
 static void fan_unref(struct fan_state *st);
+static void recover(struct fan_state *st);
 
 /* ---- directory map ---- */
 
@@ -672,6 +673,7 @@ static void emit_overflow(struct fan_state *st)
 		"the fanotify queue overflowed: file events were lost; run `vigilctl fim check` to find what changed");
 	p->ev.u.agent.count = 1;
 	pending_queue(st, p);
+	recover(st);
 }
 
 static int mark_tree(struct fan_state *st, const char *root, bool scan);
@@ -834,21 +836,34 @@ static void on_modify(struct fan_state *st, const char *path, int32_t pid)
 }
 
 /* FAN_CLOSE_WRITE: one MODIFY event if the file was written. */
+static void emit_modify(struct fan_state *st, const char *path,
+			int32_t writer, const struct vigil_fim_attr *nowp);
+
 static void on_close_write(struct fan_state *st, const char *path,
 			   int32_t pid, int fd)
 {
-	struct vigil_fim_entry *e;
-	struct vigil_fim_attr now, old;
-	struct fan_pending *p;
+	struct vigil_fim_attr now;
 	struct stat sb;
 	int32_t writer = pid;
-	bool have_old;
 
 	if (!vigil_fim_close_write(&st->cache, path, &writer))
 		return;
 	if (fd >= 0 ? fstat(fd, &sb) < 0 : lstat(path, &sb) < 0)
 		return;
 	vigil_fim_attr_from_stat(&now, &sb);
+	emit_modify(st, path, writer, &now);
+}
+
+/* A MODIFY of path by writer, now its attributes; hashed, with the hash
+ * before taken from the cache at delivery. */
+static void emit_modify(struct fan_state *st, const char *path,
+			int32_t writer, const struct vigil_fim_attr *nowp)
+{
+	struct vigil_fim_attr now = *nowp, old;
+	struct vigil_fim_entry *e;
+	struct fan_pending *p;
+	bool have_old;
+
 	e = vigil_fim_cache_get(&st->cache, path);
 	have_old = e && (e->flags & VIGIL_FIM_E_KNOWN);
 	if (have_old)
@@ -935,6 +950,96 @@ static void on_moved_to(struct fan_state *st, const void *key,
 	/* Moved in from outside the marks. */
 	if (vigil_fim_config_watched(&st->cfg, path))
 		on_create(st, path, pid, is_dir);
+}
+
+/* ---- recovery after an overflow ---- */
+
+struct gone_ctx {
+	const struct vigil_fim_baseline *now;
+	char **paths;
+	size_t n, cap;
+};
+
+static void collect_gone(struct vigil_fim_entry *e, void *arg)
+{
+	struct gone_ctx *g = arg;
+	char **v;
+
+	if (!(e->flags & VIGIL_FIM_E_KNOWN) ||
+	    vigil_fim_baseline_find(g->now, e->path))
+		return;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+
+		v = realloc(g->paths, cap * sizeof(*v));
+		if (!v)
+			return;
+		g->paths = v;
+		g->cap = cap;
+	}
+	g->paths[g->n] = strdup(e->path);
+	if (g->paths[g->n])
+		g->n++;
+}
+
+static void visit_all(struct vigil_fim_cache *c,
+		      void (*fn)(struct vigil_fim_entry *e, void *arg),
+		      void *arg)
+{
+	for (size_t i = 0; i < c->n_buckets; i++)
+		for (struct vigil_fim_entry *e = c->buckets[i]; e; e = e->next)
+			fn(e, arg);
+}
+
+/*
+ * The kernel dropped events: walk the trees (stat only, on the loop: the
+ * watched trees are small) and raise what differs from the cache, with no
+ * actor (pid 0): creates, deletes, modifications (size, mtime or inode
+ * moved: hashed) and attribute changes.
+ */
+static void recover(struct fan_state *st)
+{
+	struct vigil_fim_config cfg = st->cfg;
+	struct vigil_fim_baseline now;
+	struct gone_ctx g = { 0 };
+
+	if (st->rung == FAN_RUNG_MOUNT)
+		return; /* no create/delete to miss; writes: fim check */
+	cfg.hash_max_size = -1;
+	vigil_fim_baseline_init(&now);
+	if (vigil_fim_rescan(&now, &cfg, 0, NULL) == 0) {
+		g.now = &now;
+		visit_all(&st->cache, collect_gone, &g);
+		for (size_t i = 0; i < g.n; i++) {
+			if (vigil_fim_config_watched(&st->cfg, g.paths[i]) &&
+			    vigil_fim_cache_get(&st->cache, g.paths[i]))
+				on_delete(st, g.paths[i], 0, false);
+			free(g.paths[i]);
+		}
+		free(g.paths);
+		for (size_t i = 0; i < now.n; i++) {
+			const struct vigil_fim_record *r = &now.rec[i];
+			struct vigil_fim_entry *e =
+				vigil_fim_cache_get(&st->cache, r->path);
+			unsigned d;
+
+			if (!e || !(e->flags & VIGIL_FIM_E_KNOWN)) {
+				on_create(st, r->path, 0, S_ISDIR(r->attr.mode));
+				continue;
+			}
+			d = vigil_fim_attr_diff(&e->attr, &r->attr);
+			if (S_ISDIR(r->attr.mode))
+				d &= ~(VIGIL_FIM_DIFF_SIZE | VIGIL_FIM_DIFF_MTIME);
+			if (d & (VIGIL_FIM_DIFF_SIZE | VIGIL_FIM_DIFF_MTIME |
+				 VIGIL_FIM_DIFF_INODE | VIGIL_FIM_DIFF_TYPE)) {
+				e->flags &= ~VIGIL_FIM_E_DIRTY;
+				emit_modify(st, r->path, 0, &r->attr);
+			} else if (d) {
+				on_attrib(st, r->path, 0);
+			}
+		}
+	}
+	vigil_fim_baseline_free(&now);
 }
 
 /* ---- the dfid_name rung ---- */

@@ -605,6 +605,22 @@ static void test_overflow(struct vigil_source *src)
 	check(r != NULL && src->lost > 0,
 	      "overflow: raised as fanotify_overflow and counted (lost %llu)",
 	      (unsigned long long)src->lost);
+	{
+		size_t seen = 0;
+
+		for (int i = 0; i < 200; i++) {
+			char o[300], name[16];
+
+			snprintf(name, sizeof(name), "o%d", i);
+			p_join(o, sizeof(o), root, name);
+			if (find(VIGIL_EV_CREATE, o, NULL) ||
+			    find(VIGIL_EV_MODIFY, o, NULL))
+				seen++;
+		}
+		check(seen == 200,
+		      "overflow: the rescan after it finds every file (%zu/200)",
+		      seen);
+	}
 	p_join(f, sizeof(f), root, "after-overflow");
 	(void)child_write(f, "still here\n");
 	check(find(VIGIL_EV_MODIFY, f, NULL) != NULL,
