@@ -337,6 +337,13 @@ static void cleanup(void)
 	}
 }
 
+/* Killed (a test timeout): still put the system back and clean up. */
+static void on_signal(int sig)
+{
+	(void)sig;
+	exit(1); /* runs cleanup(); good enough for a test program */
+}
+
 /* ---- scenarios ---- */
 
 static void test_create_modify(const char *rung, bool dirent)
@@ -649,6 +656,8 @@ int main(int argc, char **argv)
 	if (!recs || !mkdtemp(root) || !mkdtemp(outside))
 		return 1;
 	atexit(cleanup);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
 	snprintf(state, sizeof(state), "%s/.state", root);
 	snprintf(yaml, sizeof(yaml),
 		 "paths: [\"%s\"]\nexclude: [\"%s\"]\nstate_dir: \"%s\"\nmarks: %s\n",
