@@ -51,6 +51,7 @@
  * reaches us and must be filtered). */
 #define FAN_AUTO_INODE_MARKS_MAX 8192u
 #define FAN_EVENT_ARENA 4096
+#define FAN_FREE_MAX 256 /* pending events kept for reuse */
 
 enum fan_rung {
 	FAN_RUNG_DFID_NAME = 1,
@@ -125,6 +126,7 @@ struct fan_state {
 	struct vigil_fim_cache cache;
 	struct vigil_fim_renames renames;
 	struct fan_pending *head, *tail, *free_list;
+	size_t n_free;
 	size_t inflight;
 	uint64_t marks;
 	uint64_t overflows;
@@ -364,6 +366,7 @@ static struct fan_pending *pending_get(struct fan_state *st)
 
 	if (p) {
 		st->free_list = p->next;
+		st->n_free--;
 		vigil_arena_reset(&p->arena);
 	} else {
 		p = calloc(1, sizeof(*p));
@@ -387,10 +390,18 @@ static struct fan_pending *pending_get(struct fan_state *st)
 	return p;
 }
 
+/* Back to the free list; beyond FAN_FREE_MAX (after a burst) the memory
+ * goes back to the system. */
 static void pending_release(struct fan_state *st, struct fan_pending *p)
 {
+	if (st->n_free >= FAN_FREE_MAX) {
+		vigil_arena_free(&p->arena);
+		free(p);
+		return;
+	}
 	p->next = st->free_list;
 	st->free_list = p;
+	st->n_free++;
 }
 
 static void pending_free_list(struct fan_state *st)
@@ -403,6 +414,7 @@ static void pending_free_list(struct fan_state *st)
 		free(p);
 	}
 	st->free_list = NULL;
+	st->n_free = 0;
 }
 
 static int set_hash_str(struct vigil_arena *a, struct vigil_str *out,
