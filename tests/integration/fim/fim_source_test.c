@@ -270,7 +270,9 @@ static pid_t child_write(const char *path, const char *content)
 		close(go[1]);
 		if (write(done[1], "w", 1) < 0)
 			_exit(1);
-		(void)read(go[0], &c, 1);
+		/* wait for the parent to let go (EOF or a byte) */
+		if (read(go[0], &c, 1) < 0)
+			_exit(1);
 		_exit(0);
 	}
 	close(go[0]);
