@@ -1101,6 +1101,8 @@ static int dec_root(struct decoder *d, const void *in,
 	size_t n;
 	int rc;
 
+	if (sig)
+		sig->present = 0; /* until a "signal" member says otherwise */
 	if (d->in->kind(in) != DIN_MAP)
 		return dec_error(d, in, "an event must be a map");
 	n = d->in->len(in);

@@ -27,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (vigil_decode_msgpack((const char *)data + off, size - off,
 					 &used, &ev, &sig, &err) == 0) {
 			vigil_buf_reset(&out);
-			(void)!vigil_encode_json(&ev, &sig.sig, &out);
+			(void)!vigil_encode_json(
+				&ev, sig.present ? &sig.sig : NULL, &out);
 			(void)!vigil_encode_msgpack(&ev, NULL, &out);
 		}
 		if (!used)
