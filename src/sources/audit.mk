@@ -8,9 +8,12 @@ libvigilaudit_la_SOURCES = \
 	src/sources/audit_event.c src/sources/audit_event.h \
 	src/sources/audit_netlink.c src/sources/audit_netlink.h \
 	src/sources/audit_rules.c src/sources/audit_rules.h \
+	src/sources/audit_rules_cli.c \
 	src/sources/audit_source.c src/sources/audit_source.h
-libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS)
-libvigilaudit_la_LIBADD = libvigilcore.la $(AUDIT_LIBS)
+libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS) \
+	$(PCRE2_CFLAGS)
+libvigilaudit_la_LIBADD = libvigilrules.la libvigilcore.la $(AUDIT_LIBS) \
+	$(PCRE2_LIBS)
 if ENABLE_FUZZERS
 # coverage for the fuzz targets reaches into the parsers
 libvigilaudit_la_CFLAGS += -fsanitize=fuzzer-no-link
@@ -109,6 +112,6 @@ TESTS += tests/unit/test_audit_source
 
 check_PROGRAMS += tests/unit/test_audit_rules
 tests_unit_test_audit_rules_SOURCES = tests/unit/test_audit_rules.c
-tests_unit_test_audit_rules_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_rules_CFLAGS = $(audit_test_cflags) $(PCRE2_CFLAGS)
 tests_unit_test_audit_rules_LDADD = $(audit_test_ldadd)
 TESTS += tests/unit/test_audit_rules
