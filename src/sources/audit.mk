@@ -69,7 +69,7 @@ check_PROGRAMS += tests/integration/audit/audit_live \
 tests_integration_audit_audit_live_SOURCES = \
 	tests/integration/audit/audit_live.c
 tests_integration_audit_audit_live_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) \
-	$(LIBUV_CFLAGS)
+	$(LIBUV_CFLAGS) $(PCRE2_CFLAGS)
 tests_integration_audit_audit_live_LDADD = libvigilaudit.la \
 	libvigilcore.la $(AUDIT_LIBS) $(LIBUV_LIBS)
 tests_integration_audit_audit_kact_SOURCES = \

@@ -840,7 +840,19 @@ static int audit_reload(struct vigil_source *src)
 			  "the installed ones", strerror(-r));
 		goto out_free_text;
 	}
-	r = vigil_audit_rules_install(&next, a->ctl_fd);
+	/* Only the rules not installed yet go in: the kernel does not see a
+	 * prepended rule as a duplicate of itself, so re-adding the never
+	 * rule would double it. */
+	for (i = 0; i < next.n && !r; i++) {
+		if (has_line(&a->rules, next.line[i]))
+			continue;
+		/* a sequence number (> 0) on success */
+		r = audit_add_rule_data(a->ctl_fd, next.rule[i], next.flags[i],
+					next.action[i]);
+		if (r > 0 || r == -EEXIST)
+			r = 0;
+		added += r == 0;
+	}
 	if (r) {
 		/* some did not go in: take back the new ones only */
 		for (i = 0; i < next.n; i++)
@@ -854,8 +866,6 @@ static int audit_reload(struct vigil_source *src)
 		vigil_audit_rules_free(&next);
 		goto out_free_text;
 	}
-	for (i = 0; i < next.n; i++)
-		added += !has_line(&a->rules, next.line[i]);
 	for (i = 0; i < a->rules.n; i++) {
 		if (has_line(&next, a->rules.line[i]))
 			continue;
@@ -864,11 +874,12 @@ static int audit_reload(struct vigil_source *src)
 				       a->rules.action[i]);
 		removed++;
 	}
+	next.installed = true;
 	next.reinstalls = a->rules.reinstalls;
 	vigil_audit_rules_free(&a->rules);
 	a->rules = next;
-	vigil_notice("audit: kernel rules re-derived: %u rules, %u added, %u "
-		  "removed", a->rules.n, added, removed);
+	vigil_notice("audit: kernel rules re-derived: %u rules, %u added, "
+		     "%u removed", a->rules.n, added, removed);
 	if (a->rules_file[0] &&
 	    (r = vigil_audit_rules_write_file(&a->rules, a->rules_file)))
 		vigil_warn("audit: writing %s failed: %s", a->rules_file,
