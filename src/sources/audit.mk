@@ -98,6 +98,15 @@ tests_integration_audit_audit_spawn_SOURCES = \
 	tests/integration/audit/audit_spawn.c
 EXTRA_DIST += bench/audit_exec_bench.sh
 
+# bench/audit_kfilter_bench.sh: records per 1000 syscalls, derived rules
+# against every group; the workload and record counter:
+noinst_PROGRAMS += bench/audit_kfilter_load
+bench_audit_kfilter_load_SOURCES = bench/audit_kfilter_load.c
+bench_audit_kfilter_load_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS)
+bench_audit_kfilter_load_LDADD = libvigilaudit.la libvigilcore.la \
+	$(AUDIT_LIBS)
+EXTRA_DIST += bench/audit_kfilter_bench.sh
+
 # auditd plugin files (packaging installs them to /etc/audit/plugins.d
 # and /etc/audisp/plugins.d, inactive).
 EXTRA_DIST += etc/audit/vigil.conf etc/audit/vigil-audisp.conf

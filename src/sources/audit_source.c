@@ -901,6 +901,7 @@ static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 	st = vigil_audit_reasm_stats(a->reasm);
 	vigil_buf_printf(out,
 			 "\"audit_mode\":\"%s\",\"key\":\"%s\","
+			 "\"rules_mode\":\"%s\","
 			 "\"records\":%llu,\"events_assembled\":%llu,"
 			 "\"timeouts\":%llu,\"evicted\":%llu,"
 			 "\"serial_gaps\":%llu,\"kernel_lost\":%llu,"
@@ -908,6 +909,9 @@ static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 "\"rules_installed\":%u,\"rules_reinstalled\":%llu,"
 			 "\"argv_incomplete\":%llu,\"malformed\":%llu",
 			 mode_names[a->mode], a->key,
+			 a->rules_mode == VIGIL_AUDIT_RULES_DERIVED ? "derived" :
+			 a->rules_mode == VIGIL_AUDIT_RULES_ALL	    ? "all" :
+								      "none",
 			 (unsigned long long)st->records,
 			 (unsigned long long)st->events,
 			 (unsigned long long)st->timeouts,
