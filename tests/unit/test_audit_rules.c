@@ -256,9 +256,101 @@ static void test_audit_rules_derived_text_loads_through_libaudit(void **state)
 			 -EINVAL);
 }
 
+/* Runs vigil_audit_rules_cli() with its stdout in a string (freed by the
+ * caller); *rc gets its exit status. */
+static char *cli_output(const char *config, int argc, char **argv, int *rc)
+{
+	char path[] = "/tmp/vigil-cli-out.XXXXXX", *text;
+	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+	long len;
+	FILE *f;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stdout);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	*rc = vigil_audit_rules_cli(config, argc, argv);
+	fflush(stdout);
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	unlink(path);
+	return text;
+}
+
+static void test_audit_rules_cli_prints_what_the_source_derives(void **state)
+{
+	static const char pol[] =
+		RULE("attach", "ptrace.request == PTRACE_ATTACH")
+		RULE("mods", "event.type == load_module");
+	char dir[] = "/tmp/vigil-cli-test.XXXXXX", cfg[128], pfile[128];
+	struct vigil_ruleset *rs;
+	struct vigil_buf want = { 0 };
+	char *got, *policy_arg[1];
+	FILE *f;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(pfile, sizeof(pfile), "%s/p.yaml", dir);
+	snprintf(cfg, sizeof(cfg), "%s/vigil.yaml", dir);
+	f = fopen(pfile, "w");
+	assert_non_null(f);
+	fputs(pol, f);
+	fclose(f);
+	f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f, "agent:\n  pid_file: %s/none.pid\n"
+		   "audit:\n  key: kt\n"
+		   "plugins:\n  - name: rules\n    config:\n"
+		   "      paths: [%s]\n", dir, pfile);
+	fclose(f);
+	/* no vigild runs: a note instead of the never rules, then exactly
+	 * what the derivation gives */
+	rs = policy(pol);
+	assert_int_equal(vigil_audit_rules_derive(rs, "kt", 0, &want), 0);
+	vigil_ruleset_free(rs);
+	got = cli_output(cfg, 0, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(strncmp(got, "## vigild is not running", 24), 0);
+	assert_string_equal(strchr(got, '\n') + 1, vigil_buf_cstr(&want));
+	assert_non_null(strstr(got, "-S ptrace -F a0=0x10 -k kt\n"));
+	free(got);
+	/* PATHs given replace the configured ones */
+	policy_arg[0] = pfile;
+	got = cli_output(cfg, 1, policy_arg, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(strchr(got, '\n') + 1, vigil_buf_cstr(&want));
+	free(got);
+	/* audit.rules: all needs no policy */
+	f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f, "agent:\n  pid_file: %s/none.pid\n"
+		   "audit:\n  key: kt\n  rules: all\n", dir);
+	fclose(f);
+	got = cli_output(cfg, 0, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(got, "-S personality -S keyctl -k kt\n"));
+	free(got);
+	vigil_buf_free(&want);
+	unlink(cfg);
+	unlink(pfile);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			test_audit_rules_cli_prints_what_the_source_derives),
 		cmocka_unit_test(test_audit_rules_derived_from_a_small_policy),
 		cmocka_unit_test(
 			test_audit_rules_derived_leaves_out_unused_syscalls),
