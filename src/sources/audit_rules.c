@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <libaudit.h>
@@ -177,7 +178,28 @@ static bool path_ok(const char *s)
 	return true;
 }
 
-/* Whether every item of kf can be written as an auditctl field. */
+/*
+ * Whether the kernel can watch path: it refuses (ENOENT) a path or exe
+ * filter whose parent directory, or a dir filter whose directory, does
+ * not exist.  A file that does not exist yet is fine.
+ */
+static bool path_watchable(uint32_t kind, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (kind == VIGIL_KF_DIR)
+		return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (slash == path)
+		return true; /* "/" */
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether every item of kf can be written as an auditctl field that the
+ * kernel accepts on this host. */
 static bool kf_writable(const struct vigil_kfilter *kf)
 {
 	for (uint32_t i = 0; i < kf->n_items; i++) {
@@ -187,7 +209,8 @@ static bool kf_writable(const struct vigil_kfilter *kf)
 		case VIGIL_KF_PATH:
 		case VIGIL_KF_DIR:
 		case VIGIL_KF_EXE:
-			if (!path_ok(it->value))
+			if (!path_ok(it->value) ||
+			    !path_watchable(it->kind, it->value))
 				return false;
 			break;
 		case VIGIL_KF_ARG:
@@ -283,11 +306,18 @@ static int put_syscalls(struct vigil_buf *out, int mach,
 
 /*
  * Fills need[] from rs: the types its enabled rules use, each with its
- * filter when every rule of the type allows one that auditctl can write.
+ * filter when every rule of the type allows one that auditctl can write
+ * and the filtered rules fit: at most VIGIL_AUDIT_MAX_FILTERS per type,
+ * and, over all types, what VIGIL_AUDIT_MAX_RULES leaves after the never
+ * and group rules (a filter costs a rule per value and arch; the types
+ * that do not fit get the plain rule).
  */
 static void type_needs(const struct vigil_kfilter *kf, size_t n_kf,
 		       struct type_need *need)
 {
+	size_t budget = VIGIL_AUDIT_MAX_RULES / VIGIL_ARRAY_SIZE(arches) - 1 -
+			vigil_audit_n_groups;
+
 	for (size_t i = 0; i < n_kf; i++) {
 		uint32_t t = kf[i].event_type;
 
@@ -298,8 +328,11 @@ static void type_needs(const struct vigil_kfilter *kf, size_t n_kf,
 		if (!kf[i].unfiltered && !kf[i].n_items)
 			continue;
 		need[t].want = true;
-		if (!kf[i].unfiltered && kf_writable(&kf[i]))
-			need[t].kf = &kf[i];
+		if (kf[i].unfiltered || kf[i].n_items > VIGIL_AUDIT_MAX_FILTERS ||
+		    kf[i].n_items > budget || !kf_writable(&kf[i]))
+			continue;
+		need[t].kf = &kf[i];
+		budget -= kf[i].n_items;
 	}
 	/* The process table and ancestry are built from execve records. */
 	need[VIGIL_EV_EXEC].want = true;

@@ -25,6 +25,8 @@ struct vigil_node;
 struct vigil_ruleset;
 
 #define VIGIL_AUDIT_MAX_RULES 128
+/* Values of one filter (a rule each) before a type gets the plain rule. */
+#define VIGIL_AUDIT_MAX_FILTERS 16
 
 /* audit.rules: which kernel rules the audit source installs. */
 enum vigil_audit_rules_mode {
@@ -68,7 +70,9 @@ int vigil_audit_rules_mode_parse(const struct vigil_node *n, int *mode);
  *    rs uses (exec always: the process table needs it), plain for a type
  *    that some rule needs unfiltered, else one rule per value of the
  *    union vigil_ruleset_kernel_filters() computed (-F exe=, path=, dir=,
- *    uid=, auid=, a0..a3=).
+ *    uid=, auid=, a0..a3=).  A filter the kernel would refuse on this
+ *    host (the directory of a path does not exist), with more than
+ *    VIGIL_AUDIT_MAX_FILTERS values, or past the rule budget is plain.
  * Syscalls an arch lacks are left out.  Returns 0 or -ENOMEM.
  */
 int vigil_audit_rules_derive(const struct vigil_ruleset *rs, const char *key,

@@ -220,6 +220,19 @@ static void test_audit_rules_derived_plain_when_one_rule_needs_all(
 	assert_null(strstr(got, "exe="));
 	assert_non_null(strstr(got, "-S memfd_create -k vigil\n"));
 	free(got);
+	/* the kernel refuses an exe in a directory that does not exist */
+	got = derive(RULE("nodir", "event.type == memfd_create && "
+			  "process.file.path == /nonexistent-vigil/bin/a"));
+	assert_null(strstr(got, "exe="));
+	assert_non_null(strstr(got, "-S memfd_create -k vigil\n"));
+	free(got);
+	/* more values than VIGIL_AUDIT_MAX_FILTERS: one plain rule */
+	got = derive(RULE("many", "event.type == kill && process.uid in "
+			  "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "
+			  "16, 17]"));
+	assert_null(strstr(got, "uid="));
+	assert_non_null(strstr(got, "-S kill -S tkill -S tgkill -k vigil\n"));
+	free(got);
 }
 
 static void test_audit_rules_derived_text_loads_through_libaudit(void **state)
