@@ -63,9 +63,18 @@ others=$(auditctl -l | grep -vc "key=$key\$\|^No rules")
 echo "-- other tools' audit rules present during the run: $others"
 auditctl -e 1 > /dev/null
 
-run() { # mode -> "syscalls events records enobufs"
+lost() { auditctl -s | awk '$1 == "lost" { print $2 }'; }
+
+# mode -> "syscalls events records enobufs kernel_lost rules_left".  A run
+# is only valid when the kernel lost nothing (its queue is shared with
+# whatever else runs) and all our rules were still there at the end
+# (another tool may flush the rule list).
+run() {
+	local l0 out
 	auditctl -R "$work/$1.rules" > /dev/null || return 1
-	"$load" "$key" "$iters" | sed 's/[a-z]*=//g'
+	l0=$(lost)
+	out=$("$load" "$key" "$iters" | sed 's/[a-z]*=//g')
+	echo "$out $(( $(lost) - l0 )) $(auditctl -l | grep -c "key=$key\$")"
 	audit_del_key "$key"
 }
 
@@ -73,14 +82,22 @@ declare -A rec sys ev
 for mode in all derived; do rec[$mode]=0; sys[$mode]=0; ev[$mode]=0; done
 for r in $(seq "$rounds"); do
 	for mode in all derived; do
-		read -r s e n b < <(run "$mode") || { echo "run failed"; exit 1; }
-		printf 'round %d %-8s syscalls=%d events=%d records=%d enobufs=%d  records/1000 syscalls=%.1f\n' \
-			"$r" "$mode" "$s" "$e" "$n" "$b" "$(echo "$n * 1000 / $s" | bc -l)"
+		read -r s e n b kl left < <(run "$mode") || { echo "run failed"; exit 1; }
+		printf 'round %d %-8s syscalls=%d events=%d records=%d enobufs=%d kernel_lost=%d  records/1000 syscalls=%.1f' \
+			"$r" "$mode" "$s" "$e" "$n" "$b" "$kl" "$(echo "$n * 1000 / $s" | bc -l)"
+		if [ "$kl" != 0 ] || [ "$b" != 0 ] ||
+		   [ "$left" != "$(wc -l < "$work/$mode.rules")" ]; then
+			echo "  INVALID (records lost or rules removed by someone else: not counted)"
+			continue
+		fi
+		echo
 		rec[$mode]=$((rec[$mode] + n))
 		sys[$mode]=$((sys[$mode] + s))
 		ev[$mode]=$((ev[$mode] + e))
 	done
 done
+[ "${sys[all]}" != 0 ] && [ "${sys[derived]}" != 0 ] ||
+	{ echo "no valid round for one of the sets"; exit 1; }
 a=$(echo "${rec[all]} * 1000 / ${sys[all]}" | bc -l)
 d=$(echo "${rec[derived]} * 1000 / ${sys[derived]}" | bc -l)
 printf 'TOTAL catch-all: %.1f records per 1000 syscalls (%d events)\n' "$a" "${ev[all]}"
