@@ -12,6 +12,7 @@
 #include "fim/fim.h"
 #include "lang/rules.h"
 #include "schema.h"
+#include "sources/audit_rules.h"
 
 struct subcommand {
 	const char *name;
@@ -21,6 +22,9 @@ struct subcommand {
 
 static int run_rules(const char *config, int argc, char **argv)
 {
+	/* the audit rules the audit source derives from the configuration */
+	if (argc >= 2 && strcmp(argv[1], "kernel") == 0)
+		return vigil_audit_rules_cli(config, argc - 2, argv + 2);
 	return vigil_rules_cli(vigil_fields(), argc, argv);
 }
 

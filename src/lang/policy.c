@@ -1877,13 +1877,50 @@ int vigil_ruleset_eval(struct vigil_ruleset *rs, const struct vigil_event *ev,
 
 /* ---- kernel filters ---- */
 
-/* Which kernel filter field f can become, or 0. */
-static uint32_t kf_field_kind(const struct vigil_field *f)
+/*
+ * Integer fields that are one syscall argument of their (single) event
+ * type's syscalls, as the audit source records them: ptrace(request,
+ * ...), bpf(cmd, ...), personality(persona), keyctl(operation, ...).
+ * unshare and setns flags are bitmasks the rules test bit by bit, and
+ * kill's signal is a1 or a2 depending on the syscall: neither is here.
+ */
+static const struct {
+	const char *field;
+	uint32_t arg;
+} kf_args[] = {
+	{ "ptrace.request", 0 },
+	{ "bpf.cmd", 0 },
+	{ "personality.persona", 0 },
+	{ "keyctl.operation", 0 },
+};
+
+/*
+ * Which kernel filter field f can become for events of type t, or 0;
+ * *arg is set for VIGIL_KF_ARG.
+ */
+static uint32_t kf_field_kind(const struct vigil_field *f, uint32_t t,
+			      uint32_t *arg)
 {
 	const char *n = f->name, *dot;
 
-	if (f->type != VIGIL_T_STR || (f->flags & VIGIL_FIELD_NOCASE) ||
+	if ((f->flags & VIGIL_FIELD_NOCASE) ||
 	    (f->flags & (VIGIL_FIELD_LIST | VIGIL_FIELD_ITER)))
+		return 0;
+	if (f->type == VIGIL_T_INT) {
+		if (!strcmp(n, "process.uid"))
+			return VIGIL_KF_UID;
+		if (!strcmp(n, "process.auid"))
+			return VIGIL_KF_AUID;
+		if (!f->events || f->events != VIGIL_EVBIT(t))
+			return 0;
+		for (size_t i = 0; i < VIGIL_ARRAY_SIZE(kf_args); i++)
+			if (!strcmp(n, kf_args[i].field)) {
+				*arg = kf_args[i].arg;
+				return VIGIL_KF_ARG;
+			}
+		return 0;
+	}
+	if (f->type != VIGIL_T_STR)
 		return 0;
 	if (!strcmp(n, "process.file.path") || !strcmp(n, "exec.file.path"))
 		return VIGIL_KF_EXE;
@@ -1897,22 +1934,67 @@ static uint32_t kf_field_kind(const struct vigil_field *f)
 }
 
 /*
- * The kernel-expressible constraint of term e, written to items (when not
- * NULL) from *n on; dir strings are copied to *strs.  Returns false when e
- * is not one.
+ * Whether v fits the kernel field of kind: audit rule values are 32 bits
+ * (an argument filter compares the whole argument with it), and a uid of
+ * (uint32_t)-1 is "unset", which the kernel spells differently.
  */
-static bool kf_term(const struct lang_expr *e, struct vigil_kfilter_item *items,
-		    size_t *n, size_t *bytes, char **strs)
+static bool kf_num_ok(uint32_t kind, int64_t v)
 {
-	uint32_t kind;
+	if (v < 0)
+		return false;
+	return kind == VIGIL_KF_ARG ? v <= (int64_t)UINT32_MAX
+				    : v < (int64_t)UINT32_MAX;
+}
+
+/*
+ * The integer constraint of term e (kind UID, AUID or ARG), written to
+ * items (when not NULL) from *n on.  Returns false when e is not one.
+ */
+static bool kf_int_term(const struct lang_expr *e, uint32_t kind,
+			uint32_t arg, struct vigil_kfilter_item *items,
+			size_t *n)
+{
+	const int64_t *vals = e->op == CMP_EQ ? &e->v.i : e->v.ints;
+	uint32_t count = e->op == CMP_EQ ? 1 : e->n;
+
+	if (e->op != CMP_EQ && e->op != CMP_IN)
+		return false;
+	for (uint32_t i = 0; i < count; i++)
+		if (!kf_num_ok(kind, vals[i]))
+			return false;
+	for (uint32_t i = 0; i < count; i++) {
+		if (items)
+			items[*n] = (struct vigil_kfilter_item){
+				.kind = kind, .arg = arg,
+				.num = (uint64_t)vals[i]
+			};
+		(*n)++;
+	}
+	return true;
+}
+
+/*
+ * The kernel-expressible constraint of term e for events of type t,
+ * written to items (when not NULL) from *n on; dir strings are copied to
+ * *strs.  Returns false when e is not one.
+ */
+static bool kf_term(const struct lang_expr *e, uint32_t t,
+		    struct vigil_kfilter_item *items, size_t *n,
+		    size_t *bytes, char **strs)
+{
+	uint32_t kind, arg = 0;
 
 	if (e->kind != LX_CMP || e->neg || e->opnd != OPND_VALUE ||
-	    e->has_mask || !(kind = kf_field_kind(e->field)))
+	    e->has_mask || !(kind = kf_field_kind(e->field, t, &arg)))
 		return false;
+	if (kind == VIGIL_KF_UID || kind == VIGIL_KF_AUID ||
+	    kind == VIGIL_KF_ARG)
+		return kf_int_term(e, kind, arg, items, n);
 	if (e->op == CMP_EQ) {
 		if (items)
-			items[*n] = (struct vigil_kfilter_item){ kind,
-								 e->v.s.ptr };
+			items[*n] = (struct vigil_kfilter_item){
+				.kind = kind, .value = e->v.s.ptr
+			};
 		(*n)++;
 		return true;
 	}
@@ -1923,8 +2005,9 @@ static bool kf_term(const struct lang_expr *e, struct vigil_kfilter_item *items,
 			if (!p)
 				continue;
 			if (items)
-				items[*n] = (struct vigil_kfilter_item){ kind,
-									 p };
+				items[*n] = (struct vigil_kfilter_item){
+					.kind = kind, .value = p
+				};
 			(*n)++;
 		}
 		return true;
@@ -1947,13 +2030,14 @@ static bool kf_term(const struct lang_expr *e, struct vigil_kfilter_item *items,
 		if (g->shape == GLOB_EXACT) {
 			if (items)
 				items[*n] = (struct vigil_kfilter_item){
-					VIGIL_KF_PATH, g->pat
+					.kind = VIGIL_KF_PATH, .value = g->pat
 				};
 		} else if (items) {
 			memcpy(*strs, g->pat, g->head - 1);
 			(*strs)[g->head - 1] = '\0';
-			items[*n] = (struct vigil_kfilter_item){ VIGIL_KF_DIR,
-								 *strs };
+			items[*n] = (struct vigil_kfilter_item){
+				.kind = VIGIL_KF_DIR, .value = *strs
+			};
 			*strs += g->head;
 		} else {
 			*bytes += g->head;
@@ -1964,17 +2048,18 @@ static bool kf_term(const struct lang_expr *e, struct vigil_kfilter_item *items,
 }
 
 /* The first constraining term of a rule (its && terms), or false. */
-static bool kf_rule(const struct pol_rule *r, struct vigil_kfilter_item *items,
-		    size_t *n, size_t *bytes, char **strs)
+static bool kf_rule(const struct pol_rule *r, uint32_t t,
+		    struct vigil_kfilter_item *items, size_t *n,
+		    size_t *bytes, char **strs)
 {
 	const struct lang_expr *e = r->cond;
 
 	if (e->kind != LX_AND)
-		return kf_term(e, items, n, bytes, strs);
+		return kf_term(e, t, items, n, bytes, strs);
 	for (uint32_t i = 0; i < e->n; i++)
-		if (kf_term(e->kids[i], NULL, &(size_t){ 0 }, &(size_t){ 0 },
-			    NULL))
-			return kf_term(e->kids[i], items, n, bytes, strs);
+		if (kf_term(e->kids[i], t, NULL, &(size_t){ 0 },
+			    &(size_t){ 0 }, NULL))
+			return kf_term(e->kids[i], t, items, n, bytes, strs);
 	return false;
 }
 
@@ -1996,7 +2081,7 @@ int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
 			continue;
 		types++;
 		for (uint32_t i = 0; i < b->n; i++)
-			kf_rule(b->rules[i], NULL, &items, &bytes, NULL);
+			kf_rule(b->rules[i], t, NULL, &items, &bytes, NULL);
 	}
 	kf = malloc(types * sizeof(*kf) + items * sizeof(*it) + bytes + 1);
 	if (!kf)
@@ -2015,7 +2100,7 @@ int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
 		k->event_type = t;
 		k->n_rules = b->n;
 		for (uint32_t i = 0; i < b->n; i++)
-			if (!kf_rule(b->rules[i], it, &at, &bytes, &strs))
+			if (!kf_rule(b->rules[i], t, it, &at, &bytes, &strs))
 				k->unfiltered = true;
 		if (k->unfiltered) {
 			at = first; /* the items of this type are moot */

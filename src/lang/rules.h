@@ -128,20 +128,26 @@ const struct vigil_node *vigil_ruleset_rule_tests(const struct vigil_ruleset *rs
 /*
  * What the kernel must report for one event type so that every enabled
  * rule of that type still sees all the events it can match.  When each of
- * those rules requires the file path (or the executable) to be one of a
- * few values or under a directory, the union of those constraints is a
- * filter the audit source can install (-F path=, -F dir=, -F exe=);
+ * those rules requires the file path (or the executable, the uid, the
+ * login uid, a syscall argument) to be one of a few values or under a
+ * directory, the union of those constraints is a filter the audit source
+ * can install (-F path=, -F dir=, -F exe=, -F uid=, -F auid=, -F aN=);
  * otherwise the type is unfiltered.
  */
 enum vigil_kfilter_kind {
 	VIGIL_KF_PATH = 1, /* the event's file path equals value */
 	VIGIL_KF_DIR,      /* the event's file path is under value */
 	VIGIL_KF_EXE,      /* the process executable equals value */
+	VIGIL_KF_UID,      /* the process uid equals num */
+	VIGIL_KF_AUID,     /* the process login uid equals num */
+	VIGIL_KF_ARG,      /* syscall argument a<arg> equals num */
 };
 
 struct vigil_kfilter_item {
 	uint32_t kind; /* enum vigil_kfilter_kind */
-	const char *value;
+	const char *value; /* PATH, DIR, EXE; NULL for the others */
+	uint32_t arg;      /* ARG: 0 to 3 */
+	uint64_t num;      /* UID, AUID, ARG */
 };
 
 struct vigil_kfilter {
@@ -164,7 +170,7 @@ int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
 /* ---- command line ---- */
 
 /*
- * "vigilctl rules list|lint|test|explain|fields|kernel ...": argv is what follows
+ * "vigilctl rules list|lint|test|explain|fields ...": argv is what follows
  * "vigilctl" (starting with "rules") or what follows "rules".  Prints to
  * stdout/stderr and returns the exit status: 0 success, 1 failure (lint
  * errors, failed tests, explain: no match), 2 an unreadable event or an

@@ -7,7 +7,8 @@
  *   rules explain RULE EVENT.json [PATH...]
  *                                    show which part of the rule failed
  *   rules fields [--json]            the fields rules can use
- *   rules kernel [PATH...]           kernel-side filters the policy allows
+ *   (vigilctl rules kernel is in src/sources/audit_rules_cli.c: it needs
+ *   the audit source's rule derivation and the configuration)
  *
  * Without PATHs the default policy is used: the shipped rules, then
  * /etc/vigil/rules.d (those that exist).  Exit status: 0 success (explain:
@@ -55,7 +56,8 @@ static void usage(FILE *f)
 		"       rules test [PATH...]\n"
 		"       rules explain RULE_ID EVENT.json [PATH...]\n"
 		"       rules fields [--json]\n"
-		"       rules kernel [PATH...]\n");
+		"       rules kernel [PATH...]   (vigilctl: the audit rules "
+		"vigild derives)\n");
 }
 
 /* Loads paths (or the defaults that exist); prints errors to errf. */
@@ -417,40 +419,6 @@ static int cmd_fields(const struct vigil_field_table *ft, int argc,
 	return CLI_OK;
 }
 
-static int cmd_kernel(const struct vigil_field_table *ft, int argc,
-		      char **argv, FILE *out, FILE *errf)
-{
-	static const char *const kinds[] = {
-		[VIGIL_KF_PATH] = "path", [VIGIL_KF_DIR] = "dir",
-		[VIGIL_KF_EXE] = "exe",
-	};
-	struct vigil_ruleset *rs;
-	struct vigil_kfilter *kf;
-	size_t n;
-
-	if (load(ft, argv, argc, &rs, errf))
-		return CLI_FAIL;
-	if (vigil_ruleset_kernel_filters(rs, &kf, &n)) {
-		fprintf(errf, "rules: out of memory\n");
-		vigil_ruleset_free(rs);
-		return CLI_ERROR;
-	}
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "%-18s %3u rule(s)  ",
-			vigil_event_type_name(kf[i].event_type), kf[i].n_rules);
-		if (kf[i].unfiltered)
-			fputs("unfiltered", out);
-		for (uint32_t k = 0; k < kf[i].n_items; k++)
-			fprintf(out, "%s-F %s=%s", k ? " | " : "",
-				kinds[kf[i].items[k].kind],
-				kf[i].items[k].value);
-		fputc('\n', out);
-	}
-	free(kf);
-	vigil_ruleset_free(rs);
-	return CLI_OK;
-}
-
 /* The CLI with explicit output streams (tests). */
 int vigil__rules_cli(const struct vigil_field_table *ft, int argc,
 		     char **argv, FILE *out, FILE *errf)
@@ -478,8 +446,6 @@ int vigil__rules_cli(const struct vigil_field_table *ft, int argc,
 		return cmd_explain(ft, argc, argv, out, errf);
 	if (!strcmp(cmd, "fields"))
 		return cmd_fields(ft, argc, argv, out);
-	if (!strcmp(cmd, "kernel"))
-		return cmd_kernel(ft, argc, argv, out, errf);
 	fprintf(errf, "rules: unknown command '%s'\n", cmd);
 	usage(errf);
 	return CLI_USAGE;

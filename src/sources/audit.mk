@@ -8,9 +8,12 @@ libvigilaudit_la_SOURCES = \
 	src/sources/audit_event.c src/sources/audit_event.h \
 	src/sources/audit_netlink.c src/sources/audit_netlink.h \
 	src/sources/audit_rules.c src/sources/audit_rules.h \
+	src/sources/audit_rules_cli.c \
 	src/sources/audit_source.c src/sources/audit_source.h
-libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS)
-libvigilaudit_la_LIBADD = libvigilcore.la $(AUDIT_LIBS)
+libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS) \
+	$(PCRE2_CFLAGS)
+libvigilaudit_la_LIBADD = libvigilrules.la libvigilcore.la $(AUDIT_LIBS) \
+	$(PCRE2_LIBS)
 if ENABLE_FUZZERS
 # coverage for the fuzz targets reaches into the parsers
 libvigilaudit_la_CFLAGS += -fsanitize=fuzzer-no-link
@@ -66,7 +69,7 @@ check_PROGRAMS += tests/integration/audit/audit_live \
 tests_integration_audit_audit_live_SOURCES = \
 	tests/integration/audit/audit_live.c
 tests_integration_audit_audit_live_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) \
-	$(LIBUV_CFLAGS)
+	$(LIBUV_CFLAGS) $(PCRE2_CFLAGS)
 tests_integration_audit_audit_live_LDADD = libvigilaudit.la \
 	libvigilcore.la $(AUDIT_LIBS) $(LIBUV_LIBS)
 tests_integration_audit_audit_kact_SOURCES = \
@@ -95,6 +98,15 @@ tests_integration_audit_audit_spawn_SOURCES = \
 	tests/integration/audit/audit_spawn.c
 EXTRA_DIST += bench/audit_exec_bench.sh
 
+# bench/audit_kfilter_bench.sh: records per 1000 syscalls, derived rules
+# against every group; the workload and record counter:
+noinst_PROGRAMS += bench/audit_kfilter_load
+bench_audit_kfilter_load_SOURCES = bench/audit_kfilter_load.c
+bench_audit_kfilter_load_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS)
+bench_audit_kfilter_load_LDADD = libvigilaudit.la libvigilcore.la \
+	$(AUDIT_LIBS)
+EXTRA_DIST += bench/audit_kfilter_bench.sh
+
 # auditd plugin files (packaging installs them to /etc/audit/plugins.d
 # and /etc/audisp/plugins.d, inactive).
 EXTRA_DIST += etc/audit/vigil.conf etc/audit/vigil-audisp.conf
@@ -116,6 +128,6 @@ TESTS += tests/unit/test_audit_source
 
 check_PROGRAMS += tests/unit/test_audit_rules
 tests_unit_test_audit_rules_SOURCES = tests/unit/test_audit_rules.c
-tests_unit_test_audit_rules_CFLAGS = $(audit_test_cflags)
+tests_unit_test_audit_rules_CFLAGS = $(audit_test_cflags) $(PCRE2_CFLAGS)
 tests_unit_test_audit_rules_LDADD = $(audit_test_ldadd)
 TESTS += tests/unit/test_audit_rules

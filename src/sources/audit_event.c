@@ -789,6 +789,15 @@ static int fill_kernel(struct vigil_audit_builder *b,
 	return r;
 }
 
+int vigil_audit_syscall_event_type(const char *name)
+{
+	const struct sc_map *m = bsearch(name, sc_table,
+					 VIGIL_ARRAY_SIZE(sc_table),
+					 sizeof(sc_table[0]), sc_cmp);
+
+	return m && m->kind != SC_FILE ? m->type : -ENOENT;
+}
+
 int vigil_audit_build(struct vigil_audit_builder *b,
 		      const struct vigil_audit_asm_event *ae,
 		      struct vigil_event *ev)

@@ -56,6 +56,14 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 		      struct vigil_event *ev);
 
 /*
+ * The event type (VIGIL_EV_*) vigil builds from a record of syscall name
+ * when no file key is involved, or -ENOENT (file syscalls, which become
+ * events only through vigil's file watches, and syscalls vigil does not
+ * map).
+ */
+int vigil_audit_syscall_event_type(const char *name);
+
+/*
  * Fills ev as an `agent` event of subsystem "audit" (kind and detail are
  * copied into the arena).  Returns 0 or -ENOMEM.
  */

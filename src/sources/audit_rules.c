@@ -11,14 +11,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <libaudit.h>
 
+#include "lang/rules.h"
+#include "node.h"
+#include "settings.h"
+#include "sources/audit_event.h"
 #include "sources/audit_rules.h"
 #include "util.h"
 
@@ -54,8 +60,10 @@ void vigil_audit_rules_free(struct vigil_audit_rules *r)
 {
 	unsigned i;
 
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
 		audit_rule_free_data(r->rule[i]);
+		free(r->line[i]);
+	}
 	r->n = 0;
 }
 
@@ -80,8 +88,8 @@ static struct audit_rule_data *rule_start(const char *arch)
 	_audit_syscalladded = _audit_permadded = _audit_archadded = 0;
 	_audit_exeadded = _audit_filterfsadded = 0;
 	_audit_elf = 0;
-	snprintf(pair, sizeof(pair), "arch=%s", arch);
-	if (audit_rule_fieldpair_data(&rule, pair, AUDIT_FILTER_EXIT)) {
+	if (snprintf(pair, sizeof(pair), "arch=%s", arch) >= (int)sizeof(pair) ||
+	    audit_rule_fieldpair_data(&rule, pair, AUDIT_FILTER_EXIT)) {
 		audit_rule_free_data(rule);
 		return NULL;
 	}
@@ -95,78 +103,495 @@ static int rule_key(struct audit_rule_data **rule, const char *key)
 	char pair[96];
 
 	_audit_syscalladded = 1;
-	snprintf(pair, sizeof(pair), "key=%s", key);
+	if (snprintf(pair, sizeof(pair), "key=%s", key) >= (int)sizeof(pair))
+		return -EINVAL;
 	return audit_rule_fieldpair_data(rule, pair, AUDIT_FILTER_EXIT) ? -EINVAL
 									: 0;
 }
 
+/* Appends rule (owned by r from now on, freed on failure too). */
 static int push(struct vigil_audit_rules *r, struct audit_rule_data *rule,
-		int flags, int action)
+		const char *line, size_t len, int flags, int action)
 {
+	char *copy;
+
 	if (r->n >= VIGIL_ARRAY_SIZE(r->rule)) {
 		audit_rule_free_data(rule);
 		return -E2BIG;
 	}
+	copy = strndup(line, len);
+	if (!copy) {
+		audit_rule_free_data(rule);
+		return -ENOMEM;
+	}
 	r->rule[r->n] = rule;
+	r->line[r->n] = copy;
 	r->flags[r->n] = flags;
 	r->action[r->n] = action;
 	r->n++;
 	return 0;
 }
 
-int vigil_audit_rules_build(struct vigil_audit_rules *r, const char *key,
-			    int self_pid)
+int vigil_audit_rules_mode_parse(const struct vigil_node *n, int *mode)
 {
-	struct audit_rule_data *rule;
-	const char *const *sc;
-	unsigned a, g, added;
-	char pair[32];
+	static const char *const names[] = {
+		[VIGIL_AUDIT_RULES_DERIVED] = "derived",
+		[VIGIL_AUDIT_RULES_ALL] = "all",
+		[VIGIL_AUDIT_RULES_NONE] = "none",
+	};
+	bool b;
+
+	*mode = VIGIL_AUDIT_RULES_DERIVED;
+	if (!n)
+		return 0;
+	if (!vigil_node_is_scalar(n))
+		return -EINVAL;
+	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(names); i++)
+		if (strcmp(n->str, names[i]) == 0) {
+			*mode = (int)i;
+			return 0;
+		}
+	if (vigil_node_bool(n, &b))
+		return -EINVAL;
+	*mode = b ? VIGIL_AUDIT_RULES_ALL : VIGIL_AUDIT_RULES_NONE;
+	return 0;
+}
+
+/* ---- derivation ---- */
+
+/* What the kernel must report for one event type. */
+struct type_need {
+	bool want;
+	const struct vigil_kfilter *kf; /* NULL: plain rule */
+};
+
+/* Whether s can be an auditctl path value: absolute, printable, no
+ * blank or quote (rules.d lines split on blanks). */
+static bool path_ok(const char *s)
+{
+	if (!s || s[0] != '/' || strlen(s) >= PATH_MAX)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s > '~' ||
+		    *s == '"' || *s == '\'')
+			return false;
+	return true;
+}
+
+/*
+ * Whether the kernel can watch path: it refuses (ENOENT) a path or exe
+ * filter whose parent directory, or a dir filter whose directory, does
+ * not exist.  A file that does not exist yet is fine.
+ */
+static bool path_watchable(uint32_t kind, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (kind == VIGIL_KF_DIR)
+		return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (slash == path)
+		return true; /* "/" */
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether every item of kf can be written as an auditctl field that the
+ * kernel accepts on this host. */
+static bool kf_writable(const struct vigil_kfilter *kf)
+{
+	for (uint32_t i = 0; i < kf->n_items; i++) {
+		const struct vigil_kfilter_item *it = &kf->items[i];
+
+		switch (it->kind) {
+		case VIGIL_KF_PATH:
+		case VIGIL_KF_DIR:
+		case VIGIL_KF_EXE:
+			if (!path_ok(it->value) ||
+			    !path_watchable(it->kind, it->value))
+				return false;
+			break;
+		case VIGIL_KF_ARG:
+			if (it->arg > 3)
+				return false;
+			break;
+		case VIGIL_KF_UID:
+		case VIGIL_KF_AUID:
+			break;
+		default:
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Appends " -F name=value" for item. */
+static int put_item(struct vigil_buf *out, const struct vigil_kfilter_item *it)
+{
+	switch (it->kind) {
+	case VIGIL_KF_PATH:
+		return vigil_buf_printf(out, " -F path=%s", it->value);
+	case VIGIL_KF_DIR:
+		return vigil_buf_printf(out, " -F dir=%s", it->value);
+	case VIGIL_KF_EXE:
+		return vigil_buf_printf(out, " -F exe=%s", it->value);
+	case VIGIL_KF_UID:
+		return vigil_buf_printf(out, " -F uid=%llu",
+					(unsigned long long)it->num);
+	case VIGIL_KF_AUID:
+		return vigil_buf_printf(out, " -F auid=%llu",
+					(unsigned long long)it->num);
+	default:
+		return vigil_buf_printf(out, " -F a%u=0x%llx", it->arg,
+					(unsigned long long)it->num);
+	}
+}
+
+/* Whether two filter items say the same (two rules may ask alike). */
+static bool item_eq(const struct vigil_kfilter_item *x,
+		    const struct vigil_kfilter_item *y)
+{
+	if (x->kind != y->kind || x->arg != y->arg || x->num != y->num)
+		return false;
+	return x->value == y->value ||
+	       (x->value && y->value && strcmp(x->value, y->value) == 0);
+}
+
+/* Whether item i of kf repeats an earlier one: the kernel refuses a
+ * rule it already has, and the flush check counts rules. */
+static bool item_seen(const struct vigil_kfilter *kf, uint32_t i)
+{
+	for (uint32_t j = 0; j < i; j++)
+		if (item_eq(&kf->items[j], &kf->items[i]))
+			return true;
+	return false;
+}
+
+/* Whether arch (machine mach, or -1 when libaudit does not know it)
+ * has syscall name. */
+static bool arch_has(int mach, const char *name)
+{
+	return mach < 0 || audit_name_to_syscall(name, mach) >= 0;
+}
+
+/*
+ * Appends " -S name" for each syscall of the groups that arch has and
+ * that pick(type) accepts; returns how many (negative errno on ENOMEM).
+ */
+static int put_syscalls(struct vigil_buf *out, int mach,
+			const struct vigil_audit_group *g,
+			const struct type_need *need, int only_type)
+{
+	int n = 0;
+
+	for (const char *const *sc = g->syscalls; *sc; sc++) {
+		int t = vigil_audit_syscall_event_type(*sc);
+
+		if (!arch_has(mach, *sc))
+			continue;
+		if (need) {
+			if (t <= 0 || !need[t].want)
+				continue;
+			if (only_type ? t != only_type : need[t].kf != NULL)
+				continue;
+		}
+		if (vigil_buf_printf(out, " -S %s", *sc))
+			return -ENOMEM;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Fills need[] from rs: the types its enabled rules use, each with its
+ * filter when every rule of the type allows one that auditctl can write
+ * and the filtered rules fit: at most VIGIL_AUDIT_MAX_FILTERS per type,
+ * and, over all types, what VIGIL_AUDIT_MAX_RULES leaves after the never
+ * and group rules (a filter costs a rule per value and arch; the types
+ * that do not fit get the plain rule).
+ */
+static void type_needs(const struct vigil_kfilter *kf, size_t n_kf,
+		       struct type_need *need)
+{
+	size_t budget = VIGIL_AUDIT_MAX_RULES / VIGIL_ARRAY_SIZE(arches) - 1 -
+			vigil_audit_n_groups;
+
+	for (size_t i = 0; i < n_kf; i++) {
+		uint32_t t = kf[i].event_type;
+
+		if (t >= VIGIL_EV__COUNT)
+			continue;
+		/* every rule of the type demands a value from an empty
+		 * set: none can match, the kernel need not report it */
+		if (!kf[i].unfiltered && !kf[i].n_items)
+			continue;
+		need[t].want = true;
+		if (kf[i].unfiltered || kf[i].n_items > VIGIL_AUDIT_MAX_FILTERS ||
+		    kf[i].n_items > budget || !kf_writable(&kf[i]))
+			continue;
+		need[t].kf = &kf[i];
+		budget -= kf[i].n_items;
+	}
+	/* The process table and ancestry are built from execve records. */
+	need[VIGIL_EV_EXEC].want = true;
+	need[VIGIL_EV_EXEC].kf = NULL;
+}
+
+/* The rules of one arch; need NULL: every group, unfiltered. */
+static int derive_arch(const char *arch, const struct type_need *need,
+		       const char *key, struct vigil_buf *out)
+{
+	int mach = audit_determine_machine(arch);
+	unsigned g;
+	size_t mark;
+	int n;
+
+	for (g = 0; g < vigil_audit_n_groups; g++) {
+		mark = out->len;
+		if (vigil_buf_printf(out, "-a always,exit -F arch=%s", arch))
+			return -ENOMEM;
+		n = put_syscalls(out, mach, &vigil_audit_groups[g], need, 0);
+		if (n < 0 || (n > 0 && vigil_buf_printf(out, " -k %s\n", key)))
+			return -ENOMEM;
+		if (n == 0)
+			out->len = mark;
+	}
+	if (!need)
+		return 0;
+	for (uint32_t t = 1; t < VIGIL_EV__COUNT; t++) {
+		const struct vigil_kfilter *kf = need[t].kf;
+
+		if (!need[t].want || !kf)
+			continue;
+		for (uint32_t i = 0; i < kf->n_items; i++) {
+			if (item_seen(kf, i))
+				continue;
+			mark = out->len;
+			if (vigil_buf_printf(out, "-a always,exit -F arch=%s",
+					     arch))
+				return -ENOMEM;
+			n = 0;
+			for (g = 0; g < vigil_audit_n_groups; g++) {
+				int k = put_syscalls(out, mach,
+						     &vigil_audit_groups[g],
+						     need, (int)t);
+
+				if (k < 0)
+					return k;
+				n += k;
+			}
+			if (n == 0) {
+				out->len = mark;
+				break;
+			}
+			if (put_item(out, &kf->items[i]) ||
+			    vigil_buf_printf(out, " -k %s\n", key))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int vigil_audit_rules_derive(const struct vigil_ruleset *rs, const char *key,
+			     int self_pid, struct vigil_buf *out)
+{
+	struct type_need need[VIGIL_EV__COUNT];
+	struct vigil_kfilter *kf = NULL;
+	size_t n_kf = 0;
+	unsigned a;
+	int err = 0;
+
+	memset(need, 0, sizeof(need));
+	if (rs) {
+		err = vigil_ruleset_kernel_filters(rs, &kf, &n_kf);
+		if (err)
+			return err;
+		type_needs(kf, n_kf, need);
+	}
+	for (a = 0; a < VIGIL_ARRAY_SIZE(arches) && !err; a++) {
+		if (self_pid > 0 &&
+		    vigil_buf_printf(out, "-a never,exit -F arch=%s -S all "
+				     "-F pid=%d -k %s\n", arches[a], self_pid,
+				     key)) {
+			err = -ENOMEM;
+			break;
+		}
+		err = derive_arch(arches[a], rs ? need : NULL, key, out);
+	}
+	free(kf);
+	return err;
+}
+
+#define RULES_MAX_PATHS 64
+
+int vigil_audit_rules_load_policy(const struct vigil_config *cfg,
+				  const struct vigil_field_table *ft,
+				  struct vigil_ruleset **out,
+				  struct vigil_buf *err)
+{
+	static const char *const defaults[] = {
+		VIGIL_DATADIR "/rules",
+		VIGIL_SYSCONFDIR "/vigil/rules.d",
+	};
+	const struct vigil_node *conf = NULL, *list;
+	const char *paths[RULES_MAX_PATHS];
+	size_t n = 0;
+
+	*out = NULL;
+	for (size_t i = 0; cfg && i < cfg->n_plugins; i++)
+		if (strcmp(cfg->plugins[i].name, "rules") == 0)
+			conf = cfg->plugins[i].config;
+	list = conf ? vigil_node_get(conf, "paths") : NULL;
+	if (list && list->type == VIGIL_NODE_SEQ) {
+		if (list->n > RULES_MAX_PATHS) {
+			vigil_node_error(err, list, "paths: at most %d entries",
+					 RULES_MAX_PATHS);
+			return -E2BIG;
+		}
+		for (size_t i = 0; i < list->n; i++)
+			if (vigil_node_is_scalar(list->items[i]))
+				paths[n++] = list->items[i]->str;
+	}
+	if (!n)
+		for (size_t i = 0; i < VIGIL_ARRAY_SIZE(defaults); i++)
+			if (access(defaults[i], F_OK) == 0)
+				paths[n++] = defaults[i];
+	if (!n) {
+		vigil_buf_printf(err, "no policy: none of %s, %s exists and "
+				 "the rules plugin names no paths",
+				 defaults[0], defaults[1]);
+		return -ENOENT;
+	}
+	return vigil_ruleset_load(ft, paths, n, out, err);
+}
+
+/* ---- text to libaudit rules ---- */
+
+/* The next blank-separated token of *p (before end), or NULL. */
+static const char *token(const char **p, const char *end, size_t *len)
+{
+	const char *s = *p, *e;
+
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s >= end)
+		return NULL;
+	for (e = s; e < end && *e != ' ' && *e != '\t'; e++)
+		;
+	*len = (size_t)(e - s);
+	*p = e;
+	return s;
+}
+
+/*
+ * Builds one rule from line [p, end) into r.  Returns 0 (also for a
+ * blank or comment line), -EINVAL or -ENOMEM.
+ */
+static int rule_from_line(struct vigil_audit_rules *r, const char *p,
+			  const char *end)
+{
+	struct audit_rule_data *rule = NULL;
+	const char *line = p, *tok;
+	int action = -1, flags = AUDIT_FILTER_EXIT;
+	char opt[8], arg[PATH_MAX + 16];
+	size_t len;
+	int rc = -EINVAL;
+
+	tok = token(&p, end, &len);
+	if (!tok || *tok == '#')
+		return 0;
+	do {
+		if (len >= sizeof(opt))
+			goto out_free;
+		memcpy(opt, tok, len);
+		opt[len] = '\0';
+		tok = token(&p, end, &len);
+		if (!tok || len >= sizeof(arg))
+			goto out_free;
+		memcpy(arg, tok, len);
+		arg[len] = '\0';
+		if (!strcmp(opt, "-a")) {
+			if (!strcmp(arg, "always,exit"))
+				action = AUDIT_ALWAYS;
+			else if (!strcmp(arg, "never,exit"))
+				action = AUDIT_NEVER;
+			else
+				goto out_free;
+			/* vigil's own exclusion goes before anyone's rule */
+			if (action == AUDIT_NEVER)
+				flags |= AUDIT_FILTER_PREPEND;
+		} else if (!strcmp(opt, "-F") && !strncmp(arg, "arch=", 5)) {
+			if (rule)
+				goto out_free;
+			rule = rule_start(arg + 5);
+			if (!rule) {
+				rc = -ENOMEM;
+				goto out_free;
+			}
+		} else if (!rule) {
+			goto out_free; /* the arch comes first */
+		} else if (!strcmp(opt, "-S")) {
+			if (audit_rule_syscallbyname_data(rule, arg))
+				goto out_free;
+		} else if (!strcmp(opt, "-F")) {
+			if (audit_rule_fieldpair_data(&rule, arg,
+						      AUDIT_FILTER_EXIT))
+				goto out_free;
+		} else if (!strcmp(opt, "-k")) {
+			if (rule_key(&rule, arg))
+				goto out_free;
+		} else {
+			goto out_free;
+		}
+	} while ((tok = token(&p, end, &len)));
+	if (!rule || action < 0)
+		goto out_free;
+	return push(r, rule, line, (size_t)(end - line), flags, action);
+out_free:
+	if (rule)
+		audit_rule_free_data(rule);
+	return rc;
+}
+
+int vigil_audit_rules_from_text(struct vigil_audit_rules *r, const char *key,
+				const char *text)
+{
+	const char *p = text, *nl;
 	int err;
 
 	memset(r, 0, sizeof(*r));
 	if (strlen(key) >= sizeof(r->key))
 		return -EINVAL;
 	memcpy(r->key, key, strlen(key) + 1);
-	for (a = 0; a < VIGIL_ARRAY_SIZE(arches); a++) {
-		/* never,exit -F pid=<self>, prepended to the exit list */
-		rule = rule_start(arches[a]);
-		if (!rule)
-			goto out_nomem;
-		snprintf(pair, sizeof(pair), "pid=%d", self_pid);
-		if (audit_rule_syscallbyname_data(rule, "all") ||
-		    audit_rule_fieldpair_data(&rule, pair, AUDIT_FILTER_EXIT) ||
-		    rule_key(&rule, key)) {
-			audit_rule_free_data(rule);
-			err = -EINVAL;
-			goto out_free;
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		err = rule_from_line(r, p, nl);
+		if (err) {
+			vigil_audit_rules_free(r);
+			return err;
 		}
-		err = push(r, rule, AUDIT_FILTER_EXIT | AUDIT_FILTER_PREPEND,
-			   AUDIT_NEVER);
-		if (err)
-			goto out_free;
-		for (g = 0; g < vigil_audit_n_groups; g++) {
-			rule = rule_start(arches[a]);
-			if (!rule)
-				goto out_nomem;
-			for (sc = vigil_audit_groups[g].syscalls, added = 0; *sc;
-			     sc++)
-				if (audit_rule_syscallbyname_data(rule, *sc) ==
-				    0)
-					added++;
-			if (!added || rule_key(&rule, key)) {
-				audit_rule_free_data(rule);
-				continue;
-			}
-			err = push(r, rule, AUDIT_FILTER_EXIT, AUDIT_ALWAYS);
-			if (err)
-				goto out_free;
-		}
+		p = *nl ? nl + 1 : nl;
 	}
 	return 0;
-out_nomem:
-	err = -ENOMEM;
-out_free:
-	vigil_audit_rules_free(r);
+}
+
+int vigil_audit_rules_build(struct vigil_audit_rules *r, const char *key,
+			    int self_pid)
+{
+	struct vigil_buf text = { 0 };
+	int err;
+
+	err = vigil_audit_rules_derive(NULL, key, self_pid, &text);
+	if (!err)
+		err = vigil_audit_rules_from_text(r, key,
+						  vigil_buf_cstr(&text));
+	else
+		memset(r, 0, sizeof(*r));
+	vigil_buf_free(&text);
 	return err;
 }
 
@@ -277,7 +702,7 @@ int vigil_audit_rules_count(const struct vigil_audit_rules *r, int fd)
 
 int vigil_audit_rules_remove_stale(const struct vigil_audit_rules *r, int fd)
 {
-	struct audit_rule_data *stale[64];
+	struct audit_rule_data *stale[2 * VIGIL_AUDIT_MAX_RULES];
 	struct audit_reply rep;
 	int n = 0, removed = 0, rc;
 
@@ -323,11 +748,10 @@ out_free:
 }
 
 int vigil_audit_rules_write_file(const struct vigil_audit_rules *r,
-				 const char *path, int self_pid)
+				 const char *path)
 {
 	char tmp[4096];
-	const char *const *sc;
-	unsigned a, g;
+	unsigned i;
 	FILE *f;
 	int fd;
 
@@ -345,20 +769,8 @@ int vigil_audit_rules_write_file(const struct vigil_audit_rules *r,
 	fprintf(f, "## vigil's audit rules (written by vigild; loaded by it "
 		   "over netlink).\n## For compliance scanners that read "
 		   "rules.d.  Key: %s\n", r->key);
-	for (a = 0; a < VIGIL_ARRAY_SIZE(arches); a++) {
-		fprintf(f, "-a never,exit -F arch=%s -S all -F pid=%d -k %s\n",
-			arches[a], self_pid, r->key);
-		for (g = 0; g < vigil_audit_n_groups; g++) {
-			int mach = audit_determine_machine(arches[a]);
-
-			fprintf(f, "-a always,exit -F arch=%s", arches[a]);
-			for (sc = vigil_audit_groups[g].syscalls; *sc; sc++)
-				if (mach < 0 || audit_name_to_syscall(*sc, mach)
-							>= 0)
-					fprintf(f, " -S %s", *sc);
-			fprintf(f, " -k %s\n", r->key);
-		}
-	}
+	for (i = 0; i < r->n; i++)
+		fprintf(f, "%s\n", r->line[i]);
 	if (fclose(f)) {
 		unlink(tmp);
 		return -EIO;

@@ -19,6 +19,9 @@
 
 #include <libaudit.h>
 
+#include "lang/rules.h"
+#include "pipeline.h"
+#include "schema.h"
 #include "sources/audit_event.h"
 #include "sources/audit_netlink.h"
 #include "sources/audit_reasm.h"
@@ -56,7 +59,7 @@ struct audit_src {
 	char key[64];
 	char rules_file[1024];
 	char replay_file[1024];
-	bool want_rules;
+	int rules_mode; /* enum vigil_audit_rules_mode */
 	int64_t timeout_ns;
 	int64_t check_ns;
 	uint32_t max_in_flight;
@@ -377,7 +380,7 @@ static int read_config(struct audit_src *a, struct vigil_buf *err)
 	a->check_ns = DEFAULT_CHECK_NS;
 	a->max_in_flight = VIGIL_AUDIT_DEFAULT_MAX_IN_FLIGHT;
 	a->rcvbuf = DEFAULT_RCVBUF;
-	a->want_rules = true;
+	a->rules_mode = VIGIL_AUDIT_RULES_DERIVED;
 	a->backlog_limit = DEFAULT_BACKLOG_LIMIT;
 	if (cfg_str(cfg, "mode", mode, sizeof(mode)) ||
 	    cfg_str(cfg, "key", a->key, sizeof(a->key)) ||
@@ -437,9 +440,10 @@ static int read_config(struct audit_src *a, struct vigil_buf *err)
 		}
 		a->backlog_limit = (uint32_t)v;
 	}
-	if (cfg && (n = vigil_node_get(cfg, "rules")) &&
-	    vigil_node_bool(n, &a->want_rules)) {
-		vigil_node_error(err, n, "audit.rules: want true or false");
+	n = cfg ? vigil_node_get(cfg, "rules") : NULL;
+	if (vigil_audit_rules_mode_parse(n, &a->rules_mode)) {
+		vigil_node_error(err, n, "audit.rules: want derived (what the "
+				 "policy needs), all or none");
 		return -EINVAL;
 	}
 	if (a->mode == MODE_REPLAY && !a->replay_file[0]) {
@@ -535,6 +539,58 @@ static void tune_backlog(struct audit_src *a, const struct audit_status *st)
 		a->saved_backlog_wait = st->backlog_wait_time;
 }
 
+/*
+ * The auditctl lines of the rules to install (vigil_audit_rules_derive)
+ * into text.  With audit.rules derived the policy is loaded as the rules
+ * engine loads it; a policy that does not load gives -EINVAL with the
+ * reasons in err (the caller decides: all at start, keep on reload).
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+static int kernel_rules_text(struct audit_src *a, struct vigil_buf *text,
+			     struct vigil_buf *err)
+{
+	const struct vigil_config *cfg =
+		a->src->pipeline ? a->src->pipeline->cfg : NULL;
+	struct vigil_ruleset *rs = NULL;
+	int r;
+
+	if (a->rules_mode == VIGIL_AUDIT_RULES_DERIVED) {
+		r = vigil_audit_rules_load_policy(cfg, vigil_fields(), &rs, err);
+		if (r)
+			return -EINVAL;
+	}
+	r = vigil_audit_rules_derive(rs, a->key, (int)getpid(), text);
+	vigil_ruleset_free(rs);
+	return r;
+}
+
+/* The rules for the configured mode into a->rules; at start a policy
+ * that does not load falls back to every group (noted in why). */
+static int build_rules(struct audit_src *a, char *why, size_t cap)
+{
+	struct vigil_buf text = { 0 }, err = { 0 };
+	int r;
+
+	r = kernel_rules_text(a, &text, &err);
+	if (r == -EINVAL) {
+		const char *e = vigil_buf_cstr(&err);
+		size_t len = strcspn(e, "\n");
+
+		snprintf(why + strlen(why), cap - strlen(why),
+			 "; the policy did not load (%.*s): installed every "
+			 "syscall group (deriving failed)", (int)len, e);
+		vigil_buf_reset(&text);
+		r = vigil_audit_rules_derive(NULL, a->key, (int)getpid(),
+					     &text);
+	}
+	if (!r)
+		r = vigil_audit_rules_from_text(&a->rules, a->key,
+						vigil_buf_cstr(&text));
+	vigil_buf_free(&text);
+	vigil_buf_free(&err);
+	return r;
+}
+
 /* Loads vigil's rules and turns auditing on if it was off. */
 static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 {
@@ -542,7 +598,7 @@ static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 	char path_err[1200];
 	int r;
 
-	if (!a->want_rules)
+	if (a->rules_mode == VIGIL_AUDIT_RULES_NONE)
 		return;
 	a->ctl_fd = audit_open();
 	if (a->ctl_fd < 0) {
@@ -566,7 +622,7 @@ static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 		if (a->mode == MODE_UNICAST)
 			tune_backlog(a, &st);
 	}
-	r = vigil_audit_rules_build(&a->rules, a->key, (int)getpid());
+	r = build_rules(a, why, cap);
 	if (!r) {
 		int stale = vigil_audit_rules_remove_stale(&a->rules,
 							   a->ctl_fd);
@@ -580,8 +636,7 @@ static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 		snprintf(why + strlen(why), cap - strlen(why),
 			 "; loading audit rules failed: %s", strerror(-r));
 	if (a->rules_file[0]) {
-		r = vigil_audit_rules_write_file(&a->rules, a->rules_file,
-						 (int)getpid());
+		r = vigil_audit_rules_write_file(&a->rules, a->rules_file);
 		if (r) {
 			snprintf(path_err, sizeof(path_err),
 				 "; writing %s failed: %s", a->rules_file,
@@ -744,6 +799,98 @@ static void audit_stop(struct vigil_source *src)
 		uv_close((uv_handle_t *)&a->poll, on_closed);
 }
 
+/* Whether line is one of r's rules. */
+static bool has_line(const struct vigil_audit_rules *r, const char *line)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		if (strcmp(r->line[i], line) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * SIGHUP: re-derives the kernel rules from the (re)loaded policy and
+ * swaps them in, adding the new ones before deleting those that are no
+ * longer wanted, so nothing the policy needs is ever unwatched.  A
+ * policy that does not load keeps the installed rules.  The mode, key
+ * and intake are not re-read (they need a restart).  Returns 0 or a
+ * negative errno.
+ */
+static int audit_reload(struct vigil_source *src)
+{
+	struct audit_src *a = src->priv;
+	struct vigil_buf text = { 0 }, err = { 0 };
+	struct vigil_audit_rules next;
+	unsigned i, added = 0, removed = 0;
+	int r;
+
+	if (!a || a->ctl_fd < 0 || a->rules_mode != VIGIL_AUDIT_RULES_DERIVED)
+		return 0;
+	r = kernel_rules_text(a, &text, &err);
+	if (r == -EINVAL) {
+		vigil_err("audit: the policy did not load; keeping the "
+			  "installed kernel rules: %s", vigil_buf_cstr(&err));
+		goto out_free_text;
+	}
+	if (!r)
+		r = vigil_audit_rules_from_text(&next, a->key,
+						vigil_buf_cstr(&text));
+	if (r) {
+		vigil_err("audit: deriving kernel rules failed (%s); keeping "
+			  "the installed ones", strerror(-r));
+		goto out_free_text;
+	}
+	/* Only the rules not installed yet go in: the kernel does not see a
+	 * prepended rule as a duplicate of itself, so re-adding the never
+	 * rule would double it. */
+	for (i = 0; i < next.n && !r; i++) {
+		if (has_line(&a->rules, next.line[i]))
+			continue;
+		/* a sequence number (> 0) on success */
+		r = audit_add_rule_data(a->ctl_fd, next.rule[i], next.flags[i],
+					next.action[i]);
+		if (r > 0 || r == -EEXIST)
+			r = 0;
+		added += r == 0;
+	}
+	if (r) {
+		/* some did not go in: take back the new ones only */
+		for (i = 0; i < next.n; i++)
+			if (!has_line(&a->rules, next.line[i]))
+				audit_delete_rule_data(
+					a->ctl_fd, next.rule[i],
+					next.flags[i] & ~AUDIT_FILTER_PREPEND,
+					next.action[i]);
+		vigil_err("audit: installing the new kernel rules failed "
+			  "(%s); keeping the installed ones", strerror(-r));
+		vigil_audit_rules_free(&next);
+		goto out_free_text;
+	}
+	for (i = 0; i < a->rules.n; i++) {
+		if (has_line(&next, a->rules.line[i]))
+			continue;
+		audit_delete_rule_data(a->ctl_fd, a->rules.rule[i],
+				       a->rules.flags[i] & ~AUDIT_FILTER_PREPEND,
+				       a->rules.action[i]);
+		removed++;
+	}
+	next.installed = true;
+	next.reinstalls = a->rules.reinstalls;
+	vigil_audit_rules_free(&a->rules);
+	a->rules = next;
+	vigil_notice("audit: kernel rules re-derived: %u rules, %u added, "
+		     "%u removed", a->rules.n, added, removed);
+	if (a->rules_file[0] &&
+	    (r = vigil_audit_rules_write_file(&a->rules, a->rules_file)))
+		vigil_warn("audit: writing %s failed: %s", a->rules_file,
+			   strerror(-r));
+	r = 0;
+out_free_text:
+	vigil_buf_free(&text);
+	vigil_buf_free(&err);
+	return r;
+}
+
 static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 {
 	struct audit_src *a = src->priv;
@@ -754,6 +901,7 @@ static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 	st = vigil_audit_reasm_stats(a->reasm);
 	vigil_buf_printf(out,
 			 "\"audit_mode\":\"%s\",\"key\":\"%s\","
+			 "\"rules_mode\":\"%s\","
 			 "\"records\":%llu,\"events_assembled\":%llu,"
 			 "\"timeouts\":%llu,\"evicted\":%llu,"
 			 "\"serial_gaps\":%llu,\"kernel_lost\":%llu,"
@@ -761,6 +909,9 @@ static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 "\"rules_installed\":%u,\"rules_reinstalled\":%llu,"
 			 "\"argv_incomplete\":%llu,\"malformed\":%llu",
 			 mode_names[a->mode], a->key,
+			 a->rules_mode == VIGIL_AUDIT_RULES_DERIVED ? "derived" :
+			 a->rules_mode == VIGIL_AUDIT_RULES_ALL	    ? "all" :
+								      "none",
 			 (unsigned long long)st->records,
 			 (unsigned long long)st->events,
 			 (unsigned long long)st->timeouts,
@@ -780,5 +931,5 @@ const struct vigil_source_ops vigil_audit_source_ops = {
 	.start = audit_start,
 	.stop = audit_stop,
 	.status_json = audit_status_json,
-	.reload = NULL,
+	.reload = audit_reload,
 };

@@ -7,7 +7,9 @@
  *   key: vigil                 rule key; file events need it as prefix
  *   timeout: 2s                end-of-event timeout
  *   max_in_flight: 64          events being assembled
- *   rules: true                install vigil's kernel rules
+ *   rules: derived             kernel rules: derived from the policy (the
+ *                              rules plugin's paths), all groups, or none
+ *                              (true/false: all/none)
  *   rules_file: PATH           also write them as a rules.d file
  *   replay_file: PATH          the audit.log for mode replay
  *   receive_buffer: 8M         netlink socket buffer

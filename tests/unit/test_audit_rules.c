@@ -2,7 +2,8 @@
  * test_audit_rules.c - vigil's rule set as built for the kernel (no
  * kernel needed): one rule per syscall group and arch under the key, the
  * never rule for vigil's pid first, and the rules.d file with the same
- * content in auditctl syntax.
+ * content in auditctl syntax; the rules derived from a policy (only the
+ * syscalls its rules use, with the filters every rule of a type allows).
  */
 #include "config.h"
 
@@ -20,6 +21,8 @@
 #include <cmocka.h>
 #include <libaudit.h>
 
+#include "lang/rules.h"
+#include "schema.h"
 #include "sources/audit_rules.h"
 
 static void test_audit_rules_one_per_group_and_arch_with_self_excluded(
@@ -69,7 +72,7 @@ static void test_audit_rules_file_matches_the_rule_set(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/vigil.rules", dir);
 	assert_int_equal(vigil_audit_rules_build(&r, "vigil", 4242), 0);
-	assert_int_equal(vigil_audit_rules_write_file(&r, path, 4242), 0);
+	assert_int_equal(vigil_audit_rules_write_file(&r, path), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
 	f = fopen(path, "r");
@@ -96,9 +99,278 @@ static void test_audit_rules_file_matches_the_rule_set(void **state)
 	rmdir(dir);
 }
 
+/* A ruleset from policy text; fails the test when it does not load. */
+static struct vigil_ruleset *policy(const char *text)
+{
+	struct vigil_ruleset *rs = NULL;
+	struct vigil_buf err = { 0 };
+	int rc = vigil_ruleset_load_mem(vigil_fields(), "test.yaml", text,
+					strlen(text), &rs, &err);
+
+	if (rc)
+		fprintf(stderr, "%s", vigil_buf_cstr(&err));
+	vigil_buf_free(&err);
+	assert_int_equal(rc, 0);
+	return rs;
+}
+
+/* The derived rules of text for key "vigil", pid 77, as one string the
+ * caller frees. */
+static char *derive(const char *text)
+{
+	struct vigil_ruleset *rs = policy(text);
+	struct vigil_buf out = { 0 };
+	char *s;
+
+	assert_int_equal(vigil_audit_rules_derive(rs, "vigil", 77, &out), 0);
+	s = strdup(vigil_buf_cstr(&out));
+	vigil_buf_free(&out);
+	vigil_ruleset_free(rs);
+	assert_non_null(s);
+	return s;
+}
+
+#define RULE(id, expr)                                                 \
+	"- rule: " id "\n  description: d\n  severity: low\n"       \
+	"  expression: " expr "\n"
+
+static void test_audit_rules_derived_from_a_small_policy(void **state)
+{
+	char *got;
+
+	(void)state;
+	got = derive(RULE("attach", "ptrace.request == PTRACE_ATTACH "
+			  "&& process.file.name != gdb")
+		     RULE("poke", "ptrace.request == PTRACE_POKEDATA")
+		     RULE("poke_again", "ptrace.request in [PTRACE_POKEDATA]")
+		     RULE("memfd", "event.type == memfd_create && "
+			  "process.file.path in [/usr/bin/a, /usr/bin/b]")
+		     RULE("root_kill", "event.type == kill && "
+			  "process.uid == 0")
+		     RULE("mods", "event.type == load_module")
+		     RULE("nc", "exec.file.path == /usr/bin/nc"));
+	/* exec is plain although its only rule names one file: the
+	 * process table needs every exec */
+	assert_string_equal(
+		got,
+		"-a never,exit -F arch=b64 -S all -F pid=77 -k vigil\n"
+		"-a always,exit -F arch=b64 -S execve -S execveat -k vigil\n"
+		"-a always,exit -F arch=b64 -S init_module -S finit_module "
+		"-k vigil\n"
+		"-a always,exit -F arch=b64 -S ptrace -F a0=0x10 -k vigil\n"
+		"-a always,exit -F arch=b64 -S ptrace -F a0=0x5 -k vigil\n"
+		"-a always,exit -F arch=b64 -S memfd_create "
+		"-F exe=/usr/bin/a -k vigil\n"
+		"-a always,exit -F arch=b64 -S memfd_create "
+		"-F exe=/usr/bin/b -k vigil\n"
+		"-a always,exit -F arch=b64 -S kill -S tkill -S tgkill "
+		"-F uid=0 -k vigil\n"
+		"-a never,exit -F arch=b32 -S all -F pid=77 -k vigil\n"
+		"-a always,exit -F arch=b32 -S execve -S execveat -k vigil\n"
+		"-a always,exit -F arch=b32 -S init_module -S finit_module "
+		"-k vigil\n"
+		"-a always,exit -F arch=b32 -S ptrace -F a0=0x10 -k vigil\n"
+		"-a always,exit -F arch=b32 -S ptrace -F a0=0x5 -k vigil\n"
+		"-a always,exit -F arch=b32 -S memfd_create "
+		"-F exe=/usr/bin/a -k vigil\n"
+		"-a always,exit -F arch=b32 -S memfd_create "
+		"-F exe=/usr/bin/b -k vigil\n"
+		"-a always,exit -F arch=b32 -S kill -S tkill -S tgkill "
+		"-F uid=0 -k vigil\n");
+	free(got);
+}
+
+static void test_audit_rules_derived_leaves_out_unused_syscalls(void **state)
+{
+	char *got;
+
+	(void)state;
+	got = derive(RULE("mods", "event.type == load_module"));
+	assert_null(strstr(got, "ptrace"));
+	assert_null(strstr(got, "kill"));
+	assert_null(strstr(got, "mount"));
+	assert_null(strstr(got, "setuid"));
+	assert_non_null(strstr(got, "-S execve -S execveat -k vigil\n"));
+	assert_non_null(strstr(got, "-S init_module -S finit_module -k"));
+	free(got);
+}
+
+static void test_audit_rules_derived_plain_when_one_rule_needs_all(
+	void **state)
+{
+	char *got;
+
+	(void)state;
+	/* the second ptrace rule wants every ptrace call: no a0 filter
+	 * would let the kernel drop one it needs */
+	got = derive(RULE("attach", "ptrace.request == PTRACE_ATTACH")
+		     RULE("any_gdb", "event.type == ptrace && "
+			  "process.file.name == gdb"));
+	assert_null(strstr(got, "a0="));
+	assert_non_null(strstr(got, "-F arch=b64 -S ptrace -k vigil\n"));
+	free(got);
+	/* a negated comparison is no filter either */
+	got = derive(RULE("not_attach", "ptrace.request != PTRACE_ATTACH"));
+	assert_null(strstr(got, "a0="));
+	assert_non_null(strstr(got, "-S ptrace -k vigil\n"));
+	free(got);
+	/* a path auditctl cannot write (a blank) falls back to plain */
+	got = derive(RULE("odd", "event.type == memfd_create && "
+			  "process.file.path == \"/usr/bin/a b\""));
+	assert_null(strstr(got, "exe="));
+	assert_non_null(strstr(got, "-S memfd_create -k vigil\n"));
+	free(got);
+	/* the kernel refuses an exe in a directory that does not exist */
+	got = derive(RULE("nodir", "event.type == memfd_create && "
+			  "process.file.path == /nonexistent-vigil/bin/a"));
+	assert_null(strstr(got, "exe="));
+	assert_non_null(strstr(got, "-S memfd_create -k vigil\n"));
+	free(got);
+	/* more values than VIGIL_AUDIT_MAX_FILTERS: one plain rule */
+	got = derive(RULE("many", "event.type == kill && process.uid in "
+			  "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "
+			  "16, 17]"));
+	assert_null(strstr(got, "uid="));
+	assert_non_null(strstr(got, "-S kill -S tkill -S tgkill -k vigil\n"));
+	free(got);
+}
+
+static void test_audit_rules_derived_text_loads_through_libaudit(void **state)
+{
+	struct vigil_audit_rules r;
+	char *got;
+	unsigned lines = 0;
+
+	(void)state;
+	got = derive(RULE("attach", "ptrace.request == PTRACE_ATTACH")
+		     RULE("memfd", "event.type == memfd_create && "
+			  "process.file.path == /usr/bin/a")
+		     RULE("root_kill", "event.type == kill && "
+			  "process.auid == 1000"));
+	for (const char *p = got; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(vigil_audit_rules_from_text(&r, "vigil", got), 0);
+	assert_int_equal(r.n, lines);
+	for (unsigned i = 0; i < r.n; i++) {
+		assert_int_equal(r.rule[i]->fields[0] & ~AUDIT_OPERATORS,
+				 AUDIT_ARCH);
+		assert_non_null(strstr(got, r.line[i]));
+	}
+	vigil_audit_rules_free(&r);
+	free(got);
+	/* what libaudit refuses is an error, not a half rule set */
+	assert_int_equal(vigil_audit_rules_from_text(
+				 &r, "vigil",
+				 "-a always,exit -F arch=b64 -S nosuchcall "
+				 "-k vigil\n"),
+			 -EINVAL);
+	assert_int_equal(vigil_audit_rules_from_text(
+				 &r, "vigil", "-a always,exit -S ptrace\n"),
+			 -EINVAL);
+}
+
+/* Runs vigil_audit_rules_cli() with its stdout in a string (freed by the
+ * caller); *rc gets its exit status. */
+static char *cli_output(const char *config, int argc, char **argv, int *rc)
+{
+	char path[] = "/tmp/vigil-cli-out.XXXXXX", *text;
+	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+	long len;
+	FILE *f;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stdout);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	*rc = vigil_audit_rules_cli(config, argc, argv);
+	fflush(stdout);
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	unlink(path);
+	return text;
+}
+
+static void test_audit_rules_cli_prints_what_the_source_derives(void **state)
+{
+	static const char pol[] =
+		RULE("attach", "ptrace.request == PTRACE_ATTACH")
+		RULE("mods", "event.type == load_module");
+	char dir[] = "/tmp/vigil-cli-test.XXXXXX", cfg[128], pfile[128];
+	struct vigil_ruleset *rs;
+	struct vigil_buf want = { 0 };
+	char *got, *policy_arg[1];
+	FILE *f;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(pfile, sizeof(pfile), "%s/p.yaml", dir);
+	snprintf(cfg, sizeof(cfg), "%s/vigil.yaml", dir);
+	f = fopen(pfile, "w");
+	assert_non_null(f);
+	fputs(pol, f);
+	fclose(f);
+	f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f, "agent:\n  pid_file: %s/none.pid\n"
+		   "audit:\n  key: kt\n"
+		   "plugins:\n  - name: rules\n    config:\n"
+		   "      paths: [%s]\n", dir, pfile);
+	fclose(f);
+	/* no vigild runs: a note instead of the never rules, then exactly
+	 * what the derivation gives */
+	rs = policy(pol);
+	assert_int_equal(vigil_audit_rules_derive(rs, "kt", 0, &want), 0);
+	vigil_ruleset_free(rs);
+	got = cli_output(cfg, 0, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(strncmp(got, "## vigild is not running", 24), 0);
+	assert_string_equal(strchr(got, '\n') + 1, vigil_buf_cstr(&want));
+	assert_non_null(strstr(got, "-S ptrace -F a0=0x10 -k kt\n"));
+	free(got);
+	/* PATHs given replace the configured ones */
+	policy_arg[0] = pfile;
+	got = cli_output(cfg, 1, policy_arg, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(strchr(got, '\n') + 1, vigil_buf_cstr(&want));
+	free(got);
+	/* audit.rules: all needs no policy */
+	f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f, "agent:\n  pid_file: %s/none.pid\n"
+		   "audit:\n  key: kt\n  rules: all\n", dir);
+	fclose(f);
+	got = cli_output(cfg, 0, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(got, "-S personality -S keyctl -k kt\n"));
+	free(got);
+	vigil_buf_free(&want);
+	unlink(cfg);
+	unlink(pfile);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			test_audit_rules_cli_prints_what_the_source_derives),
+		cmocka_unit_test(test_audit_rules_derived_from_a_small_policy),
+		cmocka_unit_test(
+			test_audit_rules_derived_leaves_out_unused_syscalls),
+		cmocka_unit_test(
+			test_audit_rules_derived_plain_when_one_rule_needs_all),
+		cmocka_unit_test(
+			test_audit_rules_derived_text_loads_through_libaudit),
 		cmocka_unit_test(
 		  test_audit_rules_one_per_group_and_arch_with_self_excluded),
 		cmocka_unit_test(test_audit_rules_file_matches_the_rule_set),

@@ -123,11 +123,6 @@ static void test_lang_cli_list_and_fields(void **state)
 	assert_contains(out, "[constants: PTRACE_TRACEME ...] (ptrace)");
 	free(out);
 	free(errs);
-	rc = run(&out, &errs, 3, "rules", "kernel", FIX("cli_policy.yaml"));
-	assert_int_equal(rc, 0);
-	assert_contains(out, "exec                 3 rule(s)  unfiltered\n");
-	free(out);
-	free(errs);
 	rc = run(&out, &errs, 2, "rules", "frobnicate");
 	assert_int_equal(rc, 64);
 	assert_contains(errs, "unknown command 'frobnicate'");

@@ -14,6 +14,11 @@
  *   expect-mode WANT [nomulticast]   auto must pick WANT
  *   lost MODE          after the caller shrank the backlog: a burst must
  *                      raise audit_lost with the kernel's count
+ *   derived MODE DIR   audit.rules derived: the kernel holds exactly the
+ *                      rules derived from a policy in DIR (ptrace only
+ *                      with a0 filters, no mount); a reload with another
+ *                      policy swaps them, a broken one keeps them, and
+ *                      stop removes them
  *   read MODE SECONDS  (bench) reads, prints events and its own CPU
  *   replay FILE        (bench) replays an audit.log, prints counts
  *
@@ -35,7 +40,10 @@
 
 #include <uv.h>
 
+#include "lang/rules.h"
 #include "node.h"
+#include "pipeline.h"
+#include "schema.h"
 #include "source.h"
 #include "sources/audit_rules.h"
 #include "sources/audit_source.h"
@@ -103,14 +111,25 @@ void vigil_source_set_state(struct vigil_source *s, int state,
 
 /* ---- helpers ---- */
 
-static int start(const char *mode, uint32_t features_disabled)
+/* The daemon's configuration as the source sees it: the rules plugin's
+ * paths (derived mode). */
+static struct vigil_plugin_conf rules_conf = { .name = "rules",
+					       .enabled = true };
+static struct vigil_config daemon_cfg = { .plugins = &rules_conf,
+					  .n_plugins = 1 };
+static struct vigil_pipeline pipeline = { .cfg = &daemon_cfg };
+
+/* Starts the source in mode with audit.rules: rules. */
+static int start_rules(const char *mode, uint32_t features_disabled,
+		       const char *rules)
 {
 	static struct vigil_doc doc;
 	struct vigil_buf err = { 0 };
 	char yaml[256];
 	int n;
 
-	n = snprintf(yaml, sizeof(yaml), "mode: %s\nkey: %s\n", mode, key);
+	n = snprintf(yaml, sizeof(yaml), "mode: %s\nkey: %s\nrules: %s\n",
+		     mode, key, rules);
 	if (vigil_doc_load_yaml("test", yaml, (size_t)n, &doc, &err)) {
 		fprintf(stderr, "%s\n", vigil_buf_cstr(&err));
 		return -EINVAL;
@@ -119,8 +138,15 @@ static int start(const char *mode, uint32_t features_disabled)
 	src.ops = &vigil_audit_source_ops;
 	src.loop = loop;
 	src.config = doc.root;
+	src.pipeline = &pipeline;
 	src.features_disabled = features_disabled;
 	return src.ops->start(&src);
+}
+
+/* The scenarios that need every syscall group. */
+static int start(const char *mode, uint32_t features_disabled)
+{
+	return start_rules(mode, features_disabled, "all");
 }
 
 static void stop(void)
@@ -314,6 +340,171 @@ static int scenario_flush(const char *mode)
 	return 0;
 }
 
+/* Writes text to dir/name; returns 0 or -1. */
+static int write_text(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f) ? -1 : 0;
+}
+
+/* Points the rules plugin's paths at dir/name (a YAML doc kept alive). */
+static int use_policy(struct vigil_doc *doc, const char *dir,
+		      const char *name)
+{
+	struct vigil_buf err = { 0 };
+	char yaml[4200];
+	int n;
+
+	n = snprintf(yaml, sizeof(yaml), "paths: ['%s/%s']\n", dir, name);
+	if (vigil_doc_load_yaml("rules", yaml, (size_t)n, doc, &err)) {
+		fprintf(stderr, "%s\n", vigil_buf_cstr(&err));
+		vigil_buf_free(&err);
+		return -1;
+	}
+	rules_conf.config = doc->root;
+	return 0;
+}
+
+/* Lines of auditctl -l under our key, into out (NUL-terminated). */
+static int kernel_rules(char *out, size_t cap)
+{
+	char cmd[128];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "auditctl -l | grep 'key=%s$'", key);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	return 0;
+}
+
+/* Lines of text. */
+static unsigned count_lines(const char *text)
+{
+	unsigned n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/* Fails (prints why) when the kernel's rules under our key do not number
+ * want, lack a string of has[] or hold one of hasnt[]. */
+static int expect_kernel(unsigned want, const char *const *has,
+			 const char *const *hasnt, const char *when)
+{
+	static char text[65536];
+	int bad = 0;
+
+	if (kernel_rules(text, sizeof(text)))
+		return 1;
+	printf("derived, %s: %u rules in the kernel\n%s", when,
+	       count_lines(text), text);
+	if (count_lines(text) != want) {
+		fprintf(stderr, "FAIL: %s: %u rules, want %u\n", when,
+			count_lines(text), want);
+		bad = 1;
+	}
+	for (; has && *has; has++)
+		if (!strstr(text, *has)) {
+			fprintf(stderr, "FAIL: %s: no '%s'\n", when, *has);
+			bad = 1;
+		}
+	for (; hasnt && *hasnt; hasnt++)
+		if (strstr(text, *hasnt)) {
+			fprintf(stderr, "FAIL: %s: '%s' is there\n", when,
+				*hasnt);
+			bad = 1;
+		}
+	return bad;
+}
+
+/* Lines vigil_audit_rules_derive() gives for the policy file dir/name. */
+static unsigned derived_lines(const char *dir, const char *name)
+{
+	struct vigil_ruleset *rs = NULL;
+	struct vigil_buf err = { 0 }, out = { 0 };
+	char path[4096];
+	const char *paths[1] = { path };
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (vigil_ruleset_load(vigil_fields(), paths, 1, &rs, &err) == 0 &&
+	    vigil_audit_rules_derive(rs, key, (int)getpid(), &out) == 0)
+		n = count_lines(vigil_buf_cstr(&out));
+	vigil_ruleset_free(rs);
+	vigil_buf_free(&err);
+	vigil_buf_free(&out);
+	return n;
+}
+
+#define POLICY_RULE(id, expr)                                          \
+	"- rule: " id "\n  description: d\n  severity: low\n"       \
+	"  expression: " expr "\n"
+
+static int scenario_derived(const char *mode, const char *dir)
+{
+	static const char *const p1_has[] = { "-S ptrace", "a0=0x10",
+					      "exe=/usr/bin/vigil-a",
+					      "-S execve", NULL };
+	static const char *const p1_hasnt[] = { "mount", "init_module",
+						"setuid", NULL };
+	static const char *const p2_has[] = { "init_module", "-S execve",
+					      NULL };
+	static const char *const p2_hasnt[] = { "ptrace", "memfd", NULL };
+	struct vigil_doc d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
+	unsigned n1, n2;
+	int bad = 1;
+
+	if (write_text(dir, "p1.yaml",
+		       POLICY_RULE("attach", "ptrace.request == PTRACE_ATTACH")
+		       POLICY_RULE("memfd", "event.type == memfd_create && "
+				   "process.file.path == /usr/bin/vigil-a")) ||
+	    write_text(dir, "p2.yaml",
+		       POLICY_RULE("mods", "event.type == load_module")) ||
+	    write_text(dir, "broken.yaml",
+		       POLICY_RULE("bad", "proces.file.path == /x")))
+		return 1;
+	n1 = derived_lines(dir, "p1.yaml");
+	n2 = derived_lines(dir, "p2.yaml");
+	if (!n1 || !n2 || use_policy(&d1, dir, "p1.yaml") ||
+	    use_policy(&d2, dir, "p2.yaml") ||
+	    use_policy(&d3, dir, "broken.yaml"))
+		goto out_free_docs;
+	rules_conf.config = d1.root;
+	if (start_rules(mode, 0, "derived")) {
+		stop();
+		goto out_free_docs;
+	}
+	bad = src.state != VIGIL_SOURCE_RUNNING;
+	bad |= expect_kernel(n1, p1_has, p1_hasnt, "started");
+	rules_conf.config = d2.root;
+	bad |= src.ops->reload(&src) != 0;
+	bad |= expect_kernel(n2, p2_has, p2_hasnt, "reloaded");
+	rules_conf.config = d3.root;
+	bad |= src.ops->reload(&src) == 0;
+	bad |= expect_kernel(n2, p2_has, p2_hasnt, "broken policy");
+	stop();
+	bad |= expect_kernel(0, NULL, NULL, "stopped");
+out_free_docs:
+	rules_conf.config = NULL;
+	vigil_doc_free(&d1);
+	vigil_doc_free(&d2);
+	vigil_doc_free(&d3);
+	return bad;
+}
+
 /*
  * The caller shrank the kernel queue (auditctl -b 2, backlog_wait_time
  * 0): a burst of execs must overflow it, and the kernel's lost counter,
@@ -435,6 +626,8 @@ int main(int argc, char **argv)
 		rc = scenario_replay(argv[2]);
 	else if (strcmp(argv[1], "flush") == 0)
 		rc = scenario_flush(argv[2]);
+	else if (strcmp(argv[1], "derived") == 0 && argc == 4)
+		rc = scenario_derived(argv[2], argv[3]);
 	else if (strcmp(argv[1], "expect-fail") == 0 && argc == 4) {
 		rc = start(argv[2], 0) == 0 || !strstr(src.reason, argv[3]);
 		stop();

@@ -56,6 +56,7 @@ check "$bin/audit_live" expect-mode multicast
 check "$bin/audit_live" expect-fail unicast "owns the audit unicast socket"
 check "$bin/audit_live" expect-fail bogus-mode "unknown"
 check "$bin/audit_live" flush multicast
+check "$bin/audit_live" derived multicast "$work"
 # auditd kept logging while vigil read the same stream
 if ! grep -q 'a1=74776F20776F726473' "$work/auditd/audit.log"; then
 	echo "FAIL: auditd did not log the exec vigil saw"
