@@ -2095,6 +2095,7 @@ int vigil_ruleset_rule(const struct vigil_ruleset *rs, size_t i,
 	out->title = r->title ? r->title : r->description;
 	out->remediation = r->remediation;
 	out->severity = r->severity;
+	out->actions = r->actions;
 	out->tags = r->tags;
 	out->n_tags = r->n_tags;
 	out->enabled = r->enabled;

@@ -152,6 +152,8 @@ static int cmd_list(const struct vigil_field_table *ft, int argc,
 			json_str(out, r.description);
 			fputs(", \"severity\": ", out);
 			json_str(out, vigil_severity_name(r.severity));
+			fprintf(out, ", \"action\": \"%s\"",
+				r.actions & VIGIL_ACTION_DENY ? "deny" : "alert");
 			fprintf(out, ", \"enabled\": %s, \"events\": [",
 				r.enabled ? "true" : "false");
 			type_list(out, r.event_types, true);
