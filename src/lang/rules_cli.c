@@ -152,8 +152,6 @@ static int cmd_list(const struct vigil_field_table *ft, int argc,
 			json_str(out, r.description);
 			fputs(", \"severity\": ", out);
 			json_str(out, vigil_severity_name(r.severity));
-			fprintf(out, ", \"action\": \"%s\"",
-				r.actions & VIGIL_ACTION_DENY ? "deny" : "alert");
 			fprintf(out, ", \"enabled\": %s, \"events\": [",
 				r.enabled ? "true" : "false");
 			type_list(out, r.event_types, true);
@@ -168,6 +166,8 @@ static int cmd_list(const struct vigil_field_table *ft, int argc,
 				json_str(out, r.remediation);
 			else
 				fputs("null", out);
+			fprintf(out, ", \"action\": \"%s\"",
+				r.actions & VIGIL_ACTION_DENY ? "deny" : "alert");
 			fprintf(out, ", \"every_ns\": %" PRId64 ", \"matches\": "
 				     "%" PRIu64 ", \"suppressed\": %" PRIu64
 				     ", \"tests\": %u, \"file\": ",
