@@ -182,4 +182,10 @@ print("last round's source: packets %d, events %d, malformed %d, "
       "user dropped %s" % (st["packets"], st["events"],
       sum(st["malformed"].values()), st["attributed"], st["socket_overruns"],
       st.get("kernel_queue_dropped", "?"), st.get("kernel_user_dropped", "?")))
+if st.get("hold_rounds"):
+    print("block mode, last round: %d queries held in %d reads, held for "
+          "parsing and rules %.1f us per read on average, %.1f us at most"
+          % (st["held"], st["hold_rounds"],
+             st["hold_ns_total"] / 1000.0 / st["hold_rounds"],
+             st["hold_ns_max"] / 1000.0))
 EOF

@@ -129,6 +129,9 @@ struct nfq_source {
 	uint64_t matched;
 	uint64_t verdicts, verdict_errors, enobufs;
 	uint64_t held, denied; /* block mode: queries held, dropped */
+	/* block mode: what holding costs, per round with held queries:
+	 * from the first verdicts to the held ones' (parse + engines) */
+	uint64_t hold_rounds, hold_ns_total, hold_ns_max;
 };
 
 /* ---- configuration ---- */
@@ -655,6 +658,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	struct nfq_source *q = h->data;
 	struct nfq_round r = { 0, false, false };
 	size_t i, got = 0;
+	int64_t t0;
 
 	if (status < 0)
 		return;
@@ -687,9 +691,18 @@ static void on_readable(uv_poll_t *h, int status, int events)
 		verdict_add(q, NFQNL_MSG_VERDICT_BATCH, r.prefix_max,
 			    NF_ACCEPT);
 	verdicts_flush(q);
+	t0 = r.any_held ? vigil_monotonic_ns() : 0;
 	for (i = 0; i < got; i++)
 		walk_handle(q, q->buf + i * q->slot, q->lens[i]);
 	verdicts_flush(q);
+	if (r.any_held) {
+		uint64_t held_ns = (uint64_t)(vigil_monotonic_ns() - t0);
+
+		q->hold_rounds++;
+		q->hold_ns_total += held_ns;
+		if (held_ns > q->hold_ns_max)
+			q->hold_ns_max = held_ns;
+	}
 }
 
 /* ---- source ops ---- */
@@ -889,6 +902,9 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 q->mode == NFQ_MODE_BLOCK ? "block" : "monitor");
 	json_counter(out, "held", q->held);
 	json_counter(out, "denied", q->denied);
+	json_counter(out, "hold_rounds", q->hold_rounds);
+	json_counter(out, "hold_ns_total", q->hold_ns_total);
+	json_counter(out, "hold_ns_max", q->hold_ns_max);
 	json_counter(out, "socket_overruns", q->enobufs);
 	json_counter(out, "pending_evicted", q->match.evicted);
 	json_counter(out, "pending_expired", q->match.expired);
