@@ -13,7 +13,10 @@
 #   - the monitor's CPU (utime+stime from /proc) per 10 000 queries.
 # Targets (issue 7): >= 90 % of the no-vigil rate, p99 added < 200 us.
 #
-#   sudo bench/dns_bench.sh [ROUNDS] [SECONDS] [RATE]
+#   sudo [MODE=block] bench/dns_bench.sh [ROUNDS] [SECONDS] [RATE]
+# MODE=block runs the source in block mode with a deny rule that none of
+# the queries matches: every query waits for parsing and the rule engine
+# before its verdict (the "with" figures are then block mode's).
 # Build dns_monitor without sanitizers for meaningful figures and point
 # DNS_MONITOR at it.  Nothing leaves the namespace; it is removed on exit.
 set -u
@@ -64,7 +67,19 @@ test.example NS
 test.example SOA
 nx.test.example A
 EOF
-printf 'dns:\n  queue: 53\n  batch: 64\n' >"$TMP/vigil.yaml"
+MODE=${MODE:-monitor}
+printf 'dns:\n  queue: 53\n  batch: 64\n  mode: %s\n' "$MODE" \
+	>"$TMP/vigil.yaml"
+if [ "$MODE" = block ]; then
+	cat >"$TMP/policy.yaml" <<EOF
+- rule: deny_blocked
+  description: lookup of a blocked name
+  severity: high
+  expression: dns.question.name == "blocked.test"
+  action: deny
+EOF
+	echo "policy: $TMP/policy.yaml" >>"$TMP/vigil.yaml"
+fi
 
 start_monitor() {
 	rm -f "$TMP/ready"
@@ -141,7 +156,8 @@ for l in open(tmp + "/cpu"):
     q += int(n); c += int(t)
 st = json.load(open(tmp + "/status.json"))
 off, on = sum(qps["off"]) / len(qps["off"]), sum(qps["on"]) / len(qps["on"])
-print("dns_bench: %s rounds of %s s, unbound on loopback in a netns" % (rounds, secs))
+print("dns_bench: %s rounds of %s s, unbound on loopback in a netns, "
+      "%s mode" % (rounds, secs, st.get("mode", "monitor")))
 print("throughput  without vigil %9.0f q/s   with vigil %9.0f q/s   (%.1f %%)"
       % (off, on, 100.0 * on / off))
 print("  per round: without %s  with %s" % (
@@ -166,4 +182,10 @@ print("last round's source: packets %d, events %d, malformed %d, "
       "user dropped %s" % (st["packets"], st["events"],
       sum(st["malformed"].values()), st["attributed"], st["socket_overruns"],
       st.get("kernel_queue_dropped", "?"), st.get("kernel_user_dropped", "?")))
+if st.get("hold_rounds"):
+    print("block mode, last round: %d queries held in %d reads, held for "
+          "parsing and rules %.1f us per read on average, %.1f us at most"
+          % (st["held"], st["hold_rounds"],
+             st["hold_ns_total"] / 1000.0 / st["hold_rounds"],
+             st["hold_ns_max"] / 1000.0))
 EOF

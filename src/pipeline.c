@@ -179,6 +179,8 @@ static int host_emit_signal(void *host, const struct vigil_event *ev,
 	if (copy.severity >= VIGIL_SEV__COUNT)
 		copy.severity = VIGIL_SEV_INFO;
 	p->signals++;
+	if (p->collect_actions)
+		*p->collect_actions |= copy.actions;
 	print_record(p, ev, &copy);
 	for (size_t i = 0; i < p->n_plugins; i++) {
 		struct vigil_plugin_inst *inst = &p->plugins[i];
@@ -504,6 +506,21 @@ int vigil_pipeline_submit(struct vigil_pipeline *p, struct vigil_event *ev)
 			inst->errors++;
 	}
 	return 0;
+}
+
+int vigil_pipeline_submit_verdict(struct vigil_pipeline *p,
+				  struct vigil_event *ev, uint32_t *actions)
+{
+	uint32_t *outer = p->collect_actions;
+	int rc;
+
+	*actions = 0;
+	/* Engines call back into host_emit_signal() synchronously, so the
+	 * signals raised until submit returns are this event's. */
+	p->collect_actions = actions;
+	rc = vigil_pipeline_submit(p, ev);
+	p->collect_actions = outer;
+	return rc;
 }
 
 void vigil_pipeline_flush(struct vigil_pipeline *p)

@@ -55,6 +55,9 @@ struct vigil_pipeline {
 	struct vigil_printer printer;
 	struct vigil_buf outbuf;
 	bool stopping;
+	/* While vigil_pipeline_submit_verdict() runs: where the actions of
+	 * the signals raised are ORed.  NULL otherwise. */
+	uint32_t *collect_actions;
 	uint64_t next_id;
 	uint64_t events;         /* submitted */
 	uint64_t signals;        /* raised */
@@ -97,6 +100,14 @@ void vigil_pipeline_start_sources(struct vigil_pipeline *p);
 /* New configuration: plugins and sources re-read their sections. */
 void vigil_pipeline_reload(struct vigil_pipeline *p,
 			   const struct vigil_config *cfg);
+
+/*
+ * vigil_pipeline_submit() (source.h), for a source that holds the event until the rules ran (block-mode
+ * DNS): stores in *actions the OR of the VIGIL_ACTION_* bits of every
+ * signal raised for ev during the call (0 when none, or on error).
+ */
+int vigil_pipeline_submit_verdict(struct vigil_pipeline *p,
+				  struct vigil_event *ev, uint32_t *actions);
 
 /* Flushes every sink. */
 void vigil_pipeline_flush(struct vigil_pipeline *p);

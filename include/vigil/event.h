@@ -306,8 +306,33 @@ struct vigil_signal {
 	uint32_t suppressed; /* matches suppressed by rate control since the
 			      * last delivered signal of this rule and key */
 	const char *engine;  /* name of the engine that raised it */
-	void *reserved[4];
+	union {
+		uint32_t actions;       /* VIGIL_ACTION_* asked by the rule */
+		void *reserved_actions; /* keeps the slot pointer-sized */
+	};
+	void *reserved[3];
 };
+
+/*
+ * Actions a rule may attach to its signal.  A source that holds an event
+ * (the DNS source in block mode) reads them back from the pipeline; other
+ * sources ignore them.  Producers built before the field existed passed a
+ * zeroed reserved slot, that is no action.
+ */
+#define VIGIL_ACTION_DENY (1u << 0) /* refuse what the event asks (dns) */
+
+#ifndef __cplusplus
+/* actions took the first of four reserved pointers: the size and every
+ * offset stay those of ABI 1 (88 bytes on LP64, 52 on ILP32). */
+_Static_assert(offsetof(struct vigil_signal, reserved) ==
+		       offsetof(struct vigil_signal, engine) +
+			       2 * sizeof(void *),
+	       "vigil_signal.reserved moved");
+_Static_assert(sizeof(struct vigil_signal) ==
+		       offsetof(struct vigil_signal, engine) +
+			       5 * sizeof(void *),
+	       "struct vigil_signal changed size");
+#endif
 
 #ifdef __cplusplus
 }

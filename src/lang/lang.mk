@@ -69,6 +69,21 @@ tests_unit_test_lang_plugin_LDADD = $(lang_test_ldadd)
 TESTS += tests/unit/test_lang_plugin
 endif
 
+# The pipeline with the real engine plugin: a deny rule's action comes
+# back from vigil_pipeline_submit_verdict() (block-mode DNS).
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_pipeline_verdict
+tests_unit_test_pipeline_verdict_SOURCES = tests/unit/test_pipeline_verdict.c
+tests_unit_test_pipeline_verdict_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_RULES_PLUGIN='"$(abs_top_builddir)/plugins/.libs/rules.so"'
+tests_unit_test_pipeline_verdict_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(LIBUV_CFLAGS)
+tests_unit_test_pipeline_verdict_LDADD = libvigilcore.la $(CMOCKA_LIBS)
+# the plugin it loads
+EXTRA_tests_unit_test_pipeline_verdict_DEPENDENCIES = plugins/rules.la
+TESTS += tests/unit/test_pipeline_verdict
+endif
+
 # vigilctl's "rules" command; needs vigil_event_from_node() (libvigilcore).
 noinst_LTLIBRARIES += libvigilrulescli.la
 libvigilrulescli_la_SOURCES = src/lang/rules_cli.c

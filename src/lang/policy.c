@@ -72,6 +72,8 @@ struct pol_rule {
 	const char *title;
 	const char *remediation;
 	uint32_t severity;
+	uint32_t actions; /* VIGIL_ACTION_* */
+	const struct vigil_node *action_node; /* where action: was */
 	const char **tags;
 	uint32_t n_tags;
 	bool enabled;
@@ -498,14 +500,15 @@ static int entry_macro(struct vigil_ruleset *rs, const struct vigil_node *m)
 static const char *const rule_keys[] = {
 	"rule",	    "description", "title",   "expression", "severity",
 	"tags",	    "remediation", "enabled", "every",	    "every_key",
-	"exceptions", "tests",	   "override", "append",    NULL
+	"exceptions", "tests",	   "override", "append",    "action",
+	NULL
 };
 
 /* Keys override: may replace, and those it may also append to. */
 static const char *const override_keys[] = {
 	"description", "title",	    "expression", "severity", "tags",
 	"remediation", "enabled",   "every",	  "every_key", "exceptions",
-	"tests",       NULL
+	"tests",       "action",    NULL
 };
 
 static bool key_in(const char *k, const char *const *set)
@@ -590,6 +593,26 @@ static int set_expression(struct vigil_ruleset *rs, struct pol_rule *r,
 	return 0;
 }
 
+/*
+ * action: what the source holding the event should do besides raising the
+ * signal.  "deny" refuses it; "alert" (the default) only signals.  Which
+ * event types can be denied is checked once the rule is compiled.
+ */
+static int set_action(struct vigil_ruleset *rs, struct pol_rule *r,
+		      const struct vigil_node *n)
+{
+	if (!strcmp(n->str, "deny")) {
+		r->actions = VIGIL_ACTION_DENY;
+	} else if (!strcmp(n->str, "alert")) {
+		r->actions = 0;
+	} else {
+		perr(rs, n, "unknown action '%s' (alert, deny)", n->str);
+		return -EINVAL;
+	}
+	r->action_node = n;
+	return 0;
+}
+
 /* Applies one key of a rule entry (replace, or append when allowed). */
 static int rule_set(struct vigil_ruleset *rs, struct pol_rule *r,
 		    const char *k, const struct vigil_node *n, bool append)
@@ -664,6 +687,8 @@ static int rule_set(struct vigil_ruleset *rs, struct pol_rule *r,
 		r->title = n->str;
 	} else if (!strcmp(k, "remediation")) {
 		r->remediation = n->str;
+	} else if (!strcmp(k, "action")) {
+		return set_action(rs, r, n);
 	}
 	return 0;
 }
@@ -1182,6 +1207,26 @@ static int compile_rule(struct vigil_ruleset *rs, struct lang_ctx *c,
 			   "(exec.file.path, open.file.path, dns.question.name "
 			   "...)", r->id);
 		return -EINVAL;
+	}
+	if (r->actions & VIGIL_ACTION_DENY) {
+		char names[256];
+
+		/* Only the DNS source holds its events for a verdict. */
+		if (r->evmask != VIGIL_EVBIT(VIGIL_EV_DNS)) {
+			perr(rs, r->action_node,
+			     "rule '%s': action deny applies only to dns "
+			     "events, and this rule matches %s", r->id,
+			     type_names(r->evmask, names, sizeof(names)));
+			return -EINVAL;
+		}
+		/* A suppressed match raises no signal, hence no verdict. */
+		if (r->every_ns) {
+			perr(rs, r->action_node,
+			     "rule '%s': action deny cannot be rate-limited "
+			     "(every:): the suppressed lookups would pass",
+			     r->id);
+			return -EINVAL;
+		}
 	}
 	if (r->every_key) {
 		for (size_t i = 0; i < r->every_key->n; i++) {
@@ -1835,6 +1880,7 @@ static bool deliver(struct vigil_ruleset *rs, struct pol_rule *r,
 	sig.n_tags = r->n_tags;
 	sig.suppressed = suppressed;
 	sig.engine = "rules";
+	sig.actions = r->actions;
 	rs->signals++;
 	if (cb)
 		*cb_rc = cb(arg, ev, &sig);
@@ -2134,6 +2180,7 @@ int vigil_ruleset_rule(const struct vigil_ruleset *rs, size_t i,
 	out->title = r->title ? r->title : r->description;
 	out->remediation = r->remediation;
 	out->severity = r->severity;
+	out->actions = r->actions;
 	out->tags = r->tags;
 	out->n_tags = r->n_tags;
 	out->enabled = r->enabled;

@@ -69,6 +69,7 @@ struct vigil_rule_info {
 	const char *title; /* title: or the description */
 	const char *remediation; /* may be NULL */
 	uint32_t severity;       /* enum vigil_severity */
+	uint32_t actions;        /* VIGIL_ACTION_* (action: deny) */
 	const char *const *tags;
 	uint32_t n_tags;
 	bool enabled;

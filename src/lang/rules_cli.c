@@ -168,6 +168,8 @@ static int cmd_list(const struct vigil_field_table *ft, int argc,
 				json_str(out, r.remediation);
 			else
 				fputs("null", out);
+			fprintf(out, ", \"action\": \"%s\"",
+				r.actions & VIGIL_ACTION_DENY ? "deny" : "alert");
 			fprintf(out, ", \"every_ns\": %" PRId64 ", \"matches\": "
 				     "%" PRIu64 ", \"suppressed\": %" PRIu64
 				     ", \"tests\": %u, \"file\": ",

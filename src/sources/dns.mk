@@ -18,7 +18,8 @@ libvigildns_la_LIBADD = $(LIBMNL_LIBS) $(NFQUEUE_LIBS)
 EXTRA_DIST += \
 	tests/fixtures/dns \
 	tests/integration/dns/unbound.conf.in \
-	tests/integration/dns/test_dns_netns.sh
+	tests/integration/dns/test_dns_netns.sh \
+	tests/integration/dns/test_dns_block.sh
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_dns_parse
@@ -45,12 +46,16 @@ endif
 check_PROGRAMS += tests/integration/dns/dns_monitor
 tests_integration_dns_dns_monitor_SOURCES = \
 	tests/integration/dns/dns_monitor.c
-tests_integration_dns_dns_monitor_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
-tests_integration_dns_dns_monitor_LDADD = libvigildns.la libvigilcore.la
+tests_integration_dns_dns_monitor_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) \
+	$(PCRE2_CFLAGS)
+tests_integration_dns_dns_monitor_LDADD = libvigildns.la libvigilrules.la \
+	libvigilcore.la $(PCRE2_LIBS)
 check_PROGRAMS += tests/integration/dns/dns_client
 tests_integration_dns_dns_client_SOURCES = tests/integration/dns/dns_client.c
 # Root only (exit 77 otherwise); about 10 s.
 TESTS += tests/integration/dns/test_dns_netns.sh
+# Block mode: deny, fail-open after kill -9 (root; about 8 s).
+TESTS += tests/integration/dns/test_dns_block.sh
 
 if ENABLE_FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_dns

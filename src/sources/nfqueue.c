@@ -7,6 +7,14 @@
  * NFQNL_MSG_VERDICT_BATCH accepts all of them, and only then are they
  * parsed.  One struct vigil_event and its arena are reused for every
  * event, so the steady state allocates nothing.
+ *
+ * In block mode the UDP queries of the round are held: the packets before
+ * the first held one are accepted by one batch verdict, the later ones
+ * that are not held by a verdict each, all in one datagram; then every
+ * packet is parsed and each held query gets its own verdict (NF_DROP when
+ * a rule denied it) once the engines ran, sent together at the end of the
+ * round.  A batch verdict covers every queued id up to its own, so it
+ * must never reach a held packet.
  */
 #include "config.h"
 
@@ -28,6 +36,7 @@
 #include <unistd.h>
 
 #include "node.h"
+#include "pipeline.h"
 #include "sources/dns_attr.h"
 #include "sources/dns_match.h"
 #include "sources/dns_packet.h"
@@ -56,6 +65,24 @@
 #define NFQ_PROC_LINE 128
 /* Config and verdict messages, and their ACKs. */
 #define NFQ_CTL_BUF 8192
+/* One NFQNL_MSG_VERDICT(_BATCH) message: header, nfgenmsg, verdict. */
+#define NFQ_VERDICT_MSG_LEN                                                    \
+	(MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) +              \
+	 MNL_ATTR_HDRLEN + MNL_ALIGN(sizeof(struct nfqnl_msg_verdict_hdr)))
+/* DNS header: id, then the flags whose top bit is QR (set: response). */
+#define NFQ_DNS_FLAGS_OFF 2
+#define NFQ_DNS_QR 0x80
+
+enum nfq_mode {
+	NFQ_MODE_MONITOR, /* accept at once, parse after */
+	NFQ_MODE_BLOCK,   /* UDP queries wait for the rules */
+};
+
+/* Verdict messages gathered to go out in one datagram. */
+struct nfq_verdicts {
+	char buf[NFQ_CTL_BUF];
+	size_t len;
+};
 
 enum nfq_skip {
 	NFQ_SKIP_SHORT,
@@ -91,6 +118,8 @@ struct nfq_source {
 	uint16_t queue;
 	uint32_t copy_range, maxlen, batch, pending;
 	int64_t expiry_ns;
+	enum nfq_mode mode;
+	struct nfq_verdicts out; /* verdicts of the current round */
 
 	/* Counters. */
 	uint64_t packets, messages, parsed, tcp_control, capped, gso;
@@ -99,6 +128,10 @@ struct nfq_source {
 	uint64_t attributed, attributed_exited, unattributed, remote_client;
 	uint64_t matched;
 	uint64_t verdicts, verdict_errors, enobufs;
+	uint64_t held, denied; /* block mode: queries held, dropped */
+	/* block mode: what holding costs, per round with held queries:
+	 * from the first verdicts to the held ones' (parse + engines) */
+	uint64_t hold_rounds, hold_ns_total, hold_ns_max;
 };
 
 /* ---- configuration ---- */
@@ -174,13 +207,16 @@ static int load_config(struct nfq_source *q)
 			return -EINVAL;
 		}
 	}
+	q->mode = NFQ_MODE_MONITOR;
 	n = cfg ? vigil_node_get(cfg, "mode") : NULL;
-	if (n && vigil_node_is_scalar(n) && strcmp(n->str, "monitor")) {
+	if (n && vigil_node_is_scalar(n) && !strcmp(n->str, "block")) {
+		q->mode = NFQ_MODE_BLOCK;
+	} else if (n && (!vigil_node_is_scalar(n) ||
+			 strcmp(n->str, "monitor"))) {
 		snprintf(q->src->reason, sizeof(q->src->reason),
-			 "%s:%u:%u: dns.mode '%s' is not supported (only "
-			 "monitor: blocking DNS is not implemented yet)",
-			 n->file ? n->file : "config", n->line, n->col, n->str);
-		return -ENOTSUP;
+			 "%s:%u:%u: dns.mode must be monitor or block",
+			 n->file ? n->file : "config", n->line, n->col);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -255,18 +291,38 @@ out_close:
 	return rc;
 }
 
-/* Accepts every queued packet with an id up to max_id. */
-static void verdict_batch(struct nfq_source *q, uint32_t max_id)
+/* Sends the gathered verdict messages in one datagram. */
+static void verdicts_flush(struct nfq_source *q)
 {
-	char buf[NFQ_CTL_BUF];
+	struct nfq_verdicts *v = &q->out;
+	size_t n = v->len / NFQ_VERDICT_MSG_LEN;
+
+	if (!v->len)
+		return;
+	if (mnl_socket_sendto(q->nl, v->buf, v->len) < 0)
+		q->verdict_errors += n;
+	else
+		q->verdicts += n;
+	v->len = 0;
+}
+
+/*
+ * Adds a verdict message: type NFQNL_MSG_VERDICT for packet id alone, or
+ * NFQNL_MSG_VERDICT_BATCH for every queued packet with an id up to id.
+ * Sends what was gathered first when the buffer is full.
+ */
+static void verdict_add(struct nfq_source *q, int type, uint32_t id,
+			int verdict)
+{
+	struct nfq_verdicts *v = &q->out;
 	struct nlmsghdr *nlh;
 
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, q->queue);
-	nfq_nlmsg_verdict_put(nlh, (int)max_id, NF_ACCEPT);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		q->verdict_errors++;
-	else
-		q->verdicts++;
+	if (v->len + NFQ_VERDICT_MSG_LEN > sizeof(v->buf))
+		verdicts_flush(q);
+	memset(v->buf + v->len, 0, NFQ_VERDICT_MSG_LEN);
+	nlh = nfq_nlmsg_put(v->buf + v->len, type, q->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	v->len += nlh->nlmsg_len;
 }
 
 /* ---- events ---- */
@@ -325,11 +381,16 @@ static void attribute(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	}
 }
 
-/* Parses one DNS message, builds the event and submits it. */
-static void emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
-		 const uint8_t *msg, size_t len, uint32_t seq, uint8_t hook,
-		 uint32_t uid, uint32_t gid)
+/*
+ * Parses one DNS message, builds the event and submits it.  Returns the
+ * actions the rules asked for a query in block mode (VIGIL_ACTION_*), 0
+ * otherwise and for a message that does not parse.
+ */
+static uint32_t emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
+		     const uint8_t *msg, size_t len, uint32_t seq, uint8_t hook,
+		     uint32_t uid, uint32_t gid)
 {
+	uint32_t actions = 0;
 	struct vigil_event *ev = &q->ev;
 	struct vigil_dns_part *d = &ev->u.dns;
 	struct vigil_dns_owner owner = { 0, VIGIL_ID_UNSET, VIGIL_ID_UNSET,
@@ -350,7 +411,7 @@ static void emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	if (rc) {
 		q->malformed[vigil_dns_reason(rc)]++;
 		q->src->drops++;
-		return;
+		return 0;
 	}
 	q->parsed++;
 	d->transport = l4->proto;
@@ -413,7 +474,11 @@ static void emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	if (d->direction == VIGIL_DNS_QUERY)
 		vigil_dns_match_query(&q->match, &flow, now, &owner);
 	q->src->events_out++;
-	vigil_pipeline_submit(q->src->pipeline, ev);
+	if (q->mode == NFQ_MODE_BLOCK && d->direction == VIGIL_DNS_QUERY)
+		vigil_pipeline_submit_verdict(q->src->pipeline, ev, &actions);
+	else
+		vigil_pipeline_submit(q->src->pipeline, ev);
+	return actions;
 }
 
 /* What emit() needs besides the message, for TCP's callback. */
@@ -429,12 +494,36 @@ static void emit_tcp(void *arg, const uint8_t *msg, size_t len)
 {
 	struct tcp_ctx *c = arg;
 
-	emit(c->q, c->l4, msg, len, c->id, c->hook, c->uid, c->gid);
+	/* TCP segments are never held: see nfqueue.h */
+	(void)emit(c->q, c->l4, msg, len, c->id, c->hook, c->uid, c->gid);
 }
 
-/* Handles one queued packet after its verdict. */
-static void handle_packet(struct nfq_source *q, struct nlattr **attr)
+/*
+ * Whether a queued packet waits for the rules: in block mode, a UDP DNS
+ * message whose header says query.  Everything else (answers, TCP,
+ * packets that are not DNS) is accepted at once: fail-open.
+ */
+static bool is_held(const struct nfq_source *q, struct nlattr **attr)
 {
+	struct vigil_dns_l4 l4;
+
+	if (q->mode != NFQ_MODE_BLOCK || !attr[NFQA_PAYLOAD])
+		return false;
+	if (vigil_dns_packet_parse(mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
+				   mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]),
+				   &l4))
+		return false;
+	return l4.proto == IPPROTO_UDP && l4.payload_len >= NS_HFIXEDSZ &&
+	       !(l4.payload[NFQ_DNS_FLAGS_OFF] & NFQ_DNS_QR);
+}
+
+/*
+ * Handles one queued packet (after its verdict, unless held).  Returns the
+ * actions the rules asked for it (block mode), else 0.
+ */
+static uint32_t handle_packet(struct nfq_source *q, struct nlattr **attr)
+{
+	uint32_t actions = 0;
 	const struct nfqnl_msg_packet_hdr *ph;
 	struct vigil_dns_l4 l4;
 	const uint8_t *pkt;
@@ -446,7 +535,7 @@ static void handle_packet(struct nfq_source *q, struct nlattr **attr)
 	id = ntohl(ph->packet_id);
 	if (!attr[NFQA_PAYLOAD]) {
 		q->skipped[NFQ_SKIP_NO_PAYLOAD]++;
-		return;
+		return 0;
 	}
 	pkt = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 	len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
@@ -464,11 +553,11 @@ static void handle_packet(struct nfq_source *q, struct nlattr **attr)
 	rc = vigil_dns_packet_parse(pkt, len, &l4);
 	if (rc) {
 		q->skipped[-rc - VIGIL_DNS_PKT_SHORT]++;
-		return;
+		return 0;
 	}
 	if (l4.proto == IPPROTO_UDP) {
-		emit(q, &l4, l4.payload, l4.payload_len, id, ph->hook, uid,
-		     gid);
+		actions = emit(q, &l4, l4.payload, l4.payload_len, id,
+			       ph->hook, uid, gid);
 	} else if (l4.payload_len == 0) {
 		q->tcp_control++; /* SYN, ACK, FIN: no DNS in it */
 	} else {
@@ -481,12 +570,24 @@ static void handle_packet(struct nfq_source *q, struct nlattr **attr)
 			q->src->drops++;
 		}
 	}
+	return actions;
 }
 
-/* Iterates the netlink messages of one received datagram.  With verdict
- * set, only records the highest packet id; else handles the packets. */
-static void walk(struct nfq_source *q, char *buf, size_t len, bool verdict,
-		 uint32_t *max_id, bool *any)
+/* What the first pass over a round found. */
+struct nfq_round {
+	uint32_t prefix_max; /* highest id before the first held packet */
+	bool any_prefix;
+	bool any_held;
+};
+
+/*
+ * First pass over one received datagram: counts the packets and gathers
+ * the verdicts that need no parsing.  Packets before the first held one
+ * are left to one batch verdict (up to r->prefix_max); after it, each
+ * packet that is not held gets its own.
+ */
+static void walk_verdict(struct nfq_source *q, char *buf, size_t len,
+			 struct nfq_round *r)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int n = (int)len;
@@ -494,6 +595,7 @@ static void walk(struct nfq_source *q, char *buf, size_t len, bool verdict,
 	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
 		struct nlattr *attr[NFQA_MAX + 1] = { NULL };
 		const struct nfqnl_msg_packet_hdr *ph;
+		uint32_t id;
 
 		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET)
 			continue;
@@ -501,32 +603,67 @@ static void walk(struct nfq_source *q, char *buf, size_t len, bool verdict,
 		    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) <
 			    sizeof(*ph))
 			continue;
-		if (verdict) {
-			uint32_t id;
-
-			ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-			id = ntohl(ph->packet_id);
-			if (!*any || id > *max_id)
-				*max_id = id;
-			*any = true;
-			q->packets++;
-			q->src->events_in++;
+		ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+		id = ntohl(ph->packet_id);
+		q->packets++;
+		q->src->events_in++;
+		if (is_held(q, attr)) {
+			r->any_held = true;
+			q->held++;
+		} else if (!r->any_held) {
+			if (!r->any_prefix || id > r->prefix_max)
+				r->prefix_max = id;
+			r->any_prefix = true;
 		} else {
-			handle_packet(q, attr);
+			verdict_add(q, NFQNL_MSG_VERDICT, id, NF_ACCEPT);
 		}
+	}
+}
+
+/*
+ * Second pass over one received datagram: parses and submits each packet;
+ * a held one gets its verdict from the actions the rules returned.
+ */
+static void walk_handle(struct nfq_source *q, char *buf, size_t len)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	int n = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+		const struct nfqnl_msg_packet_hdr *ph;
+		uint32_t actions;
+		bool held;
+
+		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET)
+			continue;
+		if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
+		    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) <
+			    sizeof(*ph))
+			continue;
+		held = is_held(q, attr);
+		actions = handle_packet(q, attr);
+		if (!held)
+			continue;
+		ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+		if (actions & VIGIL_ACTION_DENY)
+			q->denied++;
+		verdict_add(q, NFQNL_MSG_VERDICT, ntohl(ph->packet_id),
+			    actions & VIGIL_ACTION_DENY ? NF_DROP : NF_ACCEPT);
 	}
 }
 
 static void on_readable(uv_poll_t *h, int status, int events)
 {
 	struct nfq_source *q = h->data;
+	struct nfq_round r = { 0, false, false };
 	size_t i, got = 0;
-	uint32_t max_id = 0;
-	bool any = false;
+	int64_t t0;
 
 	if (status < 0)
 		return;
-	/* Receive a batch, accept it in one verdict, then parse it. */
+	/* Receive a batch, accept what need not wait in one datagram of
+	 * verdicts, then parse it and send the held packets' verdicts. */
 	while (got < q->batch) {
 		ssize_t n = mnl_socket_recvfrom(q->nl, q->buf + got * q->slot,
 						q->slot);
@@ -544,13 +681,28 @@ static void on_readable(uv_poll_t *h, int status, int events)
 			break; /* EAGAIN: drained */
 		}
 		q->lens[got] = (size_t)n;
-		walk(q, q->buf + got * q->slot, (size_t)n, true, &max_id, &any);
+		walk_verdict(q, q->buf + got * q->slot, (size_t)n, &r);
 		got++;
 	}
-	if (any)
-		verdict_batch(q, max_id);
+	/* The batch verdict stops below the first held id.  Lost packets
+	 * (ENOBUFS) are not in the queue: with fail-open the kernel
+	 * accepted each when it could not hand it to us. */
+	if (r.any_prefix)
+		verdict_add(q, NFQNL_MSG_VERDICT_BATCH, r.prefix_max,
+			    NF_ACCEPT);
+	verdicts_flush(q);
+	t0 = r.any_held ? vigil_monotonic_ns() : 0;
 	for (i = 0; i < got; i++)
-		walk(q, q->buf + i * q->slot, q->lens[i], false, NULL, NULL);
+		walk_handle(q, q->buf + i * q->slot, q->lens[i]);
+	verdicts_flush(q);
+	if (r.any_held) {
+		uint64_t held_ns = (uint64_t)(vigil_monotonic_ns() - t0);
+
+		q->hold_rounds++;
+		q->hold_ns_total += held_ns;
+		if (held_ns > q->hold_ns_max)
+			q->hold_ns_max = held_ns;
+	}
 }
 
 /* ---- source ops ---- */
@@ -641,7 +793,8 @@ static int dns_start(struct vigil_source *src)
 	vigil_source_set_state(
 		src, VIGIL_SOURCE_RUNNING,
 		vigil_firewall_backend_name(q->fw.backend),
-		"monitor mode on queue %u, %s", q->queue,
+		"%s mode on queue %u, %s",
+		q->mode == NFQ_MODE_BLOCK ? "block" : "monitor", q->queue,
 		q->fw_installed ? q->fw.reason : "firewall rules left to the "
 						 "operator (dns.firewall: none)");
 	return 0;
@@ -745,6 +898,13 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 	json_counter(out, "gso", q->gso);
 	json_counter(out, "verdicts", q->verdicts);
 	json_counter(out, "verdict_errors", q->verdict_errors);
+	vigil_buf_printf(out, ",\"mode\":\"%s\"",
+			 q->mode == NFQ_MODE_BLOCK ? "block" : "monitor");
+	json_counter(out, "held", q->held);
+	json_counter(out, "denied", q->denied);
+	json_counter(out, "hold_rounds", q->hold_rounds);
+	json_counter(out, "hold_ns_total", q->hold_ns_total);
+	json_counter(out, "hold_ns_max", q->hold_ns_max);
 	json_counter(out, "socket_overruns", q->enobufs);
 	json_counter(out, "pending_evicted", q->match.evicted);
 	json_counter(out, "pending_expired", q->match.expired);

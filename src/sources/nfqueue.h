@@ -11,7 +11,7 @@
  *     batch: 64             # packets read before one batch verdict
  *     pending: 4096         # queries remembered for answer matching
  *     pending_expiry: 5s    # how long a query waits for its answer
- *     mode: monitor         # monitor (only; block is a TODO)
+ *     mode: monitor         # monitor | block
  *
  * With firewall "none" vigil installs no rule: the operator queues port
  * 53 to the queue number himself (with bypass).
@@ -22,10 +22,26 @@
  * accepts what does not fit in the queue) and every rule has bypass (the
  * kernel accepts when nobody listens).
  *
- * TODO(block mode): for `action: deny` rules on dns events, hold the
- * verdict of queries until the engines ran: parse first, submit, then
- * NF_DROP (or a forged NXDOMAIN) when a rule denied.  Needs a verdict
- * result from vigil_pipeline_submit(), which the pipeline does not have.
+ * Block mode holds UDP queries until the engines ran: each is parsed and
+ * submitted with vigil_pipeline_submit_verdict(), and gets NF_DROP when a
+ * rule with `action: deny` matched it (the client times out; no answer is
+ * forged), NF_ACCEPT otherwise.  Answers, TCP segments (monitored but
+ * never held: blocking DNS over TCP is not implemented), and packets that
+ * are not DNS queries are accepted at once, as in monitor mode; so
+ * are queries that do not parse (fail-open).  The same fail-open queue
+ * and bypass rules apply: a stopped, killed or overrun vigil blocks
+ * nothing.  Example rule:
+ *
+ *   - list: blocked_domains
+ *     items: [tracker.example, malware.example]
+ *   - rule: deny_listed_domains
+ *     description: lookup of a domain on the block list
+ *     severity: high
+ *     expression: dns.question.name in blocked_domains
+ *     action: deny
+ *
+ * A rule may use action: deny only on dns events (the policy refuses it
+ * elsewhere) and not with every: (suppressed matches raise no signal).
  */
 #ifndef VIGIL_NFQUEUE_H
 #define VIGIL_NFQUEUE_H

@@ -114,6 +114,9 @@ static void test_lang_cli_list_and_fields(void **state)
 			     "server\", \"severity\": \"high\", \"enabled\": "
 			     "true, \"events\": [\"exec\"], \"tags\": "
 			     "[\"technique:T1505.003\"");
+	assert_contains(out, "\"remediation\": \"Check the web application for "
+			     "command injection.\", \"action\": \"alert\", "
+			     "\"every_ns\": 0");
 	free(out);
 	free(errs);
 	rc = run(&out, &errs, 2, "rules", "fields");

@@ -165,6 +165,32 @@ static void test_lang_error_rule_needs_an_event_type(void **state)
 			 "test.yaml:4:16: rule 'r' can never match");
 }
 
+static void test_lang_error_deny_action_only_on_dns_rules(void **state)
+{
+	struct vigil_ruleset *rs;
+
+	check_policy_error("- rule: r\n  description: d\n  severity: low\n"
+			   "  expression: exec.file.name == curl\n"
+			   "  action: deny\n",
+			   "test.yaml:5:11: rule 'r': action deny applies only "
+			   "to dns events, and this rule matches exec");
+	check_policy_error("- rule: r\n  description: d\n  severity: low\n"
+			   "  expression: dns.question.name == x.test\n"
+			   "  every: 10s\n  action: deny\n",
+			   "test.yaml:6:11: rule 'r': action deny cannot be "
+			   "rate-limited");
+	check_policy_error("- rule: r\n  description: d\n  severity: low\n"
+			   "  expression: dns.question.name == x.test\n"
+			   "  action: drop\n",
+			   "test.yaml:5:11: unknown action 'drop' (alert, deny)");
+	rs = load_policy("- rule: r\n  description: d\n  severity: low\n"
+			 "  expression: dns.question.name == x.test\n"
+			 "  action: deny\n",
+			 NULL);
+	assert_non_null(rs);
+	vigil_ruleset_free(rs);
+}
+
 static void test_lang_error_policy_structure(void **state)
 {
 	check_policy_error("- rule: r\n  description: d\n  severity: low\n"
@@ -233,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_lang_error_syntax),
 		cmocka_unit_test(test_lang_error_positions_in_block_scalars),
 		cmocka_unit_test(test_lang_error_rule_needs_an_event_type),
+		cmocka_unit_test(test_lang_error_deny_action_only_on_dns_rules),
 		cmocka_unit_test(test_lang_error_policy_structure),
 	};
 

@@ -12,6 +12,11 @@
  * firewall rules) and writes its status JSON to STATUS.  Exit status 0,
  * or 1 when the source failed to start (reason on stderr).  Run it inside
  * the test's network namespace (ip netns exec).
+ *
+ * With a top-level "policy: FILE" in CONFIG.yaml, the queries the source
+ * holds in block mode (vigil_pipeline_submit_verdict) are evaluated by the
+ * rule engine against that policy, and the actions of the matching rules
+ * are the verdict: the engine is real, only the pipeline around it is not.
  */
 #include "config.h"
 
@@ -24,13 +29,17 @@
 
 #include <uv.h>
 
+#include "lang/rules.h"
 #include "node.h"
+#include "pipeline.h"
+#include "schema.h"
 #include "source.h"
 #include "sources/dns_parse.h"
 #include "sources/nfqueue.h"
 
 static FILE *events;
 static uint64_t submitted;
+static struct vigil_ruleset *ruleset; /* "policy:", or NULL */
 
 /* Test double: the daemon's pipeline is not part of this program. */
 void vigil_source_set_state(struct vigil_source *src, int state,
@@ -132,6 +141,28 @@ int vigil_pipeline_submit(struct vigil_pipeline *p, struct vigil_event *ev)
 	return 0;
 }
 
+static int collect_actions(void *arg, const struct vigil_event *ev,
+			   const struct vigil_signal *sig)
+{
+	uint32_t *actions = arg;
+
+	(void)ev;
+	*actions |= sig->actions;
+	return 0;
+}
+
+/* Test double: the event as above, then the policy's verdict. */
+int vigil_pipeline_submit_verdict(struct vigil_pipeline *p,
+				  struct vigil_event *ev, uint32_t *actions)
+{
+	*actions = 0;
+	vigil_pipeline_submit(p, ev);
+	if (ruleset &&
+	    vigil_ruleset_eval(ruleset, ev, collect_actions, actions) < 0)
+		return -EIO;
+	return 0;
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	(void)signum;
@@ -158,6 +189,21 @@ int main(int argc, char **argv)
 	if (vigil_doc_load_yaml_file(argv[1], &doc, &err)) {
 		fprintf(stderr, "%s\n", vigil_buf_cstr(&err));
 		return 2;
+	}
+	{
+		const struct vigil_node *pol =
+			doc.root ? vigil_node_get(doc.root, "policy") : NULL;
+		const char *paths[1];
+
+		if (pol && vigil_node_is_scalar(pol)) {
+			paths[0] = pol->str;
+			if (vigil_ruleset_load(vigil_fields(), paths, 1,
+					       &ruleset, &err)) {
+				fprintf(stderr, "%s", vigil_buf_cstr(&err));
+				vigil_doc_free(&doc);
+				return 2;
+			}
+		}
 	}
 	if (strcmp(argv[2], "-")) {
 		events = fopen(argv[2], "w");
@@ -196,6 +242,7 @@ int main(int argc, char **argv)
 		uv_run(loop, UV_RUN_NOWAIT);
 		if (events)
 			fclose(events);
+		vigil_ruleset_free(ruleset);
 		vigil_doc_free(&doc);
 		vigil_buf_free(&err);
 		uv_loop_close(loop);
@@ -231,6 +278,7 @@ int main(int argc, char **argv)
 		fclose(events);
 	vigil_buf_free(&status);
 	vigil_buf_free(&err);
+	vigil_ruleset_free(ruleset);
 	vigil_doc_free(&doc);
 	uv_loop_close(loop);
 	return 0;
