@@ -898,7 +898,7 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 	json_counter(out, "gso", q->gso);
 	json_counter(out, "verdicts", q->verdicts);
 	json_counter(out, "verdict_errors", q->verdict_errors);
-	vigil_buf_printf(out, ",\"mode\":\"%s\"",
+	vigil_buf_printf(out, ",\"dns_mode\":\"%s\"",
 			 q->mode == NFQ_MODE_BLOCK ? "block" : "monitor");
 	json_counter(out, "held", q->held);
 	json_counter(out, "denied", q->denied);

@@ -137,7 +137,7 @@ grep '"direction":"response".*"qname":"blocked.test".*"udp"' \
 	"$TMP/block.jsonl" && fail "block mode: a UDP answer to blocked.test"
 denied=$(status_counter block denied)
 held=$(status_counter block held)
-grep -q '"mode":"block"' "$TMP/block.status" || fail "status: not block mode"
+grep -q '"dns_mode":"block"' "$TMP/block.status" || fail "status: not block mode"
 [ "$denied" = 2 ] || fail "status: denied=$denied, want 2 (IPv4 + IPv6)"
 [ "$held" = 4 ] || fail "status: held=$held, want the 4 UDP queries"
 echo "block mode: allowed.test resolves, blocked.test dropped;" \
