@@ -54,11 +54,11 @@ tests_unit_test_fim_fanotify_parse_CFLAGS = $(fim_unit_cflags)
 tests_unit_test_fim_fanotify_parse_LDADD = $(fim_unit_ldadd)
 EXTRA_DIST += tests/fixtures/fim
 
-# Integration tests: fim_check.sh is quick and self-contained; the source
-# test (all rungs, 10 000-write bursts) takes 30-60 s and more on a loaded
-# machine, so it is run by hand or in CI: tests/integration/fim/fim_source.sh
+# Integration tests: fim_check.sh (baseline, offline change, check) and
+# fim_source.sh (every rung on the live kernel, 10 000-write bursts,
+# overflow; 30-60 s).
 if ENABLE_TESTS
-TESTS += tests/integration/fim/fim_check.sh
+TESTS += tests/integration/fim/fim_check.sh tests/integration/fim/fim_source.sh
 endif
 dist_noinst_SCRIPTS += tests/integration/fim/fim_check.sh \
 	tests/integration/fim/fim_source.sh
