@@ -88,26 +88,8 @@ skipped() { printf '%s\t%s\tSKIP\t%s\t-\t-\n' "$1" "$2" "$3" >>"$EXP"; }
 # agent-health test flushes the rule set with auditctl -D.
 foreign=$(auditctl -l 2>/dev/null | grep -v -e '^No rules' | wc -l)
 
-mkdir -p "$T/run" "$T/state"
-cat >"$T/vigil.yaml" <<EOC
-agent:
-  pid_file: $T/run/vigild.pid
-  control_socket: $T/run/vigil.sock
-  state_dir: $T/state
-  plugin_dir: $VIGIL_BUILDDIR/plugins/.libs
-# its own audit key: other vigild instances on the host (tests, a
-# packaged agent) remove the rules of theirs, not these.
-audit: {mode: auto, key: $AKEY, rules: true}
-proc: {read_exec_image: false}
-dns: {enabled: false}
-plugins:
-  - name: rules
-    config: {paths: [$VIGIL_SRCDIR/rules/default]}
-  - name: file_sink
-    config: {path: $T/signals.json, what: signals, format: json}
-EOC
-"$VIGILD" -f -c "$T/vigil.yaml" >"$T/vigild.out" 2>"$T/vigild.err" &
-VPID=$!
+. "$here/agent.sh"
+agent_start "$T" "$AKEY"
 
 # The DNS monitor in the namespace: a second vigild, DNS only (audit
 # and the proc connector belong to the initial network namespace).
@@ -157,25 +139,7 @@ EOC
 	have_dns=1
 fi
 
-# source_running SOCKET NAME: vigilctl status lists NAME as running.
-source_running() {
-	"$VIGILCTL" -s "$1" status --json 2>/dev/null | "$PY" 2>/dev/null -c '
-import json, sys
-s = json.load(sys.stdin)
-sys.exit(0 if any(x.get("name") == sys.argv[1] and
-		  x.get("state") == "running" for x in s["sources"]) else 1)
-' "$2"
-}
-up=0
-for i in $(seq 100); do
-	if source_running "$T/run/vigil.sock" audit &&
-		source_running "$T/run/vigil.sock" proc; then
-		up=1; break
-	fi
-	kill -0 "$VPID" 2>/dev/null || break
-	sleep 0.1
-done
-[ $up = 1 ] || { cat "$T/vigild.err"; echo "FAIL: vigild sources not running"; exit 1; }
+agent_wait "$T" || { echo "FAIL: vigild sources not running"; exit 1; }
 if [ $have_dns = 1 ]; then
 	for i in $(seq 100); do
 		source_running "$T/dns/run/vigil.sock" dns && break
