@@ -16,9 +16,9 @@ sbin_PROGRAMS += vigild
 vigild_SOURCES = src/main.c \
 	src/sources/registry.c src/sources/registry.h
 vigild_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
-vigild_LDADD = libvigilaudit.la libvigildns.la libvigilproc.la libvigilcore.la $(AUDIT_LIBS)
+vigild_LDADD = libvigilaudit.la libvigildns.la libvigilfim.la libvigilproc.la libvigilcore.la $(AUDIT_LIBS) $(OPENSSL_LIBS)
 
 bin_PROGRAMS += vigilctl
 vigilctl_SOURCES = src/cli/vigilctl.c src/cli/cli.h src/cli/extra.c
 vigilctl_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(PCRE2_CFLAGS)
-vigilctl_LDADD = libvigilrulescli.la libvigilrules.la libvigilcore.la $(PCRE2_LIBS)
+vigilctl_LDADD = libvigilrulescli.la libvigilrules.la libvigilfim.la libvigilcore.la $(PCRE2_LIBS) $(OPENSSL_LIBS)

@@ -538,7 +538,8 @@ void vigil_pipeline_reload(struct vigil_pipeline *p,
 	for (size_t i = 0; i < p->n_sources; i++) {
 		struct vigil_source *src = p->sources[i];
 
-		src->config = vigil_config_section(cfg, src->ops->name);
+		src->config = vigil_config_section(
+			cfg, src->section ? src->section : src->ops->name);
 		if (src->ops->reload && src->state != VIGIL_SOURCE_DISABLED)
 			src->ops->reload(src);
 	}

@@ -82,6 +82,8 @@ struct vigil_source {
 	/* This source's section of vigil.yaml ("audit:"), or NULL.  Owned by
 	 * the daemon; valid until the next reload. */
 	const struct vigil_node *config;
+	/* The section's name ("fim" for the fanotify source). */
+	const char *section;
 	uint32_t features_disabled; /* enum vigil_feature bits */
 	/* A mode forced on the command line (vigild --audit-dispatcher),
 	 * over the configuration's; NULL when none. */

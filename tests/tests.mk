@@ -88,8 +88,9 @@ EXTRA_DIST += tests/fuzz/fuzz_yaml.c tests/fuzz/fuzz_json.c tests/fuzz/fuzz_msgp
 # EXTRA_DIST names whole test folders; in an in-tree build they also hold
 # what the build made there.  Ship sources only.
 dist-hook:
-	find $(distdir)/tests \( -name '*.o' -o -name '*.log' -o -name '*.trs' \
-		-o -name '.dirstamp' \) -exec rm -f {} + ; \
+	find $(distdir)/tests ! -path '*/fixtures/*' \( -name '*.o' \
+		-o -name '*.log' -o -name '*.trs' -o -name '.dirstamp' \) \
+		-exec rm -f {} + ; \
 	find $(distdir)/tests \( -name .deps -o -name .libs \) -type d \
 		-exec rm -rf {} + ; \
 	find $(distdir)/tests -type f -perm -u+x ! -name '*.sh' ! -name '*.py' \

@@ -4,9 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "fim/fim.h"
 #include "lang/rules.h"
 #include "schema.h"
 
@@ -21,7 +24,37 @@ static int run_rules(const char *config, int argc, char **argv)
 	return vigil_rules_cli(vigil_fields(), argc, argv);
 }
 
+/* vigilctl's -c reaches the fim commands unless they got their own. */
+static int run_fim(const char *config, int argc, char **argv)
+{
+	char **args;
+	bool has_config = false;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0)
+			has_config = true;
+	if (has_config || argc < 2)
+		return vigil_fim_cli(argc, argv);
+	args = calloc((size_t)argc + 3, sizeof(*args));
+	if (!args)
+		return 2;
+	args[0] = argv[0];
+	args[1] = argv[1];
+	args[2] = (char *)"--config";
+	args[3] = (char *)config;
+	for (int i = 2; i < argc; i++)
+		args[i + 2] = argv[i];
+	args[argc + 2] = NULL;
+	rc = vigil_fim_cli(argc + 2, args);
+	free(args);
+	return rc;
+}
+
 static const struct subcommand subcommands[] = {
+	{ "fim", run_fim,
+	  "  fim baseline|check|update ...\n"
+	  "                        file-integrity baseline: see vigilctl fim --help\n" },
 	{ "rules", run_rules,
 	  "  rules list|lint|test|explain|fields|kernel ...\n"
 	  "                        the rule language: see vigilctl rules --help\n" },

@@ -98,6 +98,13 @@ EXTRA_DIST += bench/audit_exec_bench.sh
 # auditd plugin files (packaging installs them to /etc/audit/plugins.d
 # and /etc/audisp/plugins.d, inactive).
 EXTRA_DIST += etc/audit/vigil.conf etc/audit/vigil-audisp.conf
+# audit 3.x reads plugins from /etc/audit/plugins.d (installed inactive:
+# active = no); the audit 2.x file (/etc/audisp/plugins.d, RHEL 7) is
+# shipped as an example to copy there.
+auditpluginsdir = $(sysconfdir)/audit/plugins.d
+auditplugins_DATA = etc/audit/vigil.conf
+auditexampledir = $(pkgdatadir)/audisp
+auditexample_DATA = etc/audit/vigil-audisp.conf
 
 check_PROGRAMS += tests/unit/test_audit_source
 tests_unit_test_audit_source_SOURCES = tests/unit/test_audit_source.c

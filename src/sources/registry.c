@@ -11,6 +11,7 @@
 #include "privs.h"
 #include "proctable.h"
 #include "sources/audit_source.h"
+#include "sources/fanotify.h"
 #include "sources/nfqueue.h"
 #include "sources/proc_connector.h"
 #include "sources/registry.h"
@@ -24,22 +25,28 @@
  */
 static const struct {
 	const struct vigil_source_ops *ops;
+	const char *section; /* in vigil.yaml */
 	uint32_t needs;
 } all_sources[] = {
 	/* /proc/PID/exe, cwd and fd of every user's processes, for the
 	 * table's misses */
-	{ &vigil_proc_source_ops,
+	{ &vigil_proc_source_ops, "proc",
 	  VIGIL_NEED_SYS_PTRACE | VIGIL_NEED_DAC_READ_SEARCH },
 	/* re-install rules after a flush, remove them at exit, read the
 	 * lost counter; the multicast group */
-	{ &vigil_audit_source_ops,
+	{ &vigil_audit_source_ops, "audit",
 	  VIGIL_NEED_AUDIT_CONTROL | VIGIL_NEED_AUDIT_READ },
 	/* the queue and the firewall rules removed at exit; attribution
 	 * reads other users' /proc/PID/fd */
-	{ &vigil_dns_source_ops, VIGIL_NEED_NET_ADMIN |
+	/* marks on new directories, file handles to paths, hashing files
+	 * any user owns, the acting process's /proc entries */
+	{ &vigil_fim_source_ops, "fim", VIGIL_NEED_SYS_ADMIN |
+					 VIGIL_NEED_DAC_READ_SEARCH |
+					 VIGIL_NEED_SYS_PTRACE },
+	{ &vigil_dns_source_ops, "dns", VIGIL_NEED_NET_ADMIN |
 					 VIGIL_NEED_SYS_PTRACE |
 					 VIGIL_NEED_DAC_READ_SEARCH },
-	{ NULL, 0 },
+	{ NULL, NULL, 0 },
 };
 
 /*
@@ -113,10 +120,11 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 		bool enabled = true;
 
 		src->ops = all_sources[i].ops;
+		src->section = all_sources[i].section;
 		src->needs = all_sources[i].needs;
 		if (src->ops == &vigil_audit_source_ops && cfg->audit_dispatcher)
 			src->mode_override = "dispatcher";
-		sec = vigil_config_section(cfg, src->ops->name);
+		sec = vigil_config_section(cfg, src->section);
 		src->config = sec;
 		en = vigil_node_get(sec, "enabled");
 		if (en && vigil_node_bool(en, &enabled) == 0 && !enabled)
@@ -126,7 +134,7 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 			return rc;
 		if (!enabled)
 			snprintf(src->reason, sizeof(src->reason),
-				 "%s.enabled is false in %s", src->ops->name,
+				 "%s.enabled is false in %s", src->section,
 				 cfg->path);
 		if (!enabled)
 			continue;

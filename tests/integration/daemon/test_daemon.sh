@@ -22,6 +22,7 @@ agent:
 proc: {enabled: false}
 audit: {enabled: false}
 dns: {enabled: false}
+fim: {enabled: false}
 plugins:
   - name: file_sink
     config: {path: $T/log/events.json, what: both}

@@ -31,7 +31,9 @@ plugins:
 audit: {mode: auto}
 proc: {read_exec_image: false}
 dns: {firewall: auto}
+fim: {paths: [$T/watched]}
 EOC
+mkdir -p "$T/watched"
 valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 	--log-file="$T/valgrind.log" "$VIGILD" -f -c "$T/vigil.yaml" \

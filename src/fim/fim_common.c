@@ -1,0 +1,754 @@
+/*
+ * fim_common.c - configuration, attributes, hashing, the per-path cache,
+ * MODIFY coalescing and rename pairing (see fim.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "fim.h"
+
+static const char *const default_paths[] = {
+	"/etc", "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/lib/systemd",
+	"/boot", "/root/.ssh",
+};
+
+#define FIM_DEFAULT_CACHE_MAX 1000000u
+#define FIM_HASH_BUF (256 * 1024)
+
+/* ---- configuration ---- */
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Copies a path without its trailing slashes ("/" stays "/"). */
+static char *dup_path(const char *p, size_t len)
+{
+	while (len > 1 && p[len - 1] == '/')
+		len--;
+	return strndup(p, len);
+}
+
+int vigil_fim_config_defaults(struct vigil_fim_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->hash_max_size = VIGIL_FIM_DEFAULT_HASH_MAX;
+	cfg->marks = VIGIL_FIM_MARKS_AUTO;
+	cfg->cache_max = FIM_DEFAULT_CACHE_MAX;
+	cfg->state_dir = strdup(VIGIL_FIM_DEFAULT_STATE_DIR);
+	if (!cfg->state_dir)
+		return -ENOMEM;
+	return vigil_fim_config_set_paths(cfg, (char *const *)default_paths,
+					  VIGIL_ARRAY_SIZE(default_paths));
+}
+
+void vigil_fim_config_free(struct vigil_fim_config *cfg)
+{
+	free_strv(cfg->paths, cfg->n_paths);
+	free_strv(cfg->exclude, cfg->n_exclude);
+	free(cfg->state_dir);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int vigil_fim_config_set_paths(struct vigil_fim_config *cfg,
+			       char *const *paths, size_t n)
+{
+	char **v = calloc(n ? n : 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = dup_path(paths[i], strlen(paths[i]));
+		if (!v[i]) {
+			free_strv(v, i);
+			return -ENOMEM;
+		}
+	}
+	free_strv(cfg->paths, cfg->n_paths);
+	cfg->paths = v;
+	cfg->n_paths = n;
+	return 0;
+}
+
+/* Reads a sequence of absolute paths / patterns into a fresh vector. */
+static int parse_strv(const struct vigil_node *seq, bool absolute,
+		      char ***out, size_t *n_out, struct vigil_buf *err)
+{
+	char **v;
+
+	if (seq->type != VIGIL_NODE_SEQ) {
+		vigil_node_error(err, seq, "expected a list of paths");
+		return -EINVAL;
+	}
+	v = calloc(seq->n ? seq->n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < seq->n; i++) {
+		const struct vigil_node *it = seq->items[i];
+
+		if (!vigil_node_is_scalar(it) || it->len == 0 ||
+		    memchr(it->str, '\0', it->len) ||
+		    (absolute && it->str[0] != '/')) {
+			vigil_node_error(err, it, "expected an absolute path");
+			free_strv(v, i);
+			return -EINVAL;
+		}
+		v[i] = dup_path(it->str, it->len);
+		if (!v[i]) {
+			free_strv(v, i);
+			return -ENOMEM;
+		}
+	}
+	*out = v;
+	*n_out = seq->n;
+	return 0;
+}
+
+int vigil_fim_config_parse(struct vigil_fim_config *cfg,
+			   const struct vigil_node *fim, struct vigil_buf *err)
+{
+	const struct vigil_node *n;
+	char **v;
+	size_t nv;
+	int64_t i64;
+	int rc;
+
+	if (!fim || vigil_node_is_null(fim))
+		return 0;
+	if (fim->type != VIGIL_NODE_MAP) {
+		vigil_node_error(err, fim, "fim: expected a map");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < fim->n; i++) {
+		const char *k = fim->keys[i]->str;
+
+		n = fim->items[i];
+		if (!strcmp(k, "paths")) {
+			rc = parse_strv(n, true, &v, &nv, err);
+			if (rc)
+				return rc;
+			free_strv(cfg->paths, cfg->n_paths);
+			cfg->paths = v;
+			cfg->n_paths = nv;
+		} else if (!strcmp(k, "exclude")) {
+			rc = parse_strv(n, false, &v, &nv, err);
+			if (rc)
+				return rc;
+			free_strv(cfg->exclude, cfg->n_exclude);
+			cfg->exclude = v;
+			cfg->n_exclude = nv;
+		} else if (!strcmp(k, "hash_max_size")) {
+			if (vigil_node_size(n, &i64) || i64 < 0) {
+				vigil_node_error(err, n,
+					"hash_max_size: expected a size such as 64M");
+				return -EINVAL;
+			}
+			cfg->hash_max_size = i64;
+		} else if (!strcmp(k, "marks")) {
+			if (!vigil_node_is_scalar(n))
+				goto bad_marks;
+			if (!strcmp(n->str, "auto"))
+				cfg->marks = VIGIL_FIM_MARKS_AUTO;
+			else if (!strcmp(n->str, "filesystem"))
+				cfg->marks = VIGIL_FIM_MARKS_FILESYSTEM;
+			else if (!strcmp(n->str, "inode"))
+				cfg->marks = VIGIL_FIM_MARKS_INODE;
+			else
+				goto bad_marks;
+		} else if (!strcmp(k, "state_dir")) {
+			if (!vigil_node_is_scalar(n) || n->str[0] != '/') {
+				vigil_node_error(err, n,
+					"state_dir: expected an absolute path");
+				return -EINVAL;
+			}
+			free(cfg->state_dir);
+			cfg->state_dir = dup_path(n->str, n->len);
+			if (!cfg->state_dir)
+				return -ENOMEM;
+		} else if (!strcmp(k, "rescan_interval")) {
+			if (vigil_node_duration(n, &cfg->rescan_interval_ns) ||
+			    cfg->rescan_interval_ns < 0) {
+				vigil_node_error(err, n,
+					"rescan_interval: expected a duration such as 12h");
+				return -EINVAL;
+			}
+		} else if (!strcmp(k, "rescan_files_per_second")) {
+			if (vigil_node_int(n, &i64) || i64 < 0) {
+				vigil_node_error(err, n,
+					"rescan_files_per_second: expected a number >= 0");
+				return -EINVAL;
+			}
+			cfg->rescan_files_per_sec = i64;
+		} else if (!strcmp(k, "cache_max")) {
+			if (vigil_node_int(n, &i64) || i64 < 0) {
+				vigil_node_error(err, n,
+					"cache_max: expected a number >= 0");
+				return -EINVAL;
+			}
+			cfg->cache_max = (size_t)i64;
+		} else {
+			vigil_node_error(err, fim->keys[i],
+				"fim: unknown key '%s' (paths, exclude, hash_max_size, marks, state_dir, rescan_interval, rescan_files_per_second, cache_max)",
+				k);
+			return -EINVAL;
+		}
+	}
+	return 0;
+bad_marks:
+	vigil_node_error(err, n, "marks: expected auto, filesystem or inode");
+	return -EINVAL;
+}
+
+bool vigil_fim_path_under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (n == 1 && prefix[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, prefix, n) == 0 &&
+	       (path[n] == '\0' || path[n] == '/');
+}
+
+bool vigil_fim_config_excluded(const struct vigil_fim_config *cfg,
+			       const char *path)
+{
+	for (size_t i = 0; i < cfg->n_exclude; i++) {
+		const char *pat = cfg->exclude[i];
+
+		if (strpbrk(pat, "*?[")) {
+			if (fnmatch(pat, path, 0) == 0)
+				return true;
+		} else if (vigil_fim_path_under(path, pat)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool vigil_fim_config_watched(const struct vigil_fim_config *cfg,
+			      const char *path)
+{
+	for (size_t i = 0; i < cfg->n_paths; i++)
+		if (vigil_fim_path_under(path, cfg->paths[i]))
+			return !vigil_fim_config_excluded(cfg, path);
+	return false;
+}
+
+/* ---- attributes ---- */
+
+void vigil_fim_attr_from_stat(struct vigil_fim_attr *a, const struct stat *st)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = st->st_ino;
+	a->dev = st->st_dev;
+	a->size = st->st_size;
+	a->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL +
+		      st->st_mtim.tv_nsec;
+	a->mode = st->st_mode;
+	a->uid = st->st_uid;
+	a->gid = st->st_gid;
+}
+
+unsigned vigil_fim_attr_diff(const struct vigil_fim_attr *old,
+			     const struct vigil_fim_attr *now)
+{
+	unsigned d = 0;
+
+	if ((old->mode & S_IFMT) != (now->mode & S_IFMT))
+		d |= VIGIL_FIM_DIFF_TYPE;
+	if ((old->mode & 07777) != (now->mode & 07777))
+		d |= VIGIL_FIM_DIFF_MODE;
+	if (old->uid != now->uid)
+		d |= VIGIL_FIM_DIFF_UID;
+	if (old->gid != now->gid)
+		d |= VIGIL_FIM_DIFF_GID;
+	if (old->size != now->size)
+		d |= VIGIL_FIM_DIFF_SIZE;
+	if (old->mtime_ns != now->mtime_ns)
+		d |= VIGIL_FIM_DIFF_MTIME;
+	if (old->ino != now->ino)
+		d |= VIGIL_FIM_DIFF_INODE;
+	if (old->has_hash && now->has_hash &&
+	    strcmp(old->sha256, now->sha256) != 0)
+		d |= VIGIL_FIM_DIFF_HASH;
+	return d;
+}
+
+void vigil_fim_diff_names(unsigned diff, struct vigil_buf *out)
+{
+	static const char *const names[] = {
+		"type", "mode", "uid", "gid", "size", "mtime", "inode", "hash",
+	};
+	bool first = true;
+
+	for (unsigned i = 0; i < VIGIL_ARRAY_SIZE(names); i++) {
+		if (!(diff & (1u << i)))
+			continue;
+		vigil_buf_printf(out, "%s%s", first ? "" : ",", names[i]);
+		first = false;
+	}
+}
+
+uint64_t vigil_fim_attrib_events(unsigned diff)
+{
+	uint64_t ev = 0;
+
+	if (diff & (VIGIL_FIM_DIFF_MODE | VIGIL_FIM_DIFF_TYPE))
+		ev |= VIGIL_EVBIT(VIGIL_EV_CHMOD);
+	if (diff & (VIGIL_FIM_DIFF_UID | VIGIL_FIM_DIFF_GID))
+		ev |= VIGIL_EVBIT(VIGIL_EV_CHOWN);
+	if (diff & VIGIL_FIM_DIFF_MTIME)
+		ev |= VIGIL_EVBIT(VIGIL_EV_UTIMES);
+	return ev;
+}
+
+/* ---- hashing ---- */
+
+static void to_hex(const unsigned char *md, unsigned n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (unsigned i = 0; i < n; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+int vigil_fim_hash_fd(int fd, int64_t max_size,
+		      char out[VIGIL_FIM_SHA256_HEX + 1], int64_t *size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	struct stat st;
+	EVP_MD_CTX *ctx;
+	unsigned char *buf;
+	int64_t total = 0;
+	ssize_t r;
+	int rc = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (max_size > 0 && st.st_size > max_size)
+		return -EFBIG;
+	buf = malloc(FIM_HASH_BUF);
+	if (!buf)
+		return -ENOMEM;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx) {
+		rc = -ENOMEM;
+		goto out_free_buf;
+	}
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		rc = -EIO;
+		goto out_free_ctx;
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	for (;;) {
+		r = read(fd, buf, FIM_HASH_BUF);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			goto out_free_ctx;
+		}
+		if (r == 0)
+			break;
+		total += r;
+		/* The file grew past the limit while we read it. */
+		if (max_size > 0 && total > max_size) {
+			rc = -EFBIG;
+			goto out_free_ctx;
+		}
+		if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1) {
+			rc = -EIO;
+			goto out_free_ctx;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &md_len) != 1 ||
+	    md_len * 2 != VIGIL_FIM_SHA256_HEX) {
+		rc = -EIO;
+		goto out_free_ctx;
+	}
+	to_hex(md, md_len, out);
+	if (size)
+		*size = total;
+out_free_ctx:
+	EVP_MD_CTX_free(ctx);
+out_free_buf:
+	free(buf);
+	return rc;
+}
+
+int vigil_fim_hash_file(const char *path, int64_t max_size,
+			char out[VIGIL_FIM_SHA256_HEX + 1], int64_t *size)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int fd, rc;
+
+	/* O_NOATIME keeps the scan from touching atimes; it needs
+	 * ownership or CAP_FOWNER, so retry without it. */
+	fd = open(path, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, flags);
+	if (fd < 0)
+		return -errno;
+	rc = vigil_fim_hash_fd(fd, max_size, out, size);
+	close(fd);
+	return rc;
+}
+
+/* ---- per-path cache ---- */
+
+#define FIM_CACHE_MIN_BUCKETS 1024u
+
+/* FNV-1a: paths are short, this is plenty. */
+static uint32_t path_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+void vigil_fim_cache_init(struct vigil_fim_cache *c, size_t max)
+{
+	memset(c, 0, sizeof(*c));
+	c->max = max;
+}
+
+void vigil_fim_cache_free(struct vigil_fim_cache *c)
+{
+	for (size_t i = 0; i < c->n_buckets; i++) {
+		struct vigil_fim_entry *e = c->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			free(e->path);
+			free(e);
+		}
+	}
+	free(c->buckets);
+	memset(c, 0, sizeof(*c));
+}
+
+static int cache_grow(struct vigil_fim_cache *c)
+{
+	size_t nb = c->n_buckets ? c->n_buckets * 2 : FIM_CACHE_MIN_BUCKETS;
+	struct vigil_fim_entry **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_buckets; i++) {
+		struct vigil_fim_entry *e = c->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			e->next = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+	}
+	free(c->buckets);
+	c->buckets = b;
+	c->n_buckets = nb;
+	return 0;
+}
+
+struct vigil_fim_entry *vigil_fim_cache_get(struct vigil_fim_cache *c,
+					    const char *path)
+{
+	uint32_t h = path_hash(path);
+	struct vigil_fim_entry *e;
+
+	if (!c->n_buckets)
+		return NULL;
+	for (e = c->buckets[h & (c->n_buckets - 1)]; e; e = e->next)
+		if (e->hash == h && !strcmp(e->path, path))
+			return e;
+	return NULL;
+}
+
+/* Links an entry (path and hash set) into the table. */
+static void cache_link(struct vigil_fim_cache *c, struct vigil_fim_entry *e)
+{
+	size_t b = e->hash & (c->n_buckets - 1);
+
+	e->next = c->buckets[b];
+	c->buckets[b] = e;
+	c->n++;
+}
+
+struct vigil_fim_entry *vigil_fim_cache_put(struct vigil_fim_cache *c,
+					    const char *path)
+{
+	struct vigil_fim_entry *e = vigil_fim_cache_get(c, path);
+
+	if (e)
+		return e;
+	if (c->max && c->n >= c->max) {
+		c->refused++;
+		return NULL;
+	}
+	if (c->n >= c->n_buckets && cache_grow(c))
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->path = strdup(path);
+	if (!e->path) {
+		free(e);
+		return NULL;
+	}
+	e->hash = path_hash(path);
+	cache_link(c, e);
+	return e;
+}
+
+/* Unlinks and frees every entry for which match() says so. */
+static void cache_del_if(struct vigil_fim_cache *c,
+			 bool (*match)(const char *path, const char *arg),
+			 const char *arg)
+{
+	for (size_t i = 0; i < c->n_buckets; i++) {
+		struct vigil_fim_entry **pp = &c->buckets[i], *e;
+
+		while ((e = *pp)) {
+			if (match(e->path, arg)) {
+				*pp = e->next;
+				free(e->path);
+				free(e);
+				c->n--;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+}
+
+void vigil_fim_cache_del(struct vigil_fim_cache *c, const char *path)
+{
+	uint32_t h = path_hash(path);
+	struct vigil_fim_entry **pp, *e;
+
+	if (!c->n_buckets)
+		return;
+	for (pp = &c->buckets[h & (c->n_buckets - 1)]; (e = *pp);
+	     pp = &e->next) {
+		if (e->hash == h && !strcmp(e->path, path)) {
+			*pp = e->next;
+			free(e->path);
+			free(e);
+			c->n--;
+			return;
+		}
+	}
+}
+
+void vigil_fim_cache_del_tree(struct vigil_fim_cache *c, const char *path)
+{
+	cache_del_if(c, vigil_fim_path_under, path);
+}
+
+int vigil_fim_cache_rename(struct vigil_fim_cache *c, const char *from,
+			   const char *to)
+{
+	struct vigil_fim_entry *moved = NULL, *e, *next;
+	size_t flen = strlen(from), tlen = strlen(to);
+	int rc = 0;
+
+	/* Unlink the moved entries first, then re-add them under their new
+	 * names, so that an entry never collides with one not yet moved. */
+	vigil_fim_cache_del_tree(c, to);
+	for (size_t i = 0; i < c->n_buckets; i++) {
+		struct vigil_fim_entry **pp = &c->buckets[i];
+
+		while ((e = *pp)) {
+			if (vigil_fim_path_under(e->path, from)) {
+				*pp = e->next;
+				e->next = moved;
+				moved = e;
+				c->n--;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+	for (e = moved; e; e = next) {
+		size_t rest = strlen(e->path) - flen;
+		char *np = malloc(tlen + rest + 1);
+
+		next = e->next;
+		if (!np) {
+			free(e->path);
+			free(e);
+			rc = -ENOMEM;
+			continue;
+		}
+		memcpy(np, to, tlen);
+		memcpy(np + tlen, e->path + flen, rest + 1);
+		free(e->path);
+		e->path = np;
+		e->hash = path_hash(np);
+		if (c->n >= c->n_buckets && cache_grow(c)) {
+			free(e->path);
+			free(e);
+			rc = -ENOMEM;
+			continue;
+		}
+		cache_link(c, e);
+	}
+	return rc;
+}
+
+void vigil_fim_cache_children(struct vigil_fim_cache *c, const char *dir,
+			      void (*fn)(struct vigil_fim_entry *e, void *arg),
+			      void *arg)
+{
+	size_t dlen = strlen(dir);
+
+	if (dlen == 1 && dir[0] == '/')
+		dlen = 0;
+	for (size_t i = 0; i < c->n_buckets; i++) {
+		struct vigil_fim_entry *e, *next;
+
+		for (e = c->buckets[i]; e; e = next) {
+			next = e->next;
+			if (strncmp(e->path, dir, dlen) != 0 ||
+			    e->path[dlen] != '/' || e->path[dlen + 1] == '\0' ||
+			    strchr(e->path + dlen + 1, '/'))
+				continue;
+			fn(e, arg);
+		}
+	}
+}
+
+void vigil_fim_note_modify(struct vigil_fim_cache *c, const char *path,
+			   int32_t pid)
+{
+	struct vigil_fim_entry *e = vigil_fim_cache_put(c, path);
+
+	if (!e)
+		return;
+	e->flags |= VIGIL_FIM_E_DIRTY;
+	e->modify_pid = pid;
+}
+
+bool vigil_fim_close_write(struct vigil_fim_cache *c, const char *path,
+			   int32_t *pid)
+{
+	struct vigil_fim_entry *e = vigil_fim_cache_get(c, path);
+
+	if (!e || !(e->flags & VIGIL_FIM_E_DIRTY)) {
+		/* A full cache could not record the write: report the close
+		 * rather than lose a modification. */
+		return c->max && c->n >= c->max && !e;
+	}
+	e->flags &= ~VIGIL_FIM_E_DIRTY;
+	if (pid)
+		*pid = e->modify_pid;
+	return true;
+}
+
+/* ---- rename pairing ---- */
+
+void vigil_fim_renames_init(struct vigil_fim_renames *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void vigil_fim_renames_free(struct vigil_fim_renames *r)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		free(r->slot[i].path);
+	r->n = 0;
+}
+
+/* Moves slot i out into *out and closes the gap (keeps arrival order). */
+static void take_slot(struct vigil_fim_renames *r, unsigned i,
+		      struct vigil_fim_move *out)
+{
+	*out = r->slot[i];
+	memmove(&r->slot[i], &r->slot[i + 1],
+		(r->n - i - 1) * sizeof(r->slot[0]));
+	r->n--;
+}
+
+int vigil_fim_rename_from(struct vigil_fim_renames *r, const void *key,
+			  size_t key_len, const char *path, int32_t pid,
+			  bool is_dir, int64_t t_ns,
+			  struct vigil_fim_move *evicted)
+{
+	struct vigil_fim_move *m;
+	char *copy = strdup(path);
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	if (key_len > VIGIL_FIM_RENAME_KEY_MAX)
+		key_len = 0; /* too long to compare: pair by process */
+	if (r->n == VIGIL_FIM_RENAME_SLOTS) {
+		take_slot(r, 0, evicted);
+		rc = 1;
+	}
+	m = &r->slot[r->n];
+	memset(m, 0, sizeof(*m));
+	m->path = copy;
+	m->pid = pid;
+	m->is_dir = is_dir;
+	m->t_ns = t_ns;
+	m->key_len = (uint16_t)key_len;
+	if (key_len)
+		memcpy(m->key, key, key_len);
+	r->n++;
+	return rc;
+}
+
+int vigil_fim_rename_to(struct vigil_fim_renames *r, const void *key,
+			size_t key_len, int32_t pid,
+			struct vigil_fim_move *out)
+{
+	if (key_len > VIGIL_FIM_RENAME_KEY_MAX)
+		key_len = 0;
+	for (unsigned i = 0; i < r->n; i++) {
+		struct vigil_fim_move *m = &r->slot[i];
+
+		if (key_len && m->key_len) {
+			if (m->key_len == key_len &&
+			    !memcmp(m->key, key, key_len)) {
+				take_slot(r, i, out);
+				return 0;
+			}
+			continue;
+		}
+		if (m->pid == pid) {
+			take_slot(r, i, out);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int vigil_fim_rename_expire(struct vigil_fim_renames *r, int64_t before_ns,
+			    struct vigil_fim_move *out)
+{
+	if (r->n == 0 || r->slot[0].t_ns >= before_ns)
+		return -ENOENT;
+	take_slot(r, 0, out);
+	return 0;
+}

@@ -1,0 +1,88 @@
+#!/bin/sh
+# fim_check.sh - `fim baseline`, then changes made while nothing watches,
+# then `fim check` must find each of them (text and JSON), exit 1, and
+# exit 0 on a clean tree and 2 on a damaged baseline.
+# Uses only a temporary directory; removes it on any exit.
+set -u
+top=${abs_top_builddir:-$PWD}
+[ -x "$top/vigil-fim" ] || top=$(cd "$(dirname "$0")/../../.." && pwd)
+fim="$top/vigil-fim"
+[ -x "$fim" ] || { echo "skip: $fim not built"; exit 77; }
+tmp=$(mktemp -d /var/tmp/vigil-fimcheck.XXXXXX) || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+tree="$tmp/tree" state="$tmp/state"
+mkdir -p "$tree/sub" "$tree/skip"
+printf 'root:x:0:0\n' > "$tree/passwd"
+printf 'keep\n' > "$tree/keep"
+printf 'bye\n' > "$tree/gone"
+printf 'x\n' > "$tree/skip/noise"
+cat > "$tmp/vigil.yaml" <<YAML
+fim:
+  paths: ["$tree"]
+  exclude: ["$tree/skip"]
+YAML
+fail=0
+ok() { echo "ok - $*"; }
+no() { echo "not ok - $*"; fail=1; }
+
+"$fim" baseline --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
+[ $? -eq 0 ] && [ -s "$state/baseline.db" ] && ok "baseline written" ||
+	no "baseline written"
+"$fim" check --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
+[ $? -eq 0 ] && ok "clean tree: exit 0" || no "clean tree: exit 0"
+
+# Same size, same mtime: only the content hash can tell.
+printf 'root:x:0:1\n' > "$tree/passwd.new"
+touch -r "$tree/passwd" "$tree/passwd.new"
+cat "$tree/passwd.new" > "$tree/passwd"
+touch -r "$tree/passwd.new" "$tree/passwd"
+rm "$tree/passwd.new"
+chmod 4755 "$tree/keep"
+rm "$tree/gone"
+printf 'new\n' > "$tree/sub/added"
+printf 'y\n' > "$tree/skip/noise"
+
+out=$("$fim" check --config "$tmp/vigil.yaml" --state-dir "$state")
+rc=$?
+[ $rc -eq 1 ] && ok "changes: exit 1" || no "changes: exit 1 (got $rc)"
+echo "$out" | grep -q "^changed  $tree/passwd (hash)$" &&
+	ok "content change with the same size and mtime" ||
+	no "content change with the same size and mtime: $out"
+echo "$out" | grep -q "^changed  $tree/keep (mode)$" && ok "mode change" ||
+	no "mode change"
+echo "$out" | grep -q "^removed  $tree/gone$" && ok "removed file" ||
+	no "removed file"
+echo "$out" | grep -q "^added    $tree/sub/added$" && ok "added file" ||
+	no "added file"
+echo "$out" | grep -q "skip" && no "excluded path reported" ||
+	ok "excluded path not reported"
+
+json=$("$fim" check --json --config "$tmp/vigil.yaml" --state-dir "$state")
+echo "$json" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert (d["added"], d["removed"], d["changed"]) == (1, 1, 2), d
+ch = {c["path"].rsplit("/", 1)[1]: c for c in d["changes"]}
+assert ch["passwd"]["changed"] == ["hash"], ch["passwd"]
+assert ch["passwd"]["before"]["hashes"] != ch["passwd"]["after"]["hashes"]
+assert ch["keep"]["after"]["mode"] == "104755", ch["keep"]
+' && ok "JSON report" || no "JSON report: $json"
+
+# Only the given PATH is checked.
+"$fim" check --config "$tmp/vigil.yaml" --state-dir "$state" "$tree/sub" |
+	grep -q passwd && no "PATH restricts the check" ||
+	ok "PATH restricts the check"
+
+printf 'vigil-fim-baseline 1\t0\n/x\tbad\n' > "$state/baseline.db"
+"$fim" check --config "$tmp/vigil.yaml" --state-dir "$state" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "baseline.db:2:" "$tmp/err" &&
+	ok "damaged baseline: exit 2 with the line" ||
+	no "damaged baseline: exit 2 with the line (rc $rc: $(cat "$tmp/err"))"
+
+if command -v dpkg >/dev/null; then
+	"$fim" baseline --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
+	out=$("$fim" update --packages --config "$tmp/vigil.yaml" --state-dir "$state")
+	[ $? -eq 0 ] && ok "update --packages: $out" || no "update --packages"
+fi
+exit $fail
