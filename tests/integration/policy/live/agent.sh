@@ -2,8 +2,10 @@
 # with the default policy, everything it writes under one temp dir.
 # Needs VIGILD, VIGILCTL, VIGIL_BUILDDIR, VIGIL_SRCDIR and PY set.
 
-# agent_start DIR AKEY: writes DIR/vigil.yaml (audit with audit key AKEY,
-# proc connector, no DNS; the rules engine on rules/default; signals as
+# agent_start DIR AKEY [FIM_PATHS]: writes DIR/vigil.yaml (audit with
+# audit key AKEY, proc connector, fim on FIM_PATHS (a YAML flow list's
+# items; default: the shipped config's trees; marks: $FIM_MARKS or auto),
+# no DNS; the rules engine on rules/default; signals as
 # JSON lines in DIR/signals.json), starts vigild in the foreground and
 # sets VPID.  Other vigild instances on the host (tests, a packaged
 # agent) remove the audit rules of their own key, not these.
@@ -17,6 +19,7 @@ agent:
   plugin_dir: $VIGIL_BUILDDIR/plugins/.libs
 audit: {mode: auto, key: $2, rules: true}
 proc: {read_exec_image: false}
+fim: {paths: [${3:-/etc, /bin, /sbin, /usr/bin, /usr/sbin, /usr/lib/systemd, /boot, /root/.ssh}], marks: ${FIM_MARKS:-auto}}
 dns: {enabled: false}
 plugins:
   - name: rules
