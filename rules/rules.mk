@@ -33,6 +33,14 @@ check_PROGRAMS += tests/integration/policy/live/live_kact
 tests_integration_policy_live_live_kact_SOURCES = \
 	tests/integration/policy/live/live_kact.c
 tests_integration_policy_live_live_kact_CFLAGS = $(AM_CFLAGS)
+# Each takes about 20 s on the test VM and passed 3 runs of 3; both
+# skip (77) when not root.  benign.sh installs and removes the Debian
+# package sl (skips without a mirror).
+TESTS += tests/integration/policy/live/run.sh \
+	tests/integration/policy/live/benign.sh
 EXTRA_DIST += tests/integration/policy/live/run.sh \
 	tests/integration/policy/live/benign.sh \
-	tests/integration/policy/live/check_signals.py
+	tests/integration/policy/live/agent.sh \
+	tests/integration/policy/live/fim_behaviours.sh \
+	tests/integration/policy/live/check_signals.py \
+	tests/integration/policy/live/benign_signals.py

@@ -4,7 +4,8 @@
 Usage: benign_signals.py SIGNALS.json WORKLOAD_PID TMP_PROGRAM VIGILD_PID
 
 A signal belongs to the workload when its process is WORKLOAD_PID or
-has it among its ancestors; other sessions on the host do not count.
+has it among its ancestors; other sessions on the host do not count,
+and signals without a process are listed apart.
 Signals of TMP_PROGRAM (the compiled program run from /tmp) are listed
 apart: that run is not benign by the policy's measure; so are the
 harness's own: the agent's start and stop and the script's SIGTERM to
@@ -29,6 +30,7 @@ def main():
     tmp_prog = sys.argv[3]
     vigild = int(sys.argv[4])
     ours, tmp_run, harness = [], [], []
+    unattributed = collections.Counter()
     with open(sys.argv[1], encoding="utf-8") as f:
         for line in f:
             s = json.loads(line)
@@ -37,6 +39,9 @@ def main():
             target = ((s.get("kill") or {}).get("target") or {}).get("pid")
             if p.get("pid") == vigild or target == vigild:
                 harness.append(s)
+                continue
+            if not p.get("pid"):
+                unattributed[s["signal"]["rule"]] += 1
                 continue
             if p.get("pid") != root and root not in anc:
                 continue
@@ -61,6 +66,9 @@ def main():
     print("the harness: %s" % ", ".join(
         "%s (%s)" % (s["signal"]["rule"], s["signal"]["severity"])
         for s in harness))
+    print("without a process (not counted; the host's, e.g. audit loss): %s"
+          % (", ".join("%s x%d" % kv for kv in unattributed.items())
+             or "none"))
     print("the same program run from /tmp: %s" % (", ".join(
         "%s (%s)" % (s["signal"]["rule"], s["signal"]["severity"])
         for s in tmp_run) or "nothing"))

@@ -86,9 +86,6 @@ expect() {
 skipped() { printf '%s\t%s\tSKIP\t%s\t-\t-\n' "$1" "$2" "$3" >>"$EXP"; }
 
 # ---- the agent ------------------------------------------------------
-# No audit rules may be present before this vigild starts: the
-# agent-health test flushes the rule set with auditctl -D.
-foreign=$(auditctl -l 2>/dev/null | grep -v -e '^No rules' | wc -l)
 
 . "$here/agent.sh"
 # fim on the trees the file rules name, the throwaway user's home and
@@ -346,13 +343,13 @@ for fake in vigild:vigil_process_killed auditd:auditd_killed; do
 	run kill -TERM $f
 	expect "${fake#*:}" "kill-${fake%%:*}" "~$p" - - "$ME"
 done
-if [ "$foreign" = 0 ]; then
-	run auditctl -D
-	expect auditd_disabled_or_rules_deleted auditctl-D $p /usr/sbin/auditctl -D "$ME"
-	expect agent_audit_rules_flushed rules-flushed - - - -
-else
-	skipped agent_audit_rules_flushed auditctl-D "audit rules were loaded before the suite (another agent or test): not flushing them"
-fi
+# only this vigild's rules (its own key): other agents and tests keep
+# theirs; vigild must notice and put them back
+run auditctl -D -k "$AKEY"
+expect auditd_disabled_or_rules_deleted auditctl-D $p /usr/sbin/auditctl -D "$ME"
+expect agent_audit_rules_flushed rules-flushed - - - -
+sleep 0.5
+auditctl -l | grep -q "key=$AKEY" || { echo "FAIL: vigild did not re-install its audit rules"; exit 1; }
 
 # ---- DNS, in the namespace ------------------------------------------
 dns() { run ip netns exec "$NS" dig +time=1 +tries=1 "$@"; }
