@@ -38,9 +38,3 @@ tests_integration_policy_live_live_kact_CFLAGS = $(AM_CFLAGS)
 # package sl (skips without a mirror).
 TESTS += tests/integration/policy/live/run.sh \
 	tests/integration/policy/live/benign.sh
-EXTRA_DIST += tests/integration/policy/live/run.sh \
-	tests/integration/policy/live/benign.sh \
-	tests/integration/policy/live/agent.sh \
-	tests/integration/policy/live/fim_behaviours.sh \
-	tests/integration/policy/live/check_signals.py \
-	tests/integration/policy/live/benign_signals.py

@@ -17,6 +17,7 @@
  *   kexec               kexec_load with invalid flags (refused)
  *   handle FILE         name_to_handle_at + open_by_handle_at on FILE
  *   setuid0             setuid(0) (as root: a no-op change)
+ *   chroot              chroot("/") (the root it already has)
  * Prints "ACTION PID" and exits 0 when the attempt was made.
  */
 #define _GNU_SOURCE
@@ -204,6 +205,8 @@ int main(int argc, char **argv)
 			      KEXEC_BAD_FLAGS), 0);
 	else if (!strcmp(act, "handle") && arg)
 		rc = do_handle(arg);
+	else if (!strcmp(act, "chroot"))
+		rc = chroot("/") < 0 ? -errno : 0;
 	else if (!strcmp(act, "setuid0"))
 		rc = setuid(0) < 0 ? -errno : 0;
 	else {
