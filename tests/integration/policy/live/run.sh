@@ -290,10 +290,12 @@ fi
 sleep 30 & sl=$!; PIDS="$PIDS $sl"
 run "$KACT" ptrace-attach $sl
 expect ptrace_attach_to_process ptrace-attach $p "$KACT" ptrace-attach "$ME"
+# traceme first: the rule speaks once per executable per 300 s, and
+# the ptrace-poke child does PTRACE_TRACEME too
+run "$KACT" traceme
+expect ptrace_traceme_anti_debugging traceme "~$p" "$KACT" traceme "$ME"
 run "$KACT" ptrace-poke
 expect ptrace_code_injection ptrace-poke $p "$KACT" ptrace-poke "$ME"
-run "$KACT" traceme
-expect ptrace_traceme_anti_debugging "traceme?" "~$p" "$KACT" traceme "$ME"
 run "$KACT" vm-writev
 expect process_memory_written_by_another_process vm-writev $p "$KACT" vm-writev "$ME"
 printf 'not a module' >"$T/fake.ko"
