@@ -14,7 +14,9 @@ matches its process context; the ancestors of a process the suite
 started must include the suite's own shell (SUITE_PID).
 
 Prints one line per rule (fired / NOT FIRED / skipped) and exits 1 when
-an expected rule did not fire with the right context.
+an expected rule did not fire with the right context, 77 (skip) instead
+when vigild also raised agent_audit_events_lost: records the kernel
+dropped cannot fire anything.
 """
 
 import fnmatch
@@ -119,6 +121,13 @@ def main():
                                        for r in others))
     print("%d signals; %d expectations, %d failed" % (len(sigs), len(exps),
                                                       failed))
+    lost = len(by_rule.get("agent_audit_events_lost", []))
+    if failed and lost:
+        # the kernel dropped audit records (another busy audit user, a
+        # small backlog): what is missing proves nothing either way
+        print("SKIP: the kernel lost audit records during the run "
+              "(agent_audit_events_lost x%d): cannot conclude" % lost)
+        return 77
     return 1 if failed else 0
 
 

@@ -15,11 +15,12 @@
 # rewrite_same FILE: opens FILE for writing and writes its own bytes back.
 rewrite_same() {
 	run "$PY" -c '
-import sys
+import sys, time
 with open(sys.argv[1], "r+b") as f:
     data = f.read()
     f.seek(0)
     f.write(data)
+time.sleep(0.5)
 ' "$1"
 }
 
@@ -60,15 +61,15 @@ if [ -e /etc/ld.so.preload ]; then
 	rewrite_same /etc/ld.so.preload
 else
 	# an empty preload file preloads nothing
-	run sh -c ': >/etc/ld.so.preload'
+	pyact 'open(sys.argv[1], "w").close()' /etc/ld.so.preload
 fi
-expect ld_preload_file_modified ld.so.preload $p - - "$ME"
-run sh -c "echo '# vigil live test' >/etc/cron.d/vigil-live-$$"
-expect cron_job_modified cron.d-new $p "*sh" - "$ME"
-run sh -c "echo '# vigil live test' >/etc/systemd/system/vlive-test-$$.service"
-expect systemd_unit_modified unit-new $p "*sh" - "$ME"
-run sh -c "echo '# vigil live test' >/etc/security/vigil-live-$$.conf"
-expect pam_configuration_modified security-new $p "*sh" - "$ME"
+expect ld_preload_file_modified ld.so.preload $p "*/python3*" - "$ME"
+pyact 'open(sys.argv[1], "w").write("# vigil live test\n")' /etc/cron.d/vigil-live-$$
+expect cron_job_modified cron.d-new $p "*/python3*" - "$ME"
+pyact 'open(sys.argv[1], "w").write("# vigil live test\n")' /etc/systemd/system/vlive-test-$$.service
+expect systemd_unit_modified unit-new $p "*/python3*" - "$ME"
+pyact 'open(sys.argv[1], "w").write("# vigil live test\n")' /etc/security/vigil-live-$$.conf
+expect pam_configuration_modified security-new $p "*/python3*" - "$ME"
 pyact 'shutil.copy("/bin/true", sys.argv[1])' /usr/bin/vigil-live-$$
 expect critical_binary_modified usr-bin-new $p "*/python3*" - "$ME"
 
@@ -84,8 +85,8 @@ echo 'ls' >$H/.zsh_history
 pyact 'os.unlink(sys.argv[1])' $H/.zsh_history
 expect shell_history_deleted_or_truncated history-rm $p "*/python3*" - "$ME"
 echo 'old lines' >/var/log/vigil-live-fim-$$.log
-run sh -c ": >/var/log/vigil-live-fim-$$.log"
-expect log_file_truncated log-truncate $p "*sh" - "$ME"
+pyact 'open(sys.argv[1], "w").close()' /var/log/vigil-live-fim-$$.log
+expect log_file_truncated log-truncate $p "*/python3*" - "$ME"
 
 cp /bin/rm "$W/selfrm"
 run "$W/selfrm" "$W/selfrm"
