@@ -54,7 +54,10 @@ cleanup() {
 	for p in $SSHD_PID $PIDS; do kill -TERM "$p" 2>/dev/null; done
 	[ -n "$VPID" ] && kill -TERM "$VPID" 2>/dev/null
 	wait 2>/dev/null
-	id "$BUSER" >/dev/null 2>&1 && userdel -r "$BUSER" 2>/dev/null
+	# processes of the throwaway user (an ssh session winding down)
+	# would make userdel refuse: end them by pid first
+	for u in $(ps -o pid= -u "$BUSER" 2>/dev/null); do kill -9 "$u"; done
+	id "$BUSER" >/dev/null 2>&1 && userdel -f -r "$BUSER" 2>/dev/null
 	[ $made_privsep = 1 ] && rmdir /run/sshd 2>/dev/null
 	if [ "${BENIGN_NO_APT:-0}" != 1 ]; then
 		if [ $sl_before = 1 ] && ! dpkg -s sl >/dev/null 2>&1; then

@@ -3,8 +3,9 @@
 # path-agnostic; the throwaway user's home for per-user files; a new file
 # (removed after) in a real directory where a rule names the directory;
 # and for the account databases, the same bytes written back over them
-# (the file's content never changes; a saved copy is restored in the
-# trap if it somehow did).  Uses run, expect, $T, $W, $LUSER, $PY, $ME.
+# under the shadow-utils lock (the content never changes, so there is
+# nothing to restore; restoring a saved copy could undo a concurrent
+# useradd).  Uses run, expect, $T, $W, $LUSER, $PY, $ME.
 #
 # argv is not checked here: a file event from a process that lives a few
 # milliseconds (chmod, rm, sh -c) reaches the engine before the exec of
@@ -12,14 +13,23 @@
 # empty while pid, executable and user are right: a finding reported to
 # the lead, not something this suite can fix.
 
-# rewrite_same FILE: opens FILE for writing and writes its own bytes back.
+# rewrite_same FILE: opens FILE for writing and writes its own bytes back,
+# holding the shadow-utils lock (lckpwdf) so that a useradd or passwd
+# running meanwhile (benign.sh in a parallel make check) is neither
+# reverted nor interleaved.
 rewrite_same() {
 	run "$PY" -c '
-import sys, time
-with open(sys.argv[1], "r+b") as f:
-    data = f.read()
-    f.seek(0)
-    f.write(data)
+import ctypes, sys, time
+libc = ctypes.CDLL(None)
+if libc.lckpwdf() != 0:
+    sys.exit("lckpwdf failed")
+try:
+    with open(sys.argv[1], "r+b") as f:
+        data = f.read()
+        f.seek(0)
+        f.write(data)
+finally:
+    libc.ulckpwdf()
 time.sleep(0.5)
 ' "$1"
 }
@@ -35,15 +45,11 @@ $code
 time.sleep(0.5)" "$@"
 }
 
-for f in passwd shadow; do cp -p /etc/$f "$T/$f.save"; done
 FIM_NEW="/etc/sudoers.d/vigil-live-$$ /etc/cron.d/vigil-live-$$
 /etc/systemd/system/vlive-test-$$.service /etc/security/vigil-live-$$.conf
 /usr/bin/vigil-live-$$ /var/log/vigil-live-fim-$$.log"
 [ -e /etc/ld.so.preload ] || FIM_NEW="$FIM_NEW /etc/ld.so.preload"
 fim_restore() {
-	for f in passwd shadow; do
-		cmp -s /etc/$f "$T/$f.save" || cp -p "$T/$f.save" /etc/$f
-	done
 	for f in $FIM_NEW; do rm -f "$f"; done
 	[ "${made_sudoers_d:-0}" = 1 ] && rmdir /etc/sudoers.d
 }

@@ -63,7 +63,10 @@ cleanup() {
 	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null
 	wait 2>/dev/null
 	$FIM_RESTORE
-	id "$LUSER" >/dev/null 2>&1 && userdel -r "$LUSER" 2>/dev/null
+	# processes of the throwaway user (an ssh session winding down)
+	# would make userdel refuse: end them by pid first
+	for u in $(ps -o pid= -u "$LUSER" 2>/dev/null); do kill -9 "$u"; done
+	id "$LUSER" >/dev/null 2>&1 && userdel -f -r "$LUSER" 2>/dev/null
 	getent group "$LGROUP" >/dev/null && groupdel "$LGROUP"
 	[ -d "$CG" ] && rmdir "$CG"
 	[ -f "$T/cgp.made" ] && rmdir "$CGP" 2>/dev/null
