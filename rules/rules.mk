@@ -26,3 +26,15 @@ rules-readme:
 # README freshness check.  Both skip (77) without python3-yaml.
 TESTS += tests/integration/policy/test_policy_check.sh \
 	tests/integration/policy/test_readme_fresh.sh
+
+# The live policy suite (issue 5, proofs 2 and 3): behaviours performed on
+# the kernel against a running vigild; see tests/integration/policy/live/.
+check_PROGRAMS += tests/integration/policy/live/live_kact
+tests_integration_policy_live_live_kact_SOURCES = \
+	tests/integration/policy/live/live_kact.c
+tests_integration_policy_live_live_kact_CFLAGS = $(AM_CFLAGS)
+# Each takes about 20 s on the test VM and passed 3 runs of 3; both
+# skip (77) when not root.  benign.sh installs and removes the Debian
+# package sl (skips without a mirror).
+TESTS += tests/integration/policy/live/run.sh \
+	tests/integration/policy/live/benign.sh
