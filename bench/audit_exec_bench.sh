@@ -79,16 +79,19 @@ audit_save || exit 1
 had_vigil_rules=0
 grep -q 'key=vigil$' "$AUDIT_SAVE_DIR/rules" && had_vigil_rules=1
 
-# Stops vigild (or audit_live): SIGTERM, SIGKILL after 5 s.
+# Stops vigild (or audit_live): SIGTERM, SIGKILL after 5 s.  Sets
+# unclean=1 when it was already gone or had to be killed: then it could
+# not remove its kernel rules.
+unclean=0
 stop_vigild() {
 	local i
 	[ -n "$vpid" ] || return 0
-	kill -TERM "$vpid" 2> /dev/null
+	kill -TERM "$vpid" 2> /dev/null || unclean=1
 	for i in $(seq 50); do
 		kill -0 "$vpid" 2> /dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$vpid" 2> /dev/null
+	kill -KILL "$vpid" 2> /dev/null && unclean=1
 	wait "$vpid" 2> /dev/null
 	vpid=
 }
@@ -97,8 +100,10 @@ cleanup() {
 	stop_vigild
 	auditd_private_stop
 	# vigild removes its rules when it stops; if it could not, delete
-	# what it left under its key (never another key's rules).
-	[ "$had_vigil_rules" = 0 ] && audit_del_key vigil
+	# what it left under its key (never another key's rules), unless
+	# rules under that key were there before the run.
+	[ "$unclean" = 1 ] && [ "$had_vigil_rules" = 0 ] &&
+		audit_del_key vigil
 	audit_restore
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "work directory kept: $work"
@@ -248,21 +253,26 @@ print(s["events_by_type"].get("exec", 0), s["events"], a["enobufs"],
 
 # Exec events auditd logged in each window of $work/raw (wall-clock
 # start and end in fields 3 and 4): the exec SYSCALL records (execve,
-# execveat; b64 and b32) whose audit(EPOCH:SERIAL) time falls inside.
-# Read once auditd has stopped, so its last writes are in.  Prints one
-# count per window, in order.
+# execveat; b64 and b32) whose audit(EPOCH:SERIAL) time falls inside,
+# and all its records in the window.  Read once auditd has stopped, so
+# its last writes are in.  Prints "execs records" per window, in order.
 auditd_execs_per_window() {
-	awk 'NR == FNR { t0[FNR] = $3; t1[FNR] = $4; n[FNR] = 0; w = FNR; next }
-	/^type=SYSCALL / &&
-	/arch=(c000003e syscall=(59|322)|40000003 syscall=(11|358)) / {
+	awk 'NR == FNR { t0[FNR] = $3; t1[FNR] = $4; n[FNR] = r[FNR] = 0
+			 w = FNR; next }
+	{
 		if (!match($0, /audit\([0-9.]+:/))
 			next
 		t = substr($0, RSTART + 6, RLENGTH - 7) + 0
+		x = /^type=SYSCALL / &&
+		    /arch=(c000003e syscall=(59|322)|40000003 syscall=(11|358)) /
 		for (i = 1; i <= w; i++)
-			if (t >= t0[i] && t < t1[i])
-				n[i]++
+			if (t >= t0[i] && t < t1[i]) {
+				r[i]++
+				n[i] += x
+			}
 	}
-	END { for (i = 1; i <= w; i++) print n[i] }' "$work/raw" "$work/audit.log"
+	END { for (i = 1; i <= w; i++) print n[i], r[i] }' \
+		"$work/raw" "$work/audit.log"
 }
 
 start_vigild() {
@@ -317,14 +327,14 @@ measure() {
 report() {
 	auditd_execs_per_window > "$work/aexec"
 	paste -d ' ' "$work/raw" "$work/aexec" | awk '
-	function row(k, rate, v, vx, a, ax, lo, en, ga, ve,   vk, ak) {
+	function row(k, rate, v, vx, a, ax, rec, lo, en, ga, ve,   vk, ak) {
 		# both per exec event of the stream (in the auditd log): the
 		# same records reach both readers
 		vk = ax ? v * 1000 / ax : 0; ak = ax ? a * 1000 / ax : 0
-		printf "%-5s %4d/s  %5d exec  vigild %5.0f ms %5.1f" \
+		printf "%-5s %4d/s  %5d exec %6d rec  vigild %5.0f ms %5.1f" \
 		       "  auditd %5.0f ms %5.1f  ratio %.2f  lost %d" \
 		       " enobufs %d gaps %d  (vigild: %d exec, %d events)\n",
-		       k, rate, ax, v, vk, a, ak, a ? v / a : 0,
+		       k, rate, ax, rec, v, vk, a, ak, a ? v / a : 0,
 		       lo, en, ga, vx, ve
 		if (!(k in o)) { o[k] = ++nk; key[nk] = k }
 		n[k]++; rt[k] += rate; vm[k] += vk; am[k] += ak
@@ -332,7 +342,7 @@ report() {
 	}
 	{
 		row($1 ? $1 : "max", $2, $6 - $5, $16 - $11, $8 - $7, $21,
-		    $10 - $9, $18 - $13, $19 - $14, $17 - $12)
+		    $22, $10 - $9, $18 - $13, $19 - $14, $17 - $12)
 	}
 	END {
 		print "means (CPU ms per 1000 exec events):"
@@ -387,8 +397,9 @@ run_vigild() {
 	fi
 	stop_vigild
 	auditd_private_stop
-	echo "per run: target, achieved rate, exec events in the stream" \
-	     "(auditd's log), each reader's CPU and CPU ms per 1000 of them:"
+	echo "per run: target, achieved rate, exec events and records in" \
+	     "the stream (auditd's log), each reader's CPU and CPU ms per" \
+	     "1000 exec events:"
 	report
 	grep -E 'warning|error' "$work/vigild.err" | head -5
 }
