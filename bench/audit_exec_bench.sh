@@ -34,8 +34,13 @@
 # -v norules / -v noproc run vigild without the rules engine / without
 # the proc connector, to attribute its cost (not the shipped setup).
 #
+# -k KEY gives vigild's rules another key than "vigil": a vigild starting
+# removes the rules under its key that no live vigild owns, so on a host
+# where another vigild runs, the two would fight over "vigil".
+#
 # Usage: audit_exec_bench.sh [-m vigild|reader] [-s SECONDS] [-n REPS]
-#                            [-r "RATE..."] [-p] [-v VARIANT] BUILD_DIR
+#                            [-r "RATE..."] [-p] [-v VARIANT] [-k KEY]
+#                            BUILD_DIR
 #   BUILD_DIR: a build WITHOUT sanitizers (configure --disable-tests;
 #   make), holding vigild, vigilctl, plugins/.libs and bench/exec_load;
 #   for -m reader, also `make tests/integration/audit/audit_live
@@ -50,7 +55,8 @@ reps=3
 rates="1000 5000 0"
 profile=0
 variant=full
-while getopts "m:s:n:r:pv:" o; do
+key=vigil
+while getopts "m:s:n:r:pv:k:" o; do
 	case $o in
 	m) mode=$OPTARG ;;
 	s) secs=$OPTARG ;;
@@ -58,6 +64,7 @@ while getopts "m:s:n:r:pv:" o; do
 	r) rates=$OPTARG ;;
 	p) profile=1 ;;
 	v) variant=$OPTARG ;;
+	k) key=$OPTARG ;;
 	*) sed -n '/^# Usage/,/^# work/p' "$0"; exit 2 ;;
 	esac
 done
@@ -68,16 +75,22 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
 command -v auditd > /dev/null && command -v auditctl > /dev/null ||
 	{ echo "auditd and auditctl needed"; exit 77; }
-. "$here/../tests/integration/audit/audit_state.sh"
 owner=$(auditctl -s | awk '$1 == "pid" { print $2 }')
 [ "$owner" = 0 ] || { echo "an audit daemon (pid $owner) runs"; exit 77; }
+. "$here/../tests/integration/audit/audit_state.sh"
 
 work=$(mktemp -d /tmp/vigil-audit-bench.XXXXXX)
 vpid=
 AUDITD_PID=
 audit_save || exit 1
 had_vigil_rules=0
-grep -q 'key=vigil$' "$AUDIT_SAVE_DIR/rules" && had_vigil_rules=1
+grep -q "key=$key\$" "$AUDIT_SAVE_DIR/rules" && had_vigil_rules=1
+if [ "$mode" = vigild ] && [ "$had_vigil_rules" = 1 ]; then
+	# another vigild (or a dead one's leftovers): ours would take them
+	echo "audit rules under key '$key' exist (another vigild?): use -k"
+	rm -rf "$AUDIT_SAVE_DIR" "$work"
+	exit 77
+fi
 
 # Stops vigild (or audit_live): SIGTERM, SIGKILL after 5 s.  Sets
 # unclean=1 when it was already gone or had to be killed: then it could
@@ -103,7 +116,7 @@ cleanup() {
 	# what it left under its key (never another key's rules), unless
 	# rules under that key were there before the run.
 	[ "$unclean" = 1 ] && [ "$had_vigil_rules" = 0 ] &&
-		audit_del_key vigil
+		audit_del_key "$key"
 	audit_restore
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "work directory kept: $work"
@@ -218,7 +231,7 @@ plugins:
       format: json
 audit:
   mode: multicast
-  key: vigil
+  key: $key
   rules: true
   timeout: 2s
 proc:
@@ -229,15 +242,16 @@ dns: {enabled: false}
 EOC
 }
 
-# Takes a snapshot of vigild's status into file $1; prints the wall-clock
-# time of the snapshot (the middle of the vigilctl call, a few ms long).
+# Takes a snapshot of vigild's status into file $1 and the wall-clock
+# time of the snapshot (the middle of the vigilctl call, a few ms long)
+# into $1.t.  Exits the script if vigild does not answer.
 vigil_snapshot() {
 	local ta tb
 	ta=$(date +%s.%N)
 	"$build/vigilctl" -s "$work/run/vigil.sock" status --json > "$1" ||
-		exit 1
+		{ echo "vigild stopped answering"; exit 1; }
 	tb=$(date +%s.%N)
-	echo "$ta $tb" | awk '{ printf "%.6f\n", ($1 + $2) / 2 }'
+	echo "$ta $tb" | awk '{ printf "%.6f\n", ($1 + $2) / 2 }' > "$1.t"
 }
 
 # Prints "exec events enobufs serial_gaps kernel_lost" from the status
@@ -282,7 +296,7 @@ start_vigild() {
 	vpid=$!
 	for i in $(seq 100); do
 		[ -S "$work/run/vigil.sock" ] &&
-			auditctl -l | grep -q 'execve.*key=vigil$' && return 0
+			auditctl -l | grep -q "execve.*key=$key\$" && return 0
 		kill -0 "$vpid" 2> /dev/null || break
 		sleep 0.1
 	done
@@ -304,11 +318,14 @@ measure() {
 	l0=$(lost)
 	v0=$(cpu_ms "$vpid")
 	a0=$(cpu_ms "$AUDITD_PID")
-	t0=$(vigil_snapshot "$work/c0.json")
-	out=$("$build/bench/exec_load" "$secs" "$rate") || exit 1
+	vigil_snapshot "$work/c0.json"
+	t0=$(cat "$work/c0.json.t")
+	"$build/bench/exec_load" "$secs" "$rate" > "$work/load.out" || exit 1
+	out=$(cat "$work/load.out")
 	# let the 2 s end-of-event timeout and auditd's writes drain
 	sleep 3
-	t1=$(vigil_snapshot "$work/c1.json")
+	vigil_snapshot "$work/c1.json"
+	t1=$(cat "$work/c1.json.t")
 	v1=$(cpu_ms "$vpid")
 	a1=$(cpu_ms "$AUDITD_PID")
 	l1=$(lost)
