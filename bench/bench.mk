@@ -1,1 +1,9 @@
-# bench: filled in by the part that lives there.
+# bench: how to run each benchmark is in bench/README.md.
+
+# The load generator of bench/audit_exec_bench.sh: /bin/true at a target
+# rate, pacing by sleeping so it leaves the CPUs to the readers measured.
+noinst_PROGRAMS += bench/exec_load
+bench_exec_load_SOURCES = bench/exec_load.c
+bench_exec_load_CFLAGS = $(AM_CFLAGS)
+
+EXTRA_DIST += bench/README.md
