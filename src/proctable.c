@@ -89,6 +89,7 @@ struct vigil_proctable {
 	struct vigil_procfs procfs;
 	char *procfs_root; /* what the last seed read, for resync */
 	struct vigil_arena scratch; /* /proc reads */
+	struct vigil_arena scratch2; /* the cgroup re-read of an exec */
 	struct {
 		int32_t pid;
 		int64_t until_ns; /* monotonic */
@@ -493,6 +494,7 @@ int vigil_proctable_new(size_t max_entries, struct vigil_proctable **out)
 	t->gen = 1;
 	t->procfs.root_fd = -1;
 	vigil_arena_init(&t->scratch, 0);
+	vigil_arena_init(&t->scratch2, 4096);
 	*out = t;
 	return 0;
 
@@ -525,6 +527,7 @@ void vigil_proctable_free(struct vigil_proctable *t)
 		vigil_procfs_close(&t->procfs);
 	free(t->procfs_root);
 	vigil_arena_free(&t->scratch);
+	vigil_arena_free(&t->scratch2);
 	free(t->pw_buf);
 	free(t->spare);
 	free(t->buckets);
@@ -760,6 +763,26 @@ int vigil_proctable_on_exec(struct vigil_proctable *t,
 		    (!np.start_time_ns || !fresh.start_time_ns ||
 		     fresh.start_time_ns <= np.start_time_ns + TIME_SLACK_NS))
 			merge_missing(&np, &fresh, true);
+	}
+	/*
+	 * A container runtime moves its init into the container's cgroup
+	 * after the fork and then execs: the container shows only from the
+	 * exec on.  Re-read the cgroup of an exec not yet in a container.
+	 */
+	if (!np.container.id.len && !np.container.pod_uid.len &&
+	    t->have_procfs) {
+		struct vigil_process cg;
+
+		vigil_process_clear(&cg);
+		vigil_arena_reset(&t->scratch2);
+		if (!vigil_procfs_read(&t->procfs, p->pid, VIGIL_PROCFS_CGROUP,
+				       &t->scratch2, &cg) &&
+		    (!np.start_time_ns || !cg.start_time_ns ||
+		     cg.start_time_ns <= np.start_time_ns + TIME_SLACK_NS)) {
+			np.container = cg.container;
+			if (!np.unit.len)
+				np.unit = cg.unit;
+		}
 	}
 	np.flags &= ~(VIGIL_PROC_EXITED | VIGIL_PROC_FROM_PROCFS);
 	np.user.len = np.group.len = 0;

@@ -798,6 +798,16 @@ int vigil_audit_syscall_event_type(const char *name)
 	return m && m->kind != SC_FILE ? m->type : -ENOENT;
 }
 
+/* True when the SYSCALL record says the call failed (success=no). */
+static bool exec_failed(const struct vigil_audit_record *rec)
+{
+	const struct vigil_audit_field *f =
+		vigil_audit_field_find(rec, "success");
+
+	return f && f->val_len == 2 &&
+	       memcmp(rec->buf + f->val_off, "no", 2) == 0;
+}
+
 int vigil_audit_build(struct vigil_audit_builder *b,
 		      const struct vigil_audit_asm_event *ae,
 		      struct vigil_event *ev)
@@ -834,6 +844,12 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 		return r;
 	keyed = has_key(b, &rec);
 	if (m->kind == SC_FILE && !keyed)
+		return r;
+	/* A failed execve changed no image: a shell searching PATH tries
+	 * /usr/sbin/bash, /usr/bin/bash ... and only the last one ran.
+	 * Reporting the failed tries as exec events named programs that do
+	 * not exist and made exec rules fire twice. */
+	if (m->kind == SC_EXEC && exec_failed(&rec))
 		return r;
 
 	ev->type = m->type;

@@ -447,8 +447,11 @@ int vigil_procfs_read(struct vigil_procfs *pf, int32_t pid, unsigned what,
 			goto out_close_dir;
 	}
 context:
-	if (!(what & VIGIL_PROCFS_CONTEXT))
+	if (!(what & VIGIL_PROCFS_CONTEXT)) {
+		if (what & VIGIL_PROCFS_CGROUP)
+			rc = fill_cgroup(dirfd, big, a, p);
 		goto out_close_dir;
+	}
 	p->auid = read_id_file(dirfd, "loginuid");
 	p->session_id = read_id_file(dirfd, "sessionid");
 	n = read_link_at(dirfd, "cwd", path, sizeof(path));

@@ -46,6 +46,9 @@ enum vigil_procfs_parts {
 	/* The rest: loginuid, sessionid, cwd, tty, cgroup. */
 	VIGIL_PROCFS_CONTEXT = 1u << 1,
 	VIGIL_PROCFS_ALL = VIGIL_PROCFS_IMAGE | VIGIL_PROCFS_CONTEXT,
+	/* Only the container and unit (part of CONTEXT), for an exec by a
+	 * process that may have moved into a container's cgroup. */
+	VIGIL_PROCFS_CGROUP = 1u << 2,
 };
 
 /*
