@@ -22,7 +22,9 @@ libcurl4-openssl-dev libyaml-dev libpcre2-dev libsqlite3-dev libssl-dev \
 libmnl-dev libnetfilter-queue-dev"
 # real peers the integration tests start themselves
 TEST_DEPS="libcmocka-dev valgrind python3 python3-yaml python3-msgpack clang \
-auditd nftables iptables unbound bind9-dnsutils tshark tcpdump dnsperf"
+auditd nftables iptables unbound bind9-dnsutils tshark tcpdump dnsperf \
+rsyslog rsyslog-gnutls openssl zlib1g-dev netcat-traditional socat \
+openssh-server curl"
 
 need_root() {
 	if [ "$(id -u)" != 0 ]; then

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -700,6 +701,16 @@ int vigil_audit_rules_count(const struct vigil_audit_rules *r, int fd)
 	return n;
 }
 
+/* The value of a rule's "pid" field (the exclusion of vigil itself), or
+ * 0 when it has none. */
+static pid_t rule_pid(const struct audit_rule_data *d)
+{
+	for (uint32_t i = 0; i < d->field_count && i < AUDIT_MAX_FIELDS; i++)
+		if ((d->fields[i] & ~AUDIT_OPERATORS) == AUDIT_PID)
+			return (pid_t)d->values[i];
+	return 0;
+}
+
 int vigil_audit_rules_remove_stale(const struct vigil_audit_rules *r, int fd)
 {
 	struct audit_rule_data *stale[2 * VIGIL_AUDIT_MAX_RULES];
@@ -735,6 +746,17 @@ int vigil_audit_rules_remove_stale(const struct vigil_audit_rules *r, int fd)
 			goto out_free;
 		}
 		memcpy(stale[n++], rep.ruledata, (size_t)rep.len);
+	}
+	/* The "never" rule names the pid of the vigild that installed
+	 * these: while it lives they are its own, not stale. */
+	for (int i = 0; i < n; i++) {
+		pid_t owner = rule_pid(stale[i]);
+
+		if (owner > 0 && owner != getpid() &&
+		    (kill(owner, 0) == 0 || errno == EPERM)) {
+			rc = -EBUSY;
+			goto out_free;
+		}
 	}
 	for (int i = 0; i < n; i++)
 		if (audit_delete_rule_data(fd, stale[i], (int)stale[i]->flags,

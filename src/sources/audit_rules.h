@@ -130,8 +130,9 @@ int vigil_audit_rules_count(const struct vigil_audit_rules *r, int fd);
 /*
  * Deletes every kernel rule that carries r->key: at start, before vigil
  * installs its own, these can only be left by an instance that died
- * without cleaning up (kill -9).  Returns how many were removed, or a
- * negative errno.
+ * without cleaning up (kill -9).  Returns how many were removed, -EBUSY
+ * (removing nothing) when the vigild named in them is still running, or
+ * a negative errno.
  */
 int vigil_audit_rules_remove_stale(const struct vigil_audit_rules *r, int fd);
 

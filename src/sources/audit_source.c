@@ -630,6 +630,9 @@ static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 		if (stale > 0)
 			vigil_warn("audit: removed %d rules under key '%s' left by an earlier vigild that did not stop cleanly",
 				   stale, a->key);
+		else if (stale == -EBUSY)
+			vigil_warn("audit: another running vigild installed rules under key '%s'; both now share them (give one of them another audit.key)",
+				   a->key);
 		r = vigil_audit_rules_install(&a->rules, a->ctl_fd);
 	}
 	if (r)
