@@ -57,6 +57,7 @@
 
 #include "forward_proto.h"
 #include "spool.h"
+#include "select.h"
 #include "tls.h"
 
 #define KIND_EVENT 'e'
@@ -100,9 +101,7 @@ struct forward {
 	/* settings */
 	char *peer_host;
 	char port[16];
-	bool events, signals;
-	uint64_t type_mask; /* 0: all */
-	int64_t min_severity;
+	struct vigil_select sel; /* what, event_types, min_severity */
 	char *tag_events, *tag_signals;
 	enum fwd_mode mode;
 	bool require_ack;
@@ -868,9 +867,7 @@ static int forward_event(void *state, const struct vigil_event *ev)
 	struct forward *f = state;
 
 	f->st.events_in++;
-	if (!f->events ||
-	    (f->type_mask && (ev->type >= 64 ||
-			      !(f->type_mask & VIGIL_EVBIT(ev->type)))))
+	if (!vigil_select_event(&f->sel, ev))
 		return 0;
 	return fwd_record(f, KIND_EVENT, ev, NULL);
 }
@@ -881,7 +878,7 @@ static int forward_signal(void *state, const struct vigil_event *ev,
 	struct forward *f = state;
 
 	f->st.signals_in++;
-	if (!f->signals || (int64_t)sig->severity < f->min_severity)
+	if (!vigil_select_signal(&f->sel, sig))
 		return 0;
 	return fwd_record(f, KIND_SIGNAL, ev, sig);
 }
@@ -935,9 +932,6 @@ static char *dup_cfg(struct forward *f, const char *key, const char *dflt)
 	return v ? strdup(v) : NULL;
 }
 
-static const char *const severity_names[] = { "info", "low", "medium", "high",
-					      "critical" };
-
 /* Reads the configuration; logs and returns -EINVAL on a bad value. */
 static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 {
@@ -955,40 +949,8 @@ static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 		return -EINVAL;
 	}
 	snprintf(f->port, sizeof(f->port), "%lld", (long long)port);
-	v = api->config_str(h, "what", "both");
-	f->events = !strcmp(v, "events") || !strcmp(v, "both");
-	f->signals = !strcmp(v, "signals") || !strcmp(v, "both");
-	if (!f->events && !f->signals) {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config.what is '%s'; use events, signals or both", v);
+	if (vigil_select_load(api, h, "both", &f->sel))
 		return -EINVAL;
-	}
-	for (size_t i = 0; i < api->config_list_len(h, "event_types"); i++) {
-		const char *name = api->config_list_str(h, "event_types", i);
-		uint32_t t;
-
-		for (t = 0; t < VIGIL_EV__COUNT; t++)
-			if (name && !strcmp(name, vigil_event_type_name(t)))
-				break;
-		if (t == VIGIL_EV__COUNT || t >= 64) {
-			api->log(h, VIGIL_LOG_ERR,
-				 "config.event_types: unknown event type '%s'",
-				 name ? name : "");
-			return -EINVAL;
-		}
-		f->type_mask |= VIGIL_EVBIT(t);
-	}
-	v = api->config_str(h, "min_severity", "info");
-	for (f->min_severity = 0; f->min_severity < VIGIL_SEV__COUNT;
-	     f->min_severity++)
-		if (!strcmp(v, severity_names[f->min_severity]))
-			break;
-	if (f->min_severity == VIGIL_SEV__COUNT) {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config.min_severity is '%s'; use info, low, medium, high or critical",
-			 v);
-		return -EINVAL;
-	}
 	f->tag_events = dup_cfg(f, "tag_events", "vigil.events");
 	f->tag_signals = dup_cfg(f, "tag_signals", "vigil.signals");
 	v = api->config_str(h, "mode", "packed_forward");

@@ -2,7 +2,8 @@
 # output, their unit tests, integration drivers, fuzz targets and bench.
 # spool.c is compiled into each forwarder: plugins link no vigil library.
 
-spool_sources = plugins/common/spool.c plugins/common/spool.h
+spool_sources = plugins/common/spool.c plugins/common/spool.h \
+	plugins/common/select.c plugins/common/select.h
 tls_sources = plugins/common/tls.c plugins/common/tls.h
 
 plugin_LTLIBRARIES += plugins/forward.la

@@ -43,6 +43,7 @@
 #include <vigil/plugin.h>
 
 #include "spool.h"
+#include "select.h"
 
 #define TICK_MS 100
 #define GZIP_WINDOW (15 + 16) /* deflate window bits + gzip wrapper */
@@ -67,9 +68,9 @@ struct http {
 
 	char *url, *index, *sourcetype, *ca_file, *cert_file, *key_file;
 	enum http_format format;
-	bool gzip, verify, events, signals;
-	uint64_t type_mask;
-	int64_t min_severity, batch_bytes, flush_ms, timeout_ms;
+	bool gzip, verify;
+	struct vigil_select sel; /* what, event_types, min_severity */
+	int64_t batch_bytes, flush_ms, timeout_ms;
 	int64_t retry_min_ms, retry_max_ms;
 	struct curl_slist *headers;
 	struct http_sock *socks;  /* watched sockets */
@@ -502,9 +503,7 @@ static int http_event(void *state, const struct vigil_event *ev)
 	struct http *h = state;
 
 	h->st.events_in++;
-	if (!h->events || (h->type_mask && (ev->type >= 64 ||
-					    !(h->type_mask &
-					      VIGIL_EVBIT(ev->type)))))
+	if (!vigil_select_event(&h->sel, ev))
 		return 0;
 	return http_record(h, ev, NULL);
 }
@@ -515,7 +514,7 @@ static int http_signal(void *state, const struct vigil_event *ev,
 	struct http *h = state;
 
 	h->st.signals_in++;
-	if (!h->signals || (int64_t)sig->severity < h->min_severity)
+	if (!vigil_select_signal(&h->sel, sig))
 		return 0;
 	return http_record(h, ev, sig);
 }
@@ -573,9 +572,6 @@ static int pin_self(void)
 	self = dlopen(info.dli_fname, RTLD_NOW | RTLD_NODELETE);
 	return self ? 0 : -ENOENT;
 }
-
-static const char *const severity_names[] = { "info", "low", "medium", "high",
-					      "critical" };
 
 static char *cfg_dup(struct http *h, const char *key, const char *dflt)
 {
@@ -654,40 +650,8 @@ static int http_configure(struct http *h, char *dir, size_t cap,
 					       "Content-Encoding: gzip");
 	if (!h->headers)
 		return -ENOMEM;
-	v = api->config_str(ho, "what", "both");
-	h->events = !strcmp(v, "events") || !strcmp(v, "both");
-	h->signals = !strcmp(v, "signals") || !strcmp(v, "both");
-	if (!h->events && !h->signals) {
-		api->log(ho, VIGIL_LOG_ERR,
-			 "config.what is '%s'; use events, signals or both", v);
+	if (vigil_select_load(api, ho, "both", &h->sel))
 		return -EINVAL;
-	}
-	for (size_t i = 0; i < api->config_list_len(ho, "event_types"); i++) {
-		const char *name = api->config_list_str(ho, "event_types", i);
-		uint32_t t;
-
-		for (t = 0; t < VIGIL_EV__COUNT; t++)
-			if (name && !strcmp(name, vigil_event_type_name(t)))
-				break;
-		if (t == VIGIL_EV__COUNT || t >= 64) {
-			api->log(ho, VIGIL_LOG_ERR,
-				 "config.event_types: unknown event type '%s'",
-				 name ? name : "");
-			return -EINVAL;
-		}
-		h->type_mask |= VIGIL_EVBIT(t);
-	}
-	v = api->config_str(ho, "min_severity", "info");
-	for (h->min_severity = 0; h->min_severity < VIGIL_SEV__COUNT;
-	     h->min_severity++)
-		if (!strcmp(v, severity_names[h->min_severity]))
-			break;
-	if (h->min_severity == VIGIL_SEV__COUNT) {
-		api->log(ho, VIGIL_LOG_ERR,
-			 "config.min_severity is '%s'; use info, low, medium, high or critical",
-			 v);
-		return -EINVAL;
-	}
 	h->batch_bytes = api->config_int(ho, "batch_size", 1 << 20, &err);
 	if (!err)
 		h->flush_ms = api->config_int(ho, "flush_interval_ms", 0, &err);

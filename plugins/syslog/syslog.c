@@ -36,6 +36,7 @@
 #include <vigil/plugin.h>
 
 #include "spool.h"
+#include "select.h"
 #include "syslog_fmt.h"
 #include "tls.h"
 
@@ -69,9 +70,8 @@ struct slog {
 	char port[16], procid[16];
 	enum transport transport;
 	int facility;
-	bool events, signals;
-	uint64_t type_mask;
-	int64_t min_severity, max_message;
+	struct vigil_select sel; /* what, event_types, min_severity */
+	int64_t max_message;
 	int64_t reconnect_min_ms, reconnect_max_ms;
 	struct vigil_tls_ctx *tls_ctx;
 
@@ -581,9 +581,7 @@ static int syslog_event(void *state, const struct vigil_event *ev)
 	struct slog *s = state;
 
 	s->st.events_in++;
-	if (!s->events || (s->type_mask && (ev->type >= 64 ||
-					    !(s->type_mask &
-					      VIGIL_EVBIT(ev->type)))))
+	if (!vigil_select_event(&s->sel, ev))
 		return 0;
 	return slog_record(s, ev, NULL);
 }
@@ -594,7 +592,7 @@ static int syslog_signal(void *state, const struct vigil_event *ev,
 	struct slog *s = state;
 
 	s->st.signals_in++;
-	if (!s->signals || (int64_t)sig->severity < s->min_severity)
+	if (!vigil_select_signal(&s->sel, sig))
 		return 0;
 	return slog_record(s, ev, sig);
 }
@@ -648,9 +646,6 @@ static int pin_self(void)
 	return self ? 0 : -ENOENT;
 }
 
-static const char *const severity_names[] = { "info", "low", "medium", "high",
-					      "critical" };
-
 static int slog_configure(struct slog *s, char *dir, size_t cap,
 			  struct vigil_spool_opts *so)
 {
@@ -690,40 +685,8 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 			 v);
 		return -EINVAL;
 	}
-	v = api->config_str(h, "what", "signals");
-	s->events = !strcmp(v, "events") || !strcmp(v, "both");
-	s->signals = !strcmp(v, "signals") || !strcmp(v, "both");
-	if (!s->events && !s->signals) {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config.what is '%s'; use events, signals or both", v);
+	if (vigil_select_load(api, h, "signals", &s->sel))
 		return -EINVAL;
-	}
-	for (size_t i = 0; i < api->config_list_len(h, "event_types"); i++) {
-		const char *name = api->config_list_str(h, "event_types", i);
-		uint32_t t;
-
-		for (t = 0; t < VIGIL_EV__COUNT; t++)
-			if (name && !strcmp(name, vigil_event_type_name(t)))
-				break;
-		if (t == VIGIL_EV__COUNT || t >= 64) {
-			api->log(h, VIGIL_LOG_ERR,
-				 "config.event_types: unknown event type '%s'",
-				 name ? name : "");
-			return -EINVAL;
-		}
-		s->type_mask |= VIGIL_EVBIT(t);
-	}
-	v = api->config_str(h, "min_severity", "info");
-	for (s->min_severity = 0; s->min_severity < VIGIL_SEV__COUNT;
-	     s->min_severity++)
-		if (!strcmp(v, severity_names[s->min_severity]))
-			break;
-	if (s->min_severity == VIGIL_SEV__COUNT) {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config.min_severity is '%s'; use info, low, medium, high or critical",
-			 v);
-		return -EINVAL;
-	}
 	if (gethostname(hn, sizeof(hn)))
 		strcpy(hn, "-");
 	hn[sizeof(hn) - 1] = '\0';

@@ -1,0 +1,54 @@
+/*
+ * select.c - the forwarders' record selection settings (see select.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "select.h"
+
+static const char *const severity_names[VIGIL_SEV__COUNT] = {
+	"info", "low", "medium", "high", "critical",
+};
+
+int vigil_select_load(const struct vigil_host_api *api, void *h,
+		      const char *dflt_what, struct vigil_select *out)
+{
+	const char *v;
+
+	memset(out, 0, sizeof(*out));
+	v = api->config_str(h, "what", dflt_what);
+	out->events = !strcmp(v, "events") || !strcmp(v, "both");
+	out->signals = !strcmp(v, "signals") || !strcmp(v, "both");
+	if (!out->events && !out->signals) {
+		api->log(h, VIGIL_LOG_ERR,
+			 "config.what is '%s'; use events, signals or both", v);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < api->config_list_len(h, "event_types"); i++) {
+		const char *name = api->config_list_str(h, "event_types", i);
+		uint32_t t;
+
+		for (t = 0; t < VIGIL_EV__COUNT; t++)
+			if (name && !strcmp(name, vigil_event_type_name(t)))
+				break;
+		if (t == VIGIL_EV__COUNT || t >= 64) {
+			api->log(h, VIGIL_LOG_ERR,
+				 "config.event_types: unknown event type '%s'",
+				 name ? name : "");
+			return -EINVAL;
+		}
+		out->type_mask |= VIGIL_EVBIT(t);
+	}
+	v = api->config_str(h, "min_severity", "info");
+	for (out->min_severity = 0; out->min_severity < VIGIL_SEV__COUNT;
+	     out->min_severity++)
+		if (!strcmp(v, severity_names[out->min_severity]))
+			break;
+	if (out->min_severity == VIGIL_SEV__COUNT) {
+		api->log(h, VIGIL_LOG_ERR,
+			 "config.min_severity is '%s'; use info, low, medium, high or critical",
+			 v);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * select.h - which records a forwarder sends: events, signals or both,
+ * by event type and minimum severity.  One reader of the settings for
+ * every forwarder (forward, syslog, http).
+ */
+#ifndef VIGIL_PLUGIN_SELECT_H
+#define VIGIL_PLUGIN_SELECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vigil/plugin.h>
+
+struct vigil_select {
+	bool events, signals;
+	uint64_t type_mask; /* VIGIL_EVBIT()s; 0: every type */
+	uint32_t min_severity;
+};
+
+/*
+ * Reads "what" (dflt_what when absent), "event_types" and "min_severity"
+ * from the plugin's configuration.  Returns 0, or -EINVAL after logging
+ * which setting is wrong and what it accepts.
+ */
+int vigil_select_load(const struct vigil_host_api *api, void *host,
+		      const char *dflt_what, struct vigil_select *out);
+
+static inline bool vigil_select_event(const struct vigil_select *s,
+				      const struct vigil_event *ev)
+{
+	return s->events &&
+	       (!s->type_mask ||
+		(ev->type < 64 && (s->type_mask & VIGIL_EVBIT(ev->type))));
+}
+
+static inline bool vigil_select_signal(const struct vigil_select *s,
+				       const struct vigil_signal *sig)
+{
+	return s->signals && sig->severity >= s->min_severity;
+}
+
+#endif /* VIGIL_PLUGIN_SELECT_H */
