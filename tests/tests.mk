@@ -64,7 +64,8 @@ endif
 
 # Integration tests get the build directory; they exit 77 to skip.
 AM_TESTS_ENVIRONMENT = VIGIL_BUILDDIR='$(abs_top_builddir)'; \
-	VIGIL_SRCDIR='$(abs_top_srcdir)'; export VIGIL_BUILDDIR VIGIL_SRCDIR;
+	VIGIL_SRCDIR='$(abs_top_srcdir)'; VIGIL_SKIP_LIVE='$(VIGIL_SKIP_LIVE)'; \
+	export VIGIL_BUILDDIR VIGIL_SRCDIR VIGIL_SKIP_LIVE;
 TESTS += tests/integration/daemon/test_daemon.sh
 TESTS += tests/integration/daemon/test_valgrind.sh
 TEST_EXTENSIONS = .sh

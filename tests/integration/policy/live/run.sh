@@ -16,6 +16,12 @@
 #
 # Environment: VIGIL_BUILDDIR (default: cwd), VIGIL_SRCDIR (default: from
 # this script's path), LIVE_KEEP=1 keeps the temp dir for inspection.
+# make distcheck repeats the suite after the main pass (.ci/run):
+# VIGIL_SKIP_LIVE skips the live-kernel suites there.
+if [ -n "${VIGIL_SKIP_LIVE:-}" ]; then
+	echo "SKIP: live-kernel suite already run in the main pass (VIGIL_SKIP_LIVE)"
+	exit 77
+fi
 set -u
 # execvp's failed tries along a long PATH are audited as exec events of
 # their own (e.g. /root/.cargo/bin/bash): keep the search path short so
