@@ -84,6 +84,10 @@ struct vigil_source {
 	const struct vigil_node *config;
 	/* The section's name ("fim" for the fanotify source). */
 	const char *section;
+	/* A source this one backs up, started before it: the audit source
+	 * watches the file-integrity trees with audit rules when fanotify
+	 * cannot report creates and deletes (old kernels). */
+	const struct vigil_source *peer;
 	uint32_t features_disabled; /* enum vigil_feature bits */
 	/* A mode forced on the command line (vigild --audit-dispatcher),
 	 * over the configuration's; NULL when none. */

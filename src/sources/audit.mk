@@ -12,8 +12,8 @@ libvigilaudit_la_SOURCES = \
 	src/sources/audit_source.c src/sources/audit_source.h
 libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS) \
 	$(PCRE2_CFLAGS)
-libvigilaudit_la_LIBADD = libvigilrules.la libvigilcore.la $(AUDIT_LIBS) \
-	$(PCRE2_LIBS)
+libvigilaudit_la_LIBADD = libvigilrules.la libvigilfim.la libvigilcore.la $(AUDIT_LIBS) \
+	$(PCRE2_LIBS) $(OPENSSL_LIBS)
 if ENABLE_FUZZERS
 # coverage for the fuzz targets reaches into the parsers
 libvigilaudit_la_CFLAGS += -fsanitize=fuzzer-no-link

@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libaudit.h>
 
 #include "lang/rules.h"
+#include "fim/fim.h"
 #include "pipeline.h"
 #include "schema.h"
 #include "sources/audit_event.h"
@@ -56,6 +58,7 @@ static const char *const mode_names[] = {
 struct audit_src {
 	struct vigil_source *src;
 	int mode;
+	unsigned fim_watches; /* trees watched for the fim fallback */
 	char key[64];
 	char rules_file[1024];
 	char replay_file[1024];
@@ -540,6 +543,57 @@ static void tune_backlog(struct audit_src *a, const struct audit_status *st)
 }
 
 /*
+ * The file-integrity fallback.  When the fanotify source could not start
+ * (no fanotify, or forced off by the feature mask) or runs on mount marks
+ * (kernels before 5.1: modify and close_write only), vigil watches the
+ * fim trees with audit rules, like auditctl -w DIR -p wa: creates,
+ * deletes, renames, attribute changes and writes, with who did them.
+ * Appends the rules to text; nothing when fanotify does the job.
+ */
+static int fim_watch_rules(struct audit_src *a, struct vigil_buf *text)
+{
+	static const char *const arches[] = { "b64", "b32" };
+	const struct vigil_source *fim = a->src->peer;
+	struct vigil_fim_config cfg;
+	struct vigil_buf err = { 0 };
+	struct stat st;
+	int r;
+
+	if (!fim || !(fim->state == VIGIL_SOURCE_FAILED ||
+		      (fim->state == VIGIL_SOURCE_DEGRADED &&
+		       strcmp(fim->mode, "mount") == 0)))
+		return 0;
+	r = vigil_fim_config_defaults(&cfg);
+	if (!r)
+		r = vigil_fim_config_parse(&cfg, fim->config, &err);
+	vigil_buf_free(&err);
+	if (r) {
+		vigil_fim_config_free(&cfg);
+		return 0; /* the fim source reported its configuration */
+	}
+	a->fim_watches = 0;
+	for (size_t i = 0; i < cfg.n_paths && !r; i++) {
+		const char *dir = cfg.paths[i];
+
+		/* the kernel refuses a watch on a missing directory, and a
+		 * rule line cannot carry blanks */
+		if (stat(dir, &st) || !S_ISDIR(st.st_mode) ||
+		    strpbrk(dir, " \t\n")) {
+			vigil_warn("audit: not watching %s for file integrity: missing, not a directory or has blanks",
+				   dir);
+			continue;
+		}
+		for (size_t k = 0; k < VIGIL_ARRAY_SIZE(arches) && !r; k++)
+			r = vigil_buf_printf(text,
+					     "-a always,exit -F arch=%s -S all -F dir=%s -F perm=wa -k %s\n",
+					     arches[k], dir, a->key);
+		a->fim_watches++;
+	}
+	vigil_fim_config_free(&cfg);
+	return r;
+}
+
+/*
  * The auditctl lines of the rules to install (vigil_audit_rules_derive)
  * into text.  With audit.rules derived the policy is loaded as the rules
  * engine loads it; a policy that does not load gives -EINVAL with the
@@ -561,6 +615,8 @@ static int kernel_rules_text(struct audit_src *a, struct vigil_buf *text,
 	}
 	r = vigil_audit_rules_derive(rs, a->key, (int)getpid(), text);
 	vigil_ruleset_free(rs);
+	if (!r)
+		r = fim_watch_rules(a, text);
 	return r;
 }
 
@@ -582,6 +638,8 @@ static int build_rules(struct audit_src *a, char *why, size_t cap)
 		vigil_buf_reset(&text);
 		r = vigil_audit_rules_derive(NULL, a->key, (int)getpid(),
 					     &text);
+		if (!r)
+			r = fim_watch_rules(a, &text);
 	}
 	if (!r)
 		r = vigil_audit_rules_from_text(&a->rules, a->key,
@@ -904,7 +962,7 @@ static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 	st = vigil_audit_reasm_stats(a->reasm);
 	vigil_buf_printf(out,
 			 "\"audit_mode\":\"%s\",\"key\":\"%s\","
-			 "\"rules_mode\":\"%s\","
+			 "\"rules_mode\":\"%s\",\"fim_watches\":%u,"
 			 "\"records\":%llu,\"events_assembled\":%llu,"
 			 "\"timeouts\":%llu,\"evicted\":%llu,"
 			 "\"serial_gaps\":%llu,\"kernel_lost\":%llu,"
@@ -915,6 +973,7 @@ static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 a->rules_mode == VIGIL_AUDIT_RULES_DERIVED ? "derived" :
 			 a->rules_mode == VIGIL_AUDIT_RULES_ALL	    ? "all" :
 								      "none",
+			 a->fim_watches,
 			 (unsigned long long)st->records,
 			 (unsigned long long)st->events,
 			 (unsigned long long)st->timeouts,

@@ -58,9 +58,11 @@ EXTRA_DIST += tests/fixtures/fim
 # fim_source.sh (every rung on the live kernel, 10 000-write bursts,
 # overflow; 30-60 s).
 if ENABLE_TESTS
-TESTS += tests/integration/fim/fim_check.sh tests/integration/fim/fim_source.sh
+TESTS += tests/integration/fim/fim_check.sh tests/integration/fim/fim_source.sh \
+	tests/integration/fim/fim_audit_fallback.sh
 endif
-dist_noinst_SCRIPTS += tests/integration/fim/fim_check.sh \
+dist_noinst_SCRIPTS += tests/integration/fim/fim_audit_fallback.sh \
+	tests/integration/fim/fim_check.sh \
 	tests/integration/fim/fim_source.sh
 
 # libFuzzer targets (configure --enable-fuzzers CC=clang).

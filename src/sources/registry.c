@@ -18,7 +18,9 @@
 
 /*
  * Every source of this build, in start order (the proc connector first so
- * the table follows forks before other sources report on the children),
+ * the table follows forks before other sources report on the children;
+ * fanotify before audit, which watches the fim trees itself when
+ * fanotify cannot report creates and deletes),
  * with the capabilities it still needs once running: vigild drops every
  * other one after the sources start, and stop() must still be able to
  * undo what start() did in the kernel.
@@ -32,17 +34,17 @@ static const struct {
 	 * table's misses */
 	{ &vigil_proc_source_ops, "proc",
 	  VIGIL_NEED_SYS_PTRACE | VIGIL_NEED_DAC_READ_SEARCH },
+	/* marks on new directories, file handles to paths, hashing files
+	 * any user owns, the acting process's /proc entries */
+	{ &vigil_fim_source_ops, "fim", VIGIL_NEED_SYS_ADMIN |
+					 VIGIL_NEED_DAC_READ_SEARCH |
+					 VIGIL_NEED_SYS_PTRACE },
 	/* re-install rules after a flush, remove them at exit, read the
 	 * lost counter; the multicast group */
 	{ &vigil_audit_source_ops, "audit",
 	  VIGIL_NEED_AUDIT_CONTROL | VIGIL_NEED_AUDIT_READ },
 	/* the queue and the firewall rules removed at exit; attribution
 	 * reads other users' /proc/PID/fd */
-	/* marks on new directories, file handles to paths, hashing files
-	 * any user owns, the acting process's /proc entries */
-	{ &vigil_fim_source_ops, "fim", VIGIL_NEED_SYS_ADMIN |
-					 VIGIL_NEED_DAC_READ_SEARCH |
-					 VIGIL_NEED_SYS_PTRACE },
 	{ &vigil_dns_source_ops, "dns", VIGIL_NEED_NET_ADMIN |
 					 VIGIL_NEED_SYS_PTRACE |
 					 VIGIL_NEED_DAC_READ_SEARCH },
@@ -138,6 +140,10 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 				 cfg->path);
 		if (!enabled)
 			continue;
+		if (src->ops == &vigil_audit_source_ops && s->n >= 2 &&
+		    s->list[s->n - 2].ops == &vigil_fim_source_ops &&
+		    s->list[s->n - 2].state != VIGIL_SOURCE_DISABLED)
+			src->peer = &s->list[s->n - 2];
 		if (src->ops == &vigil_proc_source_ops) {
 			rc = vigil_proc_source_attach(src, s->proctable);
 			if (rc)
