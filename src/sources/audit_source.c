@@ -548,7 +548,8 @@ static void tune_backlog(struct audit_src *a, const struct audit_status *st)
  * (kernels before 5.1: modify and close_write only), vigil watches the
  * fim trees with audit rules, like auditctl -w DIR -p wa: creates,
  * deletes, renames, attribute changes and writes, with who did them.
- * Appends the rules to text; nothing when fanotify does the job.
+ * When fanotify does the job, only the extended-attribute calls are
+ * watched that way.  Appends the rules to text.
  */
 static int fim_watch_rules(struct audit_src *a, struct vigil_buf *text)
 {
@@ -559,10 +560,14 @@ static int fim_watch_rules(struct audit_src *a, struct vigil_buf *text)
 	struct stat st;
 	int r;
 
-	if (!fim || !(fim->state == VIGIL_SOURCE_FAILED ||
-		      (fim->state == VIGIL_SOURCE_DEGRADED &&
-		       strcmp(fim->mode, "mount") == 0)))
+	bool fallback;
+
+	if (!fim || (fim->state != VIGIL_SOURCE_FAILED &&
+		     fim->state != VIGIL_SOURCE_RUNNING &&
+		     fim->state != VIGIL_SOURCE_DEGRADED))
 		return 0;
+	fallback = fim->state == VIGIL_SOURCE_FAILED ||
+		   strcmp(fim->mode, "mount") == 0;
 	r = vigil_fim_config_defaults(&cfg);
 	if (!r)
 		r = vigil_fim_config_parse(&cfg, fim->config, &err);
@@ -583,10 +588,17 @@ static int fim_watch_rules(struct audit_src *a, struct vigil_buf *text)
 				   dir);
 			continue;
 		}
+		/* fanotify's FAN_ATTRIB does not tell an xattr change (file
+		 * capabilities, ACLs, SELinux labels) from chmod: audit
+		 * reports those even when fanotify does the rest */
 		for (size_t k = 0; k < VIGIL_ARRAY_SIZE(arches) && !r; k++)
-			r = vigil_buf_printf(text,
-					     "-a always,exit -F arch=%s -S all -F dir=%s -F perm=wa -k %s\n",
-					     arches[k], dir, a->key);
+			r = fallback ?
+				vigil_buf_printf(text,
+						 "-a always,exit -F arch=%s -S all -F dir=%s -F perm=wa -k %s\n",
+						 arches[k], dir, a->key) :
+				vigil_buf_printf(text,
+						 "-a always,exit -F arch=%s -S setxattr -S lsetxattr -S fsetxattr -S removexattr -S lremovexattr -S fremovexattr -F dir=%s -k %s\n",
+						 arches[k], dir, a->key);
 		a->fim_watches++;
 	}
 	vigil_fim_config_free(&cfg);

@@ -4,7 +4,9 @@
 # with mount marks only), vigild watches the fim trees with audit rules
 # (-F dir= -F perm=wa under its key) and still reports creates, renames
 # (old and new path), chmod and deletes, each with the acting program;
-# the watch rules go away with vigild.  Root only (exit 77 otherwise).
+# the watch rules go away with vigild.  With fanotify running, audit still
+# reports extended-attribute changes (setcap) that fanotify cannot tell
+# apart.  Root only (exit 77 otherwise).
 # make distcheck repeats the suite after the main pass (.ci/run):
 # VIGIL_SKIP_LIVE skips the live-kernel suites there.
 if [ -n "${VIGIL_SKIP_LIVE:-}" ]; then
@@ -81,4 +83,22 @@ for t, name, dest, exe in want:
         sys.exit("missing %s of %s (seen: %s)" % (t, name, seen))
 print("ok:", len(seen), "file events from audit watches")
 EOP
+# fanotify on: only the xattr calls are audited, and setcap shows
+if command -v setcap >/dev/null; then
+	sed -i '/features: {disable: \[fanotify\]}/d' "$T/vigil.yaml"
+	rm -f "$T/events.json"
+	"$VIGIL_BUILDDIR/vigild" -f -c "$T/vigil.yaml" >/dev/null 2>"$T/stderr" &
+	PID=$!
+	for i in $(seq 100); do [ -S "$T/vigil.sock" ] && break; sleep 0.1; done
+	[ -S "$T/vigil.sock" ] || fail "vigild did not start (fanotify on)"
+	auditctl -l | grep "dir=$T/watched" | grep -q 'perm=wa' &&
+		fail "fanotify runs, yet the trees are watched with perm=wa"
+	cp /bin/true "$T/watched/capped"
+	setcap cap_net_raw+ep "$T/watched/capped"
+	sleep 1.5
+	kill -TERM "$PID"; wait "$PID"; PID=
+	grep '"type":"setxattr"' "$T/events.json" | grep -q '/usr/sbin/setcap' ||
+		fail "no setxattr event from setcap with fanotify on"
+	echo "ok: setxattr reported next to fanotify"
+fi
 echo "PASS: fim_audit_fallback"
