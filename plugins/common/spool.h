@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vigil/plugin.h>
+
 /* A record may not be larger than this (a sanity bound for readers). */
 #define VIGIL_SPOOL_MAX_RECORD (16u << 20)
 
@@ -137,6 +139,22 @@ int vigil_spool_sync(struct vigil_spool *s);
 
 void vigil_spool_get_stats(const struct vigil_spool *s,
 			   struct vigil_spool_stats *out);
+
+/*
+ * A forwarder's stats(): its own counters plus what its spool dropped
+ * (full) or cut (torn or corrupt records at open).
+ */
+static inline void vigil_spool_plugin_stats(const struct vigil_spool *s,
+					    const struct vigil_plugin_stats *own,
+					    struct vigil_plugin_stats *out)
+{
+	struct vigil_spool_stats ss;
+
+	vigil_spool_get_stats(s, &ss);
+	*out = *own;
+	out->dropped += ss.dropped_full;
+	out->errors += ss.torn + ss.corrupt;
+}
 
 /*
  * Parses a segment image in buf[0..len).  Stores in *valid the length of

@@ -39,9 +39,8 @@
  * resolution, fsync and segment removal run on libuv's thread pool.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* dladdr */
+#define _GNU_SOURCE
 #endif
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -894,12 +893,8 @@ static int forward_flush(void *state)
 static int forward_stats(void *state, struct vigil_plugin_stats *out)
 {
 	struct forward *f = state;
-	struct vigil_spool_stats ss;
 
-	vigil_spool_get_stats(f->spool, &ss);
-	*out = f->st;
-	out->dropped += ss.dropped_full;
-	out->errors += ss.torn + ss.corrupt;
+	vigil_spool_plugin_stats(f->spool, &f->st, out);
 	return 0;
 }
 
@@ -1047,26 +1042,6 @@ static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 	return 0;
 }
 
-/*
- * Keeps this .so mapped after the host dlclose()s it.  The host destroys
- * the plugin and unloads it before the loop has run the close callbacks of
- * the plugin's handles and requests, and those callbacks are code in this
- * file.  A second reference with RTLD_NODELETE keeps the code in place
- * for as long as the process lives.  Returns 0 or -ENOENT.
- */
-static int pin_self(void)
-{
-	static void *self;
-	Dl_info info;
-
-	if (self)
-		return 0;
-	if (!dladdr((void *)&pin_self, &info) || !info.dli_fname)
-		return -ENOENT;
-	self = dlopen(info.dli_fname, RTLD_NOW | RTLD_NODELETE);
-	return self ? 0 : -ENOENT;
-}
-
 static int forward_init(const struct vigil_host_api *api, void *host,
 			void **state)
 {
@@ -1092,13 +1067,6 @@ static int forward_init(const struct vigil_host_api *api, void *host,
 	rc = forward_configure(f, dir, sizeof(dir));
 	if (rc)
 		goto out_free;
-	if (pin_self()) {
-		api->log(host, VIGIL_LOG_ERR,
-			 "cannot pin the forward plugin in memory: %s",
-			 dlerror());
-		rc = -ENOENT;
-		goto out_free;
-	}
 	so.dir = dir;
 	so.remove = fwd_remove_segment;
 	so.remove_arg = f;

@@ -13,7 +13,7 @@ plugins_forward_la_SOURCES = plugins/forward/forward.c \
 plugins_forward_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_forward_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) \
 	$(OPENSSL_CFLAGS)
-plugins_forward_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(OPENSSL_LIBS) -lz -ldl
+plugins_forward_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(OPENSSL_LIBS) -lz
 plugins_forward_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
 
 plugin_LTLIBRARIES += plugins/syslog.la
@@ -22,14 +22,14 @@ plugins_syslog_la_SOURCES = plugins/syslog/syslog.c \
 	$(spool_sources) $(tls_sources)
 plugins_syslog_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_syslog_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(OPENSSL_CFLAGS)
-plugins_syslog_la_LIBADD = $(LIBUV_LIBS) $(OPENSSL_LIBS) -lz -ldl
+plugins_syslog_la_LIBADD = $(LIBUV_LIBS) $(OPENSSL_LIBS) -lz
 plugins_syslog_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
 
 plugin_LTLIBRARIES += plugins/http.la
 plugins_http_la_SOURCES = plugins/http/http.c $(spool_sources)
 plugins_http_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_http_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(CURL_CFLAGS)
-plugins_http_la_LIBADD = $(LIBUV_LIBS) $(CURL_LIBS) -lz -ldl
+plugins_http_la_LIBADD = $(LIBUV_LIBS) $(CURL_LIBS) -lz
 plugins_http_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
 
 EXTRA_DIST += tests/integration/forward bench/forward_bench.sh

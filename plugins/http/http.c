@@ -25,9 +25,8 @@
  *   spool: {dir, name (http), max_size, segment_size, on_full}
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* dladdr */
+#define _GNU_SOURCE
 #endif
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -528,12 +527,8 @@ static int http_flush(void *state)
 static int http_stats(void *state, struct vigil_plugin_stats *out)
 {
 	struct http *h = state;
-	struct vigil_spool_stats ss;
 
-	vigil_spool_get_stats(h->spool, &ss);
-	*out = h->st;
-	out->dropped += ss.dropped_full;
-	out->errors += ss.torn + ss.corrupt;
+	vigil_spool_plugin_stats(h->spool, &h->st, out);
 	return 0;
 }
 
@@ -557,20 +552,6 @@ static void http_destroy(void *state)
 	vigil_spool_sync(h->spool);
 	uv_close((uv_handle_t *)&h->curl_timer, on_handle_close);
 	uv_close((uv_handle_t *)&h->tick, on_handle_close);
-}
-
-/* See forward.c: the host unloads us before our close callbacks run. */
-static int pin_self(void)
-{
-	static void *self;
-	Dl_info info;
-
-	if (self)
-		return 0;
-	if (!dladdr((void *)&pin_self, &info) || !info.dli_fname)
-		return -ENOENT;
-	self = dlopen(info.dli_fname, RTLD_NOW | RTLD_NODELETE);
-	return self ? 0 : -ENOENT;
 }
 
 static char *cfg_dup(struct http *h, const char *key, const char *dflt)
@@ -735,12 +716,6 @@ static int http_init(const struct vigil_host_api *api, void *host,
 	rc = http_configure(h, dir, sizeof(dir), &so);
 	if (rc)
 		goto out_free;
-	if (pin_self()) {
-		api->log(host, VIGIL_LOG_ERR,
-			 "cannot pin the http plugin in memory");
-		rc = -ENOENT;
-		goto out_free;
-	}
 	so.dir = dir;
 	rc = vigil_spool_open(&so, &h->spool);
 	if (rc) {

@@ -19,9 +19,8 @@
  *   spool: {dir, name (syslog), max_size, segment_size, on_full}
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* dladdr */
+#define _GNU_SOURCE
 #endif
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -606,12 +605,8 @@ static int syslog_flush(void *state)
 static int syslog_stats(void *state, struct vigil_plugin_stats *out)
 {
 	struct slog *s = state;
-	struct vigil_spool_stats ss;
 
-	vigil_spool_get_stats(s->spool, &ss);
-	*out = s->st;
-	out->dropped += ss.dropped_full;
-	out->errors += ss.torn + ss.corrupt;
+	vigil_spool_plugin_stats(s->spool, &s->st, out);
 	return 0;
 }
 
@@ -630,20 +625,6 @@ static void syslog_destroy(void *state)
 	slog_disconnect(s, "stopping");
 	vigil_spool_sync(s->spool);
 	uv_close((uv_handle_t *)&s->tick, on_tick_close);
-}
-
-/* See forward.c: the host unloads us before our close callbacks run. */
-static int pin_self(void)
-{
-	static void *self;
-	Dl_info info;
-
-	if (self)
-		return 0;
-	if (!dladdr((void *)&pin_self, &info) || !info.dli_fname)
-		return -ENOENT;
-	self = dlopen(info.dli_fname, RTLD_NOW | RTLD_NODELETE);
-	return self ? 0 : -ENOENT;
 }
 
 static int slog_configure(struct slog *s, char *dir, size_t cap,
@@ -777,12 +758,6 @@ static int syslog_init(const struct vigil_host_api *api, void *host,
 	rc = slog_configure(s, dir, sizeof(dir), &so);
 	if (rc)
 		goto out_free;
-	if (pin_self()) {
-		api->log(host, VIGIL_LOG_ERR,
-			 "cannot pin the syslog plugin in memory");
-		rc = -ENOENT;
-		goto out_free;
-	}
 	so.dir = dir;
 	rc = vigil_spool_open(&so, &s->spool);
 	if (rc) {
