@@ -8,7 +8,8 @@ libvigilcore_la_SOURCES = \
 	src/codec.c src/codec.h \
 	src/settings.c src/settings.h \
 	src/pipeline.c src/pipeline.h \
-	src/ctl.c src/ctl.h
+	src/ctl.c src/ctl.h \
+	src/sources/pacer.c src/sources/pacer.h
 libvigilcore_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) $(YAML_CFLAGS)
 libvigilcore_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(YAML_LIBS) -lpthread $(LIBS)
 

@@ -503,6 +503,13 @@ int main(int argc, char **argv)
 	if (dispatcher)
 		d.cfg.stdout_enabled = false;
 	if (check) {
+		rc = vigil_sources_check(&d.cfg, &err);
+		if (rc) {
+			fprintf(stderr, "vigild: %s\n", vigil_buf_cstr(&err));
+			vigil_buf_free(&err);
+			vigil_config_free(&d.cfg);
+			return EXIT_CONFIG;
+		}
 		printf("vigild: %s: configuration OK\n", d.config_path);
 		vigil_config_free(&d.cfg);
 		return 0;

@@ -70,9 +70,9 @@ static void key_list(struct vigil_buf *err, const char *const *keys, size_t n)
 		vigil_buf_printf(err, "%s%s", i ? ", " : "", keys[i]);
 }
 
-/* Checks that map has only the given keys. */
-static int check_keys(const struct vigil_node *map, const char *what,
-		      const char *const *keys, size_t n, struct vigil_buf *err)
+int vigil_config_check_keys(const struct vigil_node *map, const char *what,
+			    const char *const *keys, size_t n,
+			    struct vigil_buf *err)
 {
 	if (map->type != VIGIL_NODE_MAP) {
 		vigil_node_error(err, map, "'%s' must be a map of settings",
@@ -150,7 +150,7 @@ static int load_agent(struct vigil_config *cfg, const struct vigil_node *a,
 	const char *s;
 	int rc;
 
-	rc = check_keys(a, "agent", agent_keys, VIGIL_ARRAY_SIZE(agent_keys),
+	rc = vigil_config_check_keys(a, "agent", agent_keys, VIGIL_ARRAY_SIZE(agent_keys),
 			err);
 	if (!rc)
 		rc = get_str(a, "hostname", &cfg->hostname, err);
@@ -167,7 +167,7 @@ static int load_agent(struct vigil_config *cfg, const struct vigil_node *a,
 
 	log = vigil_node_get(a, "log");
 	if (log) {
-		rc = check_keys(log, "agent.log", log_keys,
+		rc = vigil_config_check_keys(log, "agent.log", log_keys,
 				VIGIL_ARRAY_SIZE(log_keys), err);
 		if (rc)
 			return rc;
@@ -203,7 +203,7 @@ static int load_agent(struct vigil_config *cfg, const struct vigil_node *a,
 
 	feat = vigil_node_get(a, "features");
 	if (feat) {
-		rc = check_keys(feat, "agent.features", feature_keys,
+		rc = vigil_config_check_keys(feat, "agent.features", feature_keys,
 				VIGIL_ARRAY_SIZE(feature_keys), err);
 		if (rc)
 			return rc;
@@ -242,14 +242,14 @@ static int load_output(struct vigil_config *cfg, const struct vigil_node *o,
 	const char *s;
 	int rc;
 
-	rc = check_keys(o, "output", output_keys, VIGIL_ARRAY_SIZE(output_keys),
+	rc = vigil_config_check_keys(o, "output", output_keys, VIGIL_ARRAY_SIZE(output_keys),
 			err);
 	if (rc)
 		return rc;
 	st = vigil_node_get(o, "stdout");
 	if (!st)
 		return 0;
-	rc = check_keys(st, "output.stdout", stdout_keys,
+	rc = vigil_config_check_keys(st, "output.stdout", stdout_keys,
 			VIGIL_ARRAY_SIZE(stdout_keys), err);
 	if (!rc)
 		rc = get_bool(st, "enabled", &cfg->stdout_enabled, err);
@@ -303,7 +303,7 @@ static int load_plugins(struct vigil_config *cfg, const struct vigil_node *p,
 		const struct vigil_node *e = p->items[i];
 		struct vigil_plugin_conf *pc = &cfg->plugins[cfg->n_plugins];
 
-		rc = check_keys(e, "a plugin entry", plugin_keys,
+		rc = vigil_config_check_keys(e, "a plugin entry", plugin_keys,
 				VIGIL_ARRAY_SIZE(plugin_keys), err);
 		if (rc)
 			return rc;
@@ -371,7 +371,7 @@ int vigil_config_load(const char *path, struct vigil_config *cfg,
 	root = cfg->doc.root;
 	if (!root)
 		return 0; /* an empty file: all defaults */
-	rc = check_keys(root, "the configuration", top_keys,
+	rc = vigil_config_check_keys(root, "the configuration", top_keys,
 			VIGIL_ARRAY_SIZE(top_keys), err);
 	if (rc)
 		return rc;

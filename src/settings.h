@@ -64,6 +64,15 @@ int vigil_config_load(const char *path, struct vigil_config *cfg,
 void vigil_config_free(struct vigil_config *cfg);
 
 /* A source's section ("audit"), or NULL. */
+/*
+ * Checks that map is a map with only the given keys; otherwise writes
+ * "file:line:col: unknown key 'x' in WHAT (did you mean 'y'?)" (or the
+ * allowed keys) to err and returns -EINVAL.  For the monitors' sections.
+ */
+int vigil_config_check_keys(const struct vigil_node *map, const char *what,
+			    const char *const *keys, size_t n,
+			    struct vigil_buf *err);
+
 const struct vigil_node *vigil_config_section(const struct vigil_config *cfg,
 					      const char *name);
 

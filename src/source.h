@@ -73,6 +73,14 @@ struct vigil_source_ops {
 	int (*status_json)(struct vigil_source *src, struct vigil_buf *out);
 	/* Configuration reloaded (SIGHUP).  May be NULL. */
 	int (*reload)(struct vigil_source *src);
+	/* Read what is waiting in the kernel now, without blocking; for
+	 * sources that others name as their feeder.  Returns the number
+	 * of messages read or a negative errno.  May be NULL. */
+	int (*drain)(struct vigil_source *src);
+	/* Validate this source's section (NULL: absent) without touching
+	 * the kernel, for vigild --check-config: 0, or -EINVAL with
+	 * "file:line:col: ..." in err.  May be NULL. */
+	int (*check)(const struct vigil_node *section, struct vigil_buf *err);
 };
 
 struct vigil_source {
@@ -88,6 +96,11 @@ struct vigil_source {
 	 * watches the file-integrity trees with audit rules when fanotify
 	 * cannot report creates and deletes (old kernels). */
 	const struct vigil_source *peer;
+	/* A source whose waiting input is read before each read of this
+	 * one: the proc connector before audit, so that the process table
+	 * has seen a child's fork before its exec is enriched, however the
+	 * two sockets' reads are batched.  NULL when none. */
+	struct vigil_source *feeder;
 	uint32_t features_disabled; /* enum vigil_feature bits */
 	/* A mode forced on the command line (vigild --audit-dispatcher),
 	 * over the configuration's; NULL when none. */

@@ -12,14 +12,19 @@ EXTRA_DIST += tests/fixtures tests/integration
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_config tests/unit/test_codec \
-	tests/unit/test_plugin_loader
+	tests/unit/test_plugin_loader tests/unit/test_pacer
 TESTS += tests/unit/test_config tests/unit/test_codec \
-	tests/unit/test_plugin_loader
+	tests/unit/test_plugin_loader tests/unit/test_pacer
 
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LDADD)
+
+tests_unit_test_pacer_SOURCES = tests/unit/test_pacer.c
+tests_unit_test_pacer_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_pacer_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_pacer_LDADD = $(TEST_LDADD) $(LIBUV_LIBS)
 
 tests_unit_test_codec_SOURCES = tests/unit/test_codec.c
 tests_unit_test_codec_CPPFLAGS = $(TEST_CPPFLAGS)

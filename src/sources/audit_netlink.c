@@ -143,17 +143,32 @@ void vigil_audit_nl_unicast_close(int fd)
 int vigil_audit_nl_read(int fd, char *buf, size_t cap, vigil_audit_msg_fn cb,
 			void *ctx, uint64_t *enobufs)
 {
-	struct sockaddr_nl from;
-	socklen_t fl;
+	struct sockaddr_nl from[VIGIL_AUDIT_NL_BATCH];
+	struct mmsghdr msg[VIGIL_AUDIT_NL_BATCH];
+	struct iovec iov[VIGIL_AUDIT_NL_BATCH];
+	unsigned slots = (unsigned)(cap / VIGIL_AUDIT_NL_SLOT), i;
 	struct nlmsghdr *nh;
-	ssize_t n;
 	size_t len;
-	int count = 0;
+	int n, count = 0;
 
-	memset(&from, 0, sizeof(from));
+	if (slots == 0)
+		return -EINVAL;
+	if (slots > VIGIL_AUDIT_NL_BATCH)
+		slots = VIGIL_AUDIT_NL_BATCH;
+	for (i = 0; i < slots; i++) {
+		iov[i].iov_base = buf + (size_t)i * VIGIL_AUDIT_NL_SLOT;
+		iov[i].iov_len = VIGIL_AUDIT_NL_SLOT;
+	}
 	for (;;) {
-		fl = sizeof(from);
-		n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fl);
+		/* One record per datagram: a batch of datagrams per call. */
+		memset(msg, 0, sizeof(msg[0]) * slots);
+		for (i = 0; i < slots; i++) {
+			msg[i].msg_hdr.msg_name = &from[i];
+			msg[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msg[i].msg_hdr.msg_iov = &iov[i];
+			msg[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, msg, slots, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -165,22 +180,27 @@ int vigil_audit_nl_read(int fd, char *buf, size_t cap, vigil_audit_msg_fn cb,
 				return count;
 			return -errno;
 		}
-		/* Only the kernel (port 0) speaks audit to us. */
-		if (from.nl_pid != 0 || (size_t)n < NLMSG_HDRLEN)
-			continue;
-		nh = (struct nlmsghdr *)buf;
-		if (nh->nlmsg_type < AUDIT_FIRST_USER_MSG &&
-		    nh->nlmsg_type != AUDIT_LOGIN)
-			continue; /* NLMSG_*, replies to our requests */
-		if (nh->nlmsg_type == AUDIT_REPLACE)
-			continue;
-		/* One record per datagram.  The datagram size is the
-		 * truth: on the unicast socket the kernel sets nlmsg_len
-		 * to the payload size alone (kept for old auditd), on the
-		 * multicast one to the whole message.  Trailing NULs are
-		 * stripped by the record parser. */
-		len = (size_t)n - NLMSG_HDRLEN;
-		cb(ctx, nh->nlmsg_type, buf + NLMSG_HDRLEN, len);
-		count++;
+		for (i = 0; i < (unsigned)n; i++) {
+			len = msg[i].msg_len;
+			/* Only the kernel (port 0) speaks audit to us. */
+			if (from[i].nl_pid != 0 || len < NLMSG_HDRLEN)
+				continue;
+			nh = iov[i].iov_base;
+			if (nh->nlmsg_type < AUDIT_FIRST_USER_MSG &&
+			    nh->nlmsg_type != AUDIT_LOGIN)
+				continue; /* NLMSG_*, replies to requests */
+			if (nh->nlmsg_type == AUDIT_REPLACE)
+				continue;
+			/* The datagram size is the truth: on the unicast
+			 * socket the kernel sets nlmsg_len to the payload
+			 * size alone (kept for old auditd), on the
+			 * multicast one to the whole message.  Trailing
+			 * NULs are stripped by the record parser. */
+			cb(ctx, nh->nlmsg_type, (char *)nh + NLMSG_HDRLEN,
+			   len - NLMSG_HDRLEN);
+			count++;
+		}
+		if ((unsigned)n < slots)
+			return count; /* drained */
 	}
 }

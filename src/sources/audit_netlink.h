@@ -39,14 +39,17 @@ void vigil_audit_nl_unicast_close(int fd);
 int vigil_audit_nl_status(struct audit_status *st);
 
 /*
- * Reads every pending message from fd into buf (cap bytes, at least
- * VIGIL_AUDIT_NL_BUF) and calls cb for each audit record; control
- * messages (NLMSG_*, AUDIT_REPLACE probes) are skipped.  Returns the number
- * of records, or a negative errno other than EAGAIN.  ENOBUFS (the socket
- * buffer overflowed: records lost) is counted in *enobufs and reading goes
- * on.
+ * Reads every pending message from fd into buf (cap bytes, at least one
+ * VIGIL_AUDIT_NL_SLOT; VIGIL_AUDIT_NL_BUF takes a full batch: one
+ * recvmmsg(2) per VIGIL_AUDIT_NL_BATCH datagrams) and calls cb for each
+ * audit record; control messages (NLMSG_*, AUDIT_REPLACE probes) are
+ * skipped.  Returns the number of records, or a negative errno other than
+ * EAGAIN.  ENOBUFS (the socket buffer overflowed: records lost) is counted
+ * in *enobufs and reading goes on.
  */
-#define VIGIL_AUDIT_NL_BUF 16384
+#define VIGIL_AUDIT_NL_SLOT 16384 /* > MAX_AUDIT_MESSAGE_LENGTH */
+#define VIGIL_AUDIT_NL_BATCH 16
+#define VIGIL_AUDIT_NL_BUF (VIGIL_AUDIT_NL_SLOT * VIGIL_AUDIT_NL_BATCH)
 int vigil_audit_nl_read(int fd, char *buf, size_t cap, vigil_audit_msg_fn cb,
 			void *ctx, uint64_t *enobufs);
 

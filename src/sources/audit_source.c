@@ -24,11 +24,13 @@
 #include "fim/fim.h"
 #include "pipeline.h"
 #include "schema.h"
+#include "settings.h"
 #include "sources/audit_event.h"
 #include "sources/audit_netlink.h"
 #include "sources/audit_reasm.h"
 #include "sources/audit_rules.h"
 #include "sources/audit_source.h"
+#include "sources/pacer.h"
 
 enum audit_mode {
 	MODE_AUTO = 0,
@@ -49,6 +51,10 @@ static const char *const mode_names[] = {
 #endif
 
 #define DEFAULT_RCVBUF (8 << 20)
+/* A busy stream is read every 10 ms (pacer.h): 8 MiB hold 10 ms of
+ * about 300 000 records per second. */
+#define DEFAULT_READ_INTERVAL_MS 10
+#define MAX_READ_INTERVAL_NS 1000000000LL
 /* CIS 4.1.x asks for at least 8192; the kernel's default is 64. */
 #define DEFAULT_BACKLOG_LIMIT 8192
 #define DEFAULT_CHECK_NS 1000000000LL
@@ -71,7 +77,8 @@ struct audit_src {
 	int fd;       /* intake: netlink socket, stdin or the replay file */
 	int ctl_fd;   /* libaudit socket for rules; -1 if none */
 	bool handles_open;
-	uv_poll_t poll;
+	struct vigil_pacer pacer; /* netlink and dispatcher intake */
+	uint64_t read_interval_ms; /* see pacer.h; 0 reads every wake-up */
 	uv_timer_t timer;
 	uv_idle_t idle; /* replay */
 	int closing;
@@ -215,16 +222,24 @@ static int feed_lines(struct audit_src *a, const char *p, size_t n)
 	return 0;
 }
 
-static void on_readable(uv_poll_t *h, int status, int events)
+/*
+ * The pacer's read: what the intake holds now, after the feeder's (the
+ * proc connector's forks before the execs they precede).  Returns the
+ * number of records or chunks read, or a negative errno when the intake
+ * is gone (auditd closed the dispatcher pipe, the socket broke).
+ */
+static int drain_intake(void *arg, int status)
 {
-	struct audit_src *a = h->data;
+	struct audit_src *a = arg;
+	struct vigil_source *feeder = a->src->feeder;
 	char chunk[REPLAY_CHUNK];
 	ssize_t n;
-	int r;
+	int r, count = 0;
 
-	(void)events;
-	if (status < 0)
-		return;
+	(void)status; /* read(2) reports the socket's error */
+	if (feeder && feeder->ops->drain &&
+	    feeder->state == VIGIL_SOURCE_RUNNING)
+		feeder->ops->drain(feeder);
 	if (a->mode == MODE_MULTICAST || a->mode == MODE_UNICAST) {
 		r = vigil_audit_nl_read(a->fd, a->nlbuf, VIGIL_AUDIT_NL_BUF,
 					on_netlink_record, a, &a->enobufs);
@@ -233,22 +248,28 @@ static void on_readable(uv_poll_t *h, int status, int events)
 					       mode_names[a->mode],
 					       "reading audit netlink: %s",
 					       strerror(-r));
-		return;
+		return r;
 	}
 	/* dispatcher: stdin from auditd */
-	n = read(a->fd, chunk, sizeof(chunk));
-	if (n > 0) {
-		if (feed_lines(a, chunk, (size_t)n))
-			a->src->drops++;
-		return;
+	for (;;) {
+		n = read(a->fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			if (feed_lines(a, chunk, (size_t)n))
+				a->src->drops++;
+			count++;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return count;
+		break;
 	}
-	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-		uv_poll_stop(&a->poll);
-		vigil_audit_reasm_flush(a->reasm);
-		vigil_source_set_state(a->src, VIGIL_SOURCE_STOPPED,
-				       mode_names[a->mode],
-				       "auditd closed the dispatcher pipe");
-	}
+	vigil_audit_reasm_flush(a->reasm);
+	vigil_source_set_state(a->src, VIGIL_SOURCE_STOPPED,
+			       mode_names[a->mode],
+			       "auditd closed the dispatcher pipe");
+	return -EPIPE;
 }
 
 static void on_replay_idle(uv_idle_t *h)
@@ -378,11 +399,21 @@ static int read_config(struct audit_src *a, struct vigil_buf *err)
 	int64_t v;
 	size_t i;
 
+	static const char *const keys[] = {
+		"enabled", "mode", "key", "rules", "rules_file", "replay_file",
+		"timeout", "check_interval", "max_in_flight",
+		"receive_buffer", "backlog_limit", "read_interval",
+	};
+
+	if (cfg && vigil_config_check_keys(cfg, "audit", keys,
+					   VIGIL_ARRAY_SIZE(keys), err))
+		return -EINVAL;
 	strcpy(a->key, VIGIL_AUDIT_DEFAULT_KEY);
 	a->timeout_ns = VIGIL_AUDIT_DEFAULT_TIMEOUT_NS;
 	a->check_ns = DEFAULT_CHECK_NS;
 	a->max_in_flight = VIGIL_AUDIT_DEFAULT_MAX_IN_FLIGHT;
 	a->rcvbuf = DEFAULT_RCVBUF;
+	a->read_interval_ms = DEFAULT_READ_INTERVAL_MS;
 	a->rules_mode = VIGIL_AUDIT_RULES_DERIVED;
 	a->backlog_limit = DEFAULT_BACKLOG_LIMIT;
 	if (cfg_str(cfg, "mode", mode, sizeof(mode)) ||
@@ -418,6 +449,18 @@ static int read_config(struct audit_src *a, struct vigil_buf *err)
 		vigil_node_error(err, n,
 				 "audit.check_interval: want a duration");
 		return -EINVAL;
+	}
+	if (cfg && (n = vigil_node_get(cfg, "read_interval"))) {
+		int64_t ns;
+
+		if (vigil_node_duration(n, &ns) || ns < 0 ||
+		    ns > MAX_READ_INTERVAL_NS) {
+			vigil_node_error(err, n, "audit.read_interval: want a "
+					 "duration from 0 (read at every "
+					 "wake-up) to 1s");
+			return -EINVAL;
+		}
+		a->read_interval_ms = (uint64_t)(ns / 1000000);
 	}
 	if (cfg && (n = vigil_node_get(cfg, "max_in_flight"))) {
 		if (vigil_node_int(n, &v) || v < 1 || v > 65536) {
@@ -793,9 +836,14 @@ static int audit_start(struct vigil_source *src)
 		a->idle.data = a;
 		uv_idle_start(&a->idle, on_replay_idle);
 	} else {
-		uv_poll_init(src->loop, &a->poll, a->fd);
-		a->poll.data = a;
-		uv_poll_start(&a->poll, UV_READABLE, on_readable);
+		r = vigil_pacer_start(&a->pacer, src->loop, a->fd,
+				      a->read_interval_ms, drain_intake, a);
+		if (r) {
+			snprintf(why, sizeof(why), "watching the intake: %s",
+				 uv_strerror(r));
+			r = -EIO;
+			goto out_failed;
+		}
 	}
 	vigil_source_set_state(src, strstr(why, "failed") ||
 				       strstr(why, "immutable")
@@ -824,6 +872,14 @@ static void free_state(struct audit_src *a)
 static void on_closed(uv_handle_t *h)
 {
 	struct audit_src *a = h->data;
+
+	if (--a->closing == 0)
+		free_state(a);
+}
+
+static void on_pacer_closed(void *arg)
+{
+	struct audit_src *a = arg;
 
 	if (--a->closing == 0)
 		free_state(a);
@@ -869,7 +925,7 @@ static void audit_stop(struct vigil_source *src)
 	if (a->mode == MODE_REPLAY)
 		uv_close((uv_handle_t *)&a->idle, on_closed);
 	else
-		uv_close((uv_handle_t *)&a->poll, on_closed);
+		vigil_pacer_close(&a->pacer, on_pacer_closed);
 }
 
 /* Whether line is one of r's rules. */
@@ -997,7 +1053,18 @@ static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 (unsigned long long)a->flushes,
 			 (unsigned long long)a->builder.incomplete_argv,
 			 (unsigned long long)a->builder.malformed);
+	if (a->mode != MODE_REPLAY && a->handles_open)
+		vigil_pacer_status_json(&a->pacer, out);
 	return 0;
+}
+
+/* The check op: read_config on a scratch state. */
+static int audit_check(const struct vigil_node *section, struct vigil_buf *err)
+{
+	struct vigil_source src = { .config = section };
+	struct audit_src a = { .src = &src };
+
+	return read_config(&a, err);
 }
 
 const struct vigil_source_ops vigil_audit_source_ops = {
@@ -1005,5 +1072,6 @@ const struct vigil_source_ops vigil_audit_source_ops = {
 	.start = audit_start,
 	.stop = audit_stop,
 	.status_json = audit_status_json,
+	.check = audit_check,
 	.reload = audit_reload,
 };

@@ -36,12 +36,12 @@ tests_unit_test_proctable_SOURCES = tests/unit/test_proctable.c
 tests_unit_test_proctable_CFLAGS = $(vigil_proc_test_cflags)
 tests_unit_test_proctable_LDADD = $(vigil_proc_test_ldadd)
 
-# socket, bind and recvfrom are wrapped so the test plays the kernel.
+# socket, bind and recvmmsg are wrapped so the test plays the kernel.
 tests_unit_test_proc_connector_messages_SOURCES = \
 	tests/unit/test_proc_connector_messages.c
 tests_unit_test_proc_connector_messages_CFLAGS = $(vigil_proc_test_cflags)
 tests_unit_test_proc_connector_messages_LDFLAGS = $(AM_LDFLAGS) \
-	-Wl,--wrap=socket,--wrap=bind,--wrap=recvfrom
+	-Wl,--wrap=socket,--wrap=bind,--wrap=recvmmsg
 tests_unit_test_proc_connector_messages_LDADD = $(vigil_proc_test_ldadd)
 endif
 

@@ -25,10 +25,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "settings.h"
+#include "sources/pacer.h"
 #include "sources/proc_connector.h"
 
-/* Events handled per poll callback before yielding to the loop. */
+/* Datagrams read per call before yielding to the loop (in recvmmsg(2)
+ * batches of PROC_RECV_SLOTS). */
 #define PROC_BATCH_MAX 512
+#define PROC_RECV_SLOTS 16
+/* A busy connector is read every 10 ms (pacer.h), like audit. */
+#define DEFAULT_READ_INTERVAL_MS 10
+#define MAX_READ_INTERVAL_NS NS_PER_S
 #define NS_PER_S INT64_C(1000000000)
 #define NS_PER_MS INT64_C(1000000)
 #define OVERRUN_REPORT_INTERVAL_NS NS_PER_S
@@ -65,8 +72,9 @@ struct proc_source {
 	struct vigil_source *src;
 	struct vigil_proctable *table; /* not owned */
 	int fd;
-	uv_poll_t poll;
-	bool poll_inited;
+	struct vigil_pacer pacer;
+	bool pacer_inited;
+	uint64_t read_interval_ms;
 	uv_timer_t report_timer; /* raises overruns left pending */
 	bool timer_inited;
 	int closing; /* handles whose close callback is still due */
@@ -84,7 +92,7 @@ struct proc_source {
 	union {
 		struct nlmsghdr hdr; /* aligns the buffer for netlink */
 		char bytes[PROC_RECV_BUF];
-	} rx;
+	} rx[PROC_RECV_SLOTS];
 };
 
 int vigil_proc_source_attach(struct vigil_source *src,
@@ -101,6 +109,7 @@ int vigil_proc_source_attach(struct vigil_source *src,
 	ps->table = t;
 	ps->fd = -1;
 	ps->rcvbuf = VIGIL_PROC_RCVBUF_DEFAULT;
+	ps->read_interval_ms = DEFAULT_READ_INTERVAL_MS;
 	ps->read_exec_image = true;
 	vigil_arena_init(&ps->arena, 0);
 	src->priv = ps;
@@ -334,11 +343,11 @@ bad:
 	ps->src->drops++;
 }
 
-/* Walks the netlink messages of one datagram. */
-static void handle_datagram(struct proc_source *ps, size_t n)
+/* Walks the netlink messages of one datagram (in slot of ps->rx). */
+static void handle_datagram(struct proc_source *ps, unsigned slot, size_t n)
 {
 	const size_t head = offsetof(struct proc_event, event_data);
-	struct nlmsghdr *nlh = &ps->rx.hdr;
+	struct nlmsghdr *nlh = &ps->rx[slot].hdr;
 	int len = (int)n;
 
 	for (; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
@@ -366,8 +375,6 @@ bad:
 	}
 }
 
-static void on_readable(uv_poll_t *h, int status, int events);
-
 static void count_overrun(struct proc_source *ps)
 {
 	ps->overruns++;
@@ -377,12 +384,11 @@ static void count_overrun(struct proc_source *ps)
 
 /*
  * The kernel reports an overrun as a socket error, which poll(2) shows as
- * POLLERR; libuv then stops the handle and passes UV_EBADF.  Take the
- * error (SO_ERROR clears it), count an ENOBUFS as an overrun, and watch
- * the socket again.  Returns 0, or a negative errno when the socket is
- * really broken.
+ * POLLERR (libuv passes UV_EBADF).  Take the error (SO_ERROR clears it)
+ * and count an ENOBUFS as an overrun.  Returns 0, or a negative errno when
+ * the socket is really broken.
  */
-static int recover_from_poll_error(struct proc_source *ps)
+static int take_socket_error(struct proc_source *ps)
 {
 	int err = 0;
 	socklen_t l = sizeof(err);
@@ -393,33 +399,45 @@ static int recover_from_poll_error(struct proc_source *ps)
 		count_overrun(ps);
 	else if (err)
 		vigil_warn("proc_connector: socket error: %s", strerror(err));
-	return uv_poll_start(&ps->poll, UV_READABLE, on_readable);
+	return 0;
 }
 
-static void on_readable(uv_poll_t *h, int status, int events)
+/*
+ * Reads what the socket holds now, PROC_RECV_SLOTS datagrams per
+ * recvmmsg(2), at most PROC_BATCH_MAX before yielding.  status is the
+ * poll handle's error, if any (see pacer.h).  Returns the number of
+ * datagrams read, or a negative errno when the socket is lost.
+ */
+static int drain_socket(void *arg, int status)
 {
-	struct proc_source *ps = h->data;
-	struct sockaddr_nl from;
-	socklen_t fromlen;
-	ssize_t n;
-	int rc;
+	struct proc_source *ps = arg;
+	struct sockaddr_nl from[PROC_RECV_SLOTS];
+	struct mmsghdr msg[PROC_RECV_SLOTS];
+	struct iovec iov[PROC_RECV_SLOTS];
+	int n, rc, count = 0;
 
 	if (status < 0) {
-		rc = recover_from_poll_error(ps);
+		rc = take_socket_error(ps);
 		if (rc) {
 			vigil_source_set_state(ps->src, VIGIL_SOURCE_FAILED,
 					       "multicast",
 					       "netlink socket lost: %s",
-					       uv_strerror(rc));
-			return;
+					       strerror(-rc));
+			return rc;
 		}
 	}
 	refresh_clock_offset(ps);
-	for (int i = 0; i < PROC_BATCH_MAX; i++) {
-		memset(&from, 0, sizeof(from));
-		fromlen = sizeof(from);
-		n = recvfrom(ps->fd, ps->rx.bytes, sizeof(ps->rx.bytes), 0,
-			     (struct sockaddr *)&from, &fromlen);
+	while (count < PROC_BATCH_MAX) {
+		memset(msg, 0, sizeof(msg));
+		for (unsigned i = 0; i < PROC_RECV_SLOTS; i++) {
+			iov[i].iov_base = ps->rx[i].bytes;
+			iov[i].iov_len = sizeof(ps->rx[i].bytes);
+			msg[i].msg_hdr.msg_name = &from[i];
+			msg[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msg[i].msg_hdr.msg_iov = &iov[i];
+			msg[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(ps->fd, msg, PROC_RECV_SLOTS, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -432,14 +450,31 @@ static void on_readable(uv_poll_t *h, int status, int events)
 					   strerror(errno));
 			break;
 		}
-		if (fromlen < sizeof(from) || from.nl_family != AF_NETLINK ||
-		    from.nl_pid != 0) {
-			ps->src->drops++; /* not from the kernel */
-			continue;
+		for (int i = 0; i < n; i++) {
+			if (msg[i].msg_hdr.msg_namelen < sizeof(from[i]) ||
+			    from[i].nl_family != AF_NETLINK ||
+			    from[i].nl_pid != 0) {
+				ps->src->drops++; /* not from the kernel */
+				continue;
+			}
+			handle_datagram(ps, (unsigned)i, msg[i].msg_len);
 		}
-		handle_datagram(ps, (size_t)n);
+		count += n;
+		if (n < PROC_RECV_SLOTS)
+			break; /* drained */
 	}
 	report_overruns(ps);
+	return count;
+}
+
+/* The drain op: another source (audit) reads the forks first. */
+static int proc_drain(struct vigil_source *src)
+{
+	struct proc_source *ps = src->priv;
+
+	if (!ps || !ps->pacer_inited || ps->fd < 0)
+		return 0;
+	return drain_socket(ps, 0);
 }
 
 /* Sets the receive buffer: SO_RCVBUFFORCE passes net.core.rmem_max. */
@@ -456,43 +491,73 @@ static void set_rcvbuf(struct proc_source *ps)
 		ps->rcvbuf = v;
 }
 
-/* Logs "file:line:col: msg" for a bad configuration value. */
-static int config_error(const struct vigil_node *n, const char *msg)
+/* Writes "file:line:col: msg" for a bad configuration value to err. */
+static int config_error(struct vigil_buf *err, const struct vigil_node *n,
+			const char *msg)
 {
-	struct vigil_buf err = { 0 };
-
-	vigil_node_error(&err, n, "%s", msg);
-	vigil_err("%s", vigil_buf_cstr(&err));
-	vigil_buf_free(&err);
+	vigil_node_error(err, n, "%s", msg);
 	return -EINVAL;
 }
 
-/* Reads rcvbuf and read_exec_image from the source's configuration
- * section.  Returns 0 or -EINVAL (logged with the value's position). */
-static int read_config(struct proc_source *ps)
+/* Reads rcvbuf, read_interval and read_exec_image from the source's
+ * configuration section.  Returns 0 or -EINVAL with "file:line:col: ..."
+ * in err. */
+static int read_config(struct proc_source *ps, struct vigil_buf *err)
 {
-	const struct vigil_node *n;
+	static const char *const keys[] = {
+		"enabled", "max_processes", "rcvbuf", "read_exec_image",
+		"read_interval",
+	};
+	const struct vigil_node *cfg = ps->src->config, *n;
 	int64_t v;
 
-	if (!ps->src->config)
+	if (!cfg)
 		return 0;
-	n = vigil_node_get(ps->src->config, "rcvbuf");
+	if (vigil_config_check_keys(cfg, "proc", keys, VIGIL_ARRAY_SIZE(keys),
+				    err))
+		return -EINVAL;
+	n = vigil_node_get(cfg, "max_processes");
+	if (n && (vigil_node_int(n, &v) || v <= 0 || v > INT32_MAX))
+		return config_error(err, n, "proc.max_processes: want a "
+					    "count such as 32768");
+	n = vigil_node_get(cfg, "rcvbuf");
 	if (n) {
 		if (vigil_node_size(n, &v) || v <= 0 || v > INT32_MAX)
-			return config_error(n,
-					    "rcvbuf must be a size such as 8M");
+			return config_error(err, n, "proc.rcvbuf: want a size "
+						    "such as 8M");
 		ps->rcvbuf = (int)v;
 	}
-	n = vigil_node_get(ps->src->config, "read_exec_image");
+	n = vigil_node_get(cfg, "read_interval");
+	if (n) {
+		int64_t ns;
+
+		if (vigil_node_duration(n, &ns) || ns < 0 ||
+		    ns > MAX_READ_INTERVAL_NS)
+			return config_error(err, n, "proc.read_interval: want "
+						    "a duration from 0 (read "
+						    "at every wake-up) to 1s");
+		ps->read_interval_ms = (uint64_t)(ns / NS_PER_MS);
+	}
+	n = vigil_node_get(cfg, "read_exec_image");
 	if (n && vigil_node_bool(n, &ps->read_exec_image))
-		return config_error(n, "read_exec_image must be true or "
-				       "false");
+		return config_error(err, n, "proc.read_exec_image: want true "
+					    "or false");
 	return 0;
+}
+
+/* The check op: read_config on a scratch state. */
+static int proc_check(const struct vigil_node *section, struct vigil_buf *err)
+{
+	struct vigil_source src = { .config = section };
+	struct proc_source ps = { .src = &src };
+
+	return read_config(&ps, err);
 }
 
 static int proc_start(struct vigil_source *src)
 {
 	struct proc_source *ps = src->priv;
+	struct vigil_buf err = { 0 };
 	struct sockaddr_nl sa;
 	int rc;
 
@@ -507,10 +572,11 @@ static int proc_start(struct vigil_source *src)
 				       "no process table attached");
 		return -EINVAL;
 	}
-	rc = read_config(ps);
+	rc = read_config(ps, &err);
 	if (rc) {
-		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off",
-				       "invalid configuration (see the log)");
+		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off", "%s",
+				       vigil_buf_cstr(&err));
+		vigil_buf_free(&err);
 		return rc;
 	}
 	ps->fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -543,14 +609,6 @@ static int proc_start(struct vigil_source *src)
 				       strerror(-rc));
 		goto out_close_fd;
 	}
-	rc = uv_poll_init(src->loop, &ps->poll, ps->fd);
-	if (rc) {
-		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off",
-				       "uv_poll_init: %s", uv_strerror(rc));
-		goto out_ignore;
-	}
-	ps->poll_inited = true;
-	ps->poll.data = ps;
 	rc = uv_timer_init(src->loop, &ps->report_timer);
 	if (rc) {
 		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off",
@@ -559,10 +617,14 @@ static int proc_start(struct vigil_source *src)
 	}
 	ps->timer_inited = true;
 	ps->report_timer.data = ps;
-	rc = uv_poll_start(&ps->poll, UV_READABLE, on_readable);
+	/* From here the descriptor is closed with the state (stop). */
+	ps->pacer_inited = true;
+	rc = vigil_pacer_start(&ps->pacer, src->loop, ps->fd,
+			       ps->read_interval_ms, drain_socket, ps);
 	if (rc) {
 		vigil_source_set_state(src, VIGIL_SOURCE_FAILED, "off",
-				       "uv_poll_start: %s", uv_strerror(rc));
+				       "watching the socket: %s",
+				       uv_strerror(rc));
 		goto out_ignore;
 	}
 	refresh_clock_offset(ps);
@@ -575,9 +637,9 @@ static int proc_start(struct vigil_source *src)
 out_ignore:
 	send_mcast_op(ps->fd, PROC_CN_MCAST_IGNORE);
 out_close_fd:
-	/* With the poll handle initialised, the descriptor is closed in
-	 * the handle's close callback (stop). */
-	if (!ps->poll_inited) {
+	/* With the pacer started, the descriptor is closed with the
+	 * state once its handles are (stop). */
+	if (!ps->pacer_inited) {
 		close(ps->fd);
 		ps->fd = -1;
 	}
@@ -601,6 +663,14 @@ static void on_closed(uv_handle_t *h)
 		free_state(ps);
 }
 
+static void on_pacer_closed(void *arg)
+{
+	struct proc_source *ps = arg;
+
+	if (--ps->closing == 0)
+		free_state(ps);
+}
+
 static void proc_stop(struct vigil_source *src)
 {
 	struct proc_source *ps = src->priv;
@@ -615,15 +685,13 @@ static void proc_stop(struct vigil_source *src)
 		vigil_source_set_state(src, VIGIL_SOURCE_STOPPED, "off",
 				       "stopped");
 	/* Each handle's close callback counts down; the last frees. */
-	ps->closing = ps->poll_inited + ps->timer_inited;
+	ps->closing = ps->pacer_inited + ps->timer_inited;
 	if (!ps->closing) {
 		free_state(ps);
 		return;
 	}
-	if (ps->poll_inited) {
-		uv_poll_stop(&ps->poll);
-		uv_close((uv_handle_t *)&ps->poll, on_closed);
-	}
+	if (ps->pacer_inited)
+		vigil_pacer_close(&ps->pacer, on_pacer_closed);
 	if (ps->timer_inited) {
 		uv_timer_stop(&ps->report_timer);
 		uv_close((uv_handle_t *)&ps->report_timer, on_closed);
@@ -660,6 +728,8 @@ static int proc_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 (unsigned long long)st.evicted_exited,
 			 (unsigned long long)st.expired,
 			 (unsigned long long)st.pid_reuse);
+	if (ps->pacer_inited)
+		vigil_pacer_status_json(&ps->pacer, out);
 	return 0;
 }
 
@@ -669,4 +739,6 @@ const struct vigil_source_ops vigil_proc_source_ops = {
 	.stop = proc_stop,
 	.status_json = proc_status_json,
 	.reload = NULL,
+	.drain = proc_drain,
+	.check = proc_check,
 };

@@ -144,11 +144,34 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 		    s->list[s->n - 2].ops == &vigil_fim_source_ops &&
 		    s->list[s->n - 2].state != VIGIL_SOURCE_DISABLED)
 			src->peer = &s->list[s->n - 2];
+		/* The proc connector is registered first: audit reads its
+		 * waiting forks before each read of its own. */
+		if (src->ops == &vigil_audit_source_ops &&
+		    s->list[0].ops == &vigil_proc_source_ops &&
+		    s->list[0].state != VIGIL_SOURCE_DISABLED)
+			src->feeder = &s->list[0];
 		if (src->ops == &vigil_proc_source_ops) {
 			rc = vigil_proc_source_attach(src, s->proctable);
 			if (rc)
 				return rc;
 		}
+	}
+	return 0;
+}
+
+int vigil_sources_check(const struct vigil_config *cfg, struct vigil_buf *err)
+{
+	for (size_t i = 0; all_sources[i].ops; i++) {
+		const struct vigil_source_ops *ops = all_sources[i].ops;
+		const struct vigil_node *sec =
+			vigil_config_section(cfg, all_sources[i].section);
+		int rc;
+
+		if (!ops->check)
+			continue;
+		rc = ops->check(sec, err);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

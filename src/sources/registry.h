@@ -34,6 +34,13 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 			   const struct vigil_config *cfg)
 	__attribute__((warn_unused_result));
 /* Frees what register made; the pipeline has stopped the sources. */
+/*
+ * Validates every monitor section of cfg the way the sources will read it
+ * at start, opening nothing (vigild --check-config).  Returns 0, or
+ * -EINVAL with "file:line:col: ..." in err.
+ */
+int vigil_sources_check(const struct vigil_config *cfg, struct vigil_buf *err);
+
 void vigil_sources_free(struct vigil_sources *s);
 
 #endif /* VIGIL_SOURCES_REGISTRY_H */

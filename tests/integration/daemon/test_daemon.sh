@@ -40,6 +40,21 @@ printf 'agent:\n  log:\n    level: loud\n' > "$T/bad.yaml"
 grep -q "bad.yaml:3:12: log level 'loud'" "$T/err" || fail "error lacks line:col: $(cat "$T/err")"
 [ "$(wc -l < "$T/err")" -eq 1 ] || fail "error is not one line"
 
+# the monitors' sections are checked too, before anything starts
+check_bad() { # what file expected-message
+	"$VIGILD" --check-config -c "$T/$2" 2>"$T/err"; rc=$?
+	[ $rc -eq 2 ] || fail "$1: exit code $rc, want 2"
+	grep -qF "$3" "$T/err" || fail "$1: $(cat "$T/err"), want $3"
+}
+printf 'audit:\n  mode: multicast\n  read_intervall: 5ms\n' > "$T/bad.yaml"
+check_bad "audit typo" bad.yaml "bad.yaml:3:3: unknown key 'read_intervall' in audit (did you mean 'read_interval'?)"
+printf 'proc:\n  read_interval: 2s\n' > "$T/bad.yaml"
+check_bad "proc range" bad.yaml "bad.yaml:2:18: proc.read_interval: want a duration from 0"
+printf 'audit:\n  mode: sideways\n' > "$T/bad.yaml"
+check_bad "audit mode" bad.yaml "bad.yaml:2:9: audit.mode 'sideways' unknown"
+printf 'fim:\n  enabled: maybe\n' > "$T/bad.yaml"
+check_bad "fim enabled" bad.yaml "bad.yaml:2:12: fim.enabled: expected true or false"
+
 mkdir -p "$T/run"
 "$VIGILD" -f --json -c "$T/vigil.yaml" >"$T/stdout" 2>"$T/stderr" &
 PID=$!
