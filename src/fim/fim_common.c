@@ -134,7 +134,16 @@ int vigil_fim_config_parse(struct vigil_fim_config *cfg,
 		const char *k = fim->keys[i]->str;
 
 		n = fim->items[i];
-		if (!strcmp(k, "paths")) {
+		if (!strcmp(k, "enabled")) {
+			bool on;
+
+			/* vigild's registry reads it; checked here too */
+			if (vigil_node_bool(n, &on)) {
+				vigil_node_error(err, n,
+					"fim.enabled: expected true or false");
+				return -EINVAL;
+			}
+		} else if (!strcmp(k, "paths")) {
 			rc = parse_strv(n, true, &v, &nv, err);
 			if (rc)
 				return rc;
@@ -199,7 +208,7 @@ int vigil_fim_config_parse(struct vigil_fim_config *cfg,
 			cfg->cache_max = (size_t)i64;
 		} else {
 			vigil_node_error(err, fim->keys[i],
-				"fim: unknown key '%s' (paths, exclude, hash_max_size, marks, state_dir, rescan_interval, rescan_files_per_second, cache_max)",
+				"fim: unknown key '%s' (enabled, paths, exclude, hash_max_size, marks, state_dir, rescan_interval, rescan_files_per_second, cache_max)",
 				k);
 			return -EINVAL;
 		}

@@ -117,6 +117,10 @@ struct fan_state {
 	uv_poll_t poll;
 	uv_timer_t timer;
 	bool poll_open, timer_open, timer_running;
+	uv_timer_t rescan_timer; /* fim.rescan_interval */
+	bool rescan_open, rescanning;
+	volatile int rescan_stop; /* read by the rescan on the pool */
+	uint64_t rescans, rescan_changes;
 	unsigned refs; /* open handles + queued works + 1 while started */
 	bool stopping;
 	struct fan_mount *mounts;
@@ -1004,54 +1008,141 @@ static void visit_all(struct vigil_fim_cache *c,
 }
 
 /*
+ * Raises what differs between the cache and a stat-only walk of the trees
+ * (now), with no actor (pid 0): creates, deletes, modifications (size,
+ * mtime or inode moved: hashed) and attribute changes.  The cache follows.
+ * Returns the number of differences raised.
+ */
+static size_t raise_drift(struct fan_state *st,
+			  const struct vigil_fim_baseline *now)
+{
+	struct gone_ctx g = { 0 };
+	size_t changes = 0;
+
+	g.now = now;
+	visit_all(&st->cache, collect_gone, &g);
+	for (size_t i = 0; i < g.n; i++) {
+		if (vigil_fim_config_watched(&st->cfg, g.paths[i]) &&
+		    vigil_fim_cache_get(&st->cache, g.paths[i])) {
+			on_delete(st, g.paths[i], 0, false);
+			changes++;
+		}
+		free(g.paths[i]);
+	}
+	free(g.paths);
+	for (size_t i = 0; i < now->n; i++) {
+		const struct vigil_fim_record *r = &now->rec[i];
+		struct vigil_fim_entry *e =
+			vigil_fim_cache_get(&st->cache, r->path);
+		unsigned d;
+
+		if (!e || !(e->flags & VIGIL_FIM_E_KNOWN)) {
+			on_create(st, r->path, 0, S_ISDIR(r->attr.mode));
+			changes++;
+			continue;
+		}
+		d = vigil_fim_attr_diff(&e->attr, &r->attr);
+		if (S_ISDIR(r->attr.mode))
+			d &= ~(VIGIL_FIM_DIFF_SIZE | VIGIL_FIM_DIFF_MTIME);
+		if (d & (VIGIL_FIM_DIFF_SIZE | VIGIL_FIM_DIFF_MTIME |
+			 VIGIL_FIM_DIFF_INODE | VIGIL_FIM_DIFF_TYPE)) {
+			e->flags &= ~VIGIL_FIM_E_DIRTY;
+			emit_modify(st, r->path, 0, &r->attr);
+			changes++;
+		} else if (d) {
+			on_attrib(st, r->path, 0);
+			changes++;
+		}
+	}
+	return changes;
+}
+
+/*
  * The kernel dropped events: walk the trees (stat only, on the loop: the
- * watched trees are small) and raise what differs from the cache, with no
- * actor (pid 0): creates, deletes, modifications (size, mtime or inode
- * moved: hashed) and attribute changes.
+ * watched trees are small) and raise what differs from the cache.
  */
 static void recover(struct fan_state *st)
 {
 	struct vigil_fim_config cfg = st->cfg;
 	struct vigil_fim_baseline now;
-	struct gone_ctx g = { 0 };
 
 	if (st->rung == FAN_RUNG_MOUNT)
 		return; /* no create/delete to miss; writes: fim check */
 	cfg.hash_max_size = -1;
 	vigil_fim_baseline_init(&now);
-	if (vigil_fim_rescan(&now, &cfg, 0, NULL) == 0) {
-		g.now = &now;
-		visit_all(&st->cache, collect_gone, &g);
-		for (size_t i = 0; i < g.n; i++) {
-			if (vigil_fim_config_watched(&st->cfg, g.paths[i]) &&
-			    vigil_fim_cache_get(&st->cache, g.paths[i]))
-				on_delete(st, g.paths[i], 0, false);
-			free(g.paths[i]);
-		}
-		free(g.paths);
-		for (size_t i = 0; i < now.n; i++) {
-			const struct vigil_fim_record *r = &now.rec[i];
-			struct vigil_fim_entry *e =
-				vigil_fim_cache_get(&st->cache, r->path);
-			unsigned d;
-
-			if (!e || !(e->flags & VIGIL_FIM_E_KNOWN)) {
-				on_create(st, r->path, 0, S_ISDIR(r->attr.mode));
-				continue;
-			}
-			d = vigil_fim_attr_diff(&e->attr, &r->attr);
-			if (S_ISDIR(r->attr.mode))
-				d &= ~(VIGIL_FIM_DIFF_SIZE | VIGIL_FIM_DIFF_MTIME);
-			if (d & (VIGIL_FIM_DIFF_SIZE | VIGIL_FIM_DIFF_MTIME |
-				 VIGIL_FIM_DIFF_INODE | VIGIL_FIM_DIFF_TYPE)) {
-				e->flags &= ~VIGIL_FIM_E_DIRTY;
-				emit_modify(st, r->path, 0, &r->attr);
-			} else if (d) {
-				on_attrib(st, r->path, 0);
-			}
-		}
-	}
+	if (vigil_fim_rescan(&now, &cfg, 0, NULL) == 0)
+		raise_drift(st, &now);
 	vigil_fim_baseline_free(&now);
+}
+
+/* ---- periodic rescans (fim.rescan_interval) ---- */
+
+struct rescan_job {
+	uv_work_t req;
+	struct fan_state *st;
+	struct vigil_fim_config cfg; /* st->cfg's, stat only */
+	struct vigil_fim_baseline now;
+	int rc;
+};
+
+/* On the pool: the throttled walk at idle I/O priority. */
+static void rescan_work(uv_work_t *req)
+{
+	struct rescan_job *j = req->data;
+
+	j->rc = vigil_fim_rescan(&j->now, &j->cfg,
+				 j->st->cfg.rescan_files_per_sec,
+				 &j->st->rescan_stop);
+}
+
+/* Back on the loop: what the walk found against the cache. */
+static void rescan_done(uv_work_t *req, int status)
+{
+	struct rescan_job *j = req->data;
+	struct fan_state *st = j->st;
+
+	st->rescanning = false;
+	if (status == 0 && j->rc == 0 && !st->stopping) {
+		st->rescans++;
+		st->rescan_changes += raise_drift(st, &j->now);
+	} else if (j->rc && j->rc != -ECANCELED && !st->stopping) {
+		vigil_warn("fim: periodic rescan failed: %s",
+			   strerror(-j->rc));
+	}
+	vigil_fim_baseline_free(&j->now);
+	free(j);
+	fan_unref(st);
+}
+
+/*
+ * Every fim.rescan_interval: a walk of the trees on the thread pool, so
+ * that what the kernel could not report (changes while marks were being
+ * placed, filesystems mounted over a tree) is still raised.  Not on the
+ * mount rung, where creates and deletes come from audit and `vigilctl fim
+ * check` finds the rest.
+ */
+static void on_rescan_timer(uv_timer_t *t)
+{
+	struct fan_state *st = t->data;
+	struct rescan_job *j;
+
+	if (st->rescanning || st->stopping || st->rung == FAN_RUNG_MOUNT)
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->req.data = j;
+	j->st = st;
+	j->cfg = st->cfg;
+	j->cfg.hash_max_size = -1;
+	vigil_fim_baseline_init(&j->now);
+	st->refs++;
+	st->rescanning = true;
+	if (uv_queue_work(st->src->loop, &j->req, rescan_work, rescan_done)) {
+		st->rescanning = false;
+		free(j);
+		st->refs--;
+	}
 }
 
 /* ---- the dfid_name rung ---- */
@@ -1748,6 +1839,21 @@ static int fan_start(struct vigil_source *src)
 	rc = uv_poll_start(&st->poll, UV_READABLE, poll_cb);
 	if (rc)
 		goto out_uv;
+	if (st->cfg.rescan_interval_ns > 0) {
+		uint64_t ms = (uint64_t)(st->cfg.rescan_interval_ns /
+					 1000000);
+
+		rc = uv_timer_init(src->loop, &st->rescan_timer);
+		if (rc)
+			goto out_uv;
+		st->rescan_timer.data = st;
+		st->rescan_open = true;
+		st->refs++;
+		rc = uv_timer_start(&st->rescan_timer, on_rescan_timer,
+				    ms ? ms : 1, ms ? ms : 1);
+		if (rc)
+			goto out_uv;
+	}
 	vigil_source_set_state(src, st->rung == FAN_RUNG_DFID_NAME ?
 			       VIGIL_SOURCE_RUNNING : VIGIL_SOURCE_DEGRADED,
 			       rung_name(st->rung), "%s", why);
@@ -1768,8 +1874,11 @@ static void fan_stop(struct vigil_source *src)
 	/* Halves still waiting are deletions we can still report. */
 	expire_moves(st, INT64_MAX);
 	st->stopping = true;
+	st->rescan_stop = 1;
 	if (st->poll_open)
 		uv_close((uv_handle_t *)&st->poll, handle_closed);
+	if (st->rescan_open)
+		uv_close((uv_handle_t *)&st->rescan_timer, handle_closed);
 	if (st->timer_open)
 		uv_close((uv_handle_t *)&st->timer, handle_closed);
 	src->state = VIGIL_SOURCE_STOPPED;
@@ -1786,14 +1895,17 @@ static int fan_status_json(struct vigil_source *src, struct vigil_buf *out)
 	return vigil_buf_printf(out,
 		"\"rung\":\"%s\",\"marks\":\"%s\",\"marks_count\":%llu,"
 		"\"target_fid\":%s,\"overflows\":%llu,\"cache_entries\":%zu,"
-		"\"hashing\":%zu,\"unresolved\":%llu",
+		"\"hashing\":%zu,\"unresolved\":%llu,"
+		"\"rescans\":%llu,\"rescan_changes\":%llu",
 		rung_name(st->rung),
 		st->rung == FAN_RUNG_MOUNT ? "mount" :
 		st->fs_marks ? "filesystem" : "inode",
 		(unsigned long long)st->marks,
 		st->target_fid ? "true" : "false",
 		(unsigned long long)st->overflows, st->cache.n, st->inflight,
-		(unsigned long long)st->resolve_failures);
+		(unsigned long long)st->resolve_failures,
+		(unsigned long long)st->rescans,
+		(unsigned long long)st->rescan_changes);
 }
 
 void vigil_fim_source_set_procroot(struct vigil_source *src,
@@ -1805,10 +1917,24 @@ void vigil_fim_source_set_procroot(struct vigil_source *src,
 		st->procroot = procroot;
 }
 
+/* The check op: the fim section over the defaults, nothing opened. */
+static int fim_check(const struct vigil_node *section, struct vigil_buf *err)
+{
+	struct vigil_fim_config cfg;
+	int rc;
+
+	rc = vigil_fim_config_defaults(&cfg);
+	if (!rc)
+		rc = vigil_fim_config_parse(&cfg, section, err);
+	vigil_fim_config_free(&cfg);
+	return rc;
+}
+
 const struct vigil_source_ops vigil_fim_source_ops = {
 	.name = "fanotify",
 	.start = fan_start,
 	.stop = fan_stop,
 	.status_json = fan_status_json,
 	.reload = NULL,
+	.check = fim_check,
 };

@@ -15,7 +15,7 @@ bin="$top/tests/integration/fim/fim_source_test"
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
 [ -x "$bin" ] || { echo "skip: $bin not built"; exit 77; }
 rc=0
-for rung in ${FIM_RUNGS:-dfid_name dfid_fs dfid_inode fid mount overflow disabled}; do
+for rung in ${FIM_RUNGS:-dfid_name dfid_fs dfid_inode fid mount overflow rescan disabled}; do
 	"$bin" "$rung"
 	r=$?
 	[ $r -eq 77 ] && continue

@@ -7,7 +7,7 @@
  * symbolic links, new directories, package-manager marking and a burst of
  * 10 000 writes.  One rung per run:
  *
- *   fim_source_test dfid_name|dfid_fs|dfid_inode|fid|mount|overflow|disabled
+ *   fim_source_test dfid_name|dfid_fs|dfid_inode|fid|mount|overflow|rescan|disabled
  *
  * overflow sets fs.fanotify.max_queued_events to 32 while the group is
  * made (put back right after, and at exit) to make the queue overflow.
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -327,10 +328,15 @@ static int shrink_queue(const char *value)
 	return fclose(f);
 }
 
+static char mounted[300]; /* the rescan test's tmpfs, unmounted at exit */
+
 static void cleanup(void)
 {
 	restore_queue();
 	char cmd[600];
+
+	if (mounted[0] && umount2(mounted, MNT_DETACH) == 0)
+		mounted[0] = '\0';
 
 	if (root[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", root, outside);
@@ -636,6 +642,84 @@ static void test_overflow(struct vigil_source *src)
 	      "overflow: events after the overflow still arrive");
 }
 
+/* The status member "name":N, or -1. */
+static long long status_num(struct vigil_source *src, const char *name)
+{
+	struct vigil_buf st = { 0 };
+	char key[64];
+	const char *p;
+	long long v = -1;
+
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	if (src->ops->status_json(src, &st) >= 0 &&
+	    (p = strstr(vigil_buf_cstr(&st), key)))
+		v = strtoll(p + strlen(key), NULL, 10);
+	vigil_buf_free(&st);
+	return v;
+}
+
+static void timer_done(uv_timer_t *t)
+{
+	uv_timer_stop(t);
+}
+
+/* Lets the loop run for ms milliseconds. */
+static void run_for(int ms)
+{
+	uv_timer_t t;
+
+	uv_timer_init(loop, &t);
+	uv_timer_start(&t, timer_done, (uint64_t)ms, 0);
+	uv_run(loop, UV_RUN_ONCE);
+	while (uv_is_active((uv_handle_t *)&t))
+		uv_run(loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+}
+
+/*
+ * fim.rescan_interval: a quiet tree gives no drift; a file fanotify cannot
+ * see (on a tmpfs mounted over a directory of the tree after the marks
+ * were placed) is raised by the next periodic rescan, without an actor.
+ */
+static void test_rescan(struct vigil_source *src)
+{
+	char sub[300], f[330];
+	const struct rec *r;
+
+	run_for(2500);
+	check(status_num(src, "rescans") >= 1 &&
+	      status_num(src, "rescan_changes") == 0,
+	      "rescan: periodic rescans run and a quiet tree has no drift "
+	      "(%lld rescans, %lld changes)", status_num(src, "rescans"),
+	      status_num(src, "rescan_changes"));
+	p_join(sub, sizeof(sub), root, "sub");
+	if (mkdir(sub, 0755)) {
+		check(false, "rescan: mkdir %s: %s", sub, strerror(errno));
+		return;
+	}
+	/* The new directory is marked and scanned (empty) first. */
+	settle(300, WAIT_MS);
+	if (mount("vigil-rescan", sub, "tmpfs", 0, "size=1m")) {
+		check(false, "rescan: mount a tmpfs on %s: %s", sub,
+		      strerror(errno));
+		return;
+	}
+	snprintf(mounted, sizeof(mounted), "%s", sub);
+	snprintf(f, sizeof(f), "%s/hidden", sub);
+	(void)child_write(f, "under a mount\n");
+	run_for(2500);
+	r = find(VIGIL_EV_CREATE, f, NULL);
+	check(r != NULL && r->pid == 0,
+	      "rescan: a file on a mount over the tree is found by the "
+	      "periodic rescan (create, pid %d)", r ? r->pid : -1);
+	check(status_num(src, "rescan_changes") >= 1,
+	      "rescan: counted in rescan_changes (%lld)",
+	      status_num(src, "rescan_changes"));
+	if (umount2(sub, MNT_DETACH) == 0)
+		mounted[0] = '\0';
+}
+
 int main(int argc, char **argv)
 {
 	struct vigil_source src = { 0 };
@@ -662,9 +746,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	snprintf(state, sizeof(state), "%s/.state", root);
 	snprintf(yaml, sizeof(yaml),
-		 "paths: [\"%s\"]\nexclude: [\"%s\"]\nstate_dir: \"%s\"\nmarks: %s\n",
+		 "paths: [\"%s\"]\nexclude: [\"%s\"]\nstate_dir: \"%s\"\nmarks: %s\n%s",
 		 root, state, state,
-		 !strcmp(rung, "dfid_fs") ? "filesystem" : "auto");
+		 !strcmp(rung, "dfid_fs") ? "filesystem" : "auto",
+		 !strcmp(rung, "rescan") ? "rescan_interval: 1s\n" : "");
 	if (vigil_doc_load_yaml("test", yaml, strlen(yaml), &doc, &err)) {
 		fprintf(stderr, "%s\n", vigil_buf_cstr(&err));
 		return 1;
@@ -713,6 +798,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(rung, "overflow")) {
 		test_overflow(&src);
+		goto out_stop;
+	}
+	if (!strcmp(rung, "rescan")) {
+		test_rescan(&src);
 		goto out_stop;
 	}
 	test_create_modify(rung, dirent);
