@@ -201,13 +201,14 @@ run_reader() {
 # Writes $work/vigil.yaml: the shipped configuration's choices, with the
 # paths in $work and the build's plugins.
 write_config() {
-	local rules=true proc=true
+	local rules=true proc=true interval=10ms
 
 	case $variant in
 	full) ;;
 	norules) rules=false ;;
 	noproc) proc=false ;;
-	*) echo "variant: full, norules or noproc"; exit 2 ;;
+	nopace) interval=0 ;; # a read at every wake-up, as before the pacer
+	*) echo "variant: full, norules, noproc or nopace"; exit 2 ;;
 	esac
 	mkdir -p "$work/run" "$work/state" "$work/log"
 	cat > "$work/vigil.yaml" <<EOC
@@ -234,10 +235,12 @@ audit:
   key: $key
   rules: true
   timeout: 2s
+  read_interval: $interval
 proc:
   enabled: $proc
   max_processes: 32768
   read_exec_image: false
+  read_interval: $interval
 dns: {enabled: false}
 EOC
 }
@@ -268,10 +271,14 @@ print(s["events_by_type"].get("exec", 0), s["events"], a["enobufs"],
 # Exec events auditd logged in each window of $work/raw (wall-clock
 # start and end in fields 3 and 4): the exec SYSCALL records (execve,
 # execveat; b64 and b32) whose audit(EPOCH:SERIAL) time falls inside,
-# and all its records in the window.  Read once auditd has stopped, so
-# its last writes are in.  Prints "execs records" per window, in order.
+# and all its records in the window, and the exec records that succeeded
+# (success=yes: vigild builds exec events for those; a shell's PATH
+# search fails several execve calls per command).  Read once auditd has
+# stopped, so its last writes are in.  Prints "execs records ok" per
+# window, in order.
 auditd_execs_per_window() {
-	awk 'NR == FNR { t0[FNR] = $3; t1[FNR] = $4; n[FNR] = r[FNR] = 0
+	awk 'NR == FNR { t0[FNR] = $3; t1[FNR] = $4
+			 n[FNR] = r[FNR] = ok[FNR] = 0
 			 w = FNR; next }
 	{
 		if (!match($0, /audit\([0-9.]+:/))
@@ -283,9 +290,10 @@ auditd_execs_per_window() {
 			if (t >= t0[i] && t < t1[i]) {
 				r[i]++
 				n[i] += x
+				ok[i] += x && / success=yes /
 			}
 	}
-	END { for (i = 1; i <= w; i++) print n[i], r[i] }' \
+	END { for (i = 1; i <= w; i++) print n[i], r[i], ok[i] }' \
 		"$work/raw" "$work/audit.log"
 }
 
@@ -344,22 +352,23 @@ measure() {
 report() {
 	auditd_execs_per_window > "$work/aexec"
 	paste -d ' ' "$work/raw" "$work/aexec" | awk '
-	function row(k, rate, v, vx, a, ax, rec, lo, en, ga, ve,   vk, ak) {
+	function row(k, rate, v, vx, a, ax, rec, lo, en, ga, ve, aok,   vk, ak) {
 		# both per exec event of the stream (in the auditd log): the
 		# same records reach both readers
 		vk = ax ? v * 1000 / ax : 0; ak = ax ? a * 1000 / ax : 0
 		printf "%-5s %4d/s  %5d exec %6d rec  vigild %5.0f ms %5.1f" \
 		       "  auditd %5.0f ms %5.1f  ratio %.2f  lost %d" \
-		       " enobufs %d gaps %d  (vigild: %d exec, %d events)\n",
+		       " enobufs %d gaps %d  (exec that succeeded: auditd %d," \
+		       " vigild %d; vigild events %d)\n",
 		       k, rate, ax, rec, v, vk, a, ak, a ? v / a : 0,
-		       lo, en, ga, vx, ve
+		       lo, en, ga, aok, vx, ve
 		if (!(k in o)) { o[k] = ++nk; key[nk] = k }
 		n[k]++; rt[k] += rate; vm[k] += vk; am[k] += ak
 		ra[k] += a ? v / a : 0; tl[k] += lo; te[k] += en; tg[k] += ga
 	}
 	{
 		row($1 ? $1 : "max", $2, $6 - $5, $16 - $11, $8 - $7, $21,
-		    $22, $10 - $9, $18 - $13, $19 - $14, $17 - $12)
+		    $22, $10 - $9, $18 - $13, $19 - $14, $17 - $12, $23)
 	}
 	END {
 		print "means (CPU ms per 1000 exec events):"
