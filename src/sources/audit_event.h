@@ -38,6 +38,10 @@ struct vigil_audit_builder {
 	uint32_t key_len;
 	uint64_t malformed; /* records that did not parse */
 	uint64_t incomplete_argv; /* exec events whose argv is partial */
+	/* Live records: ask this host what a setxattr or removexattr
+	 * changed (the attribute name is a user pointer audit does not
+	 * log); never for replayed records of another time or host. */
+	bool probe_host;
 };
 
 /* Returns 0 or -ENOMEM; key NULL means VIGIL_AUDIT_DEFAULT_KEY. */
@@ -57,9 +61,10 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 
 /*
  * The event type (VIGIL_EV_*) vigil builds from a record of syscall name
- * when no file key is involved, or -ENOENT (file syscalls, which become
- * events only through vigil's file watches, and syscalls vigil does not
- * map).
+ * under a syscall rule of its own, or -ENOENT (file syscalls other than
+ * the xattr family, which become events only through vigil's file
+ * watches, and syscalls vigil does not map).  Every file event needs
+ * vigil's key on the record.
  */
 int vigil_audit_syscall_event_type(const char *name);
 
