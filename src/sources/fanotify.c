@@ -625,6 +625,27 @@ static void event_want_hash(struct fan_state *st, struct fan_pending *p,
 	p->set_prev = set_prev;
 }
 
+/*
+ * When path (just created, or renamed to) is a symbolic link, sets the
+ * event's file.link_target to what it points to: ln -sf makes the link
+ * under a temporary name and renames it into place.  Returns 0 or
+ * -ENOMEM (a link already gone or replaced leaves the target empty).
+ */
+static int event_link_target(struct fan_pending *p, const char *path,
+			     const struct vigil_fim_attr *now)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+
+	if (!now || !S_ISLNK(now->mode))
+		return 0;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	return vigil_arena_str(&p->arena, &p->ev.u.file.link_target, target,
+			       (size_t)n);
+}
+
 static int lstat_attr(const char *path, struct vigil_fim_attr *a)
 {
 	struct stat sb;
@@ -715,6 +736,11 @@ static void on_create(struct fan_state *st, const char *path, int32_t pid,
 		      have_replaced ? &replaced : NULL);
 	if (!p)
 		return;
+	if (event_link_target(p, path, now.mode ? &now : NULL)) {
+		pending_release(st, p);
+		st->src->drops++;
+		return;
+	}
 	event_want_hash(st, p, path, &now, false);
 	pending_queue(st, p);
 	if (is_dir && !st->fs_marks && st->rung != FAN_RUNG_MOUNT)
@@ -778,7 +804,8 @@ static void on_rename(struct fan_state *st, const char *from, const char *to,
 	if (!p)
 		return;
 	d = &p->ev.u.file.destination;
-	if (vigil_arena_str(&p->arena, &d->path, to, strlen(to))) {
+	if (vigil_arena_str(&p->arena, &d->path, to, strlen(to)) ||
+	    event_link_target(p, to, now.mode ? &now : NULL)) {
 		pending_release(st, p);
 		st->src->drops++;
 		return;
