@@ -189,8 +189,43 @@ int vigil_audit_builder_init(struct vigil_audit_builder *b, const char *key)
 	return 0;
 }
 
+/* Frees the builder's copy of the watched paths. */
+static void watches_free(struct vigil_audit_builder *b)
+{
+	for (uint32_t i = 0; i < b->n_watch_paths; i++)
+		free(b->watch_paths[i]);
+	free(b->watch_paths);
+	b->watch_paths = NULL;
+	b->n_watch_paths = 0;
+}
+
+int vigil_audit_builder_set_watches(struct vigil_audit_builder *b,
+				    const char *const *paths, size_t n,
+				    bool xattr_everywhere)
+{
+	char **copy = n ? calloc(n, sizeof(*copy)) : NULL;
+
+	if (n && !copy)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = strdup(paths[i]);
+		if (!copy[i]) {
+			while (i--)
+				free(copy[i]);
+			free(copy);
+			return -ENOMEM;
+		}
+	}
+	watches_free(b);
+	b->watch_paths = copy;
+	b->n_watch_paths = (uint32_t)n;
+	b->xattr_everywhere = xattr_everywhere;
+	return 0;
+}
+
 void vigil_audit_builder_free(struct vigil_audit_builder *b)
 {
+	watches_free(b);
 	free(b->fields);
 	free(b->execve_idx);
 	vigil_audit_argv_free(&b->argv);
@@ -658,6 +693,28 @@ static int scan(const struct vigil_audit_asm_event *ae, struct layout *l)
 	return l->syscall < 0 ? -ENOENT : 0;
 }
 
+/*
+ * Whether one of the PATH names (made absolute with the cwd) is a path
+ * vigil watches.  Returns 1, 0, or -ENOMEM.
+ */
+static int on_watched_path(const struct vigil_audit_builder *b,
+			   struct vigil_event *ev,
+			   const struct path_info *paths, uint32_t n_paths)
+{
+	struct vigil_str abs;
+
+	for (uint32_t i = 0; i < n_paths; i++) {
+		if (paths[i].nametype == NT_PARENT || !paths[i].name.len)
+			continue;
+		if (absolute(ev, ev->process.cwd, paths[i].name, &abs))
+			return -ENOMEM;
+		for (uint32_t k = 0; k < b->n_watch_paths; k++)
+			if (vigil_str_eq(abs, b->watch_paths[k]))
+				return 1;
+	}
+	return 0;
+}
+
 /* True when the SYSCALL's key= starts with the builder's key.  Several
  * keys are hex, separated by 0x01 (AUDIT_KEY_SEPARATOR); any may match. */
 static bool has_key(struct vigil_audit_builder *b,
@@ -980,7 +1037,14 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 	if (!m)
 		return r;
 	keyed = has_key(b, &rec);
-	if (m->kind == SC_FILE && !keyed)
+	/* A file record under another rule's key (auditd's, another
+	 * agent's: the kernel logs the first rule that matches) is still
+	 * one of ours when our rules ask for that call: any xattr call, or
+	 * a call on a watched path (checked once the paths are read). */
+	if (m->kind == SC_FILE && !keyed &&
+	    !((m->type == VIGIL_EV_SETXATTR ||
+	       m->type == VIGIL_EV_REMOVEXATTR) && b->xattr_everywhere) &&
+	    !b->n_watch_paths)
 		return r;
 	/* A failed execve changed no image: a shell searching PATH tries
 	 * /usr/sbin/bash, /usr/bin/bash ... and only the last one ran.
@@ -1012,6 +1076,13 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 			memset(&paths[i], 0, sizeof(paths[i]));
 		if (r == -ENOMEM)
 			return r;
+	}
+	if (m->kind == SC_FILE && !keyed &&
+	    !((m->type == VIGIL_EV_SETXATTR ||
+	       m->type == VIGIL_EV_REMOVEXATTR) && b->xattr_everywhere)) {
+		r = on_watched_path(b, ev, paths, l->n_path);
+		if (r <= 0)
+			return r < 0 ? r : -ENOENT;
 	}
 
 	if (l->n_execve > 0) {

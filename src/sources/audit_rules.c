@@ -528,6 +528,58 @@ bool vigil_audit_rules_xattr_everywhere(const struct vigil_ruleset *rs)
 	       !need[VIGIL_EV_REMOVEXATTR].kf;
 }
 
+/* Counts the occurrences of needle in s. */
+static unsigned count_of(const char *s, const char *needle)
+{
+	unsigned n = 0;
+
+	while ((s = strstr(s, needle))) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+int vigil_audit_rules_asks(const struct vigil_audit_rules *r, char ***paths,
+			   size_t *n, bool *xattr_everywhere)
+{
+	static const char watch[] = "-a always,exit -S all -F path=";
+	char **out = NULL;
+	size_t k = 0;
+
+	*paths = NULL;
+	*n = 0;
+	*xattr_everywhere = false;
+	for (unsigned i = 0; i < r->n; i++) {
+		const char *line = r->line[i];
+
+		/* -F arch=ARCH and nothing else filters it */
+		if (count_of(line, " -S setxattr ") &&
+		    count_of(line, " -S removexattr ") &&
+		    count_of(line, " -F ") == 1)
+			*xattr_everywhere = true;
+		if (strncmp(line, watch, sizeof(watch) - 1))
+			continue;
+		if (!out) {
+			out = calloc(r->n, sizeof(*out));
+			if (!out)
+				return -ENOMEM;
+		}
+		line += sizeof(watch) - 1;
+		out[k] = strndup(line, strcspn(line, " \t"));
+		if (!out[k]) {
+			while (k--)
+				free(out[k]);
+			free(out);
+			return -ENOMEM;
+		}
+		k++;
+	}
+	*paths = out;
+	*n = k;
+	return 0;
+}
+
 #define RULES_MAX_PATHS 64
 
 int vigil_audit_rules_load_policy(const struct vigil_config *cfg,

@@ -14,6 +14,7 @@
 #define VIGIL_AUDIT_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -101,6 +102,16 @@ int vigil_audit_rules_derive_all(const struct vigil_ruleset *rs,
  * xattr rules of their own.
  */
 bool vigil_audit_rules_xattr_everywhere(const struct vigil_ruleset *rs);
+
+/*
+ * What the rules in r ask the kernel to report beyond their key: the
+ * paths of their path watches (strdup'ed into *paths, *n of them: free
+ * each and the array; NULL when none) and whether one rule audits every
+ * setxattr and removexattr call (no filter but the arch).  For the event
+ * builder (vigil_audit_builder_set_watches).  Returns 0 or -ENOMEM.
+ */
+int vigil_audit_rules_asks(const struct vigil_audit_rules *r, char ***paths,
+			   size_t *n, bool *xattr_everywhere);
 
 /*
  * Loads the policy the rules engine runs: the paths of the "rules"

@@ -675,6 +675,29 @@ static int build_rules(struct audit_src *a, char *why, size_t cap)
 	return r;
 }
 
+/*
+ * Tells the event builder what a->rules ask the kernel for, so that a
+ * record of such a call counts even under another rule's key (the kernel
+ * logs the first rule that matches).  Logs and keeps the builder as it
+ * was when out of memory.
+ */
+static void builder_take_rules(struct audit_src *a)
+{
+	char **paths;
+	size_t n;
+	bool xattr;
+
+	if (vigil_audit_rules_asks(&a->rules, &paths, &n, &xattr) ||
+	    vigil_audit_builder_set_watches(&a->builder,
+					    (const char *const *)paths, n,
+					    xattr))
+		vigil_warn("audit: out of memory noting the watched paths: "
+			   "file records under another key are dropped");
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
 /* Loads vigil's rules and turns auditing on if it was off. */
 static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 {
@@ -718,6 +741,7 @@ static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 			vigil_warn("audit: another running vigild installed rules under key '%s'; both now share them (give one of them another audit.key)",
 				   a->key);
 		r = vigil_audit_rules_install(&a->rules, a->ctl_fd);
+		builder_take_rules(a);
 	}
 	if (r)
 		snprintf(why + strlen(why), cap - strlen(why),
@@ -966,6 +990,7 @@ static int audit_reload(struct vigil_source *src)
 	next.reinstalls = a->rules.reinstalls;
 	vigil_audit_rules_free(&a->rules);
 	a->rules = next;
+	builder_take_rules(a);
 	vigil_notice("audit: kernel rules re-derived: %u rules, %u added, "
 		     "%u removed", a->rules.n, added, removed);
 	if (a->rules_file[0] &&

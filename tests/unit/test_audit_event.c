@@ -319,6 +319,54 @@ static void test_audit_watched_opens_become_open_events(void **state)
 	assert_int_equal(e->u.file.open_flags, 0x441);
 }
 
+/*
+ * The kernel logs a call under the first rule's key: an open of a
+ * watched path or an xattr call under auditd's key still counts when
+ * vigil's rules ask for it, and only then.
+ */
+static const char other_key_log[] =
+	SC("13", "257", "a0=ffffff9c a1=7ffe a2=0 a3=0", "identity")
+	"type=CWD msg=audit(1700000001.000:13): cwd=\"/etc\"\n"
+	"type=PATH msg=audit(1700000001.000:13): item=0 name=\"shadow\" "
+	"inode=1244 dev=fe:00 mode=0100640 ouid=0 ogid=42 rdev=00:00 "
+	"nametype=NORMAL\n"
+	EOE("13")
+	SC("14", "257", "a0=ffffff9c a1=7ffe a2=0 a3=0", "identity")
+	"type=CWD msg=audit(1700000001.000:14): cwd=\"/etc\"\n"
+	"type=PATH msg=audit(1700000001.000:14): item=0 name=\"passwd\" "
+	"inode=1245 dev=fe:00 mode=0100644 ouid=0 ogid=0 rdev=00:00 "
+	"nametype=NORMAL\n"
+	EOE("14")
+	SC("15", "188", "a0=7ffc a1=7ffc a2=7ffc a3=14", "perm_mod")
+	"type=PATH msg=audit(1700000001.000:15): item=0 name=\"/tmp/c\" "
+	"inode=9 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 "
+	"nametype=NORMAL\n"
+	EOE("15");
+
+static void test_audit_file_records_vigil_asked_for_count_under_any_key(
+	void **state)
+{
+	static const char *const watched[] = { "/etc/gshadow", "/etc/shadow" };
+	const struct vigil_event *e;
+
+	(void)state;
+	/* nothing asked for: file records need vigil's key */
+	feed(other_key_log, sizeof(other_key_log) - 1);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(vigil_audit_builder_set_watches(&g.b, watched, 2,
+							 false), 0);
+	feed(other_key_log, sizeof(other_key_log) - 1);
+	assert_int_equal(g.n, 1);
+	e = find(VIGIL_EV_OPEN, 0);
+	assert_str(e->u.file.file.path, "/etc/shadow");
+	assert_int_equal(vigil_audit_builder_set_watches(&g.b, NULL, 0, true),
+			 0);
+	feed(other_key_log, sizeof(other_key_log) - 1);
+	assert_int_equal(g.n, 2);
+	e = find(VIGIL_EV_SETXATTR, 0);
+	assert_str(e->u.file.file.path, "/tmp/c");
+}
+
 /* ln -sf /dev/null .bash_history (coreutils 9): symlinkat to a temporary
  * name, then renameat over the history file; and ln old new. */
 static const char link_log[] =
@@ -537,6 +585,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_audit_watched_opens_become_open_events, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+		 test_audit_file_records_vigil_asked_for_count_under_any_key,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_audit_symlink_names_target_and_new_link, setup,
 			teardown),

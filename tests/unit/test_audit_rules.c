@@ -348,6 +348,47 @@ static void test_audit_rules_open_rules_watch_their_literal_paths(
 	vigil_ruleset_free(rs);
 	vigil_buf_free(&all);
 
+	/* what the installed set asks for, for the event builder */
+	{
+		static const char text[] =
+			"-a always,exit -F arch=b64 -S setxattr -S lsetxattr "
+			"-S fsetxattr -S removexattr -S lremovexattr "
+			"-S fremovexattr -k vigil\n"
+			"-a always,exit -F arch=b64 -S setxattr -S removexattr "
+			"-F dir=/etc -k vigil\n"
+			"-a always,exit -S all -F path=/etc/shadow -F perm=r "
+			"-k vigil\n"
+			"-a always,exit -S all -F path=/etc/hosts -F perm=rw "
+			"-k vigil\n";
+		char **paths;
+		size_t n;
+		bool xattr;
+
+		assert_int_equal(vigil_audit_rules_from_text(&r, "vigil",
+							     text), 0);
+		assert_int_equal(vigil_audit_rules_asks(&r, &paths, &n,
+							&xattr), 0);
+		assert_true(xattr);
+		assert_int_equal(n, 2);
+		assert_string_equal(paths[0], "/etc/shadow");
+		assert_string_equal(paths[1], "/etc/hosts");
+		for (size_t i = 0; i < n; i++)
+			free(paths[i]);
+		free(paths);
+		vigil_audit_rules_free(&r);
+		/* under a tree only: not every xattr call */
+		assert_int_equal(vigil_audit_rules_from_text(
+					 &r, "vigil", strchr(text, '\n') + 1),
+				 0);
+		assert_int_equal(vigil_audit_rules_asks(&r, &paths, &n,
+							&xattr), 0);
+		assert_false(xattr);
+		for (size_t i = 0; i < n; i++)
+			free(paths[i]);
+		free(paths);
+		vigil_audit_rules_free(&r);
+	}
+
 	/* without an arch only a watch on every syscall makes sense */
 	assert_int_equal(vigil_audit_rules_from_text(
 				 &r, "vigil",
