@@ -8,10 +8,11 @@
 # useradd).  Uses run, expect, $T, $W, $SHM, $LUSER, $PY, $ME.
 #
 # argv is not checked here: a file event from a process that lives a few
-# milliseconds (chmod, rm, sh -c) reaches the engine before the exec of
-# that process is known, so its argv is still the parent's (run.sh) or
-# empty while pid, executable and user are right: a finding reported to
-# the lead, not something this suite can fix.
+# milliseconds (chmod, rm, sh -c) could reach the engine before the exec
+# of that process is known, with the parent's argv (run.sh).  The fim
+# source now holds the events of processes already gone 100 ms
+# (FAN_SETTLE_NS) so that the exec, queued on the audit socket, names the
+# program first; under a heavy load that may not be enough.
 
 # rewrite_same FILE: opens FILE for writing and writes its own bytes back,
 # holding the shadow-utils lock (lckpwdf) so that a useradd or passwd
@@ -94,16 +95,18 @@ echo 'old lines' >/var/log/vigil-live-fim-$$.log
 pyact 'open(sys.argv[1], "w").close()' /var/log/vigil-live-fim-$$.log
 expect log_file_truncated log-truncate $p "*/python3*" - "$ME"
 
-# a program that deletes its own file and runs on (half a second), as a
-# dropper does: vigild names its image "PATH (deleted)" as /proc does.
-# (A copy of rm deleting itself exits within milliseconds: its unlink
-# can reach the engine before its exec does, the race described above,
-# and then shows the parent's image.)
+# a program that deletes its own file and exits at once (a copy of rm
+# removing itself), and one that runs on after it, as a dropper does:
+# vigild names the image "PATH (deleted)", as /proc does from the unlink
+# on, whether or not the process is still there when the event is read.
+cp /bin/rm "$W/selfrm"
+run "$W/selfrm" "$W/selfrm"
+expect executable_deleted_itself self-delete $p "$W/selfrm (deleted)" - "$ME"
 cp "$(readlink -f "$PY")" "$W/selfpy"
 run "$W/selfpy" -c 'import os, sys, time
 os.unlink(sys.argv[1])
 time.sleep(0.5)' "$W/selfpy"
-expect executable_deleted_itself self-delete $p "$W/selfpy (deleted)" - "$ME"
+expect executable_deleted_itself self-delete-runs-on $p "$W/selfpy (deleted)" - "$ME"
 cp /bin/true "$T/suid2"
 pyact 'os.chmod(sys.argv[1], 0o4755)' "$T/suid2"
 expect setuid_or_setgid_bit_added chmod-us $p "*/python3*" - "$ME"
