@@ -636,6 +636,9 @@ static const struct vigil_schema_node file_part_nodes[] = {
 	LEAF("package_manager_name", VIGIL_ST_STR, VIGIL_T_STR,
 	     OF(struct vigil_file_part, package_manager_name), 0,
 	     "which package manager"),
+	LEAF("link_target", VIGIL_ST_STR, VIGIL_T_STR,
+	     OF(struct vigil_file_part, link_target), 0,
+	     "where the symbolic link made or moved into place points"),
 };
 
 static const struct vigil_schema_node container_nodes[] = {

@@ -197,6 +197,9 @@ struct vigil_file_part {
 	uint32_t reserved0;
 	bool package_manager;        /* done by dpkg/rpm/apt/yum/dnf or a child */
 	struct vigil_str package_manager_name; /* "dpkg", "rpm", ... */
+	/* What the symbolic link the event made or moved into place points
+	 * to (symlink; create or rename of a symlink); empty otherwise. */
+	struct vigil_str link_target;
 };
 
 enum vigil_dns_direction {

@@ -241,6 +241,18 @@ const char *vigil_fim_package_manager(const char *procroot, int32_t pid);
 /* The package manager a comm (as in /proc/PID/stat) names, or NULL. */
 const char *vigil_fim_package_manager_comm(const char *comm);
 
+/*
+ * A process that unlinks its own executable goes on running an image
+ * whose name is gone, and the kernel names it "PATH (deleted)" from then
+ * on (/proc/PID/exe, audit's exe=).  When ev is an unlink of exactly its
+ * process.file.path, process.file.path becomes that name (copied into
+ * ev's arena): what /proc shows right after the call, whichever source
+ * reported it and however late it read /proc.  Returns 1 when it marked
+ * ev, 0 when ev is not such an unlink, -ENOMEM.
+ */
+#define VIGIL_FIM_DELETED_SUFFIX " (deleted)"
+int vigil_fim_mark_self_delete(struct vigil_event *ev);
+
 /* ---- baseline ---- */
 
 #define VIGIL_FIM_BASELINE_MAGIC "vigil-fim-baseline 1"

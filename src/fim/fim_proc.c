@@ -176,3 +176,23 @@ const char *vigil_fim_package_manager(const char *procroot, int32_t pid)
 	}
 	return NULL;
 }
+
+int vigil_fim_mark_self_delete(struct vigil_event *ev)
+{
+	const struct vigil_str exe = ev->process.file.path;
+	const struct vigil_str path = ev->u.file.file.path;
+	const size_t sfx = strlen(VIGIL_FIM_DELETED_SUFFIX);
+	char *p;
+
+	if (ev->type != VIGIL_EV_UNLINK || !exe.len || exe.len != path.len ||
+	    memcmp(exe.ptr, path.ptr, exe.len) != 0)
+		return 0;
+	p = vigil_arena_alloc(ev->arena, exe.len + sfx + 1);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, exe.ptr, exe.len);
+	memcpy(p + exe.len, VIGIL_FIM_DELETED_SUFFIX, sfx + 1);
+	ev->process.file.path.ptr = p;
+	ev->process.file.path.len = (uint32_t)(exe.len + sfx);
+	return 1;
+}

@@ -2159,6 +2159,172 @@ int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
 	return 0;
 }
 
+/*
+ * Whether term e of an open rule is a test of the open flags field of
+ * its event ("file.flags", "open.file.flags") for any bit of a mask.
+ */
+static bool flags_truth(const struct lang_expr *e)
+{
+	const char *n;
+
+	if (e->kind != LX_CMP || e->op != CMP_TRUTH || e->neg ||
+	    !e->has_mask || e->opnd != OPND_VALUE)
+		return false;
+	n = e->field->name;
+	return !strcmp(n, "file.flags") || !strcmp(n, "open.file.flags");
+}
+
+/*
+ * Which opens term e lets through, as audit watch permissions: only
+ * writing ones (a test, or an || of tests, for O_WRONLY / O_RDWR: the
+ * kernel's perm=w is exactly an access mode with write), only reading
+ * ones (!(flags & O_WRONLY): O_RDONLY and O_RDWR opens, its perm=r), or
+ * either (0: the term says nothing about the access mode).
+ */
+static uint32_t open_term_perm(const struct lang_expr *e)
+{
+	const int64_t wr = O_WRONLY | O_RDWR;
+
+	if (flags_truth(e))
+		return (e->mask & ~wr) ? 0 : VIGIL_WATCH_WRITE;
+	if (e->kind == LX_OR) {
+		for (uint32_t i = 0; i < e->n; i++)
+			if (open_term_perm(e->kids[i]) != VIGIL_WATCH_WRITE)
+				return 0;
+		return e->n ? VIGIL_WATCH_WRITE : 0;
+	}
+	if (e->kind == LX_NOT && flags_truth(e->kids[0]) &&
+	    e->kids[0]->mask == O_WRONLY)
+		return VIGIL_WATCH_READ;
+	return 0;
+}
+
+/*
+ * The literal paths term e pins file.path (or open.file.path) to: ==, in
+ * or globs without a wildcard.  Stores up to max of them in paths (when
+ * not NULL) and returns how many, or -1 when e is not such a term.
+ */
+static int open_term_paths(const struct lang_expr *e, const char **paths,
+			   size_t max)
+{
+	uint32_t arg = 0;
+	size_t n = 0;
+
+	if (e->kind != LX_CMP || e->neg || e->opnd != OPND_VALUE ||
+	    e->has_mask || e->nocase ||
+	    kf_field_kind(e->field, VIGIL_EV_OPEN, &arg) != VIGIL_KF_PATH)
+		return -1;
+	if (e->op == CMP_EQ) {
+		if (paths && max)
+			paths[0] = e->v.s.ptr;
+		return 1;
+	}
+	if (e->op == CMP_IN) {
+		for (uint32_t k = 0; k <= e->v.sset->mask; k++) {
+			if (!e->v.sset->slots[k].ptr)
+				continue;
+			if (paths && n < max)
+				paths[n] = e->v.sset->slots[k].ptr;
+			n++;
+		}
+		return (int)n;
+	}
+	if (e->op != CMP_GLOB)
+		return -1;
+	for (uint32_t i = 0; i < e->n; i++)
+		if (e->v.globs[i].shape != GLOB_EXACT)
+			return -1;
+	for (uint32_t i = 0; i < e->n; i++) {
+		if (paths && n < max)
+			paths[n] = e->v.globs[i].pat;
+		n++;
+	}
+	return (int)n;
+}
+
+/*
+ * The watches one open rule asks for: its first && term that pins the
+ * path to literals, with the permissions its flag terms allow, added to
+ * w (merging a path seen before).  Returns 0 or -ENOMEM.
+ */
+static int open_rule_watches(const struct pol_rule *r,
+			     struct vigil_path_watch **w, size_t *n,
+			     size_t *cap)
+{
+	const struct lang_expr *e = r->cond;
+	const struct lang_expr *const *kids = (const struct lang_expr *const *)&e;
+	uint32_t n_kids = 1, perm = 0;
+	const struct lang_expr *pin = NULL;
+	const char **paths;
+	int count;
+
+	if (e->kind == LX_AND) {
+		kids = (const struct lang_expr *const *)e->kids;
+		n_kids = e->n;
+	}
+	for (uint32_t i = 0; i < n_kids; i++) {
+		if (!pin && open_term_paths(kids[i], NULL, 0) > 0)
+			pin = kids[i];
+		perm |= open_term_perm(kids[i]);
+	}
+	/* both, or neither: every open the rule can match */
+	if (!perm || perm == (VIGIL_WATCH_READ | VIGIL_WATCH_WRITE))
+		perm = VIGIL_WATCH_READ | VIGIL_WATCH_WRITE;
+	if (!pin)
+		return 0;
+	count = open_term_paths(pin, NULL, 0);
+	paths = malloc((size_t)count * sizeof(*paths));
+	if (!paths)
+		return -ENOMEM;
+	open_term_paths(pin, paths, (size_t)count);
+	for (int i = 0; i < count; i++) {
+		size_t k;
+
+		for (k = 0; k < *n; k++)
+			if (!strcmp((*w)[k].path, paths[i]))
+				break;
+		if (k < *n) {
+			(*w)[k].perm |= perm;
+			continue;
+		}
+		if (*n == *cap) {
+			size_t ncap = *cap ? 2 * *cap : 8;
+			struct vigil_path_watch *nw =
+				realloc(*w, ncap * sizeof(**w));
+
+			if (!nw) {
+				free(paths);
+				return -ENOMEM;
+			}
+			*w = nw;
+			*cap = ncap;
+		}
+		(*w)[(*n)++] = (struct vigil_path_watch){ .path = paths[i],
+							  .perm = perm };
+	}
+	free(paths);
+	return 0;
+}
+
+int vigil_ruleset_open_watches(const struct vigil_ruleset *rs,
+			       struct vigil_path_watch **out, size_t *n_out)
+{
+	const struct bucket *b = &rs->buckets[VIGIL_EV_OPEN];
+	size_t cap = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	for (uint32_t i = 0; i < b->n && !rc; i++)
+		rc = open_rule_watches(b->rules[i], out, n_out, &cap);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+		*n_out = 0;
+	}
+	return rc;
+}
+
 /* ---- inspection ---- */
 
 size_t vigil_ruleset_count(const struct vigil_ruleset *rs)

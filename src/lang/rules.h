@@ -168,6 +168,35 @@ struct vigil_kfilter {
 int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
 				 struct vigil_kfilter **out, size_t *n);
 
+/*
+ * Audit path watches for the open rules that pin file.path to a few
+ * literal paths (/etc/shadow, /proc/sys/kernel/core_pattern): places
+ * fanotify cannot see (/proc) or events it does not report (reads).  Each
+ * enabled rule of type open whose && terms include file.path == P, in
+ * [...] or a wildcard-free glob asks for a watch on each of those paths,
+ * with the access its flag terms allow: write when it requires
+ * file.flags & O_WRONLY or O_RDWR, read when it excludes O_WRONLY
+ * (!(file.flags & O_WRONLY)), both otherwise.  Rules without such a term
+ * ask for nothing (fanotify serves them on the fim trees).
+ */
+enum vigil_watch_perm {
+	VIGIL_WATCH_READ = 1u << 0,
+	VIGIL_WATCH_WRITE = 1u << 1,
+};
+
+struct vigil_path_watch {
+	const char *path; /* into the ruleset */
+	uint32_t perm;    /* enum vigil_watch_perm bits */
+};
+
+/*
+ * One entry per distinct path, in rule order, permissions merged.  Stores
+ * in *out an array of *n entries the caller releases with free() (NULL
+ * when none).  Returns 0 or -ENOMEM.
+ */
+int vigil_ruleset_open_watches(const struct vigil_ruleset *rs,
+			       struct vigil_path_watch **out, size_t *n);
+
 /* ---- command line ---- */
 
 /*

@@ -10,15 +10,21 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include <libaudit.h>
 
 #include "sources/audit_event.h"
+
+/* Largest file capability value (struct vfs_ns_cap_data, v3). */
+#define XATTR_SIZE_MAX_CAPS 24
 
 /* PATH records kept per event (the kernel's AUDIT_NAMES is 5; renames
  * across directories and exec of scripts add a few). */
@@ -149,9 +155,11 @@ struct path_info {
 	int64_t item;
 	struct vigil_str name; /* in the arena */
 	uint64_t inode, dev;
+	uint64_t cap_fver; /* file capabilities at lookup: 0 none */
 	uint32_t mode, ouid, ogid;
 	uint8_t nametype;
 	bool has_stat;
+	bool has_fcaps; /* cap_fver= was there (kernel 4.15+...) */
 };
 
 /* What the first pass found. */
@@ -181,8 +189,43 @@ int vigil_audit_builder_init(struct vigil_audit_builder *b, const char *key)
 	return 0;
 }
 
+/* Frees the builder's copy of the watched paths. */
+static void watches_free(struct vigil_audit_builder *b)
+{
+	for (uint32_t i = 0; i < b->n_watch_paths; i++)
+		free(b->watch_paths[i]);
+	free(b->watch_paths);
+	b->watch_paths = NULL;
+	b->n_watch_paths = 0;
+}
+
+int vigil_audit_builder_set_watches(struct vigil_audit_builder *b,
+				    const char *const *paths, size_t n,
+				    bool xattr_everywhere)
+{
+	char **copy = n ? calloc(n, sizeof(*copy)) : NULL;
+
+	if (n && !copy)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = strdup(paths[i]);
+		if (!copy[i]) {
+			while (i--)
+				free(copy[i]);
+			free(copy);
+			return -ENOMEM;
+		}
+	}
+	watches_free(b);
+	b->watch_paths = copy;
+	b->n_watch_paths = (uint32_t)n;
+	b->xattr_everywhere = xattr_everywhere;
+	return 0;
+}
+
 void vigil_audit_builder_free(struct vigil_audit_builder *b)
 {
+	watches_free(b);
 	free(b->fields);
 	free(b->execve_idx);
 	vigil_audit_argv_free(&b->argv);
@@ -419,6 +462,7 @@ static int read_path(struct vigil_event *ev,
 	vigil_audit_get_id(rec, "ouid", &pi->ouid);
 	vigil_audit_get_id(rec, "ogid", &pi->ogid);
 	pi->nametype = nametype_of(rec);
+	pi->has_fcaps = !vigil_audit_get_hex(rec, "cap_fver", &pi->cap_fver);
 	return copy_ustr(ev, rec, "name", &pi->name);
 }
 
@@ -541,6 +585,35 @@ static int module_from_argv(struct vigil_event *ev, struct vigil_str *out)
 	return 0;
 }
 
+/*
+ * The module file of init/finit_module, which the kernel does not log
+ * (finit_module takes an fd, init_module a buffer): the command line
+ * argument that names a module file (*.ko, *.ko.gz, *.ko.xz, *.ko.zst,
+ * as insmod FILE takes it), made absolute with the cwd.  modprobe NAME
+ * names none: the path stays unknown.  Returns 0 or -ENOMEM.
+ */
+static int module_file_from_argv(struct vigil_event *ev, struct vigil_str *out)
+{
+	static const char *const sfx[] = { ".ko", ".ko.gz", ".ko.xz",
+					   ".ko.zst" };
+	const struct vigil_strv *a = &ev->process.argv;
+
+	for (uint32_t i = a->n; i-- > 1;) {
+		struct vigil_str s = a->v[i];
+
+		if (s.len == 0 || s.ptr[0] == '-')
+			continue;
+		for (size_t k = 0; k < VIGIL_ARRAY_SIZE(sfx); k++) {
+			size_t n = strlen(sfx[k]);
+
+			if (s.len > n &&
+			    memcmp(s.ptr + s.len - n, sfx[k], n) == 0)
+				return absolute(ev, ev->process.cwd, s, out);
+		}
+	}
+	return 0;
+}
+
 /* Second argument after "-t" in a mount command line: the fs type. */
 static void fstype_from_argv(struct vigil_event *ev)
 {
@@ -620,6 +693,28 @@ static int scan(const struct vigil_audit_asm_event *ae, struct layout *l)
 	return l->syscall < 0 ? -ENOENT : 0;
 }
 
+/*
+ * Whether one of the PATH names (made absolute with the cwd) is a path
+ * vigil watches.  Returns 1, 0, or -ENOMEM.
+ */
+static int on_watched_path(const struct vigil_audit_builder *b,
+			   struct vigil_event *ev,
+			   const struct path_info *paths, uint32_t n_paths)
+{
+	struct vigil_str abs;
+
+	for (uint32_t i = 0; i < n_paths; i++) {
+		if (paths[i].nametype == NT_PARENT || !paths[i].name.len)
+			continue;
+		if (absolute(ev, ev->process.cwd, paths[i].name, &abs))
+			return -ENOMEM;
+		for (uint32_t k = 0; k < b->n_watch_paths; k++)
+			if (vigil_str_eq(abs, b->watch_paths[k]))
+				return 1;
+	}
+	return 0;
+}
+
 /* True when the SYSCALL's key= starts with the builder's key.  Several
  * keys are hex, separated by 0x01 (AUDIT_KEY_SEPARATOR); any may match. */
 static bool has_key(struct vigil_audit_builder *b,
@@ -643,10 +738,74 @@ static bool has_key(struct vigil_audit_builder *b,
 	return false;
 }
 
+/* The first name that is neither a PARENT record nor not: for symlink
+ * and link, the name that is not the new one. */
+static const struct path_info *other_name(const struct path_info *paths,
+					  uint32_t n_paths,
+					  const struct path_info *not)
+{
+	for (uint32_t i = 0; i < n_paths; i++)
+		if (paths[i].nametype != NT_PARENT && &paths[i] != not)
+			return &paths[i];
+	return NULL;
+}
+
+/*
+ * A symlink renamed into place (ln -sf makes it under a temporary name):
+ * what the link at the destination points to, read on this host.  The
+ * kernel logs the target only when the link is made.  Returns 0 or
+ * -ENOMEM.
+ */
+static int link_from_host(struct vigil_event *ev)
+{
+	struct vigil_file_part *fp = &ev->u.file;
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	if (!fp->destination.path.len ||
+	    fp->destination.path.len >= sizeof(path))
+		return 0;
+	memcpy(path, fp->destination.path.ptr, fp->destination.path.len);
+	path[fp->destination.path.len] = '\0';
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	return vigil_arena_str(ev->arena, &fp->link_target, target, (size_t)n);
+}
+
+/*
+ * The attribute a setxattr or removexattr of src changed, when it is the
+ * file capabilities: the PATH record holds the capabilities the file had
+ * when the call looked it up (cap_fver 0: none), and the file on this
+ * host now has them (setxattr, with a value of the size the call passed)
+ * or no longer (removexattr).  Any other attribute stays unnamed.
+ */
+static void xattr_from_host(struct vigil_event *ev,
+			    const struct path_info *src, uint64_t size)
+{
+	static const char cap_name[] = "security.capability";
+	struct vigil_file_part *fp = &ev->u.file;
+	char path[PATH_MAX], value[XATTR_SIZE_MAX_CAPS];
+	ssize_t n;
+
+	if (!src->has_fcaps || !fp->file.path.len ||
+	    fp->file.path.len >= sizeof(path))
+		return;
+	memcpy(path, fp->file.path.ptr, fp->file.path.len);
+	path[fp->file.path.len] = '\0';
+	n = lgetxattr(path, cap_name, value, sizeof(value));
+	if (ev->type == VIGIL_EV_SETXATTR ? src->cap_fver == 0 && n > 0 &&
+						    (uint64_t)n == size
+					  : src->cap_fver != 0 && n < 0 &&
+						    errno == ENODATA)
+		fp->xattr_name = vigil_str_c(cap_name);
+}
+
 /* File events from audit watches: the object and, for rename and link,
  * the destination; chmod/chown carry the new mode/owner. */
-static int fill_file(struct vigil_event *ev, const struct sc_map *m,
-		     const struct path_info *paths, uint32_t n_paths)
+static int fill_file(struct vigil_audit_builder *b, struct vigil_event *ev,
+		     const struct sc_map *m, const struct path_info *paths,
+		     uint32_t n_paths)
 {
 	struct vigil_file_part *fp = &ev->u.file;
 	const struct path_info *src, *dst = NULL;
@@ -661,6 +820,17 @@ static int fill_file(struct vigil_event *ev, const struct sc_map *m,
 	src = path_kind(paths, n_paths, NT_DELETE);
 	if (src && (ev->type == VIGIL_EV_RENAME))
 		dst = path_kind(paths, n_paths, NT_CREATE);
+	/* symlink(target, name), link(old, name): the new name is the
+	 * CREATE record; the target is the one other name (for symlink a
+	 * string the kernel never looked up: no inode) */
+	if (ev->type == VIGIL_EV_SYMLINK || ev->type == VIGIL_EV_LINK) {
+		dst = path_kind(paths, n_paths, NT_CREATE);
+		src = other_name(paths, n_paths, dst);
+		if (!src || !dst)
+			dst = NULL;
+		if (!src)
+			src = path_kind(paths, n_paths, NT_CREATE);
+	}
 	if (!src)
 		src = path_kind(paths, n_paths, NT_CREATE);
 	if (src && ev->type == VIGIL_EV_OPEN && src->nametype == NT_CREATE)
@@ -671,7 +841,11 @@ static int fill_file(struct vigil_event *ev, const struct sc_map *m,
 		src = path_kind(paths, n_paths, NT_UNKNOWN);
 	if (!src && n_paths)
 		src = &paths[0];
-	if (src) {
+	if (src && ev->type == VIGIL_EV_SYMLINK && dst) {
+		/* a link's target is kept as written, relative or not */
+		fp->file.path = src->name;
+		fp->link_target = src->name;
+	} else if (src) {
 		r = absolute(ev, ev->process.cwd, src->name, &fp->file.path);
 		if (r)
 			return r;
@@ -693,6 +867,16 @@ static int fill_file(struct vigil_event *ev, const struct sc_map *m,
 	if ((ev->type == VIGIL_EV_OPEN || ev->type == VIGIL_EV_CREATE) &&
 	    m->arg)
 		fp->open_flags = (uint32_t)args[m->arg];
+	if (b->probe_host && ev->type == VIGIL_EV_RENAME && dst &&
+	    S_ISLNK(dst->mode)) {
+		r = link_from_host(ev);
+		if (r)
+			return r;
+	}
+	/* setxattr(path, name, value, size, flags): a3 is the size */
+	if (b->probe_host && src &&
+	    (ev->type == VIGIL_EV_SETXATTR || ev->type == VIGIL_EV_REMOVEXATTR))
+		xattr_from_host(ev, src, args[3]);
 	return 0;
 }
 
@@ -737,7 +921,10 @@ static int fill_kernel(struct vigil_audit_builder *b,
 	case SC_MODULE:
 		if (p0)
 			k->path = p0->name;
-		r = module_from_argv(ev, &k->name);
+		else
+			r = module_file_from_argv(ev, &k->path);
+		if (!r)
+			r = module_from_argv(ev, &k->name);
 		break;
 	case SC_UNMODULE:
 		/* delete_module's name is a user pointer the kernel does
@@ -795,7 +982,14 @@ int vigil_audit_syscall_event_type(const char *name)
 					 VIGIL_ARRAY_SIZE(sc_table),
 					 sizeof(sc_table[0]), sc_cmp);
 
-	return m && m->kind != SC_FILE ? m->type : -ENOENT;
+	if (!m)
+		return -ENOENT;
+	/* Of the file calls only the xattr family has rules of its own
+	 * (the rest come through watches on paths). */
+	if (m->kind == SC_FILE && m->type != VIGIL_EV_SETXATTR &&
+	    m->type != VIGIL_EV_REMOVEXATTR)
+		return -ENOENT;
+	return m->type;
 }
 
 /* True when the SYSCALL record says the call failed (success=no). */
@@ -843,7 +1037,14 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 	if (!m)
 		return r;
 	keyed = has_key(b, &rec);
-	if (m->kind == SC_FILE && !keyed)
+	/* A file record under another rule's key (auditd's, another
+	 * agent's: the kernel logs the first rule that matches) is still
+	 * one of ours when our rules ask for that call: any xattr call, or
+	 * a call on a watched path (checked once the paths are read). */
+	if (m->kind == SC_FILE && !keyed &&
+	    !((m->type == VIGIL_EV_SETXATTR ||
+	       m->type == VIGIL_EV_REMOVEXATTR) && b->xattr_everywhere) &&
+	    !b->n_watch_paths)
 		return r;
 	/* A failed execve changed no image: a shell searching PATH tries
 	 * /usr/sbin/bash, /usr/bin/bash ... and only the last one ran.
@@ -875,6 +1076,13 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 			memset(&paths[i], 0, sizeof(paths[i]));
 		if (r == -ENOMEM)
 			return r;
+	}
+	if (m->kind == SC_FILE && !keyed &&
+	    !((m->type == VIGIL_EV_SETXATTR ||
+	       m->type == VIGIL_EV_REMOVEXATTR) && b->xattr_everywhere)) {
+		r = on_watched_path(b, ev, paths, l->n_path);
+		if (r <= 0)
+			return r < 0 ? r : -ENOENT;
 	}
 
 	if (l->n_execve > 0) {
@@ -915,7 +1123,7 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 			path_to_file(p0, &ev->process.file);
 		}
 	} else if (m->kind == SC_FILE) {
-		r = fill_file(ev, m, paths, l->n_path);
+		r = fill_file(b, ev, m, paths, l->n_path);
 	} else if (m->kind != SC_EXIT) {
 		r = fill_kernel(b, ae, l, ev, m, paths, l->n_path);
 	}

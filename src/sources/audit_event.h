@@ -15,6 +15,8 @@
 #ifndef VIGIL_AUDIT_EVENT_H
 #define VIGIL_AUDIT_EVENT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <vigil/event.h>
@@ -38,11 +40,33 @@ struct vigil_audit_builder {
 	uint32_t key_len;
 	uint64_t malformed; /* records that did not parse */
 	uint64_t incomplete_argv; /* exec events whose argv is partial */
+	/* Live records: ask this host what a setxattr or removexattr
+	 * changed (the attribute name is a user pointer audit does not
+	 * log); never for replayed records of another time or host. */
+	bool probe_host;
+	/* What vigil's own rules ask the kernel for beyond its key (see
+	 * vigil_audit_builder_set_watches). */
+	char **watch_paths;
+	uint32_t n_watch_paths;
+	bool xattr_everywhere;
 };
 
 /* Returns 0 or -ENOMEM; key NULL means VIGIL_AUDIT_DEFAULT_KEY. */
 int vigil_audit_builder_init(struct vigil_audit_builder *b, const char *key);
 void vigil_audit_builder_free(struct vigil_audit_builder *b);
+
+/*
+ * The kernel logs a syscall once, under the key of the first rule that
+ * matches it: a file call vigil's rules ask for may arrive under
+ * auditd's key (CIS rules on the xattr calls) or another agent's.  File
+ * records without vigil's key are still built into events when they are
+ * calls on one of paths (vigil's path watches) or, with
+ * xattr_everywhere, any setxattr/removexattr call.  Copies paths;
+ * replaces what an earlier call set.  Returns 0 or -ENOMEM.
+ */
+int vigil_audit_builder_set_watches(struct vigil_audit_builder *b,
+				    const char *const *paths, size_t n,
+				    bool xattr_everywhere);
 
 /*
  * Builds ev (already vigil_event_init()ed on an arena the caller resets
@@ -57,9 +81,10 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 
 /*
  * The event type (VIGIL_EV_*) vigil builds from a record of syscall name
- * when no file key is involved, or -ENOENT (file syscalls, which become
- * events only through vigil's file watches, and syscalls vigil does not
- * map).
+ * under a syscall rule of its own, or -ENOENT (file syscalls other than
+ * the xattr family, which become events only through vigil's file
+ * watches, and syscalls vigil does not map).  Every file event needs
+ * vigil's key on the record.
  */
 int vigil_audit_syscall_event_type(const char *name);
 

@@ -16,7 +16,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -47,11 +49,18 @@ static const char *const priv_sc[] = {
 	"setresuid32", "setfsuid32", "setgid32", "setregid32", "setresgid32",
 	"setfsgid32", NULL
 };
+/* Extended attributes (file capabilities, ACLs, labels): rare calls,
+ * audited on every path when the policy has setxattr or removexattr
+ * rules (fanotify cannot tell them from chmod). */
+static const char *const xattr_sc[] = { "setxattr", "lsetxattr", "fsetxattr",
+					"removexattr", "lremovexattr",
+					"fremovexattr", NULL };
 
 const struct vigil_audit_group vigil_audit_groups[] = {
 	{ "exec", exec_sc },     { "inject", inject_sc },
 	{ "module", module_sc }, { "namespace", ns_sc },
 	{ "kernel", kernel_sc }, { "privilege", priv_sc },
+	{ "xattr", xattr_sc },
 };
 const unsigned vigil_audit_n_groups = VIGIL_ARRAY_SIZE(vigil_audit_groups);
 
@@ -78,7 +87,8 @@ extern int _audit_syscalladded, _audit_permadded, _audit_archadded,
 	_audit_exeadded, _audit_filterfsadded;
 extern unsigned int _audit_elf;
 
-/* Starts a rule on arch: its filter list and the arch field. */
+/* Starts a rule: its filter list and, unless arch is NULL (a path watch,
+ * which holds for every arch), the arch field. */
 static struct audit_rule_data *rule_start(const char *arch)
 {
 	struct audit_rule_data *rule = audit_rule_create_data();
@@ -89,6 +99,8 @@ static struct audit_rule_data *rule_start(const char *arch)
 	_audit_syscalladded = _audit_permadded = _audit_archadded = 0;
 	_audit_exeadded = _audit_filterfsadded = 0;
 	_audit_elf = 0;
+	if (!arch)
+		return rule;
 	if (snprintf(pair, sizeof(pair), "arch=%s", arch) >= (int)sizeof(pair) ||
 	    audit_rule_fieldpair_data(&rule, pair, AUDIT_FILTER_EXIT)) {
 		audit_rule_free_data(rule);
@@ -197,6 +209,32 @@ static bool path_watchable(uint32_t kind, const char *path)
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
 	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Whether the kernel takes a watch on path: besides an existing parent
+ * directory (path_watchable), on procfs and sysfs the file itself must
+ * exist (their lookups fail with ENOENT instead of leaving a negative
+ * dentry to watch: /proc/sys/kernel/hotplug without CONFIG_UEVENT_HELPER).
+ */
+static bool watch_ok(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct statfs fs;
+	struct stat st;
+
+	if (!path_ok(path) || !path_watchable(VIGIL_KF_PATH, path))
+		return false;
+	if (slash == path)
+		return true;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (statfs(dir, &fs))
+		return false;
+	if (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC)
+		return lstat(path, &st) == 0;
+	return true;
 }
 
 /* Whether every item of kf can be written as an auditctl field that the
@@ -316,8 +354,9 @@ static int put_syscalls(struct vigil_buf *out, int mach,
 static void type_needs(const struct vigil_kfilter *kf, size_t n_kf,
 		       struct type_need *need)
 {
-	size_t budget = VIGIL_AUDIT_MAX_RULES / VIGIL_ARRAY_SIZE(arches) - 1 -
-			vigil_audit_n_groups;
+	size_t budget = (VIGIL_AUDIT_MAX_RULES - VIGIL_AUDIT_MAX_WATCHES) /
+				VIGIL_ARRAY_SIZE(arches) -
+			1 - vigil_audit_n_groups;
 
 	for (size_t i = 0; i < n_kf; i++) {
 		uint32_t t = kf[i].event_type;
@@ -395,6 +434,39 @@ static int derive_arch(const char *arch, const struct type_need *need,
 	return 0;
 }
 
+/*
+ * The path watches of the open rules of rs (vigil_ruleset_open_watches),
+ * like auditctl -w PATH -p PERM: every arch, every syscall of the perm
+ * class.  A path that cannot be written in a rule line or whose directory
+ * is missing, and those past VIGIL_AUDIT_MAX_WATCHES, are left out (the
+ * rules keep working on what fanotify reports).  Returns 0 or -ENOMEM.
+ */
+static int derive_watches(const struct vigil_ruleset *rs, const char *key,
+			  struct vigil_buf *out)
+{
+	struct vigil_path_watch *w;
+	size_t n, used = 0;
+	int err;
+
+	err = vigil_ruleset_open_watches(rs, &w, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && used < VIGIL_AUDIT_MAX_WATCHES && !err;
+	     i++) {
+		if (!watch_ok(w[i].path))
+			continue;
+		err = vigil_buf_printf(out,
+				       "-a always,exit -S all -F path=%s "
+				       "-F perm=%s%s -k %s\n", w[i].path,
+				       (w[i].perm & VIGIL_WATCH_READ) ? "r" : "",
+				       (w[i].perm & VIGIL_WATCH_WRITE) ? "w" : "",
+				       key) ? -ENOMEM : 0;
+		used++;
+	}
+	free(w);
+	return err;
+}
+
 int vigil_audit_rules_derive(const struct vigil_ruleset *rs, const char *key,
 			     int self_pid, struct vigil_buf *out)
 {
@@ -422,7 +494,90 @@ int vigil_audit_rules_derive(const struct vigil_ruleset *rs, const char *key,
 		err = derive_arch(arches[a], rs ? need : NULL, key, out);
 	}
 	free(kf);
+	if (!err && rs)
+		err = derive_watches(rs, key, out);
 	return err;
+}
+
+int vigil_audit_rules_derive_all(const struct vigil_ruleset *rs,
+				 const char *key, int self_pid,
+				 struct vigil_buf *out)
+{
+	int err = vigil_audit_rules_derive(NULL, key, self_pid, out);
+
+	if (!err && rs)
+		err = derive_watches(rs, key, out);
+	return err;
+}
+
+bool vigil_audit_rules_xattr_everywhere(const struct vigil_ruleset *rs)
+{
+	struct type_need need[VIGIL_EV__COUNT];
+	struct vigil_kfilter *kf = NULL;
+	size_t n_kf = 0;
+
+	if (!rs)
+		return true; /* audit.rules: all */
+	if (vigil_ruleset_kernel_filters(rs, &kf, &n_kf))
+		return false;
+	memset(need, 0, sizeof(need));
+	type_needs(kf, n_kf, need);
+	free(kf);
+	return need[VIGIL_EV_SETXATTR].want && !need[VIGIL_EV_SETXATTR].kf &&
+	       need[VIGIL_EV_REMOVEXATTR].want &&
+	       !need[VIGIL_EV_REMOVEXATTR].kf;
+}
+
+/* Counts the occurrences of needle in s. */
+static unsigned count_of(const char *s, const char *needle)
+{
+	unsigned n = 0;
+
+	while ((s = strstr(s, needle))) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+int vigil_audit_rules_asks(const struct vigil_audit_rules *r, char ***paths,
+			   size_t *n, bool *xattr_everywhere)
+{
+	static const char watch[] = "-a always,exit -S all -F path=";
+	char **out = NULL;
+	size_t k = 0;
+
+	*paths = NULL;
+	*n = 0;
+	*xattr_everywhere = false;
+	for (unsigned i = 0; i < r->n; i++) {
+		const char *line = r->line[i];
+
+		/* -F arch=ARCH and nothing else filters it */
+		if (count_of(line, " -S setxattr ") &&
+		    count_of(line, " -S removexattr ") &&
+		    count_of(line, " -F ") == 1)
+			*xattr_everywhere = true;
+		if (strncmp(line, watch, sizeof(watch) - 1))
+			continue;
+		if (!out) {
+			out = calloc(r->n, sizeof(*out));
+			if (!out)
+				return -ENOMEM;
+		}
+		line += sizeof(watch) - 1;
+		out[k] = strndup(line, strcspn(line, " \t"));
+		if (!out[k]) {
+			while (k--)
+				free(out[k]);
+			free(out);
+			return -ENOMEM;
+		}
+		k++;
+	}
+	*paths = out;
+	*n = k;
+	return 0;
 }
 
 #define RULES_MAX_PATHS 64
@@ -487,7 +642,8 @@ static const char *token(const char **p, const char *end, size_t *len)
 }
 
 /*
- * Builds one rule from line [p, end) into r.  Returns 0 (also for a
+ * Builds one rule from line [p, end) into r: an arch first, or, for a
+ * path watch (-S all with path= or dir=), none.  Returns 0 (also for a
  * blank or comment line), -EINVAL or -ENOMEM.
  */
 static int rule_from_line(struct vigil_audit_rules *r, const char *p,
@@ -497,6 +653,7 @@ static int rule_from_line(struct vigil_audit_rules *r, const char *p,
 	const char *line = p, *tok;
 	int action = -1, flags = AUDIT_FILTER_EXIT;
 	char opt[8], arg[PATH_MAX + 16];
+	bool archless = false, watch = false;
 	size_t len;
 	int rc = -EINVAL;
 
@@ -523,20 +680,39 @@ static int rule_from_line(struct vigil_audit_rules *r, const char *p,
 			/* vigil's own exclusion goes before anyone's rule */
 			if (action == AUDIT_NEVER)
 				flags |= AUDIT_FILTER_PREPEND;
-		} else if (!strcmp(opt, "-F") && !strncmp(arg, "arch=", 5)) {
+			continue;
+		}
+		if (!strcmp(opt, "-F") && !strncmp(arg, "arch=", 5)) {
 			if (rule)
-				goto out_free;
+				goto out_free; /* the arch comes first */
 			rule = rule_start(arg + 5);
 			if (!rule) {
 				rc = -ENOMEM;
 				goto out_free;
 			}
-		} else if (!rule) {
-			goto out_free; /* the arch comes first */
-		} else if (!strcmp(opt, "-S")) {
-			if (audit_rule_syscallbyname_data(rule, arg))
+			continue;
+		}
+		if (!rule) {
+			/* no arch: a path watch, for every arch */
+			if (strcmp(opt, "-S") && strcmp(opt, "-F"))
+				goto out_free;
+			rule = rule_start(NULL);
+			if (!rule) {
+				rc = -ENOMEM;
+				goto out_free;
+			}
+			archless = true;
+		}
+		if (!strcmp(opt, "-S")) {
+			/* syscall numbers depend on the arch: without one,
+			 * only "all" means the same everywhere */
+			if ((archless && strcmp(arg, "all")) ||
+			    audit_rule_syscallbyname_data(rule, arg))
 				goto out_free;
 		} else if (!strcmp(opt, "-F")) {
+			if (!strncmp(arg, "path=", 5) ||
+			    !strncmp(arg, "dir=", 4))
+				watch = true;
 			if (audit_rule_fieldpair_data(&rule, arg,
 						      AUDIT_FILTER_EXIT))
 				goto out_free;
@@ -547,7 +723,7 @@ static int rule_from_line(struct vigil_audit_rules *r, const char *p,
 			goto out_free;
 		}
 	} while ((tok = token(&p, end, &len)));
-	if (!rule || action < 0)
+	if (!rule || action < 0 || (archless && !watch))
 		goto out_free;
 	return push(r, rule, line, (size_t)(end - line), flags, action);
 out_free:

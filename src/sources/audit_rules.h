@@ -14,6 +14,7 @@
 #define VIGIL_AUDIT_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -27,6 +28,8 @@ struct vigil_ruleset;
 #define VIGIL_AUDIT_MAX_RULES 128
 /* Values of one filter (a rule each) before a type gets the plain rule. */
 #define VIGIL_AUDIT_MAX_FILTERS 16
+/* Path watches of open rules (a rule each, for every arch). */
+#define VIGIL_AUDIT_MAX_WATCHES 32
 
 /* audit.rules: which kernel rules the audit source installs. */
 enum vigil_audit_rules_mode {
@@ -73,10 +76,42 @@ int vigil_audit_rules_mode_parse(const struct vigil_node *n, int *mode);
  *    uid=, auid=, a0..a3=).  A filter the kernel would refuse on this
  *    host (the directory of a path does not exist), with more than
  *    VIGIL_AUDIT_MAX_FILTERS values, or past the rule budget is plain.
- * Syscalls an arch lacks are left out.  Returns 0 or -ENOMEM.
+ *    The xattr family counts as syscall rules (setxattr, removexattr
+ *    events): rare calls that fanotify does not report.
+ * Syscalls an arch lacks are left out.  Last, with rs, one arch-less
+ * path watch (-S all -F path=P -F perm=r|w|rw, as auditctl -w writes
+ * it) per path that open rules pin (vigil_ruleset_open_watches()), up to
+ * VIGIL_AUDIT_MAX_WATCHES.  Returns 0 or -ENOMEM.
  */
 int vigil_audit_rules_derive(const struct vigil_ruleset *rs, const char *key,
 			     int self_pid, struct vigil_buf *out);
+
+/*
+ * audit.rules: all: every syscall group unfiltered (derive() with no
+ * policy), and, when the policy rs loaded (may be NULL), its path
+ * watches too, so that "all" never audits less than "derived".  Returns
+ * 0 or -ENOMEM.
+ */
+int vigil_audit_rules_derive_all(const struct vigil_ruleset *rs,
+				 const char *key, int self_pid,
+				 struct vigil_buf *out);
+
+/*
+ * Whether the rules derived from rs (NULL: audit.rules all) audit every
+ * setxattr and removexattr call, on any path: then the fim trees need no
+ * xattr rules of their own.
+ */
+bool vigil_audit_rules_xattr_everywhere(const struct vigil_ruleset *rs);
+
+/*
+ * What the rules in r ask the kernel to report beyond their key: the
+ * paths of their path watches (strdup'ed into *paths, *n of them: free
+ * each and the array; NULL when none) and whether one rule audits every
+ * setxattr and removexattr call (no filter but the arch).  For the event
+ * builder (vigil_audit_builder_set_watches).  Returns 0 or -ENOMEM.
+ */
+int vigil_audit_rules_asks(const struct vigil_audit_rules *r, char ***paths,
+			   size_t *n, bool *xattr_everywhere);
 
 /*
  * Loads the policy the rules engine runs: the paths of the "rules"

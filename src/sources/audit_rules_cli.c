@@ -71,14 +71,15 @@ int vigil_audit_rules_cli(const char *config_path, int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
-	if (mode == VIGIL_AUDIT_RULES_DERIVED) {
+	{
 		int r = argc > 0 ? vigil_ruleset_load(vigil_fields(),
 						      (const char *const *)argv,
 						      (size_t)argc, &rs, &err)
 				 : vigil_audit_rules_load_policy(
 					   have, vigil_fields(), &rs, &err);
 
-		if (r) {
+		/* all: the policy only adds its path watches, if it loads */
+		if (r && mode == VIGIL_AUDIT_RULES_DERIVED) {
 			fprintf(stderr, "%s\nvigilctl: the policy does not "
 				"load; vigild would install every syscall "
 				"group (audit.rules: all)\n",
@@ -91,7 +92,9 @@ int vigil_audit_rules_cli(const char *config_path, int argc, char **argv)
 		printf("## vigild is not running: it adds, first, \"-a "
 		       "never,exit -F arch=ARCH -S all -F pid=PID -k %s\" "
 		       "for its own pid\n", key);
-	if (vigil_audit_rules_derive(rs, key, pid, &text)) {
+	if (mode == VIGIL_AUDIT_RULES_DERIVED ?
+		    vigil_audit_rules_derive(rs, key, pid, &text) :
+		    vigil_audit_rules_derive_all(rs, key, pid, &text)) {
 		fprintf(stderr, "vigilctl: out of memory\n");
 		goto out;
 	}

@@ -592,9 +592,13 @@ static void tune_backlog(struct audit_src *a, const struct audit_status *st)
  * fim trees with audit rules, like auditctl -w DIR -p wa: creates,
  * deletes, renames, attribute changes and writes, with who did them.
  * When fanotify does the job, only the extended-attribute calls are
- * watched that way.  Appends the rules to text.
+ * watched that way, and not even those when xattr_everywhere (the rules
+ * derived from the policy audit them on every path already: one record
+ * per call either way, so nothing is reported twice).  Appends the rules
+ * to text.
  */
-static int fim_watch_rules(struct audit_src *a, struct vigil_buf *text)
+static int fim_watch_rules(struct audit_src *a, struct vigil_buf *text,
+			   bool xattr_everywhere)
 {
 	static const char *const arches[] = { "b64", "b32" };
 	const struct vigil_source *fim = a->src->peer;
@@ -611,6 +615,10 @@ static int fim_watch_rules(struct audit_src *a, struct vigil_buf *text)
 		return 0;
 	fallback = fim->state == VIGIL_SOURCE_FAILED ||
 		   strcmp(fim->mode, "mount") == 0;
+	if (!fallback && xattr_everywhere) {
+		a->fim_watches = 0;
+		return 0;
+	}
 	r = vigil_fim_config_defaults(&cfg);
 	if (!r)
 		r = vigil_fim_config_parse(&cfg, fim->config, &err);
@@ -663,15 +671,21 @@ static int kernel_rules_text(struct audit_src *a, struct vigil_buf *text,
 	struct vigil_ruleset *rs = NULL;
 	int r;
 
+	r = vigil_audit_rules_load_policy(cfg, vigil_fields(), &rs, err);
 	if (a->rules_mode == VIGIL_AUDIT_RULES_DERIVED) {
-		r = vigil_audit_rules_load_policy(cfg, vigil_fields(), &rs, err);
 		if (r)
 			return -EINVAL;
+		r = vigil_audit_rules_derive(rs, a->key, (int)getpid(), text);
+	} else {
+		/* all: the policy only adds its path watches, if it loads */
+		r = vigil_audit_rules_derive_all(rs, a->key, (int)getpid(),
+						 text);
 	}
-	r = vigil_audit_rules_derive(rs, a->key, (int)getpid(), text);
-	vigil_ruleset_free(rs);
 	if (!r)
-		r = fim_watch_rules(a, text);
+		r = fim_watch_rules(a, text,
+				    a->rules_mode != VIGIL_AUDIT_RULES_DERIVED ||
+				    vigil_audit_rules_xattr_everywhere(rs));
+	vigil_ruleset_free(rs);
 	return r;
 }
 
@@ -694,7 +708,7 @@ static int build_rules(struct audit_src *a, char *why, size_t cap)
 		r = vigil_audit_rules_derive(NULL, a->key, (int)getpid(),
 					     &text);
 		if (!r)
-			r = fim_watch_rules(a, &text);
+			r = fim_watch_rules(a, &text, true);
 	}
 	if (!r)
 		r = vigil_audit_rules_from_text(&a->rules, a->key,
@@ -702,6 +716,29 @@ static int build_rules(struct audit_src *a, char *why, size_t cap)
 	vigil_buf_free(&text);
 	vigil_buf_free(&err);
 	return r;
+}
+
+/*
+ * Tells the event builder what a->rules ask the kernel for, so that a
+ * record of such a call counts even under another rule's key (the kernel
+ * logs the first rule that matches).  Logs and keeps the builder as it
+ * was when out of memory.
+ */
+static void builder_take_rules(struct audit_src *a)
+{
+	char **paths;
+	size_t n;
+	bool xattr;
+
+	if (vigil_audit_rules_asks(&a->rules, &paths, &n, &xattr) ||
+	    vigil_audit_builder_set_watches(&a->builder,
+					    (const char *const *)paths, n,
+					    xattr))
+		vigil_warn("audit: out of memory noting the watched paths: "
+			   "file records under another key are dropped");
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
 }
 
 /* Loads vigil's rules and turns auditing on if it was off. */
@@ -747,6 +784,7 @@ static void setup_kernel(struct audit_src *a, char *why, size_t cap)
 			vigil_warn("audit: another running vigild installed rules under key '%s'; both now share them (give one of them another audit.key)",
 				   a->key);
 		r = vigil_audit_rules_install(&a->rules, a->ctl_fd);
+		builder_take_rules(a);
 	}
 	if (r)
 		snprintf(why + strlen(why), cap - strlen(why),
@@ -790,6 +828,7 @@ static int audit_start(struct vigil_source *src)
 	r = vigil_audit_builder_init(&a->builder, a->key);
 	if (r)
 		goto out_failed;
+	a->builder.probe_host = a->mode != MODE_REPLAY;
 	a->reasm = vigil_audit_reasm_new(a->max_in_flight, a->timeout_ns,
 					 on_assembled, a);
 	a->nlbuf = malloc(VIGIL_AUDIT_NL_BUF);
@@ -1007,6 +1046,7 @@ static int audit_reload(struct vigil_source *src)
 	next.reinstalls = a->rules.reinstalls;
 	vigil_audit_rules_free(&a->rules);
 	a->rules = next;
+	builder_take_rules(a);
 	vigil_notice("audit: kernel rules re-derived: %u rules, %u added, "
 		     "%u removed", a->rules.n, added, removed);
 	if (a->rules_file[0] &&

@@ -52,6 +52,11 @@
 #define FAN_AUTO_INODE_MARKS_MAX 8192u
 #define FAN_EVENT_ARENA 4096
 #define FAN_FREE_MAX 256 /* pending events kept for reuse */
+/* An event whose process was gone before we read /proc waits this long
+ * before it goes on: the exec that started the process is in the audit
+ * socket already, and once the pipeline has it the process table names
+ * the program (a short ln or rm would otherwise show its parent's). */
+#define FAN_SETTLE_NS (100 * 1000000LL)
 
 enum fan_rung {
 	FAN_RUNG_DFID_NAME = 1,
@@ -78,6 +83,7 @@ struct fan_pending {
 	int64_t hash_max;
 	int hash_rc;
 	bool done;
+	int64_t settle_ns; /* monotonic: not delivered before; 0 none */
 	bool set_prev; /* fill prev_hash from the cache at delivery */
 	char sha[VIGIL_FIM_SHA256_HEX + 1];
 };
@@ -116,7 +122,9 @@ struct fan_state {
 	int fd;
 	uv_poll_t poll;
 	uv_timer_t timer;
+	uv_timer_t settle; /* the FIFO head waits for its process */
 	bool poll_open, timer_open, timer_running;
+	bool settle_open, settle_running;
 	uv_timer_t rescan_timer; /* fim.rescan_interval */
 	bool rescan_open, rescanning;
 	volatile int rescan_stop; /* read by the rescan on the pool */
@@ -384,6 +392,7 @@ static struct fan_pending *pending_get(struct fan_state *st)
 	p->cache_path = NULL;
 	p->hash_rc = 0;
 	p->done = false;
+	p->settle_ns = 0;
 	p->set_prev = false;
 	p->sha[0] = '\0';
 	vigil_event_init(&p->ev, &p->arena);
@@ -457,12 +466,44 @@ static void pending_finish_hash(struct fan_state *st, struct fan_pending *p)
 	}
 }
 
+static void fifo_drain(struct fan_state *st);
+
+static void settle_cb(uv_timer_t *t)
+{
+	struct fan_state *st = t->data;
+
+	st->settle_running = false;
+	fifo_drain(st);
+}
+
+/*
+ * Whether p may go on now: it has settled, or we are stopping.  Else
+ * arms the settle timer for what is left (the FIFO waits behind p: the
+ * events of one path keep their order).
+ */
+static bool settled(struct fan_state *st, struct fan_pending *p)
+{
+	int64_t left;
+
+	if (!p->settle_ns || st->stopping)
+		return true;
+	left = p->settle_ns - vigil_monotonic_ns();
+	if (left <= 0)
+		return true;
+	if (st->settle_open && !st->settle_running) {
+		uv_timer_start(&st->settle, settle_cb,
+			       (uint64_t)(left / 1000000) + 1, 0);
+		st->settle_running = true;
+	}
+	return false;
+}
+
 /* Hands every finished event at the head of the FIFO to the pipeline. */
 static void fifo_drain(struct fan_state *st)
 {
 	struct fan_pending *p;
 
-	while ((p = st->head) && p->done) {
+	while ((p = st->head) && p->done && settled(st, p)) {
 		st->head = p->next;
 		if (!st->head)
 			st->tail = NULL;
@@ -496,9 +537,13 @@ static void hash_done(uv_work_t *w, int status)
 	fan_unref(st);
 }
 
-/* Queues p; hashes hash_path first when set. */
+/* Queues p; hashes hash_path first when set.  An event whose process
+ * was gone when we read /proc settles first (FAN_SETTLE_NS). */
 static void pending_queue(struct fan_state *st, struct fan_pending *p)
 {
+	if (p->ev.type != VIGIL_EV_AGENT && p->ev.process.pid > 0 &&
+	    !p->ev.process.file.path.len)
+		p->settle_ns = vigil_monotonic_ns() + FAN_SETTLE_NS;
 	if (st->tail)
 		st->tail->next = p;
 	else
@@ -629,6 +674,27 @@ static void event_want_hash(struct fan_state *st, struct fan_pending *p,
 	p->set_prev = set_prev;
 }
 
+/*
+ * When path (just created, or renamed to) is a symbolic link, sets the
+ * event's file.link_target to what it points to: ln -sf makes the link
+ * under a temporary name and renames it into place.  Returns 0 or
+ * -ENOMEM (a link already gone or replaced leaves the target empty).
+ */
+static int event_link_target(struct fan_pending *p, const char *path,
+			     const struct vigil_fim_attr *now)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+
+	if (!now || !S_ISLNK(now->mode))
+		return 0;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	return vigil_arena_str(&p->arena, &p->ev.u.file.link_target, target,
+			       (size_t)n);
+}
+
 static int lstat_attr(const char *path, struct vigil_fim_attr *a)
 {
 	struct stat sb;
@@ -719,6 +785,11 @@ static void on_create(struct fan_state *st, const char *path, int32_t pid,
 		      have_replaced ? &replaced : NULL);
 	if (!p)
 		return;
+	if (event_link_target(p, path, now.mode ? &now : NULL)) {
+		pending_release(st, p);
+		st->src->drops++;
+		return;
+	}
 	event_want_hash(st, p, path, &now, false);
 	pending_queue(st, p);
 	if (is_dir && !st->fs_marks && st->rung != FAN_RUNG_MOUNT)
@@ -782,7 +853,8 @@ static void on_rename(struct fan_state *st, const char *from, const char *to,
 	if (!p)
 		return;
 	d = &p->ev.u.file.destination;
-	if (vigil_arena_str(&p->arena, &d->path, to, strlen(to))) {
+	if (vigil_arena_str(&p->arena, &d->path, to, strlen(to)) ||
+	    event_link_target(p, to, now.mode ? &now : NULL)) {
 		pending_release(st, p);
 		st->src->drops++;
 		return;
@@ -1836,6 +1908,12 @@ static int fan_start(struct vigil_source *src)
 	st->timer.data = st;
 	st->timer_open = true;
 	st->refs++;
+	rc = uv_timer_init(src->loop, &st->settle);
+	if (rc)
+		goto out_uv;
+	st->settle.data = st;
+	st->settle_open = true;
+	st->refs++;
 	rc = uv_poll_start(&st->poll, UV_READABLE, poll_cb);
 	if (rc)
 		goto out_uv;
@@ -1871,8 +1949,12 @@ static void fan_stop(struct vigil_source *src)
 	if (!st)
 		return;
 	src->priv = NULL;
-	/* Halves still waiting are deletions we can still report. */
+	/* Halves still waiting are deletions we can still report, and
+	 * settling events go now, while the pipeline still takes them. */
 	expire_moves(st, INT64_MAX);
+	for (struct fan_pending *p = st->head; p; p = p->next)
+		p->settle_ns = 0;
+	fifo_drain(st);
 	st->stopping = true;
 	st->rescan_stop = 1;
 	if (st->poll_open)
@@ -1881,6 +1963,8 @@ static void fan_stop(struct vigil_source *src)
 		uv_close((uv_handle_t *)&st->rescan_timer, handle_closed);
 	if (st->timer_open)
 		uv_close((uv_handle_t *)&st->timer, handle_closed);
+	if (st->settle_open)
+		uv_close((uv_handle_t *)&st->settle, handle_closed);
 	src->state = VIGIL_SOURCE_STOPPED;
 	/* Queued hashes finish on the pool and drop their reference. */
 	fan_unref(st);

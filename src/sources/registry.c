@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fim/fim.h"
 #include "privs.h"
 #include "proctable.h"
 #include "sources/audit_source.h"
@@ -54,18 +55,25 @@ static const struct {
 /*
  * The pipeline's enrichment step.  An exec event from audit carries the
  * new image: it updates the table before the table fills the event's gaps
- * (names, container, ancestry).
+ * (names, container, ancestry).  An unlink of the process's own
+ * executable then names the image as the kernel does from that moment
+ * on (vigil_fim_mark_self_delete): the table keeps the name it had at
+ * exec.
  */
 static int enrich(void *arg, struct vigil_event *ev)
 {
 	struct vigil_sources *s = arg;
+	int rc;
 
 	if (ev->type == VIGIL_EV_EXEC && ev->source == VIGIL_SRC_AUDIT &&
 	    ev->process.pid > 0)
 		vigil_proctable_on_exec(s->proctable, &ev->process);
 	if (ev->process.pid <= 0)
 		return 0;
-	return vigil_proctable_enrich(s->proctable, ev);
+	rc = vigil_proctable_enrich(s->proctable, ev);
+	if (!rc && vigil_fim_mark_self_delete(ev) < 0)
+		rc = -ENOMEM;
+	return rc;
 }
 
 static void on_expire(uv_timer_t *t)

@@ -1,7 +1,8 @@
 /*
  * fuzz_audit_stream.c - libFuzzer target: a stream of audit log lines
  * through the reassembler (small in-flight cap and timeout, so eviction
- * and expiry run), the EXECVE decoder and the event builder.
+ * and expiry run), the EXECVE decoder and the event builder (with path
+ * watches set, so file records under any key reach the path checks).
  */
 #include "config.h"
 
@@ -51,7 +52,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t t = 0;
 
 	if (!ready) {
-		if (vigil_audit_builder_init(&c.b, NULL))
+		/* watched paths and every xattr call, as the live source
+		 * sets them: unkeyed file records take that path too */
+		static const char *const watched[] = { "/etc/shadow",
+						       "/proc/sys/kernel/"
+						       "core_pattern" };
+
+		if (vigil_audit_builder_init(&c.b, NULL) ||
+		    vigil_audit_builder_set_watches(
+			    &c.b, watched, VIGIL_ARRAY_SIZE(watched), true))
 			abort();
 		vigil_arena_init(&c.arena, 4096);
 		ready = 1;

@@ -20,6 +20,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libaudit.h>
@@ -269,6 +271,291 @@ static void test_audit_watch_rename_becomes_file_event(void **state)
 	assert_str(e->process.argv.v[1], "passwd");
 }
 
+/* SYSCALL record head of event serial for syscall nr, pid 90, key k. */
+#define SC(serial, nr, args, k)                                             \
+	"type=SYSCALL msg=audit(1700000001.000:" serial "): arch=c000003e "  \
+	"syscall=" nr " success=yes exit=0 " args " items=2 ppid=1 pid=90 "   \
+	"auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 " \
+	"tty=pts0 ses=3 comm=\"x\" exe=\"/usr/bin/x\" key=\"" k "\"\n"
+#define EOE(serial) "type=EOE msg=audit(1700000001.000:" serial "): \n"
+
+/* Opens under vigil's path watches (-S all -F path=P -F perm=r), as a
+ * 6.x kernel writes them: the open event with the path and the flags. */
+static const char open_log[] =
+	SC("10", "257", "a0=ffffff9c a1=7ffe a2=0 a3=0", "vigil")
+	"type=CWD msg=audit(1700000001.000:10): cwd=\"/tmp\"\n"
+	"type=PATH msg=audit(1700000001.000:10): item=0 name=\"/etc/shadow\" "
+	"inode=1244 dev=fe:00 mode=0100640 ouid=0 ogid=42 rdev=00:00 "
+	"nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 "
+	"cap_frootid=0\n"
+	EOE("10")
+	SC("11", "257", "a0=ffffff9c a1=7ffe a2=441 a3=1b6", "vigil")
+	"type=CWD msg=audit(1700000001.000:11): cwd=\"/tmp\"\n"
+	"type=PATH msg=audit(1700000001.000:11): item=0 "
+	"name=\"/proc/sys/kernel/core_pattern\" inode=640 dev=00:15 "
+	"mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL\n"
+	EOE("11")
+	/* a read-class call on a watched path that is no open: nothing */
+	SC("12", "192", "a0=1 a1=2 a2=0 a3=0", "vigil")
+	"type=PATH msg=audit(1700000001.000:12): item=0 name=\"/etc/shadow\" "
+	"inode=1244 dev=fe:00 mode=0100640 ouid=0 ogid=42 rdev=00:00 "
+	"nametype=NORMAL\n"
+	EOE("12");
+
+static void test_audit_watched_opens_become_open_events(void **state)
+{
+	const struct vigil_event *e;
+
+	(void)state;
+	feed(open_log, sizeof(open_log) - 1);
+	assert_int_equal(g.n, 2);
+	e = find(VIGIL_EV_OPEN, 0);
+	assert_str(e->u.file.file.path, "/etc/shadow");
+	assert_int_equal(e->u.file.open_flags, 0);
+	assert_int_equal(e->process.pid, 90);
+	assert_str(e->process.file.path, "/usr/bin/x");
+	e = find(VIGIL_EV_OPEN, 1);
+	assert_str(e->u.file.file.path, "/proc/sys/kernel/core_pattern");
+	assert_int_equal(e->u.file.open_flags, 0x441);
+}
+
+/*
+ * The kernel logs a call under the first rule's key: an open of a
+ * watched path or an xattr call under auditd's key still counts when
+ * vigil's rules ask for it, and only then.
+ */
+static const char other_key_log[] =
+	SC("13", "257", "a0=ffffff9c a1=7ffe a2=0 a3=0", "identity")
+	"type=CWD msg=audit(1700000001.000:13): cwd=\"/etc\"\n"
+	"type=PATH msg=audit(1700000001.000:13): item=0 name=\"shadow\" "
+	"inode=1244 dev=fe:00 mode=0100640 ouid=0 ogid=42 rdev=00:00 "
+	"nametype=NORMAL\n"
+	EOE("13")
+	SC("14", "257", "a0=ffffff9c a1=7ffe a2=0 a3=0", "identity")
+	"type=CWD msg=audit(1700000001.000:14): cwd=\"/etc\"\n"
+	"type=PATH msg=audit(1700000001.000:14): item=0 name=\"passwd\" "
+	"inode=1245 dev=fe:00 mode=0100644 ouid=0 ogid=0 rdev=00:00 "
+	"nametype=NORMAL\n"
+	EOE("14")
+	SC("15", "188", "a0=7ffc a1=7ffc a2=7ffc a3=14", "perm_mod")
+	"type=PATH msg=audit(1700000001.000:15): item=0 name=\"/tmp/c\" "
+	"inode=9 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 "
+	"nametype=NORMAL\n"
+	EOE("15");
+
+static void test_audit_file_records_vigil_asked_for_count_under_any_key(
+	void **state)
+{
+	static const char *const watched[] = { "/etc/gshadow", "/etc/shadow" };
+	const struct vigil_event *e;
+
+	(void)state;
+	/* nothing asked for: file records need vigil's key */
+	feed(other_key_log, sizeof(other_key_log) - 1);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(vigil_audit_builder_set_watches(&g.b, watched, 2,
+							 false), 0);
+	feed(other_key_log, sizeof(other_key_log) - 1);
+	assert_int_equal(g.n, 1);
+	e = find(VIGIL_EV_OPEN, 0);
+	assert_str(e->u.file.file.path, "/etc/shadow");
+	assert_int_equal(vigil_audit_builder_set_watches(&g.b, NULL, 0, true),
+			 0);
+	feed(other_key_log, sizeof(other_key_log) - 1);
+	assert_int_equal(g.n, 2);
+	e = find(VIGIL_EV_SETXATTR, 0);
+	assert_str(e->u.file.file.path, "/tmp/c");
+}
+
+/* ln -sf /dev/null .bash_history (coreutils 9): symlinkat to a temporary
+ * name, then renameat over the history file; and ln old new. */
+static const char link_log[] =
+	SC("20", "266", "a0=7ffc a1=ffffff9c a2=7ffc a3=0", "vigil")
+	"type=CWD msg=audit(1700000001.000:20): cwd=\"/home/bob\"\n"
+	"type=PATH msg=audit(1700000001.000:20): item=0 name=\"/home/bob\" "
+	"inode=7 dev=fe:00 mode=040755 ouid=0 ogid=0 rdev=00:00 "
+	"nametype=PARENT\n"
+	"type=PATH msg=audit(1700000001.000:20): item=1 name=\"/dev/null\" "
+	"nametype=UNKNOWN\n"
+	"type=PATH msg=audit(1700000001.000:20): item=2 name=\"Cu89hZXW\" "
+	"inode=9 dev=fe:00 mode=0120777 ouid=0 ogid=0 rdev=00:00 "
+	"nametype=CREATE\n"
+	EOE("20")
+	SC("21", "265", "a0=ffffff9c a1=7ffc a2=ffffff9c a3=7ffc", "vigil")
+	"type=CWD msg=audit(1700000001.000:21): cwd=\"/home/bob\"\n"
+	"type=PATH msg=audit(1700000001.000:21): item=0 name=\"notes\" "
+	"inode=11 dev=fe:00 mode=0100644 ouid=0 ogid=0 rdev=00:00 "
+	"nametype=NORMAL\n"
+	"type=PATH msg=audit(1700000001.000:21): item=1 name=\"/home/bob\" "
+	"inode=7 dev=fe:00 mode=040755 ouid=0 ogid=0 rdev=00:00 "
+	"nametype=PARENT\n"
+	"type=PATH msg=audit(1700000001.000:21): item=2 name=\"/home/bob/n2\" "
+	"inode=11 dev=fe:00 mode=0100644 ouid=0 ogid=0 rdev=00:00 "
+	"nametype=CREATE\n"
+	EOE("21");
+
+static void test_audit_symlink_names_target_and_new_link(void **state)
+{
+	const struct vigil_event *e;
+
+	(void)state;
+	feed(link_log, sizeof(link_log) - 1);
+	assert_int_equal(g.n, 2);
+	/* the target as written; the new name is the destination */
+	e = find(VIGIL_EV_SYMLINK, 0);
+	assert_str(e->u.file.file.path, "/dev/null");
+	assert_str(e->u.file.link_target, "/dev/null");
+	assert_str(e->u.file.destination.path, "/home/bob/Cu89hZXW");
+	assert_int_equal(e->u.file.destination.mode, 0120777);
+	e = find(VIGIL_EV_LINK, 0);
+	assert_str(e->u.file.file.path, "/home/bob/notes");
+	assert_str(e->u.file.destination.path, "/home/bob/n2");
+	assert_int_equal(e->u.file.link_target.len, 0);
+}
+
+/* A symlink renamed into place: its target read on this host when the
+ * builder may probe it, never from a replay. */
+static void test_audit_rename_of_symlink_reads_target_live_only(void **state)
+{
+	char dir[] = "/tmp/vigil-ae-link.XXXXXX", path[64], log[2048];
+	const struct vigil_event *e;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/.bash_history", dir);
+	assert_int_equal(symlink("/dev/null", path), 0);
+	snprintf(log, sizeof(log),
+		 SC("30", "264", "a0=ffffff9c a1=7ffc a2=ffffff9c a3=7ffc",
+		    "vigil")
+		 "type=PATH msg=audit(1700000001.000:30): item=0 "
+		 "name=\"%s/Cu1\" inode=9 dev=fe:00 mode=0120777 ouid=0 "
+		 "ogid=0 rdev=00:00 nametype=DELETE\n"
+		 "type=PATH msg=audit(1700000001.000:30): item=1 name=\"%s\" "
+		 "inode=9 dev=fe:00 mode=0120777 ouid=0 ogid=0 rdev=00:00 "
+		 "nametype=CREATE\n"
+		 EOE("30"), dir, path);
+	feed(log, strlen(log));
+	g.b.probe_host = true;
+	feed(log, strlen(log));
+	assert_int_equal(g.n, 2);
+	e = find(VIGIL_EV_RENAME, 0);
+	assert_str(e->u.file.destination.path, path);
+	assert_int_equal(e->u.file.link_target.len, 0);
+	e = find(VIGIL_EV_RENAME, 1);
+	assert_str(e->u.file.link_target, "/dev/null");
+	unlink(path);
+	rmdir(dir);
+}
+
+/* finit_module takes an fd: the module file named on the command line
+ * (absolute, or relative to the cwd); modprobe NAME names none. */
+static const char module_log[] =
+	SC("40", "313", "a0=3 a1=0 a2=0 a3=0", "vigil")
+	"type=PROCTITLE msg=audit(1700000001.000:40): "
+	"proctitle=696E736D6F64002F746D702F782F726B2E6B6F\n"
+	EOE("40")
+	SC("41", "313", "a0=3 a1=0 a2=0 a3=0", "vigil")
+	"type=CWD msg=audit(1700000001.000:41): cwd=\"/tmp/x\"\n"
+	"type=PROCTITLE msg=audit(1700000001.000:41): "
+	"proctitle=696E736D6F6400726B2E6B6F\n"
+	EOE("41")
+	SC("42", "313", "a0=3 a1=0 a2=0 a3=0", "vigil")
+	"type=PROCTITLE msg=audit(1700000001.000:42): "
+	"proctitle=6D6F6470726F626500786673\n"
+	EOE("42");
+
+static void test_audit_module_file_from_command_line(void **state)
+{
+	const struct vigil_event *e;
+
+	(void)state;
+	feed(module_log, sizeof(module_log) - 1);
+	assert_int_equal(g.n, 3);
+	e = find(VIGIL_EV_LOAD_MODULE, 0);
+	assert_str(e->u.kernel.path, "/tmp/x/rk.ko");
+	assert_str(e->u.kernel.name, "rk");
+	e = find(VIGIL_EV_LOAD_MODULE, 1);
+	assert_str(e->u.kernel.path, "/tmp/x/rk.ko");
+	e = find(VIGIL_EV_LOAD_MODULE, 2);
+	assert_int_equal(e->u.kernel.path.len, 0);
+	assert_str(e->u.kernel.name, "xfs");
+}
+
+/*
+ * setxattr/removexattr of file capabilities: the PATH record's cap_fver
+ * (before) against the file on this host (after).  Needs CAP_SETFCAP to
+ * give a file capabilities: skipped without it.
+ */
+static void test_audit_xattr_names_file_capabilities_it_changed(void **state)
+{
+	/* VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE, CAP_NET_RAW */
+	static const uint32_t caps[5] = { 0x02000001, 1u << 13, 0, 0, 0 };
+	char dir[] = "/tmp/vigil-ae-xattr.XXXXXX", path[64], log[4096];
+	const struct vigil_event *e;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/capped", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	if (setxattr(path, "security.capability", caps, sizeof(caps), 0)) {
+		unlink(path);
+		rmdir(dir);
+		skip();
+	}
+	/* setxattr size 20 on a file that had none; the same on a file
+	 * that had them (cap_fver=2: another attribute, or the same
+	 * value again: not named); removexattr of a file that had them
+	 * and still has: another attribute */
+	snprintf(log, sizeof(log),
+		 SC("50", "188", "a0=7ffc a1=7ffc a2=7ffc a3=14", "vigil")
+		 "type=PATH msg=audit(1700000001.000:50): item=0 name=\"%s\" "
+		 "inode=9 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 "
+		 "nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 "
+		 "cap_frootid=0\n" EOE("50")
+		 SC("51", "188", "a0=7ffc a1=7ffc a2=7ffc a3=14", "vigil")
+		 "type=PATH msg=audit(1700000001.000:51): item=0 name=\"%s\" "
+		 "inode=9 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 "
+		 "nametype=NORMAL cap_fp=2000 cap_fi=0 cap_fe=1 cap_fver=2 "
+		 "cap_frootid=0\n" EOE("51")
+		 SC("52", "197", "a0=7ffc a1=7ffc a2=0 a3=0", "vigil")
+		 "type=PATH msg=audit(1700000001.000:52): item=0 name=\"%s\" "
+		 "inode=9 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 "
+		 "nametype=NORMAL cap_fp=2000 cap_fi=0 cap_fe=1 cap_fver=2 "
+		 "cap_frootid=0\n" EOE("52"),
+		 path, path, path);
+	g.b.probe_host = true;
+	feed(log, strlen(log));
+	assert_int_equal(g.n, 3);
+	e = find(VIGIL_EV_SETXATTR, 0);
+	assert_str(e->u.file.file.path, path);
+	assert_str(e->u.file.xattr_name, "security.capability");
+	e = find(VIGIL_EV_SETXATTR, 1);
+	assert_int_equal(e->u.file.xattr_name.len, 0);
+	e = find(VIGIL_EV_REMOVEXATTR, 0);
+	assert_int_equal(e->u.file.xattr_name.len, 0);
+	/* setcap -r: the capabilities are gone now */
+	assert_int_equal(removexattr(path, "security.capability"), 0);
+	snprintf(log, sizeof(log),
+		 SC("53", "197", "a0=7ffc a1=7ffc a2=0 a3=0", "vigil")
+		 "type=PATH msg=audit(1700000001.000:53): item=0 name=\"%s\" "
+		 "inode=9 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 "
+		 "nametype=NORMAL cap_fp=2000 cap_fi=0 cap_fe=1 cap_fver=2 "
+		 "cap_frootid=0\n" EOE("53"), path);
+	feed(log, strlen(log));
+	e = find(VIGIL_EV_REMOVEXATTR, 1);
+	assert_str(e->u.file.xattr_name, "security.capability");
+	/* a replay never asks the host */
+	g.b.probe_host = false;
+	feed(log, strlen(log));
+	e = find(VIGIL_EV_REMOVEXATTR, 2);
+	assert_int_equal(e->u.file.xattr_name.len, 0);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_audit_agent_event_carries_kind_and_count(void **state)
 {
 	struct vigil_arena a;
@@ -295,6 +582,24 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_audit_watch_rename_becomes_file_event, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_watched_opens_become_open_events, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+		 test_audit_file_records_vigil_asked_for_count_under_any_key,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_symlink_names_target_and_new_link, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_rename_of_symlink_reads_target_live_only,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_module_file_from_command_line, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_audit_xattr_names_file_capabilities_it_changed,
+			setup, teardown),
 		cmocka_unit_test(test_audit_agent_event_carries_kind_and_count),
 	};
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -269,6 +270,178 @@ static void test_audit_rules_derived_text_loads_through_libaudit(void **state)
 			 -EINVAL);
 }
 
+static void test_audit_rules_open_rules_watch_their_literal_paths(
+	void **state)
+{
+	struct vigil_audit_rules r;
+	struct vigil_buf all = { 0 };
+	struct vigil_ruleset *rs;
+	unsigned watches = 0;
+	char *got;
+
+	(void)state;
+	got = derive(RULE("shadow_read", "event.type == open && file.path in "
+			  "[/etc/shadow, /etc/gshadow] && "
+			  "!(file.flags & O_WRONLY)")
+		     RULE("core", "event.type == open && "
+			  "open.file.path == /proc/sys/kernel/core_pattern && "
+			  "((file.flags & O_WRONLY) || (file.flags & O_RDWR))")
+		     RULE("any_open", "event.type == open && "
+			  "file.path =~ /etc/hosts")
+		     RULE("logs", "event.type == open && "
+			  "file.path =~ \"/var/log/**\"")
+		     RULE("gone", "event.type == open && file.path in "
+			  "[/nonexistent-vigil/x, /proc/sys/kernel/vigil-none]"));
+	/* read-only opens: perm r; write-only: w; no flag test: both.  A
+	 * directory glob is fanotify's business, and the kernel refuses a
+	 * watch in a missing directory or on a missing /proc file */
+	assert_non_null(strstr(got, "-a always,exit -S all -F path=/etc/shadow "
+				    "-F perm=r -k vigil\n"));
+	assert_non_null(strstr(got, "-a always,exit -S all -F path=/etc/gshadow "
+				    "-F perm=r -k vigil\n"));
+	assert_non_null(strstr(got, "-a always,exit -S all -F "
+				    "path=/proc/sys/kernel/core_pattern "
+				    "-F perm=w -k vigil\n"));
+	assert_non_null(strstr(got, "-a always,exit -S all -F path=/etc/hosts "
+				    "-F perm=rw -k vigil\n"));
+	assert_null(strstr(got, "/var/log"));
+	assert_null(strstr(got, "nonexistent"));
+	assert_null(strstr(got, "vigil-none"));
+	/* the open syscalls themselves are not audited */
+	assert_null(strstr(got, "openat"));
+	/* the watches load, without an arch: they hold for every arch */
+	assert_int_equal(vigil_audit_rules_from_text(&r, "vigil", got), 0);
+	for (unsigned i = 0; i < r.n; i++) {
+		bool has_watch = false;
+
+		for (uint32_t f = 0; f < r.rule[i]->field_count; f++)
+			has_watch |= (r.rule[i]->fields[f] & ~AUDIT_OPERATORS) ==
+				     AUDIT_WATCH;
+		if (!has_watch)
+			continue;
+		watches++;
+		assert_int_not_equal(r.rule[i]->fields[0] & ~AUDIT_OPERATORS,
+				     AUDIT_ARCH);
+	}
+	assert_int_equal(watches, 4);
+	vigil_audit_rules_free(&r);
+	free(got);
+
+	/* a path two rules name gets the permissions of both, once */
+	got = derive(RULE("r", "event.type == open && file.path == /etc/hosts "
+			  "&& !(file.flags & O_WRONLY)")
+		     RULE("w", "event.type == open && file.path == /etc/hosts "
+			  "&& file.flags & O_WRONLY"));
+	assert_non_null(strstr(got, "-F path=/etc/hosts -F perm=rw -k vigil\n"));
+	assert_null(strstr(strstr(got, "path=/etc/hosts") + 1,
+			   "path=/etc/hosts"));
+	free(got);
+
+	/* audit.rules: all keeps every group and adds the policy's watches */
+	rs = policy(RULE("shadow_read", "event.type == open && "
+			 "file.path == /etc/shadow"));
+	assert_int_equal(vigil_audit_rules_derive_all(rs, "vigil", 0, &all), 0);
+	assert_non_null(strstr(vigil_buf_cstr(&all),
+			       "-S personality -S keyctl -k vigil\n"));
+	assert_non_null(strstr(vigil_buf_cstr(&all),
+			       "-F path=/etc/shadow -F perm=rw -k vigil\n"));
+	vigil_ruleset_free(rs);
+	vigil_buf_free(&all);
+
+	/* what the installed set asks for, for the event builder */
+	{
+		static const char text[] =
+			"-a always,exit -F arch=b64 -S setxattr -S lsetxattr "
+			"-S fsetxattr -S removexattr -S lremovexattr "
+			"-S fremovexattr -k vigil\n"
+			"-a always,exit -F arch=b64 -S setxattr -S removexattr "
+			"-F dir=/etc -k vigil\n"
+			"-a always,exit -S all -F path=/etc/shadow -F perm=r "
+			"-k vigil\n"
+			"-a always,exit -S all -F path=/etc/hosts -F perm=rw "
+			"-k vigil\n";
+		char **paths;
+		size_t n;
+		bool xattr;
+
+		assert_int_equal(vigil_audit_rules_from_text(&r, "vigil",
+							     text), 0);
+		assert_int_equal(vigil_audit_rules_asks(&r, &paths, &n,
+							&xattr), 0);
+		assert_true(xattr);
+		assert_int_equal(n, 2);
+		assert_string_equal(paths[0], "/etc/shadow");
+		assert_string_equal(paths[1], "/etc/hosts");
+		for (size_t i = 0; i < n; i++)
+			free(paths[i]);
+		free(paths);
+		vigil_audit_rules_free(&r);
+		/* under a tree only: not every xattr call */
+		assert_int_equal(vigil_audit_rules_from_text(
+					 &r, "vigil", strchr(text, '\n') + 1),
+				 0);
+		assert_int_equal(vigil_audit_rules_asks(&r, &paths, &n,
+							&xattr), 0);
+		assert_false(xattr);
+		for (size_t i = 0; i < n; i++)
+			free(paths[i]);
+		free(paths);
+		vigil_audit_rules_free(&r);
+	}
+
+	/* without an arch only a watch on every syscall makes sense */
+	assert_int_equal(vigil_audit_rules_from_text(
+				 &r, "vigil",
+				 "-a always,exit -S ptrace -F path=/etc/hosts "
+				 "-k vigil\n"),
+			 -EINVAL);
+	assert_int_equal(vigil_audit_rules_from_text(
+				 &r, "vigil", "-a always,exit -S all -F uid=0 "
+				 "-k vigil\n"),
+			 -EINVAL);
+	assert_int_equal(vigil_audit_rules_from_text(
+				 &r, "vigil",
+				 "-a always,exit -S all -F path=/etc/hosts "
+				 "-F arch=b64 -k vigil\n"),
+			 -EINVAL);
+}
+
+static void test_audit_rules_xattr_calls_audited_everywhere_for_xattr_rules(
+	void **state)
+{
+	struct vigil_ruleset *rs;
+	char *got;
+
+	(void)state;
+	/* a setxattr rule on no path: the whole family, on every path */
+	got = derive(RULE("caps", "event.type == setxattr && "
+			  "file.xattr_name == security.capability"));
+	assert_non_null(strstr(got, "-a always,exit -F arch=b64 -S setxattr "
+				    "-S lsetxattr -S fsetxattr -k vigil\n"));
+	assert_null(strstr(got, "dir="));
+	free(got);
+	rs = policy(RULE("caps", "event.type == setxattr")
+		    RULE("rm", "event.type == removexattr"));
+	assert_true(vigil_audit_rules_xattr_everywhere(rs));
+	vigil_ruleset_free(rs);
+	/* under one tree only: a filter, and the fim trees keep theirs */
+	rs = policy(RULE("caps", "event.type == setxattr && "
+			 "file.path =~ \"/usr/bin/**\""));
+	assert_false(vigil_audit_rules_xattr_everywhere(rs));
+	vigil_ruleset_free(rs);
+	got = derive(RULE("caps", "event.type == setxattr && "
+			  "file.path =~ \"/usr/bin/**\""));
+	assert_non_null(strstr(got, "-S setxattr -S lsetxattr -S fsetxattr "
+				    "-F dir=/usr/bin -k vigil\n"));
+	free(got);
+	/* no policy (audit.rules: all): every group, xattr included */
+	assert_true(vigil_audit_rules_xattr_everywhere(NULL));
+	/* no xattr rule: no xattr call audited */
+	got = derive(RULE("mods", "event.type == load_module"));
+	assert_null(strstr(got, "xattr"));
+	free(got);
+}
+
 /* Runs vigil_audit_rules_cli() with its stdout in a string (freed by the
  * caller); *rc gets its exit status. */
 static char *cli_output(const char *config, int argc, char **argv, int *rc)
@@ -374,6 +547,10 @@ int main(void)
 		cmocka_unit_test(
 		  test_audit_rules_one_per_group_and_arch_with_self_excluded),
 		cmocka_unit_test(test_audit_rules_file_matches_the_rule_set),
+		cmocka_unit_test(
+		   test_audit_rules_open_rules_watch_their_literal_paths),
+		cmocka_unit_test(
+		 test_audit_rules_xattr_calls_audited_everywhere_for_xattr_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,6 +74,53 @@ static void test_fim_proc_fill_reads_ids_comm_exe(void **state)
 	vigil_arena_free(&a);
 }
 
+/* ev: an event of type on path by a process running exe. */
+static void self_event(struct vigil_event *ev, struct vigil_arena *a,
+		       uint32_t type, const char *exe, const char *path)
+{
+	vigil_event_init(ev, a);
+	ev->type = type;
+	ev->process.pid = 4242;
+	ev->process.file.path = vigil_str_c(exe);
+	vigil_file_clear(&ev->u.file.file);
+	ev->u.file.file.path = vigil_str_c(path);
+}
+
+static void test_fim_self_delete_names_image_as_proc_does(void **state)
+{
+	struct vigil_arena a;
+	struct vigil_event ev;
+
+	(void)state;
+	vigil_arena_init(&a, 0);
+	/* the process unlinked its own file: "(deleted)", as /proc says */
+	self_event(&ev, &a, VIGIL_EV_UNLINK, "/tmp/.x/dropper",
+		   "/tmp/.x/dropper");
+	assert_int_equal(vigil_fim_mark_self_delete(&ev), 1);
+	assert_int_equal(ev.process.file.path.len,
+			 strlen("/tmp/.x/dropper (deleted)"));
+	assert_memory_equal(ev.process.file.path.ptr,
+			    "/tmp/.x/dropper (deleted)",
+			    ev.process.file.path.len);
+	/* once is enough: the marked name no longer equals the path */
+	assert_int_equal(vigil_fim_mark_self_delete(&ev), 0);
+	/* another file, a prefix of it, or not an unlink: untouched */
+	self_event(&ev, &a, VIGIL_EV_UNLINK, "/tmp/.x/dropper",
+		   "/tmp/.x/dropper.log");
+	assert_int_equal(vigil_fim_mark_self_delete(&ev), 0);
+	self_event(&ev, &a, VIGIL_EV_UNLINK, "/tmp/.x/dropper",
+		   "/tmp/.x/drop");
+	assert_int_equal(vigil_fim_mark_self_delete(&ev), 0);
+	self_event(&ev, &a, VIGIL_EV_RENAME, "/tmp/.x/dropper",
+		   "/tmp/.x/dropper");
+	assert_int_equal(vigil_fim_mark_self_delete(&ev), 0);
+	assert_int_equal(ev.process.file.path.len, strlen("/tmp/.x/dropper"));
+	/* no known image: nothing to compare */
+	self_event(&ev, &a, VIGIL_EV_UNLINK, "", "");
+	assert_int_equal(vigil_fim_mark_self_delete(&ev), 0);
+	vigil_arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -81,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_fim_pkg_manager_truncated_comm_matches),
 		cmocka_unit_test(test_fim_pkg_manager_walk_is_bounded_and_hostile_safe),
 		cmocka_unit_test(test_fim_proc_fill_reads_ids_comm_exe),
+		cmocka_unit_test(test_fim_self_delete_names_image_as_proc_does),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

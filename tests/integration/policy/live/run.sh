@@ -316,7 +316,7 @@ run "$KACT" module-load "$T/fake.ko"
 expect kernel_module_loaded_directly module-load $p "$KACT" module-load "$ME"
 cp "$T/fake.ko" "$W/fake.ko"
 run "$KACT" module-load "$W/fake.ko"
-expect kernel_module_loaded_from_temp_dir "module-load-tmp?" $p "$KACT" "$W/fake.ko" "$ME"
+expect kernel_module_loaded_from_temp_dir module-load-tmp $p "$KACT" "$W/fake.ko" "$ME"
 run "$KACT" module-unload
 expect kernel_module_unloaded module-unload $p "$KACT" module-unload "$ME"
 run "$KACT" bpf
