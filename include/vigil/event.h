@@ -261,6 +261,9 @@ struct vigil_agent_part {
 
 struct vigil_arena;
 
+/* Room for the largest of the parts above, now and to come. */
+#define VIGIL_EVENT_PART_SIZE 512
+
 struct vigil_event {
 	uint32_t type;   /* enum vigil_event_type */
 	uint32_t source; /* enum vigil_event_source */
@@ -278,11 +281,19 @@ struct vigil_event {
 		struct vigil_dns_part dns;
 		struct vigil_kernel_part kernel;
 		struct vigil_agent_part agent;
+		/* Fixes the union's size, so that a part can grow (fields
+		 * are appended) without moving what follows (the ABI). */
+		unsigned char reserved_size[VIGIL_EVENT_PART_SIZE];
 	} u;
 	/* Storage for the strings above; owned by whoever built the event. */
 	struct vigil_arena *arena;
 	void *reserved[4];
 };
+
+#ifndef __cplusplus
+_Static_assert(sizeof(((struct vigil_event *)0)->u) == VIGIL_EVENT_PART_SIZE,
+	       "a part of struct vigil_event outgrew VIGIL_EVENT_PART_SIZE");
+#endif
 
 /* Severity of a signal, from the rule. */
 enum vigil_severity {
