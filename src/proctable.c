@@ -737,6 +737,31 @@ static void merge_missing(struct vigil_process *dst,
 	}
 }
 
+/*
+ * The process is gone before its exec was read (a short-lived child):
+ * it is in the cgroup its parent was in when it forked, which the
+ * parent's own exec may have shown after the fork was read (a runtime's
+ * init moved into the container, then forked).  Takes the parent's
+ * container, copied into scratch2, when the parent has one.
+ */
+static void inherit_container(struct vigil_proctable *t,
+			      struct vigil_process *np)
+{
+	struct pt_entry *pe = find_at(t, np->ppid, np->start_time_ns);
+	const struct vigil_container *c;
+
+	if (!pe || !pe->proc.container.id.len)
+		return;
+	c = &pe->proc.container;
+	if (vigil_arena_str(&t->scratch2, &np->container.id, c->id.ptr,
+			    c->id.len) ||
+	    vigil_arena_str(&t->scratch2, &np->container.runtime,
+			    c->runtime.ptr, c->runtime.len) ||
+	    vigil_arena_str(&t->scratch2, &np->container.pod_uid,
+			    c->pod_uid.ptr, c->pod_uid.len))
+		memset(&np->container, 0, sizeof(np->container));
+}
+
 int vigil_proctable_on_exec(struct vigil_proctable *t,
 			    const struct vigil_process *p)
 {
@@ -782,6 +807,8 @@ int vigil_proctable_on_exec(struct vigil_proctable *t,
 			np.container = cg.container;
 			if (!np.unit.len)
 				np.unit = cg.unit;
+		} else if (np.ppid > 0) {
+			inherit_container(t, &np);
 		}
 	}
 	np.flags &= ~(VIGIL_PROC_EXITED | VIGIL_PROC_FROM_PROCFS);

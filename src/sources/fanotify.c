@@ -758,7 +758,8 @@ static void emit_overflow(struct fan_state *st)
 	recover(st);
 }
 
-static int mark_tree(struct fan_state *st, const char *root, bool scan);
+static int mark_tree(struct fan_state *st, const char *root, bool scan,
+		     int32_t actor);
 
 /* CREATE / MKDIR of path; a new directory is marked and scanned when we
  * use inode marks. */
@@ -793,7 +794,7 @@ static void on_create(struct fan_state *st, const char *path, int32_t pid,
 	event_want_hash(st, p, path, &now, false);
 	pending_queue(st, p);
 	if (is_dir && !st->fs_marks && st->rung != FAN_RUNG_MOUNT)
-		(void)mark_tree(st, path, true);
+		(void)mark_tree(st, path, true, pid);
 }
 
 static void on_delete(struct fan_state *st, const char *path, int32_t pid,
@@ -868,7 +869,7 @@ static void on_rename(struct fan_state *st, const char *from, const char *to,
 	 * in the cache already and raise nothing). */
 	if (is_dir && st->rung != FAN_RUNG_MOUNT &&
 	    vigil_fim_config_watched(&st->cfg, to))
-		(void)mark_tree(st, to, true);
+		(void)mark_tree(st, to, true, pid);
 }
 
 /* FAN_ATTRIB: compare with what we knew and raise chmod/chown/utimes. */
@@ -1542,9 +1543,13 @@ static int mark_dir(struct fan_state *st, const char *path, uint64_t mask)
  * Puts inode marks on root and every directory below it (not on excluded
  * ones; with filesystem marks nothing needs marking).  With scan, entries
  * found (a tree that appeared between mkdir and our mark, or moved in
- * from outside) are raised as creates unless the cache knows them.
+ * from outside) are raised as creates unless the cache knows them, with
+ * actor as their process: the one that made or moved in the directory
+ * (useradd -m copying /etc/skel, dpkg unpacking) put them there, as the
+ * directory did not exist before; 0 when unknown.
  */
-static int mark_tree(struct fan_state *st, const char *root, bool scan)
+static int mark_tree(struct fan_state *st, const char *root, bool scan,
+		     int32_t actor)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -1572,9 +1577,9 @@ static int mark_tree(struct fan_state *st, const char *root, bool scan)
 		    lstat_attr(path, &a))
 			continue;
 		if (scan && !vigil_fim_cache_get(&st->cache, path))
-			on_create(st, path, 0, S_ISDIR(a.mode));
+			on_create(st, path, actor, S_ISDIR(a.mode));
 		else if (S_ISDIR(a.mode))
-			(void)mark_tree(st, path, scan);
+			(void)mark_tree(st, path, scan, actor);
 	}
 	closedir(d);
 	return 0;
@@ -1778,7 +1783,7 @@ static int place_marks(struct fan_state *st, char *why, size_t why_len)
 			 * takes inode marks. */
 			if (want_fs)
 				want_fs = false;
-			rc = mark_tree(st, p, false);
+			rc = mark_tree(st, p, false, 0);
 		}
 		if (rc)
 			vigil_warn("fanotify: cannot watch %s: %s", p,

@@ -204,6 +204,38 @@ static void test_proctable_exec_replaces_image_keeps_start(void **state)
 	assert_int_equal(p->uid, 0);
 }
 
+/* A child gone before its exec is read, whose fork the table never saw
+ * (or saw before its parent entered the container): it runs in its
+ * parent's container. */
+static void test_proctable_exec_of_a_gone_child_takes_parents_container(
+	void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_str args[1] = { { "sh", 2 } };
+	struct vigil_process np;
+	const struct vigil_process *p;
+
+	vigil_process_clear(&np);
+	np.pid = 7001; /* not in the fixture's /proc: gone */
+	np.ppid = 2010; /* in the fixture's docker container */
+	np.file.path = vigil_str_c("/bin/sh");
+	np.argv.v = args;
+	np.argv.n = 1;
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	p = vigil_proctable_lookup(c->t, 7001, 0);
+	assert_non_null(p);
+	assert_str(p->container.id, CONTAINER_ID);
+	assert_str(p->container.runtime, "docker");
+
+	/* A host parent gives nothing. */
+	np.pid = 7002;
+	np.ppid = 4121;
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	p = vigil_proctable_lookup(c->t, 7002, 0);
+	assert_non_null(p);
+	assert_int_equal(p->container.id.len, 0);
+}
+
 /* A source may pass the table's own strings back (ASan checks that the
  * update never reads freed memory). */
 static void test_proctable_exec_with_strings_from_the_table(void **state)
@@ -501,6 +533,7 @@ int main(void)
 		T(test_proctable_seed_skips_non_processes),
 		T(test_proctable_enrich_walks_ancestry_to_init),
 		T(test_proctable_enrich_fills_container_of_process_chain),
+		T(test_proctable_exec_of_a_gone_child_takes_parents_container),
 		T(test_proctable_enrich_keeps_source_values),
 		T(test_proctable_enrich_unknown_pid_leaves_event_alone),
 		T(test_proctable_fork_inherits_parent_image),

@@ -85,7 +85,7 @@ mkdir -p $H/.ssh
 pyact 'open(sys.argv[1], "a").write("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIvigillive test\n")' $H/.ssh/authorized_keys
 expect ssh_authorized_keys_modified authorized_keys $p "*/python3*" - "$ME"
 run sh -c "echo 'alias ls=ls' >>$H/.bashrc"
-expect user_shell_profile_modified "bashrc?" $p "*sh" - "$ME"
+expect user_shell_profile_modified bashrc $p "*sh" - "$ME"
 run ln -sf /dev/null $H/.bash_history
 expect shell_history_linked_to_dev_null history-devnull $p /usr/bin/ln - "$ME"
 echo 'ls' >$H/.zsh_history
