@@ -109,6 +109,8 @@ struct forward {
 	char *shared_key, *self_hostname, *username, *password;
 	char *server_name;          /* TLS: SNI and the name to verify */
 	struct vigil_tls_ctx *tls_ctx; /* NULL: plain TCP */
+	char *conn_sig;  /* the settings a connection depends on (reload) */
+	char spool_dir[PATH_MAX];
 
 	struct vigil_spool *spool;
 
@@ -137,6 +139,7 @@ struct forward {
 	struct vigil_plugin_stats st;
 	int refs;                   /* open handles + pending requests */
 	bool syncing, destroyed, warned_down;
+	bool gai_busy; /* gai_req in flight (a reload may have left it) */
 };
 
 static void fwd_connect(struct forward *f);
@@ -152,17 +155,11 @@ static uint64_t rng_next(struct forward *f)
 	return f->rng * 2685821657736338717ULL;
 }
 
-static void fwd_free(struct forward *f)
+/* Frees what forward_configure filled and clears it (not the spool). */
+static void fwd_settings_free(struct forward *f)
 {
-	vigil_spool_close(f->spool);
 	vigil_tls_ctx_free(f->tls_ctx);
 	free(f->server_name);
-	free(f->rx.data);
-	free(f->net.data);
-	free(f->in.data);
-	free(f->rec.data);
-	free(f->entry.data);
-	free(f->batch.data);
 	free(f->peer_host);
 	free(f->tag_events);
 	free(f->tag_signals);
@@ -170,6 +167,23 @@ static void fwd_free(struct forward *f)
 	free(f->self_hostname);
 	free(f->username);
 	free(f->password);
+	free(f->conn_sig);
+	f->tls_ctx = NULL;
+	f->server_name = f->peer_host = f->tag_events = f->tag_signals = NULL;
+	f->shared_key = f->self_hostname = f->username = f->password = NULL;
+	f->conn_sig = NULL;
+}
+
+static void fwd_free(struct forward *f)
+{
+	vigil_spool_close(f->spool);
+	fwd_settings_free(f);
+	free(f->rx.data);
+	free(f->net.data);
+	free(f->in.data);
+	free(f->rec.data);
+	free(f->entry.data);
+	free(f->batch.data);
 	free(f);
 }
 
@@ -687,6 +701,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 	struct forward *f = req->data;
 	int rc;
 
+	f->gai_busy = false;
 	if (f->destroyed || f->state != CONN_RESOLVING) {
 		uv_freeaddrinfo(res);
 		fwd_unref(f);
@@ -720,6 +735,8 @@ static void fwd_connect(struct forward *f)
 				  .ai_socktype = SOCK_STREAM };
 	int rc;
 
+	if (f->gai_busy)
+		return; /* the last lookup is still out; the tick retries */
 	f->state = CONN_RESOLVING;
 	f->gai_req.data = f;
 	rc = uv_getaddrinfo(f->loop, &f->gai_req, on_resolved, f->peer_host,
@@ -728,6 +745,7 @@ static void fwd_connect(struct forward *f)
 		fwd_disconnect(f, uv_strerror(rc));
 		return;
 	}
+	f->gai_busy = true;
 	f->refs++;
 }
 
@@ -927,6 +945,34 @@ static char *dup_cfg(struct forward *f, const char *key, const char *dflt)
 	return v ? strdup(v) : NULL;
 }
 
+/*
+ * The settings a connection is made with, as one string: a reload that
+ * changes any of them reconnects (TLS files included, by name: a
+ * certificate renewed under the same name needs a change or a restart).
+ */
+static char *conn_signature(const struct vigil_host_api *api, void *h)
+{
+	static const char *const keys[] = {
+		"host", "port", "mode", "require_ack", "shared_key",
+		"self_hostname", "username", "password", "tls.enabled",
+		"tls.ca_file", "tls.cert_file", "tls.key_file", "tls.verify",
+		"tls.server_name", "heartbeat",
+	};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		fprintf(m, "%s=%s\n", keys[i], api->config_str(h, keys[i], ""));
+	if (fclose(m)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* Reads the configuration; logs and returns -EINVAL on a bad value. */
 static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 {
@@ -1039,7 +1085,8 @@ static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 	    (f->shared_key &&
 	     (!f->self_hostname || !f->username || !f->password)))
 		return -ENOMEM;
-	return 0;
+	f->conn_sig = conn_signature(api, h);
+	return f->conn_sig ? 0 : -ENOMEM;
 }
 
 static int forward_init(const struct vigil_host_api *api, void *host,
@@ -1067,6 +1114,7 @@ static int forward_init(const struct vigil_host_api *api, void *host,
 	rc = forward_configure(f, dir, sizeof(dir));
 	if (rc)
 		goto out_free;
+	snprintf(f->spool_dir, sizeof(f->spool_dir), "%s", dir);
 	so.dir = dir;
 	so.remove = fwd_remove_segment;
 	so.remove_arg = f;
@@ -1122,6 +1170,75 @@ out_free:
 	return rc;
 }
 
+/*
+ * SIGHUP: reads the settings again.  A bad value keeps the running ones
+ * (-EINVAL, the host says so).  Selection, tags, flush and timing apply
+ * at once; a change of destination, protocol mode, authentication or TLS
+ * closes the connection and opens one with the new settings (chunks not
+ * yet acknowledged go back to the spool and are sent there: nothing is
+ * lost).  The spool (dir, name, sizes) stays until a restart.
+ */
+static int forward_reload(void *state)
+{
+	struct forward *f = state, *n;
+	char dir[PATH_MAX];
+	bool reconnect;
+	int rc;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->api = f->api;
+	n->host = f->host;
+	rc = forward_configure(n, dir, sizeof(dir));
+	if (rc) {
+		fwd_settings_free(n);
+		free(n);
+		return rc;
+	}
+	if (strcmp(dir, f->spool_dir))
+		f->api->log(f->host, VIGIL_LOG_WARNING,
+			    "the spool stays %s until a restart (the new settings name %s)",
+			    f->spool_dir, dir);
+	reconnect = strcmp(n->conn_sig, f->conn_sig) != 0;
+	if (reconnect && f->state != CONN_IDLE)
+		fwd_disconnect(f, "settings reloaded; reconnecting");
+	fwd_settings_free(f);
+	f->peer_host = n->peer_host;
+	memcpy(f->port, n->port, sizeof(f->port));
+	f->sel = n->sel;
+	f->tag_events = n->tag_events;
+	f->tag_signals = n->tag_signals;
+	f->mode = n->mode;
+	f->require_ack = n->require_ack;
+	f->chunk_bytes = n->chunk_bytes;
+	f->flush_ms = n->flush_ms;
+	f->max_inflight = n->max_inflight;
+	f->ack_timeout_ms = n->ack_timeout_ms;
+	f->heartbeat_s = n->heartbeat_s;
+	f->reconnect_min_ms = n->reconnect_min_ms;
+	f->reconnect_max_ms = n->reconnect_max_ms;
+	f->sync_ms = n->sync_ms;
+	f->shared_key = n->shared_key;
+	f->self_hostname = n->self_hostname;
+	f->username = n->username;
+	f->password = n->password;
+	f->server_name = n->server_name;
+	f->tls_ctx = n->tls_ctx;
+	f->conn_sig = n->conn_sig;
+	free(n); /* its settings now belong to f */
+	if (reconnect) {
+		/* The new destination at once, not after a backoff. */
+		f->backoff_ms = 0;
+		f->warned_down = false;
+		if (f->state == CONN_IDLE)
+			f->next_connect_ms = uv_now(f->loop);
+	}
+	f->api->log(f->host, VIGIL_LOG_NOTICE, "settings reloaded%s",
+		    reconnect ? "; connecting to the new destination" : "");
+	return 0;
+}
+
 static const struct vigil_plugin forward_plugin = {
 	VIGIL_PLUGIN_HEADER,
 	.kind = VIGIL_PLUGIN_SINK,
@@ -1133,6 +1250,7 @@ static const struct vigil_plugin forward_plugin = {
 	.on_signal = forward_signal,
 	.flush = forward_flush,
 	.stats = forward_stats,
+	.reload = forward_reload,
 	.destroy = forward_destroy,
 };
 

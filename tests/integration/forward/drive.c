@@ -49,7 +49,30 @@ struct drive {
 	int64_t t0_ns, done_ns;
 	int64_t deadline_ms;
 	int status;
+	/* --reload-at: at that record, the config file is read again and
+	 * the plugins reloaded, as vigild does on SIGHUP. */
+	const char *config_path;
+	uint64_t reload_at;
+	bool reloaded, reload_loaded;
+	struct vigil_config reload_cfg;
 };
+
+/* Reads the configuration file again and hands it to the plugins. */
+static void reload(struct drive *d)
+{
+	struct vigil_buf err = { 0 };
+
+	d->reloaded = true;
+	if (vigil_config_load(d->config_path, &d->reload_cfg, &err)) {
+		fprintf(stderr, "drive: reload: %s\n", vigil_buf_cstr(&err));
+		vigil_buf_free(&err);
+		return;
+	}
+	d->reload_loaded = true;
+	vigil_pipeline_reload(&d->pl, &d->reload_cfg);
+	printf("reloaded at %llu\n", (unsigned long long)d->next);
+	fflush(stdout);
+}
 
 static uint64_t records_out(struct drive *d)
 {
@@ -80,6 +103,8 @@ static void on_submit(uv_timer_t *t)
 	struct vigil_event ev;
 
 	for (uint64_t k = 0; k < d->batch && d->next < d->end; k++) {
+		if (d->reload_at && d->next == d->reload_at && !d->reloaded)
+			reload(d);
 		vigil_arena_reset(&d->arena);
 		vigil_event_init(&ev, &d->arena);
 		ev.type = VIGIL_EV_EXEC;
@@ -153,7 +178,7 @@ int main(int argc, char **argv)
 	uint64_t count = 0, start = 0, interval = 1, timeout = 120, out;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: drive CONFIG [--count N] [--start S] [--batch B] [--interval-ms MS] [--wait-out N] [--timeout S]\n");
+		fprintf(stderr, "usage: drive CONFIG [--count N] [--start S] [--batch B] [--interval-ms MS] [--wait-out N] [--timeout S] [--reload-at N]\n");
 		return 2;
 	}
 	for (int i = 2; i + 1 < argc; i += 2) {
@@ -175,6 +200,8 @@ int main(int argc, char **argv)
 			d.count_dropped = v != 0;
 		else if (!strcmp(argv[i], "--signal-every"))
 			d.signal_every = v;
+		else if (!strcmp(argv[i], "--reload-at"))
+			d.reload_at = v;
 		else if (!strcmp(argv[i], "--progress"))
 			d.progress = v != 0;
 		else {
@@ -182,6 +209,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* what vigild logs by default, plugins' notices included */
+	vigil_log_setup(VIGIL_LOG_STDERR, VIGIL_LOG_NOTICE, "drive");
 	if (vigil_config_load(argv[1], &cfg, &err)) {
 		fprintf(stderr, "drive: %s\n", vigil_buf_cstr(&err));
 		return 2;
@@ -193,6 +222,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vigil_arena_init(&d.arena, 1024);
+	/* the file a reload reads: vigild reads the same path again; a
+	 * test names the changed copy */
+	d.config_path = getenv("DRIVE_RELOAD_CONFIG") ?
+				getenv("DRIVE_RELOAD_CONFIG") : argv[1];
 	d.start = d.next = start;
 	d.end = start + count;
 	d.deadline_ms = (int64_t)uv_now(&loop) + (int64_t)timeout * 1000;
@@ -212,6 +245,8 @@ int main(int argc, char **argv)
 	vigil_pipeline_unload(&d.pl);
 	vigil_arena_free(&d.arena);
 	vigil_config_free(&cfg);
+	if (d.reload_loaded)
+		vigil_config_free(&d.reload_cfg);
 	vigil_buf_free(&err);
 	return d.status;
 }

@@ -12,7 +12,9 @@
 #      that reached the spool arrives;
 #   5. TLS with a test CA: verified server and client certificates carry
 #      the stream; a server certificate from another CA, or for another
-#      name, gets nothing.
+#      name, gets nothing;
+#   6. a reload (SIGHUP) naming another server: the rest of the stream
+#      goes there, nothing lost, each connection in order.
 # Usage: forward_e2e.sh [down_seconds]    (exit 77: python3-msgpack absent)
 set -u
 
@@ -239,4 +241,49 @@ if command -v openssl >/dev/null; then
 else
 	echo "   skipped: no openssl command"
 fi
+echo "== 6. reload: a new destination takes the rest of the stream"
+# server A on $port, server B on port2; at record 3000 the sender reads a
+# configuration naming B (SIGHUP in vigild): every record arrives, each
+# connection in order, A's unacknowledged chunks re-sent to B.
+config reloadA k3y packed_forward
+portA=$port
+port=$(free_port)
+config reloadB k3y packed_forward
+portB=$port
+port=$portA
+start_server "$tmp/reloadA.out" --shared-key k3y
+spidA=$spid
+port=$portB
+start_server "$tmp/reloadB.out" --shared-key k3y
+spidB=$spid
+DRIVE_RELOAD_CONFIG=$tmp/reloadB.yaml "$drive" "$tmp/reloadA.yaml" \
+	--count 6000 --batch 100 --interval-ms 10 --reload-at 3000 \
+	--wait-out 6000 --timeout 30 >"$tmp/reload.drive" 2>&1 ||
+	fail "reload: not delivered: $(tail -3 "$tmp/reload.drive")"
+grep -q "reloaded at 3000" "$tmp/reload.drive" || fail "reload: no reload"
+grep -q "settings reloaded; connecting to the new destination" \
+	"$tmp/reload.drive" || fail "reload: no reconnect: $(tail -3 "$tmp/reload.drive")"
+{ kill -9 "$spidA" "$spidB"; wait "$spidA" "$spidB"; } 2>/dev/null
+[ "$(grep -c '^[0-9]' "$tmp/reloadA.out")" -ge 1 ] ||
+	fail "reload: server A got nothing before the reload"
+[ "$(grep -c '^[0-9]' "$tmp/reloadB.out")" -ge 3000 ] ||
+	fail "reload: server B got $(grep -c '^[0-9]' "$tmp/reloadB.out") records, want at least the 3000 after the reload"
+# one stream: B's connections numbered after A's
+awk '/^[0-9]/ { print $1 + 1000, $2; next } { print }' "$tmp/reloadB.out" |
+	cat "$tmp/reloadA.out" - >"$tmp/reload.out"
+check "$tmp/reload.out" --expect 6000
+port=$portA
+# a reload with a bad value keeps the running settings: all to A
+sed "s/port: $portB/port: 0/" "$tmp/reloadB.yaml" >"$tmp/reloadBad.yaml"
+start_server "$tmp/reloadC.out" --shared-key k3y
+DRIVE_RELOAD_CONFIG=$tmp/reloadBad.yaml "$drive" "$tmp/reloadA.yaml" \
+	--start 6000 --count 2000 --batch 100 --interval-ms 10 \
+	--reload-at 7000 --wait-out 2000 --timeout 30 >"$tmp/reloadbad.drive" 2>&1 ||
+	fail "bad reload: not delivered: $(tail -3 "$tmp/reloadbad.drive")"
+stop_server
+grep -q "port must be 1-65535" "$tmp/reloadbad.drive" &&
+	grep -q "kept its previous settings" "$tmp/reloadbad.drive" ||
+	fail "bad reload: not refused: $(tail -3 "$tmp/reloadbad.drive")"
+check "$tmp/reloadC.out" --start 6000 --expect 2000
+
 echo "PASS"
