@@ -1,7 +1,10 @@
 /*
- * select.c - the forwarders' record selection settings (see select.h).
+ * select.c - the forwarders' record selection settings and the settings
+ * signature their reloads compare (see select.h).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "select.h"
@@ -51,4 +54,22 @@ int vigil_select_load(const struct vigil_host_api *api, void *h,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+char *vigil_settings_signature(const struct vigil_host_api *api, void *host,
+			       const char *const *keys, size_t n)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		fprintf(m, "%s=%s\n", keys[i], api->config_str(host, keys[i], ""));
+	if (fclose(m)) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }

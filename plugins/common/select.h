@@ -39,4 +39,13 @@ static inline bool vigil_select_signal(const struct vigil_select *s,
 	return s->signals && sig->severity >= s->min_severity;
 }
 
+/*
+ * The values of keys in the plugin's configuration as one string
+ * ("key=value\n" each, "" when absent), to tell on a reload whether the
+ * settings a connection was made with changed.  Returns a malloc'd
+ * string, or NULL when out of memory.
+ */
+char *vigil_settings_signature(const struct vigil_host_api *api, void *host,
+			       const char *const *keys, size_t n);
+
 #endif /* VIGIL_PLUGIN_SELECT_H */

@@ -958,19 +958,9 @@ static char *conn_signature(const struct vigil_host_api *api, void *h)
 		"tls.ca_file", "tls.cert_file", "tls.key_file", "tls.verify",
 		"tls.server_name", "heartbeat",
 	};
-	char *out = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&out, &len);
 
-	if (!m)
-		return NULL;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		fprintf(m, "%s=%s\n", keys[i], api->config_str(h, keys[i], ""));
-	if (fclose(m)) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return vigil_settings_signature(api, h, keys,
+					sizeof(keys) / sizeof(keys[0]));
 }
 
 /* Reads the configuration; logs and returns -EINVAL on a bad value. */

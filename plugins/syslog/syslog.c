@@ -73,6 +73,8 @@ struct slog {
 	int64_t max_message;
 	int64_t reconnect_min_ms, reconnect_max_ms;
 	struct vigil_tls_ctx *tls_ctx;
+	char *conn_sig;  /* the settings a connection depends on (reload) */
+	char spool_dir[PATH_MAX];
 
 	struct vigil_spool *spool;
 	enum conn_state state;
@@ -95,18 +97,28 @@ struct slog {
 	struct vigil_plugin_stats st;
 	int refs;
 	bool destroyed, warned_down;
+	bool gai_busy; /* gai in flight (a reload may have left it) */
 };
 
 static void slog_disconnect(struct slog *s, const char *why);
 static void slog_pump(struct slog *s);
 
-static void slog_free(struct slog *s)
+/* Frees what slog_configure filled and clears it (not the spool). */
+static void slog_settings_free(struct slog *s)
 {
-	vigil_spool_close(s->spool);
 	vigil_tls_ctx_free(s->tls_ctx);
 	free(s->peer_host);
 	free(s->hostname);
 	free(s->server_name);
+	free(s->conn_sig);
+	s->tls_ctx = NULL;
+	s->peer_host = s->hostname = s->server_name = s->conn_sig = NULL;
+}
+
+static void slog_free(struct slog *s)
+{
+	vigil_spool_close(s->spool);
+	slog_settings_free(s);
 	free(s->rx.data);
 	free(s->plain.data);
 	free(s->net.data);
@@ -483,6 +495,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 	struct slog *s = req->data;
 	int rc;
 
+	s->gai_busy = false;
 	if (s->destroyed || s->state != C_RESOLVING) {
 		uv_freeaddrinfo(res);
 		slog_unref(s);
@@ -530,6 +543,8 @@ static void slog_connect(struct slog *s)
 		.ai_socktype = s->transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM,
 	};
 
+	if (s->gai_busy)
+		return; /* the last lookup is still out; the tick retries */
 	s->state = C_RESOLVING;
 	s->gai.data = s;
 	if (uv_getaddrinfo(s->loop, &s->gai, on_resolved, s->peer_host,
@@ -537,6 +552,7 @@ static void slog_connect(struct slog *s)
 		slog_disconnect(s, "cannot resolve");
 		return;
 	}
+	s->gai_busy = true;
 	s->refs++;
 }
 
@@ -626,6 +642,12 @@ static void syslog_destroy(void *state)
 	vigil_spool_sync(s->spool);
 	uv_close((uv_handle_t *)&s->tick, on_tick_close);
 }
+
+/* What a connection is made with: a reload changing one reconnects. */
+static const char *const conn_keys[] = {
+	"transport", "host", "port", "tls.ca_file", "tls.cert_file",
+	"tls.key_file", "tls.verify", "tls.server_name",
+};
 
 static int slog_configure(struct slog *s, char *dir, size_t cap,
 			  struct vigil_spool_opts *so)
@@ -733,7 +755,10 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 	if (!s->peer_host || !s->hostname ||
 	    (s->transport == T_TLS && !s->server_name))
 		return -ENOMEM;
-	return 0;
+	s->conn_sig = vigil_settings_signature(api, h, conn_keys,
+					       sizeof(conn_keys) /
+						       sizeof(conn_keys[0]));
+	return s->conn_sig ? 0 : -ENOMEM;
 }
 
 static int syslog_init(const struct vigil_host_api *api, void *host,
@@ -758,6 +783,7 @@ static int syslog_init(const struct vigil_host_api *api, void *host,
 	rc = slog_configure(s, dir, sizeof(dir), &so);
 	if (rc)
 		goto out_free;
+	snprintf(s->spool_dir, sizeof(s->spool_dir), "%s", dir);
 	so.dir = dir;
 	rc = vigil_spool_open(&so, &s->spool);
 	if (rc) {
@@ -783,6 +809,64 @@ out_free:
 	return rc;
 }
 
+/*
+ * SIGHUP: reads the settings again; a bad value keeps the running ones.
+ * Selection, facility, hostname, message size and backoff apply at once;
+ * a change of transport, host, port or TLS settings closes the connection
+ * and opens one to the new destination (messages not yet written go back
+ * to the spool first).  The spool stays until a restart.
+ */
+static int syslog_reload(void *state)
+{
+	struct slog *s = state, *n;
+	struct vigil_spool_opts so = { 0 };
+	char dir[PATH_MAX];
+	bool reconnect;
+	int rc;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->api = s->api;
+	n->host = s->host;
+	rc = slog_configure(n, dir, sizeof(dir), &so);
+	if (rc) {
+		slog_settings_free(n);
+		free(n);
+		return rc;
+	}
+	if (strcmp(dir, s->spool_dir))
+		s->api->log(s->host, VIGIL_LOG_WARNING,
+			    "the spool stays %s until a restart (the new settings name %s)",
+			    s->spool_dir, dir);
+	reconnect = strcmp(n->conn_sig, s->conn_sig) != 0;
+	if (reconnect && s->state != C_IDLE)
+		slog_disconnect(s, "settings reloaded; reconnecting");
+	slog_settings_free(s);
+	s->peer_host = n->peer_host;
+	s->hostname = n->hostname;
+	s->server_name = n->server_name;
+	memcpy(s->port, n->port, sizeof(s->port));
+	s->transport = n->transport;
+	s->facility = n->facility;
+	s->sel = n->sel;
+	s->max_message = n->max_message;
+	s->reconnect_min_ms = n->reconnect_min_ms;
+	s->reconnect_max_ms = n->reconnect_max_ms;
+	s->tls_ctx = n->tls_ctx;
+	s->conn_sig = n->conn_sig;
+	free(n); /* its settings now belong to s */
+	if (reconnect) {
+		s->backoff_ms = 0;
+		s->warned_down = false;
+		if (s->state == C_IDLE)
+			s->next_connect_ms = uv_now(s->loop);
+	}
+	s->api->log(s->host, VIGIL_LOG_NOTICE, "settings reloaded%s",
+		    reconnect ? "; connecting to the new destination" : "");
+	return 0;
+}
+
 static const struct vigil_plugin syslog_plugin = {
 	VIGIL_PLUGIN_HEADER,
 	.kind = VIGIL_PLUGIN_SINK,
@@ -794,6 +878,7 @@ static const struct vigil_plugin syslog_plugin = {
 	.on_signal = syslog_signal,
 	.flush = syslog_flush,
 	.stats = syslog_stats,
+	.reload = syslog_reload,
 	.destroy = syslog_destroy,
 };
 

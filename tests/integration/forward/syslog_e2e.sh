@@ -220,4 +220,50 @@ start_rsyslog plain
 wait "$dpid" || fail "not all delivered after the outage: $(tail -3 "$tmp/down.drive")"
 wait_lines "$tmp/plain.log" 3300 || fail "rsyslog wrote $(wc -l <"$tmp/plain.log") of 3300 lines"
 check_log "$tmp/plain.log" 3000
+
+echo "== reload naming a second rsyslog: the rest goes there, nothing lost"
+second_port=$(free_port)
+write_conf second "" 'module(load="imtcp")' \
+	"input(type=\"imtcp\" address=\"127.0.0.1\" port=\"$second_port\")"
+start_rsyslog second
+stop_rsyslog plain
+mv "$tmp/plain.log" "$tmp/plain-down.log"
+start_rsyslog plain
+config reloadA tcp "$tcp_port"
+config reloadB tcp "$second_port"
+DRIVE_RELOAD_CONFIG=$tmp/reloadB.yaml "$drive" "$tmp/reloadA.yaml" \
+	--count 2000 --batch 50 --interval-ms 10 --reload-at 1000 \
+	--wait-out 2000 --timeout 30 >"$tmp/reload.drive" 2>&1 ||
+	fail "reload: not delivered: $(tail -3 "$tmp/reload.drive")"
+grep -q "settings reloaded; connecting to the new destination" \
+	"$tmp/reload.drive" || fail "reload: no reconnect: $(tail -3 "$tmp/reload.drive")"
+sleep 1
+$py - "$tmp/plain.log" "$tmp/second.log" <<'EOF' || fail "reload: stream check"
+import re, sys
+def seqs(path):
+    out = []
+    for line in open(path, encoding="utf-8"):
+        if not line.startswith("exec "):
+            continue
+        m = re.search(r' seq="(\d+)"', line)
+        out.append(int(m.group(1)) if m else 0)  # seq 0 is left out
+    return out
+a, b = seqs(sys.argv[1]), seqs(sys.argv[2])
+bad = []
+if not a or not b:
+    bad.append("first %d lines, second %d: both should have some" % (len(a), len(b)))
+if a != sorted(a) or b != sorted(b):
+    bad.append("out of order")
+if b and a and b[0] > max(a) + 1:
+    bad.append("gap: first ends at %d, second starts at %d" % (max(a), b[0]))
+if set(a) | set(b) != set(range(2000)):
+    bad.append("missing %r" % sorted(set(range(2000)) - set(a) - set(b))[:5])
+if max(b, default=0) < 1999 or min(b, default=0) > 1000:
+    bad.append("second got %d..%d, want at least 1000..1999" % (min(b, default=-1), max(b, default=-1)))
+print("check: reload: first %d lines (to %d), second %d (from %d): %s" %
+      (len(a), max(a, default=-1), len(b), min(b, default=-1), "FAILED" if bad else "OK"))
+for x in bad:
+    print("check: " + x)
+sys.exit(1 if bad else 0)
+EOF
 echo "PASS"
