@@ -91,6 +91,10 @@ struct http {
 	struct vigil_plugin_stats st;
 	int refs;
 	bool destroyed, warned;
+	/* Settings a reload read while a request was in flight (it uses the
+	 * old URL and headers): taken when it is over. */
+	struct http *pending;
+	char spool_dir[PATH_MAX];
 };
 
 static void http_send(struct http *h, bool force);
@@ -115,6 +119,67 @@ static int buf_put(struct vigil_buf *b, const void *p, size_t n)
 	return 0;
 }
 
+/* Frees what http_configure filled and clears it (not the spool). */
+static void http_settings_free(struct http *h)
+{
+	curl_slist_free_all(h->headers);
+	free(h->url);
+	free(h->index);
+	free(h->sourcetype);
+	free(h->ca_file);
+	free(h->cert_file);
+	free(h->key_file);
+	h->headers = NULL;
+	h->url = h->index = h->sourcetype = NULL;
+	h->ca_file = h->cert_file = h->key_file = NULL;
+}
+
+/* Drops settings read by a reload and not taken yet. */
+static void http_pending_free(struct http *h)
+{
+	if (h->pending) {
+		http_settings_free(h->pending);
+		free(h->pending);
+		h->pending = NULL;
+	}
+}
+
+/*
+ * Takes the settings a reload read (no request is in flight): the next
+ * request uses them, at once rather than after a backoff.
+ */
+static void http_take_pending(struct http *h)
+{
+	struct http *n = h->pending;
+
+	if (!n)
+		return;
+	h->pending = NULL;
+	http_settings_free(h);
+	h->url = n->url;
+	h->index = n->index;
+	h->sourcetype = n->sourcetype;
+	h->ca_file = n->ca_file;
+	h->cert_file = n->cert_file;
+	h->key_file = n->key_file;
+	h->headers = n->headers;
+	h->format = n->format;
+	h->gzip = n->gzip;
+	h->verify = n->verify;
+	h->sel = n->sel;
+	h->batch_bytes = n->batch_bytes;
+	h->flush_ms = n->flush_ms;
+	h->timeout_ms = n->timeout_ms;
+	h->retry_min_ms = n->retry_min_ms;
+	h->retry_max_ms = n->retry_max_ms;
+	free(n); /* its settings now belong to h */
+	h->backoff_ms = 0;
+	h->retry_at_ms = 0;
+	h->warned = false;
+	h->api->log(h->host, VIGIL_LOG_NOTICE, "settings reloaded: sending to %s",
+		    h->url);
+}
+
 static void http_free(struct http *h)
 {
 	if (h->easy) {
@@ -123,14 +188,9 @@ static void http_free(struct http *h)
 	}
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
-	curl_slist_free_all(h->headers);
+	http_pending_free(h);
+	http_settings_free(h);
 	vigil_spool_close(h->spool);
-	free(h->url);
-	free(h->index);
-	free(h->sourcetype);
-	free(h->ca_file);
-	free(h->cert_file);
-	free(h->key_file);
 	free(h->body.data);
 	free(h->json.data);
 	free(h->rec.data);
@@ -221,6 +281,7 @@ static void http_done(struct http *h, CURLcode res)
 				    h->url, status, h->batch_n);
 		}
 		h->backoff_ms = 0;
+		http_take_pending(h);
 		http_send(h, false);
 		return;
 	}
@@ -241,6 +302,8 @@ static void http_done(struct http *h, CURLcode res)
 	if (h->backoff_ms > h->retry_max_ms)
 		h->backoff_ms = h->retry_max_ms;
 	h->retry_at_ms = uv_now(h->loop) + (uint64_t)h->backoff_ms;
+	/* new settings: the same records go to the new destination now */
+	http_take_pending(h);
 }
 
 static void check_multi(struct http *h)
@@ -716,6 +779,7 @@ static int http_init(const struct vigil_host_api *api, void *host,
 	rc = http_configure(h, dir, sizeof(dir), &so);
 	if (rc)
 		goto out_free;
+	snprintf(h->spool_dir, sizeof(h->spool_dir), "%s", dir);
 	so.dir = dir;
 	rc = vigil_spool_open(&so, &h->spool);
 	if (rc) {
@@ -749,6 +813,42 @@ out_free:
 	return rc;
 }
 
+/*
+ * SIGHUP: reads the settings again; a bad value keeps the running ones.
+ * The next request uses the new URL, format, headers, TLS files and
+ * sizes; a request in flight finishes with the old ones first.  Records
+ * not yet accepted stay in the spool and go to the new destination.  The
+ * spool stays until a restart.
+ */
+static int http_reload(void *state)
+{
+	struct http *h = state, *n;
+	struct vigil_spool_opts so = { 0 };
+	char dir[PATH_MAX];
+	int rc;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->api = h->api;
+	n->host = h->host;
+	rc = http_configure(n, dir, sizeof(dir), &so);
+	if (rc) {
+		http_settings_free(n);
+		free(n);
+		return rc;
+	}
+	if (strcmp(dir, h->spool_dir))
+		h->api->log(h->host, VIGIL_LOG_WARNING,
+			    "the spool stays %s until a restart (the new settings name %s)",
+			    h->spool_dir, dir);
+	http_pending_free(h);
+	h->pending = n;
+	if (!h->easy)
+		http_take_pending(h);
+	return 0;
+}
+
 static const struct vigil_plugin http_plugin = {
 	VIGIL_PLUGIN_HEADER,
 	.kind = VIGIL_PLUGIN_SINK,
@@ -760,6 +860,7 @@ static const struct vigil_plugin http_plugin = {
 	.on_signal = http_signal,
 	.flush = http_flush,
 	.stats = http_stats,
+	.reload = http_reload,
 	.destroy = http_destroy,
 };
 

@@ -194,4 +194,44 @@ EOF
 		fail "https: no certificate error logged: $(tail -2 "$tmp/https2.drive")"
 	check "$tmp/https.out" --expect 2000
 fi
+
+echo "== reload: another URL and format take the rest, nothing lost"
+portA=$port
+port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+portB=$port
+start_server --out "$tmp/reloadB.out" --format json_array
+spidB=$spid
+port=$portA
+start_server --out "$tmp/reloadA.out" --format json_lines
+cat >"$tmp/reloadA.yaml" <<EOF
+agent: {state_dir: $tmp/state-reload}
+plugins:
+  - name: http
+    path: $so
+    config:
+      url: http://127.0.0.1:$portA/ingest
+      what: events
+      batch_size: 16k
+      flush_interval_ms: 50
+      retry_min: 1
+      retry_max: 1
+EOF
+sed "s#127.0.0.1:$portA/ingest#127.0.0.1:$portB/ingest\n      format: json_array#" \
+	"$tmp/reloadA.yaml" >"$tmp/reloadB.yaml"
+DRIVE_RELOAD_CONFIG=$tmp/reloadB.yaml "$drive" "$tmp/reloadA.yaml" \
+	--count 4000 --batch 50 --interval-ms 10 --reload-at 2000 \
+	--wait-out 4000 --timeout 30 >"$tmp/reload.drive" 2>&1 ||
+	fail "reload: not delivered: $(tail -3 "$tmp/reload.drive")"
+stop_server
+kill -9 "$spidB" 2>/dev/null
+wait "$spidB" 2>/dev/null
+grep -q "settings reloaded: sending to http://127.0.0.1:$portB/ingest" \
+	"$tmp/reload.drive" || fail "reload: not taken: $(tail -3 "$tmp/reload.drive")"
+[ "$(grep -c '^[0-9]' "$tmp/reloadB.out")" -ge 2000 ] ||
+	fail "reload: the new URL got $(grep -c '^[0-9]' "$tmp/reloadB.out") records"
+grep -q VIOLATION "$tmp/reloadA.out" "$tmp/reloadB.out" &&
+	fail "reload: $(grep -h VIOLATION "$tmp/reloadA.out" "$tmp/reloadB.out" | head -3)"
+awk '/^[0-9]/ { print $1 + 100000, $2; next } { print }' "$tmp/reloadB.out" |
+	cat "$tmp/reloadA.out" - >"$tmp/reload.out"
+check "$tmp/reload.out" --expect 4000
 echo "PASS"
