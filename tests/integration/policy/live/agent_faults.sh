@@ -119,7 +119,6 @@ for i in range(n):
 	mv -f "$AF/vigil.yaml.good" "$AF/vigil.yaml"
 	expect agent_config_reload_failed sighup-bad-config "$AFPID" "$VIGILD" \
 		"$AF/vigil.yaml" "$ME"
-	sleep 1	# the sink
 	kill -TERM "$AFPID"
 	wait "$AFPID"
 	AFPID=
