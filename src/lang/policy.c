@@ -2199,13 +2199,27 @@ static uint32_t open_term_perm(const struct lang_expr *e)
 	return 0;
 }
 
+/* Whether glob g can be an audit watch: no wildcard, or only * and ?
+ * (matched one path component at a time, as glob(3) does). */
+static bool glob_watchable(const struct lang_glob *g)
+{
+	if (g->shape == GLOB_EXACT)
+		return true;
+	for (uint32_t i = 0; i + 1 < g->len; i++)
+		if (g->pat[i] == '*' && g->pat[i + 1] == '*')
+			return false;
+	return true;
+}
+
 /*
- * The literal paths term e pins file.path (or open.file.path) to: ==, in
- * or globs without a wildcard.  Stores up to max of them in paths (when
- * not NULL) and returns how many, or -1 when e is not such a term.
+ * The paths term e pins file.path (or open.file.path) to: ==, in or the
+ * watchable patterns of a glob list (glob_watchable(): a pattern with **
+ * is left out).  Stores up to max of them in paths and whether each is a
+ * pattern in pattern (when not NULL) and returns how many, or -1 when e
+ * is not such a term or has nothing watchable.
  */
 static int open_term_paths(const struct lang_expr *e, const char **paths,
-			   size_t max)
+			   bool *pattern, size_t max)
 {
 	uint32_t arg = 0;
 	size_t n = 0;
@@ -2215,31 +2229,38 @@ static int open_term_paths(const struct lang_expr *e, const char **paths,
 	    kf_field_kind(e->field, VIGIL_EV_OPEN, &arg) != VIGIL_KF_PATH)
 		return -1;
 	if (e->op == CMP_EQ) {
-		if (paths && max)
+		if (paths && max) {
 			paths[0] = e->v.s.ptr;
+			pattern[0] = false;
+		}
 		return 1;
 	}
 	if (e->op == CMP_IN) {
 		for (uint32_t k = 0; k <= e->v.sset->mask; k++) {
 			if (!e->v.sset->slots[k].ptr)
 				continue;
-			if (paths && n < max)
+			if (paths && n < max) {
 				paths[n] = e->v.sset->slots[k].ptr;
+				pattern[n] = false;
+			}
 			n++;
 		}
 		return (int)n;
 	}
 	if (e->op != CMP_GLOB)
 		return -1;
-	for (uint32_t i = 0; i < e->n; i++)
-		if (e->v.globs[i].shape != GLOB_EXACT)
-			return -1;
 	for (uint32_t i = 0; i < e->n; i++) {
-		if (paths && n < max)
-			paths[n] = e->v.globs[i].pat;
+		const struct lang_glob *g = &e->v.globs[i];
+
+		if (!glob_watchable(g))
+			continue;
+		if (paths && n < max) {
+			paths[n] = g->pat;
+			pattern[n] = g->shape != GLOB_EXACT;
+		}
 		n++;
 	}
-	return (int)n;
+	return n ? (int)n : -1;
 }
 
 /*
@@ -2256,6 +2277,7 @@ static int open_rule_watches(const struct pol_rule *r,
 	uint32_t n_kids = 1, perm = 0;
 	const struct lang_expr *pin = NULL;
 	const char **paths;
+	bool *pattern;
 	int count;
 
 	if (e->kind == LX_AND) {
@@ -2263,7 +2285,7 @@ static int open_rule_watches(const struct pol_rule *r,
 		n_kids = e->n;
 	}
 	for (uint32_t i = 0; i < n_kids; i++) {
-		if (!pin && open_term_paths(kids[i], NULL, 0) > 0)
+		if (!pin && open_term_paths(kids[i], NULL, NULL, 0) > 0)
 			pin = kids[i];
 		perm |= open_term_perm(kids[i]);
 	}
@@ -2272,16 +2294,18 @@ static int open_rule_watches(const struct pol_rule *r,
 		perm = VIGIL_WATCH_READ | VIGIL_WATCH_WRITE;
 	if (!pin)
 		return 0;
-	count = open_term_paths(pin, NULL, 0);
-	paths = malloc((size_t)count * sizeof(*paths));
+	count = open_term_paths(pin, NULL, NULL, 0);
+	paths = malloc((size_t)count * (sizeof(*paths) + sizeof(*pattern)));
 	if (!paths)
 		return -ENOMEM;
-	open_term_paths(pin, paths, (size_t)count);
+	pattern = (bool *)(paths + count);
+	open_term_paths(pin, paths, pattern, (size_t)count);
 	for (int i = 0; i < count; i++) {
 		size_t k;
 
 		for (k = 0; k < *n; k++)
-			if (!strcmp((*w)[k].path, paths[i]))
+			if (!strcmp((*w)[k].path, paths[i]) &&
+			    (*w)[k].pattern == pattern[i])
 				break;
 		if (k < *n) {
 			(*w)[k].perm |= perm;
@@ -2299,8 +2323,11 @@ static int open_rule_watches(const struct pol_rule *r,
 			*w = nw;
 			*cap = ncap;
 		}
-		(*w)[(*n)++] = (struct vigil_path_watch){ .path = paths[i],
-							  .perm = perm };
+		(*w)[(*n)++] = (struct vigil_path_watch){
+			.path = paths[i],
+			.perm = perm,
+			.pattern = pattern[i],
+		};
 	}
 	free(paths);
 	return 0;

@@ -170,14 +170,17 @@ int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
 
 /*
  * Audit path watches for the open rules that pin file.path to a few
- * literal paths (/etc/shadow, /proc/sys/kernel/core_pattern): places
- * fanotify cannot see (/proc) or events it does not report (reads).  Each
- * enabled rule of type open whose && terms include file.path == P, in
- * [...] or a wildcard-free glob asks for a watch on each of those paths,
- * with the access its flag terms allow: write when it requires
- * file.flags & O_WRONLY or O_RDWR, read when it excludes O_WRONLY
- * (!(file.flags & O_WRONLY)), both otherwise.  Rules without such a term
- * ask for nothing (fanotify serves them on the fim trees).
+ * paths (/etc/shadow, /proc/sys/kernel/core_pattern,
+ * /etc/ssh/ssh_host_*_key): places fanotify cannot see (/proc) or events
+ * it does not report (reads).  Each enabled rule of type open whose &&
+ * terms include file.path == P, in [...] or a glob asks for a watch on
+ * each of those paths, with the access its flag terms allow: write when
+ * it requires file.flags & O_WRONLY or O_RDWR, read when it excludes
+ * O_WRONLY (!(file.flags & O_WRONLY)), both otherwise.  A glob pattern
+ * with * or ? is passed on as a pattern (the audit rules watch each
+ * existing path it matches); one with ** cannot be watched and is left
+ * out (a term made only of those pins nothing).  Rules without such a
+ * term ask for nothing (fanotify serves them on the fim trees).
  */
 enum vigil_watch_perm {
 	VIGIL_WATCH_READ = 1u << 0,
@@ -187,6 +190,7 @@ enum vigil_watch_perm {
 struct vigil_path_watch {
 	const char *path; /* into the ruleset */
 	uint32_t perm;    /* enum vigil_watch_perm bits */
+	bool pattern;     /* path has * or ? (no **): watch what it matches */
 };
 
 /*

@@ -1137,6 +1137,9 @@ int vigil_audit_agent_event(struct vigil_event *ev, const char *kind,
 
 	ev->type = VIGIL_EV_AGENT;
 	ev->source = VIGIL_SRC_AGENT;
+	/* vigild itself, as the proc and fanotify sources' agent events:
+	 * the enricher gives the signal the agent's process context */
+	ev->process.pid = ev->process.tid = getpid();
 	ev->u.agent.count = count;
 	ev->u.agent.subsystem = vigil_str_c("audit");
 	r = vigil_arena_str(ev->arena, &ev->u.agent.kind, kind, strlen(kind));

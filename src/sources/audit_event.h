@@ -89,8 +89,8 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 int vigil_audit_syscall_event_type(const char *name);
 
 /*
- * Fills ev as an `agent` event of subsystem "audit" (kind and detail are
- * copied into the arena).  Returns 0 or -ENOMEM.
+ * Fills ev as an `agent` event of subsystem "audit" from this process
+ * (kind and detail are copied into the arena).  Returns 0 or -ENOMEM.
  */
 int vigil_audit_agent_event(struct vigil_event *ev, const char *kind,
 			    int64_t count, const char *detail);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <signal.h>
@@ -434,36 +435,143 @@ static int derive_arch(const char *arch, const struct type_need *need,
 	return 0;
 }
 
+/* One watch line to write: path owned by the list when expanded. */
+struct watch_line {
+	char *path;
+	uint32_t perm;
+};
+
+struct watch_lines {
+	struct watch_line *v;
+	size_t n, cap;
+};
+
+static void watch_lines_free(struct watch_lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+}
+
+/*
+ * Adds path (copied) with perm to l, merging the permissions of a path
+ * seen before; paths that cannot be watched (watch_ok()) are left out.
+ * Returns 0 or -ENOMEM.
+ */
+static int watch_lines_add(struct watch_lines *l, const char *path,
+			   uint32_t perm)
+{
+	char *copy;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].path, path)) {
+			l->v[i].perm |= perm;
+			return 0;
+		}
+	if (l->n >= VIGIL_AUDIT_MAX_WATCHES || !watch_ok(path))
+		return 0;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 16;
+		struct watch_line *nv = realloc(l->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	l->v[l->n++] = (struct watch_line){ .path = copy, .perm = perm };
+	return 0;
+}
+
+/* Whether path has a "." or ".." component. */
+static bool dot_component(const char *path)
+{
+	for (const char *c = strstr(path, "/."); c; c = strstr(c + 1, "/.")) {
+		size_t dots = c[2] == '.' ? 2 : 1;
+
+		if (c[1 + dots] == '/' || c[1 + dots] == '\0')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Adds a watch on each path that exists now and matches pattern (a
+ * policy glob with * and ?, never **: each matches within one path
+ * component, as in glob(3)).  Matches through "." or ".." are left out.
+ * Returns 0 or -ENOMEM.
+ */
+static int watch_lines_expand(struct watch_lines *l, const char *pattern,
+			      uint32_t perm)
+{
+	char esc[2 * PATH_MAX];
+	size_t k = 0;
+	glob_t g;
+	int rc, err = 0;
+
+	/* the policy's globs know no [...] or \: make glob(3) take them
+	 * as they are */
+	for (const char *c = pattern; *c && k + 2 < sizeof(esc); c++) {
+		if (*c == '[' || *c == ']' || *c == '\\')
+			esc[k++] = '\\';
+		esc[k++] = *c;
+	}
+	esc[k] = '\0';
+	rc = glob(esc, GLOB_PERIOD, NULL, &g);
+	if (rc == GLOB_NOSPACE)
+		return -ENOMEM;
+	if (rc)
+		return 0; /* GLOB_NOMATCH, GLOB_ABORTED: nothing to watch */
+	for (size_t i = 0; i < g.gl_pathc && !err; i++) {
+		const char *m = g.gl_pathv[i];
+
+		if (dot_component(m))
+			continue;
+		err = watch_lines_add(l, m, perm);
+	}
+	globfree(&g);
+	return err;
+}
+
 /*
  * The path watches of the open rules of rs (vigil_ruleset_open_watches),
  * like auditctl -w PATH -p PERM: every arch, every syscall of the perm
- * class.  A path that cannot be written in a rule line or whose directory
- * is missing, and those past VIGIL_AUDIT_MAX_WATCHES, are left out (the
- * rules keep working on what fanotify reports).  Returns 0 or -ENOMEM.
+ * class.  A pattern becomes a watch on each path that matches it now
+ * (a key made later is watched from the next reload).  A path that
+ * cannot be written in a rule line or whose directory is missing, and
+ * those past VIGIL_AUDIT_MAX_WATCHES, are left out (the rules keep
+ * working on what fanotify reports).  Returns 0 or -ENOMEM.
  */
 static int derive_watches(const struct vigil_ruleset *rs, const char *key,
 			  struct vigil_buf *out)
 {
+	struct watch_lines lines = { 0 };
 	struct vigil_path_watch *w;
-	size_t n, used = 0;
+	size_t n;
 	int err;
 
 	err = vigil_ruleset_open_watches(rs, &w, &n);
 	if (err)
 		return err;
-	for (size_t i = 0; i < n && used < VIGIL_AUDIT_MAX_WATCHES && !err;
-	     i++) {
-		if (!watch_ok(w[i].path))
-			continue;
+	for (size_t i = 0; i < n && !err; i++)
+		err = w[i].pattern ?
+			      watch_lines_expand(&lines, w[i].path, w[i].perm) :
+			      watch_lines_add(&lines, w[i].path, w[i].perm);
+	free(w);
+	for (size_t i = 0; i < lines.n && !err; i++)
 		err = vigil_buf_printf(out,
 				       "-a always,exit -S all -F path=%s "
-				       "-F perm=%s%s -k %s\n", w[i].path,
-				       (w[i].perm & VIGIL_WATCH_READ) ? "r" : "",
-				       (w[i].perm & VIGIL_WATCH_WRITE) ? "w" : "",
+				       "-F perm=%s%s -k %s\n",
+				       lines.v[i].path,
+				       (lines.v[i].perm & VIGIL_WATCH_READ) ?
+					       "r" : "",
+				       (lines.v[i].perm & VIGIL_WATCH_WRITE) ?
+					       "w" : "",
 				       key) ? -ENOMEM : 0;
-		used++;
-	}
-	free(w);
+	watch_lines_free(&lines);
 	return err;
 }
 

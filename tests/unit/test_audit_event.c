@@ -556,7 +556,7 @@ static void test_audit_xattr_names_file_capabilities_it_changed(void **state)
 	rmdir(dir);
 }
 
-static void test_audit_agent_event_carries_kind_and_count(void **state)
+static void test_audit_agent_event_carries_kind_count_pid(void **state)
 {
 	struct vigil_arena a;
 	struct vigil_event ev;
@@ -570,6 +570,8 @@ static void test_audit_agent_event_carries_kind_and_count(void **state)
 	assert_str(ev.u.agent.kind, "audit_lost");
 	assert_str(ev.u.agent.subsystem, "audit");
 	assert_int_equal(ev.u.agent.count, 42);
+	/* the agent's own process context, as the other sources give */
+	assert_int_equal(ev.process.pid, getpid());
 	vigil_arena_free(&a);
 }
 
@@ -600,7 +602,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_audit_xattr_names_file_capabilities_it_changed,
 			setup, teardown),
-		cmocka_unit_test(test_audit_agent_event_carries_kind_and_count),
+		cmocka_unit_test(test_audit_agent_event_carries_kind_count_pid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

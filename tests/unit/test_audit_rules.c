@@ -270,6 +270,80 @@ static void test_audit_rules_derived_text_loads_through_libaudit(void **state)
 			 -EINVAL);
 }
 
+/* Makes dir/name: an empty file, or a directory when name ends in '/'. */
+static void make_entry(const char *dir, const char *name)
+{
+	char p[256];
+	size_t n = strlen(name);
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (name[n - 1] == '/') {
+		assert_int_equal(mkdir(p, 0700), 0);
+		return;
+	}
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+}
+
+static void test_audit_rules_open_rule_globs_watch_what_they_match_now(
+	void **state)
+{
+	static const char *const tree[] = {
+		"alice/", "bob/", "carol/", "alice/.ssh/", "bob/.ssh/",
+		"alice/.ssh/id_ed25519", "alice/.ssh/id_ed25519.pub",
+		"bob/.ssh/id_rsa", "bob/.ssh/known_hosts", "carol/id_rsa",
+	};
+	char dir[] = "/tmp/vigil-glob-test.XXXXXX", text[1024], want[512];
+	char *got;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(tree) / sizeof(tree[0]); i++)
+		make_entry(dir, tree[i]);
+	snprintf(text, sizeof(text),
+		 RULE("keys", "event.type == open && file.path =~ "
+		      "[\"%s/*/.ssh/id_*\", \"**/never-watched\"] && "
+		      "!(file.path =~ \"**.pub\") && !(file.flags & O_WRONLY)")
+		 RULE("dots", "event.type == open && file.path =~ \"%s/*\"")
+		 RULE("deep", "event.type == open && "
+		      "file.path =~ [\"%s/**/id_rsa\"]"),
+		 dir, dir, dir);
+	got = derive(text);
+	/* each file the pattern matches now, with the rule's access (a
+	 * later && term narrows nothing: the .pub file is watched too) */
+	snprintf(want, sizeof(want), "-a always,exit -S all -F "
+		 "path=%s/alice/.ssh/id_ed25519 -F perm=r -k vigil\n", dir);
+	assert_non_null(strstr(got, want));
+	snprintf(want, sizeof(want), "-a always,exit -S all -F "
+		 "path=%s/bob/.ssh/id_rsa -F perm=r -k vigil\n", dir);
+	assert_non_null(strstr(got, want));
+	snprintf(want, sizeof(want), "path=%s/bob/.ssh/known_hosts", dir);
+	assert_null(strstr(got, want));
+	/* a ** pattern cannot be a watch: nothing for it, and a term made
+	 * only of those pins nothing */
+	assert_null(strstr(got, "never-watched"));
+	snprintf(want, sizeof(want), "path=%s/carol/id_rsa", dir);
+	assert_null(strstr(got, want));
+	/* * matches a leading dot as the policy's globs do, but never the
+	 * directory itself or its parent */
+	snprintf(want, sizeof(want), "path=%s/alice -F perm=rw", dir);
+	assert_non_null(strstr(got, want));
+	snprintf(want, sizeof(want), "path=%s/. ", dir);
+	assert_null(strstr(got, want));
+	snprintf(want, sizeof(want), "path=%s/.. ", dir);
+	assert_null(strstr(got, want));
+	free(got);
+	for (size_t i = sizeof(tree) / sizeof(tree[0]); i-- > 0;) {
+		char p[256];
+
+		snprintf(p, sizeof(p), "%s/%s", dir, tree[i]);
+		assert_int_equal(remove(p), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_audit_rules_open_rules_watch_their_literal_paths(
 	void **state)
 {
@@ -549,6 +623,8 @@ int main(void)
 		cmocka_unit_test(test_audit_rules_file_matches_the_rule_set),
 		cmocka_unit_test(
 		   test_audit_rules_open_rules_watch_their_literal_paths),
+		cmocka_unit_test(
+		   test_audit_rules_open_rule_globs_watch_what_they_match_now),
 		cmocka_unit_test(
 		 test_audit_rules_xattr_calls_audited_everywhere_for_xattr_rules),
 	};

@@ -9,7 +9,9 @@ and signals without a process are listed apart.
 Signals of TMP_PROGRAM (the compiled program run from /tmp) are listed
 apart: that run is not benign by the policy's measure; so are the
 harness's own: the agent's start and stop and the script's SIGTERM to
-VIGILD_PID (vigil_process_killed is right to fire on that).  Prints the
+VIGILD_PID (vigil_process_killed is right to fire on that), and the
+agent's other events (the host's audit loss: every source gives its
+agent events the agent's own process).  Prints the
 counts by severity and each low/medium rule with an example process,
 and exits 1 when a high or critical signal belongs to the workload.
 """
@@ -63,7 +65,7 @@ def main():
             " ".join(p.get("argv") or [])[:100]))
         if sev in GATED:
             bad += len(sigs)
-    print("the harness: %s" % ", ".join(
+    print("the harness and the agent: %s" % ", ".join(
         "%s (%s)" % (s["signal"]["rule"], s["signal"]["severity"])
         for s in harness))
     print("without a process (not counted; the host's, e.g. audit loss): %s"

@@ -46,9 +46,31 @@ $code
 time.sleep(0.5)" "$@"
 }
 
+# Files made in configuration directories end in .test, a suffix none
+# of their readers loads (ld.so, sshd, udev, modprobe and profile read
+# *.conf, *.rules or *.sh; init.d scripts must be executable).
+CONF_NEW="/etc/ld.so.conf.d/vigil-live-$$.test:ld_so_conf_modified
+/etc/ssh/sshd_config.d/vigil-live-$$.test:sshd_config_modified
+/etc/udev/rules.d/vigil-live-$$.test:udev_rules_modified
+/etc/modprobe.d/vigil-live-$$.test:kernel_module_files_modified
+/etc/profile.d/vigil-live-$$.test:system_shell_profile_modified
+/etc/init.d/vigil-live-$$.test:rc_script_modified
+/etc/audit/vigil-live-$$.test:audit_configuration_modified
+/etc/ssl/certs/vigil-live-$$.test:ca_certificates_modified
+/usr/local/share/ca-certificates/vigil-live-$$.test:ca_certificates_modified
+/etc/vigil/vigil-live-$$.test:vigil_config_modified
+/etc/systemd/system/vigil-live-$$.test:vigil_service_unit_modified
+/usr/local/share/vigil/vigil-live-$$.test:vigil_binary_or_policy_modified"
+# a log the rule names that this host does not keep: made, then deleted
+DEL_LOG=
+for f in secure messages auth.log syslog kern.log; do
+	[ -e /var/log/$f ] || { DEL_LOG=/var/log/$f; break; }
+done
 FIM_NEW="/etc/sudoers.d/vigil-live-$$ /etc/cron.d/vigil-live-$$
 /etc/systemd/system/vlive-test-$$.service /etc/security/vigil-live-$$.conf
-/usr/bin/vigil-live-$$ /var/log/vigil-live-fim-$$.log"
+/usr/bin/vigil-live-$$ /var/log/vigil-live-fim-$$.log
+/srv/vigil-live-$$.php $DEL_LOG"
+for c in $CONF_NEW; do FIM_NEW="$FIM_NEW ${c%%:*}"; done
 [ -e /etc/ld.so.preload ] || FIM_NEW="$FIM_NEW /etc/ld.so.preload"
 fim_restore() {
 	for f in $FIM_NEW; do rm -f "$f"; done
@@ -79,6 +101,30 @@ pyact 'open(sys.argv[1], "w").write("# vigil live test\n")' /etc/security/vigil-
 expect pam_configuration_modified security-new $p "*/python3*" - "$ME"
 pyact 'shutil.copy("/bin/true", sys.argv[1])' /usr/bin/vigil-live-$$
 expect critical_binary_modified usr-bin-new $p "*/python3*" - "$ME"
+for c in $CONF_NEW; do
+	f=${c%%:*}
+	if [ ! -d "$(dirname "$f")" ]; then
+		skipped "${c#*:}" "new-$(basename "$(dirname "$f")")" "no $(dirname "$f")"
+		continue
+	fi
+	pyact 'open(sys.argv[1], "w").write("# vigil live test\n")' "$f"
+	expect "${c#*:}" "new-$(basename "$(dirname "$f")")" $p "*/python3*" - "$ME"
+done
+# the same bytes written back: nothing to restore
+pyact 'f = open(sys.argv[1], "r+b"); d = f.read(); f.seek(0); f.write(d); f.close()' /etc/nsswitch.conf
+expect nsswitch_modified nsswitch-rewrite $p "*/python3*" - "$ME"
+if [ -n "$DEL_LOG" ]; then
+	: >"$DEL_LOG"
+	pyact 'os.unlink(sys.argv[1])' "$DEL_LOG"
+	expect critical_log_deleted "rm-$(basename "$DEL_LOG")" $p "*/python3*" - "$ME"
+else
+	skipped critical_log_deleted rm-log "every log the rule names exists here: deleting one is not contained"
+fi
+# a web server writing a script into the document root: a copy of sh
+# named nginx (it stays half a second, as pyact does)
+cp /bin/sh "$T/nginx"
+run "$T/nginx" -c "echo '<?php ?>' >/srv/vigil-live-$$.php; sleep 0.5"
+expect web_shell_dropped webshell-php $p "$T/nginx" - "$ME"
 
 H=/home/$LUSER
 mkdir -p $H/.ssh
@@ -119,5 +165,15 @@ expect file_capabilities_set setcap $p /usr/sbin/setcap - "$ME"
 # open rules that name these paths have audit watch them
 run sh -c ': >> /proc/sys/kernel/core_pattern'
 expect core_pattern_written core-pattern $p "*sh" - "$ME"
+# a private host key read into /dev/null by a program that has no
+# business with it
+key=$(ls /etc/ssh/ssh_host_*_key 2>/dev/null | head -n 1)
+if [ -n "$key" ]; then
+	# (not through run's log: the key must not land in a file)
+	run sh -c "cat $key >/dev/null"
+	expect private_key_read_by_unexpected_process host-key-read "~$p" /usr/bin/cat "$key" "$ME"
+else
+	skipped private_key_read_by_unexpected_process host-key-read "no /etc/ssh/ssh_host_*_key"
+fi
 run sh -c 'cat /etc/shadow >/dev/null'
 expect shadow_file_read_by_unexpected_process shadow-read "~$p" - - "$ME"

