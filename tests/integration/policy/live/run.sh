@@ -363,7 +363,8 @@ unshare --user true
 "$3/docker" ps
 "$2" module-load "$3/cfake.ko"
 "$2" setns
-/bin/sh -i </dev/null
+# an interactive shell lives for a while (a kubectl exec -it session)
+printf 'sleep 0.3\n' | /bin/sh -i
 EOC
 	mkdir -p "$T/ctmp"
 	cp /bin/true "$T/docker"
