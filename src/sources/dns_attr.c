@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -70,7 +71,8 @@ int vigil_dns_attr_init(struct vigil_dns_attr *a)
 	a->cache = calloc(VIGIL_DNS_INODE_CACHE, sizeof(*a->cache));
 	a->procs = calloc(VIGIL_DNS_PROC_CACHE, sizeof(*a->procs));
 	a->flows = calloc(VIGIL_DNS_FLOW_CACHE, sizeof(*a->flows));
-	if (!a->cache || !a->procs || !a->flows) {
+	a->scan_pids = calloc(VIGIL_DNS_SCAN_PIDS, sizeof(*a->scan_pids));
+	if (!a->cache || !a->procs || !a->flows || !a->scan_pids) {
 		vigil_dns_attr_free(a);
 		return -ENOMEM;
 	}
@@ -96,6 +98,8 @@ void vigil_dns_attr_free(struct vigil_dns_attr *a)
 	free(a->cache);
 	free(a->procs);
 	free(a->flows);
+	free(a->scan_pids);
+	a->scan_pids = NULL;
 	a->cache = NULL;
 	a->procs = NULL;
 	a->flows = NULL;
@@ -306,13 +310,34 @@ static int32_t scan_recent(struct vigil_dns_attr *a, uint64_t inode)
 	return 0;
 }
 
+/* Lists the pids under /proc into a->scan_pids (at most
+ * VIGIL_DNS_SCAN_PIDS).  Returns how many, or a negative errno. */
+static ssize_t list_pids(struct vigil_dns_attr *a, DIR *proc)
+{
+	struct dirent *de;
+	size_t n = 0;
+
+	while ((de = readdir(proc)) && n < VIGIL_DNS_SCAN_PIDS) {
+		char *end;
+		long v;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		v = strtol(de->d_name, &end, 10);
+		if (*end || v <= 0 || v > INT32_MAX)
+			continue;
+		a->scan_pids[n++] = (int32_t)v;
+	}
+	return (ssize_t)n;
+}
+
 int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		       int64_t now_ns)
 {
 	struct vigil_dns_inode_slot *s = cache_slot(a, inode);
 	size_t budget = VIGIL_DNS_SCAN_BUDGET;
-	struct dirent *de;
 	int32_t pid = -ENOENT;
+	ssize_t npids;
 	DIR *proc;
 
 	if (s->inode == inode) {
@@ -339,7 +364,9 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		return pid;
 	}
 	pid = -ENOENT;
-	if (a->last_scan_ns &&
+	/* Only a scan that read much holds the next one back: one that
+	 * found its process among the newest cost little. */
+	if (a->last_scan_ns && a->last_scan_links > VIGIL_DNS_SCAN_CHEAP &&
 	    now_ns - a->last_scan_ns < VIGIL_DNS_SCAN_INTERVAL_NS) {
 		a->scans_skipped++;
 		return -EAGAIN;
@@ -349,17 +376,21 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 	proc = opendir(PROC_ROOT);
 	if (!proc)
 		return -errno;
-	while ((de = readdir(proc)) && budget) {
+	npids = list_pids(a, proc);
+	/* Newest first: a client that needs a scan is most often a program
+	 * just started for one lookup (dig, getent, curl), gone a few
+	 * milliseconds after its answer; long-lived ones are found once and
+	 * cached.  Pids grow until they wrap, so the newest are the
+	 * highest. */
+	while (npids-- > 0 && budget) {
+		char name[PROC_PATH_MAX];
+		int32_t v = a->scan_pids[npids];
 		struct stat st;
 		bool found = false;
-		char *end;
-		long v;
 		int dfd;
 
-		v = strtol(de->d_name, &end, 10);
-		if (*end || v <= 0 || v > INT32_MAX)
-			continue;
-		dfd = openat(dirfd(proc), de->d_name,
+		snprintf(name, sizeof(name), "%d", v);
+		dfd = openat(dirfd(proc), name,
 			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			continue;
@@ -368,16 +399,17 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 			close(dfd);
 			continue;
 		}
-		budget -= scan_pid(a, dfd, (int32_t)v, inode, &found, budget);
+		budget -= scan_pid(a, dfd, v, inode, &found, budget);
 		close(dfd);
 		if (found) {
-			pid = (int32_t)v;
+			pid = v;
 			a->scan_found++;
 			remember(a, pid);
 			break;
 		}
 	}
 	closedir(proc);
+	a->last_scan_links = VIGIL_DNS_SCAN_BUDGET - budget;
 	return pid;
 }
 
