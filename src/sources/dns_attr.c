@@ -32,15 +32,21 @@ struct vigil_dns_inode_slot {
 /* The kernel's PATH_MAX for exe links. */
 #define EXE_MAX 4096
 
-/* What an event shows of a process, as read from /proc at read_ns. */
+#define ARGV_MAX 64
+
+/* What an event shows of a process, as read from /proc at read_ns.  The
+ * strings are NUL-terminated and argv points into cmdline, so an event
+ * can point here instead of copying. */
 struct vigil_dns_proc_slot {
 	int32_t pid; /* 0: free */
 	int32_t ppid;
 	int64_t read_ns;
 	size_t comm_len, exe_len, cmdline_len;
+	uint32_t argc;
 	char comm[COMM_MAX];
 	char exe[EXE_MAX];
 	char cmdline[CMDLINE_MAX];
+	struct vigil_str argv[ARGV_MAX];
 };
 
 /* The sender of the last packets from one local endpoint. */
@@ -59,7 +65,6 @@ struct vigil_dns_flow_slot {
 #define SOCKET_LINK_PREFIX "socket:["
 #define PROC_PATH_MAX 64
 #define LINK_MAX 64
-#define ARGV_MAX 64
 
 int vigil_dns_attr_init(struct vigil_dns_attr *a)
 {
@@ -436,6 +441,8 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return got;
 }
 
+static void split_argv(struct vigil_dns_proc_slot *slot);
+
 /* Reads what an event shows of pid from /proc into slot.  Returns 0 or
  * a negative errno (-ENOENT: the process is gone). */
 static int read_proc(struct vigil_dns_proc_slot *slot, int32_t pid)
@@ -467,51 +474,58 @@ static int read_proc(struct vigil_dns_proc_slot *slot, int32_t pid)
 	snprintf(path, sizeof(path), PROC_ROOT "/%d/exe", pid);
 	n = readlink(path, slot->exe, sizeof(slot->exe));
 	slot->exe_len = n > 0 && (size_t)n < sizeof(slot->exe) ? (size_t)n : 0;
+	slot->exe[slot->exe_len] = '\0';
 
 	/* Kernel threads and zombies have no command line. */
 	snprintf(path, sizeof(path), PROC_ROOT "/%d/cmdline", pid);
 	n = read_small(path, slot->cmdline, sizeof(slot->cmdline));
 	slot->cmdline_len = n > 0 ? (size_t)n : 0;
+	split_argv(slot);
 	slot->pid = pid;
 	return 0;
 }
 
-/* Copies a slot into an event's process context, strings into arena. */
-static int slot_to_process(const struct vigil_dns_proc_slot *slot,
-			   struct vigil_process *p, struct vigil_arena *arena)
+/* Points slot->argv at the arguments in slot->cmdline: NUL-separated,
+ * usually NUL-terminated; a final argument without its NUL (cut at the
+ * buffer size, where read_small put one) still counts. */
+static void split_argv(struct vigil_dns_proc_slot *slot)
 {
 	size_t i, start, argc = 0, n = slot->cmdline_len;
 	const char *buf = slot->cmdline;
 
-	p->pid = slot->pid;
-	p->tid = slot->pid;
-	p->ppid = slot->ppid;
-	if (slot->comm_len &&
-	    vigil_arena_str(arena, &p->comm, slot->comm, slot->comm_len))
-		return -ENOMEM;
-	if (slot->exe_len &&
-	    vigil_arena_str(arena, &p->file.path, slot->exe, slot->exe_len))
-		return -ENOMEM;
-	if (!n)
-		return 0;
-	p->argv.v = vigil_arena_alloc(arena, ARGV_MAX * sizeof(*p->argv.v));
-	if (!p->argv.v)
-		return -ENOMEM;
-	/* NUL-separated, usually NUL-terminated; a final argument without
-	 * its NUL (cut at the buffer size) still counts. */
 	for (i = 0, start = 0; i <= n && argc < ARGV_MAX; i++) {
 		if (i < n && buf[i] != '\0')
 			continue;
 		if (i > start || i < n) {
-			if (vigil_arena_str(arena, &p->argv.v[argc],
-					    buf + start, i - start))
-				return -ENOMEM;
+			slot->argv[argc].ptr = buf + start;
+			slot->argv[argc].len = (uint32_t)(i - start);
 			argc++;
 		}
 		start = i + 1;
 	}
-	p->argv.n = (uint32_t)argc;
-	return 0;
+	slot->argc = (uint32_t)argc;
+}
+
+/* Points an event's process context at a slot's strings (no copy: see
+ * vigil_dns_attr_fill). */
+static void slot_to_process(struct vigil_dns_proc_slot *slot,
+			    struct vigil_process *p)
+{
+	p->pid = slot->pid;
+	p->tid = slot->pid;
+	p->ppid = slot->ppid;
+	if (slot->comm_len) {
+		p->comm.ptr = slot->comm;
+		p->comm.len = (uint32_t)slot->comm_len;
+	}
+	if (slot->exe_len) {
+		p->file.path.ptr = slot->exe;
+		p->file.path.len = (uint32_t)slot->exe_len;
+	}
+	if (slot->argc) {
+		p->argv.v = slot->argv;
+		p->argv.n = slot->argc;
+	}
 }
 
 int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
@@ -529,7 +543,9 @@ int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
 			return rc;
 		slot->read_ns = now_ns;
 	}
-	return slot_to_process(slot, p, arena);
+	(void)arena;
+	slot_to_process(slot, p);
+	return 0;
 }
 
 static struct vigil_dns_flow_slot *flow_slot(struct vigil_dns_attr *a,

@@ -92,11 +92,14 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		       int64_t now_ns);
 
 /*
- * Fills pid, ppid, comm, exe (file.path) and argv of p from /proc/<pid>,
- * strings in arena; what was read less than VIGIL_DNS_CACHE_TTL_NS ago is
- * reused (a pid reused within that second shows the old program).
- * uid/gid are left to the caller.  Returns 0 or a negative errno
- * (-ENOENT: the process is gone).
+ * Fills pid, ppid, comm, exe (file.path) and argv of p from /proc/<pid>;
+ * what was read less than VIGIL_DNS_CACHE_TTL_NS ago is reused (a pid
+ * reused within that second shows the old program).  The strings and the
+ * argv array are not copied: they belong to a's cache and stay valid
+ * until the next call (an event is submitted before the next packet is
+ * read).  arena is unused (kept for callers that copy).  uid/gid are
+ * left to the caller.  Returns 0 or a negative errno (-ENOENT: the
+ * process is gone).
  */
 int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
 			int32_t pid, int64_t now_ns, struct vigil_arena *arena);

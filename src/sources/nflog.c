@@ -152,22 +152,27 @@ int vigil_nflog_set_batching(struct mnl_socket *nl, uint16_t group,
 	return 0;
 }
 
+/* One attribute: type, payload and its length. */
+struct attr {
+	uint16_t type;
+	const uint8_t *p;
+	size_t len;
+};
+
 /* The payload of a fixed-size attribute, or NULL when its length is not
  * at least size. */
-static const void *attr_fixed(const struct nlattr *a, size_t size)
+static const void *attr_fixed(const struct attr *a, size_t size)
 {
-	return mnl_attr_get_payload_len(a) >= size ? mnl_attr_get_payload(a) :
-						     NULL;
+	return a->len >= size ? a->p : NULL;
 }
 
-static bool attr_be32(const struct nlattr *a, uint32_t *out)
+static bool attr_be32(const struct attr *a, uint32_t *out)
 {
-	const void *p = attr_fixed(a, sizeof(uint32_t));
 	uint32_t v;
 
-	if (!p)
+	if (a->len < sizeof(v))
 		return false;
-	memcpy(&v, p, sizeof(v));
+	memcpy(&v, a->p, sizeof(v));
 	*out = ntohl(v);
 	return true;
 }
@@ -176,7 +181,7 @@ int vigil_nflog_parse(const struct nlmsghdr *nlh,
 		      struct vigil_dns_capture_pkt *pkt)
 {
 	const struct nfulnl_msg_packet_hdr *ph = NULL;
-	const struct nlattr *a;
+	const uint8_t *pos, *end;
 
 	if (nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
 		return -ENOMSG;
@@ -184,18 +189,32 @@ int vigil_nflog_parse(const struct nlmsghdr *nlh,
 		return -EBADMSG;
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->uid = pkt->gid = VIGIL_ID_UNSET;
-	/* mnl_attr_for_each stops at the first attribute whose length does
-	 * not fit what is left of the message. */
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
-		switch (mnl_attr_get_type(a)) {
+	/* The attributes by hand rather than with libmnl's per-attribute
+	 * calls (this runs for every packet): each must fit what is left
+	 * of the message, the walk stops at the first that does not. */
+	pos = (const uint8_t *)nlh + MNL_NLMSG_HDRLEN +
+	      MNL_ALIGN(sizeof(struct nfgenmsg));
+	end = (const uint8_t *)nlh + nlh->nlmsg_len;
+	while (pos < end && (size_t)(end - pos) >= sizeof(struct nlattr)) {
+		struct nlattr na;
+		struct attr at, *a = &at;
+
+		memcpy(&na, pos, sizeof(na));
+		if (na.nla_len < sizeof(na) || na.nla_len > end - pos)
+			break;
+		at.type = na.nla_type & NLA_TYPE_MASK;
+		at.p = pos + MNL_ATTR_HDRLEN;
+		at.len = na.nla_len - MNL_ATTR_HDRLEN;
+		pos += MNL_ALIGN(na.nla_len);
+		switch (at.type) {
 		case NFULA_PACKET_HDR:
 			ph = attr_fixed(a, sizeof(*ph));
 			if (!ph)
 				return -EBADMSG;
 			break;
 		case NFULA_PAYLOAD:
-			pkt->data = mnl_attr_get_payload(a);
-			pkt->len = mnl_attr_get_payload_len(a);
+			pkt->data = a->p;
+			pkt->len = a->len;
 			break;
 		case NFULA_UID:
 			if (!attr_be32(a, &pkt->uid))

@@ -57,6 +57,10 @@
 #define NFQ_DEFAULT_COPY_RANGE 4096
 #define NFQ_DEFAULT_MAXLEN 4096
 #define NFQ_DEFAULT_BATCH 64
+/* NFLOG: packets per datagram under load.  Gathering more costs nothing
+ * but delay (256 packets take about 1 ms at 200 000 packets/s) and saves
+ * wakeups: 256 halved the reader's CPU against 64 on the bench VM. */
+#define NFLOG_DEFAULT_BATCH 256
 #define NFQ_DEFAULT_PENDING 4096
 #define NFQ_DEFAULT_EXPIRY_NS (5 * INT64_C(1000000000))
 /* TCP connections with a DNS message in progress. */
@@ -147,6 +151,7 @@ struct nfq_source {
 	/* Configuration. */
 	uint16_t queue; /* NFQUEUE number or NFLOG group */
 	uint32_t copy_range, maxlen, batch, pending;
+	bool batch_set; /* batch given in the config */
 	int64_t expiry_ns;
 	enum nfq_mode mode;
 	enum nfq_capture capture_req, capture;
@@ -161,6 +166,9 @@ struct nfq_source {
 	uint64_t window_packets;
 	uint32_t next_seq;       /* the group's next sequence number */
 	bool seq_known;
+	/* Monotonic time of the current read (one clock read per datagram,
+	 * not per packet). */
+	int64_t now_ns;
 
 	/* Counters. */
 	uint64_t packets, messages, parsed, tcp_control, capped, gso;
@@ -225,6 +233,7 @@ static int load_config(struct nfq_source *q)
 		rc = cfg_u32(q, "queue_maxlen", &q->maxlen, 1, UINT32_MAX);
 	if (!rc)
 		rc = cfg_u32(q, "batch", &q->batch, 1, NFQ_MAX_BATCH);
+	q->batch_set = cfg && vigil_node_get(cfg, "batch");
 	if (!rc)
 		rc = cfg_u32(q, "pending", &q->pending, 1, 1u << 20);
 	if (rc)
@@ -475,7 +484,7 @@ static uint32_t emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	struct vigil_dns_owner owner = { 0, VIGIL_ID_UNSET, VIGIL_ID_UNSET,
 					 "" };
 	struct vigil_dns_flow flow;
-	int64_t now = vigil_monotonic_ns();
+	int64_t now = q->now_ns;
 	/* NFQUEUE packets wait for us: their time is now.  NFLOG ones are
 	 * stamped when read or, better, by the kernel (realtime). */
 	int64_t seen_ns = pkt->ts_ns ? pkt->ts_ns : now;
@@ -484,8 +493,7 @@ static uint32_t emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 
 	q->messages++;
 	vigil_arena_reset(&q->arena);
-	vigil_event_init(ev, &q->arena);
-	vigil_process_clear(&ev->process);
+	vigil_event_init(ev, &q->arena); /* clears the process too */
 	ev->type = VIGIL_EV_DNS;
 	ev->source = VIGIL_SRC_NFQUEUE;
 	ev->seq = q->capture == NFQ_CAPTURE_NFLOG ? pkt->seq : pkt->id;
@@ -622,8 +630,7 @@ static uint32_t handle_packet(struct nfq_source *q,
 	} else {
 		struct tcp_ctx ctx = { q, l4, pkt };
 
-		rc = vigil_dns_tcp_feed(&q->tcp, l4, vigil_monotonic_ns(),
-					emit_tcp, &ctx);
+		rc = vigil_dns_tcp_feed(&q->tcp, l4, q->now_ns, emit_tcp, &ctx);
 		if (rc < 0) {
 			q->malformed[vigil_dns_reason(rc)]++;
 			q->src->drops++;
@@ -793,7 +800,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 		verdict_add(q, NFQNL_MSG_VERDICT_BATCH, r.prefix_max,
 			    NF_ACCEPT);
 	verdicts_flush(q);
-	t0 = r.any_held ? vigil_monotonic_ns() : 0;
+	q->now_ns = t0 = vigil_monotonic_ns();
 	handle_round(q);
 	verdicts_flush(q);
 	if (r.any_held) {
@@ -836,7 +843,7 @@ static void nflog_seq(struct nfq_source *q,
  * (nflog.h says why). */
 static void nflog_rate(struct nfq_source *q, uint64_t packets)
 {
-	int64_t now = vigil_monotonic_ns(), elapsed;
+	int64_t now = q->now_ns, elapsed;
 	uint64_t pps;
 	bool want;
 
@@ -936,6 +943,7 @@ static void on_readable_nflog(uv_poll_t *h, int status, int events)
 			break; /* EAGAIN: drained */
 		}
 		q->datagrams++;
+		q->now_ns = vigil_monotonic_ns();
 		packets += nflog_datagram(q, q->buf, (size_t)n, vigil_now_ns());
 	}
 	nflog_rate(q, packets);
@@ -965,6 +973,8 @@ static int start_nfqueue(struct nfq_source *q)
 {
 	int rc;
 
+	if (!q->batch_set)
+		q->batch = NFQ_DEFAULT_BATCH;
 	q->slot = q->copy_range + NFQ_MSG_OVERHEAD;
 	q->buf = malloc(q->slot * q->batch);
 	q->pkts = calloc(q->batch, sizeof(*q->pkts));
@@ -989,6 +999,8 @@ static int start_nflog(struct nfq_source *q)
 {
 	int rc;
 
+	if (!q->batch_set)
+		q->batch = NFLOG_DEFAULT_BATCH;
 	/* The biggest datagram the kernel builds: its buffer ceiling, or
 	 * one packet of copy_range when that is bigger. */
 	q->slot = VIGIL_NFLOG_NLBUFSIZ_MAX + q->copy_range + NFQ_MSG_OVERHEAD;

@@ -353,7 +353,7 @@ static size_t build(uint8_t *out, const void *hdr, const void *name,
 static void test_dns_parse_lowercases_and_escapes_qname(void **state)
 {
 	static const uint8_t hdr[] = { 0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
-	static const uint8_t name[] = "\3WwW\4a.b \7ExAmPlE";
+	static const uint8_t name[] = "\3WwW\4a.b \7ExAmPlE\3(\310;";
 	static const uint8_t qtail[] = { 0, 0, ns_t_a, 0, ns_c_in };
 	struct vigil_arena a;
 	struct vigil_dns_part d;
@@ -364,7 +364,7 @@ static void test_dns_parse_lowercases_and_escapes_qname(void **state)
 	vigil_arena_init(&a, ARENA_CHUNK);
 	n = build(msg, hdr, name, sizeof(name) - 1, qtail, sizeof(qtail));
 	assert_int_equal(vigil_dns_parse(msg, n, &a, &d), 0);
-	assert_str(d.qname, "www.a\\.b\\032.example");
+	assert_str(d.qname, "www.a\\.b\\032.example.\\(\\200\\;");
 	assert_int_equal(d.id, 7);
 	assert_int_equal(d.direction, VIGIL_DNS_QUERY);
 	vigil_arena_free(&a);
