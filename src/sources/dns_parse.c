@@ -166,6 +166,38 @@ static enum esc_class esc_class(uint8_t c, enum esc_set set)
 	return ESC_PLAIN;
 }
 
+/*
+ * The same classes as a table built at compile time, one bit per use, for
+ * the loop that finds runs of bytes to copy as they are: a name kept as
+ * is, a name being lower-cased (capitals are not plain then), a TXT
+ * string.
+ */
+#define PLAIN_NAME 0x1
+#define PLAIN_NAME_LOWER 0x2
+#define PLAIN_TXT 0x4
+#define C_PRINT(c) ((c) > ' ' && (c) < 0x7f)
+#define C_UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+#define C_NAME_SPECIAL(c)                                                      \
+	((c) == '.' || (c) == '\\' || (c) == '"' || (c) == '(' ||            \
+	 (c) == ')' || (c) == ';')
+#define C_TXT_SPECIAL(c) ((c) == '"' || (c) == '\\')
+#define C_CLASS(c)                                                             \
+	((C_PRINT(c) && !C_NAME_SPECIAL(c) ? PLAIN_NAME : 0) |                 \
+	 (C_PRINT(c) && !C_NAME_SPECIAL(c) && !C_UPPER(c) ?                    \
+		  PLAIN_NAME_LOWER : 0) |                                      \
+	 ((C_PRINT(c) || (c) == ' ') && !C_TXT_SPECIAL(c) ? PLAIN_TXT : 0))
+#define C_ROW(b)                                                               \
+	C_CLASS(b), C_CLASS(b + 1), C_CLASS(b + 2), C_CLASS(b + 3),            \
+	C_CLASS(b + 4), C_CLASS(b + 5), C_CLASS(b + 6), C_CLASS(b + 7),        \
+	C_CLASS(b + 8), C_CLASS(b + 9), C_CLASS(b + 10), C_CLASS(b + 11),      \
+	C_CLASS(b + 12), C_CLASS(b + 13), C_CLASS(b + 14), C_CLASS(b + 15)
+static const uint8_t plain_bytes[UINT8_MAX + 1] = {
+	C_ROW(0x00), C_ROW(0x10), C_ROW(0x20), C_ROW(0x30),
+	C_ROW(0x40), C_ROW(0x50), C_ROW(0x60), C_ROW(0x70),
+	C_ROW(0x80), C_ROW(0x90), C_ROW(0xa0), C_ROW(0xb0),
+	C_ROW(0xc0), C_ROW(0xd0), C_ROW(0xe0), C_ROW(0xf0),
+};
+
 /* Writes a byte as dig does: printable ASCII as is (special ones
  * backslash-escaped), anything else as \DDD. */
 static void text_escaped(struct text *t, uint8_t c, enum esc_set set)
@@ -198,25 +230,15 @@ static void text_escaped(struct text *t, uint8_t c, enum esc_set set)
 static void text_escaped_run(struct text *t, const uint8_t *p, size_t n,
 			     enum esc_set set, bool lower)
 {
+	uint8_t mask = set == ESC_TXT ? PLAIN_TXT :
+		       lower ? PLAIN_NAME_LOWER : PLAIN_NAME;
 	size_t i = 0;
 
 	while (i < n) {
 		size_t start = i;
 
-		while (i < n) {
-			uint8_t c = p[i];
-
-			/* Letters, digits and hyphens first: nearly all. */
-			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			    c == '-') {
-				i++;
-				continue;
-			}
-			if (esc_class(c, set) != ESC_PLAIN ||
-			    (lower && c >= 'A' && c <= 'Z'))
-				break;
+		while (i < n && (plain_bytes[p[i]] & mask))
 			i++;
-		}
 		text_put(t, (const char *)p + start, i - start);
 		if (i == n)
 			break;

@@ -11,8 +11,8 @@
  *     copy_range: 4096      # bytes of each packet copied to vigil
  *     queue_maxlen: 4096    # packets the kernel holds for vigil (nfqueue)
  *     batch: 64             # nfqueue: packets read before one batch
- *                           # verdict; nflog: most packets the kernel
- *                           # gathers per datagram under load
+ *                           # verdict; nflog (default 256): most packets
+ *                           # the kernel gathers per datagram under load
  *     pending: 4096         # queries remembered for answer matching
  *     pending_expiry: 5s    # how long a query waits for its answer
  *     mode: monitor         # monitor | block
