@@ -14,11 +14,15 @@
 #   - the monitor's CPU (utime+stime from /proc) per 10 000 queries.
 # Targets (issue 7): >= 90 % of the no-vigil rate, p99 added < 200 us.
 #
-#   sudo [CONFIGS="nfqueue nflog block"] bench/dns_bench.sh [ROUNDS] [SECONDS] [RATE]
-# CONFIGS (default all three): nfqueue and nflog are monitor mode with
-# that capture; block is block mode (NFQUEUE) with a deny rule that none
-# of the queries matches: every query waits for parsing and the rule
-# engine before its verdict.
+#   sudo [CONFIGS="..."] bench/dns_bench.sh [ROUNDS] [SECONDS] [RATE]
+# CONFIGS (default "floor-nfqueue floor-nflog nfqueue nflog block"):
+# nfqueue and nflog are monitor mode with that capture; block is block
+# mode (NFQUEUE) with a deny rule that none of the queries matches: every
+# query waits for parsing and the rule engine before its verdict.
+# floor-nfqueue and floor-nflog are bench/dns_floor (FLOOR=path) with
+# the same kernel setup as the source (rules, batch, copy range) and no
+# work of its own: verdicts only, or reads only; what the capture costs
+# before vigil parses anything.
 # Build dns_monitor without sanitizers for meaningful figures and point
 # DNS_MONITOR at it.  Nothing leaves the namespace; it is removed on exit.
 set -u
@@ -29,6 +33,7 @@ ROUNDS=${1:-3}
 SECS=${2:-5}
 RATE=${3:-5000}
 MON=${DNS_MONITOR:-./tests/integration/dns/dns_monitor}
+FLOOR=${FLOOR:-./bench/dns_floor}
 
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
 for t in ip unbound dnsperf python3; do
@@ -69,7 +74,7 @@ test.example NS
 test.example SOA
 nx.test.example A
 EOF
-CONFIGS=${CONFIGS:-nfqueue nflog block}
+CONFIGS=${CONFIGS:-floor-nfqueue floor-nflog nfqueue nflog block}
 cat >"$TMP/policy.yaml" <<EOF
 - rule: deny_blocked
   description: lookup of a blocked name
@@ -79,18 +84,45 @@ cat >"$TMP/policy.yaml" <<EOF
 EOF
 for c in $CONFIGS; do
 	case $c in
-	nfqueue | nflog) printf 'dns:\n  queue: 53\n  batch: 64\n  capture: %s\n' \
+	# each capture with its default batch (nfqueue 64, nflog 256)
+	nfqueue | nflog) printf 'dns:\n  queue: 53\n  capture: %s\n' \
 		"$c" >"$TMP/$c.yaml" ;;
-	block) printf 'dns:\n  queue: 53\n  batch: 64\n  mode: block\npolicy: %s\n' \
+	block) printf 'dns:\n  queue: 53\n  mode: block\npolicy: %s\n' \
 		"$TMP/policy.yaml" >"$TMP/$c.yaml" ;;
+	floor-*) [ -x "$FLOOR" ] || { echo "$FLOOR not built"; exit 77; } ;;
 	*) echo "unknown configuration $c"; exit 2 ;;
 	esac
 done
 
+# The floors' rules: where the source's own rules take loopback DNS
+# (NFQUEUE at OUTPUT, NFLOG at INPUT: src/sources/firewall.h), UDP only
+# as dnsperf sends, in the namespace's built-in chains.
+floor_rules() { # -A|-D config
+	case $2 in
+	floor-nfqueue) chain=OUTPUT
+		target="NFQUEUE --queue-num 53 --queue-bypass" ;;
+	floor-nflog) chain=INPUT
+		target="NFLOG --nflog-group 53 --nflog-size 4096 --nflog-threshold 256" ;;
+	esac
+	for p in --dport --sport; do
+		ip netns exec "$NS" iptables -w "$1" $chain -p udp $p 53 \
+			-j $target || exit 1
+	done
+}
+
 start_monitor() { # config
 	rm -f "$TMP/ready"
-	ip netns exec "$NS" "$MON" "$TMP/$1.yaml" "${EVENTS:--}" \
-		"$TMP/$1.status" "$TMP/ready" 2>"$TMP/mon.err" &
+	case $1 in
+	floor-*)
+		floor_rules -A "$1"
+		# batch as the source's defaults: 64 verdicts, 256 logged
+		ip netns exec "$NS" "$FLOOR" "${1#floor-}" 53 \
+			"$([ "$1" = floor-nflog ] && echo 256 || echo 64)" \
+			"$TMP/ready" 2>"$TMP/mon.err" & ;;
+	*)
+		ip netns exec "$NS" "$MON" "$TMP/$1.yaml" "${EVENTS:--}" \
+			"$TMP/$1.status" "$TMP/ready" 2>"$TMP/mon.err" & ;;
+	esac
 	MON_PID=$!
 	while [ ! -e "$TMP/ready" ]; do
 		kill -0 $MON_PID 2>/dev/null ||
@@ -98,10 +130,13 @@ start_monitor() { # config
 		sleep 0.05
 	done
 }
-stop_monitor() {
+stop_monitor() { # config
 	kill -TERM $MON_PID
 	wait $MON_PID
 	MON_PID=
+	case $1 in
+	floor-*) floor_rules -D "$1" ;;
+	esac
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -138,7 +173,7 @@ while [ $r -lt "$ROUNDS" ]; do
 		echo "$c $(tail -1 "$TMP/throughput" | awk '{print $2}')" \
 			"$((t1 - t0))" >>"$TMP/cpu"
 		latency "$c"
-		stop_monitor
+		stop_monitor "$c"
 	done
 	r=$((r + 1))
 done
@@ -189,6 +224,8 @@ for k in labels:
         print("open loop %-8s: achieved %.0f q/s, %d lost"
               % (k, ol[k][0] / ol[k][2], ol[k][1]))
 for k in configs:
+    if k.startswith("floor-"):
+        continue
     st = json.load(open("%s/%s.status" % (tmp, k)))
     print("last %s run: capture %s (%s), packets %d, events %d, malformed "
           "%d, attributed %d, socket overruns %d, kernel lost %s"

@@ -73,5 +73,11 @@ tests_fuzz_fuzz_dns_LDADD = libvigilcore.la
 endif
 
 # bench/dns_bench.sh: dnsperf against unbound in a netns, with and without
-# the source (root; run by hand, see the script).
+# the source (root; run by hand, see the script); dns_floor is its
+# cheapest reader of each capture, the floor the source is measured
+# against.
 dist_noinst_SCRIPTS += bench/dns_bench.sh
+check_PROGRAMS += bench/dns_floor
+bench_dns_floor_SOURCES = bench/dns_floor.c
+bench_dns_floor_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS)
+bench_dns_floor_LDADD = $(LIBMNL_LIBS)

@@ -29,6 +29,7 @@
 # message must still come out, with its latency, but only a client that
 # keeps its socket must be attributed (the rate is printed).
 #
+# KEEP=1 keeps the test's temporary directory (events, status, logs).
 # Nothing outside the namespace is changed except /etc/netns/<ns>/ (the
 # namespace's resolv.conf for getent), removed on every exit path.
 # Exit 77 (skip) when not root or a needed tool or kernel feature is
