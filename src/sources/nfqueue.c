@@ -41,6 +41,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "node.h"
 #include "pipeline.h"
 #include "sources/dns_attr.h"
@@ -1272,9 +1273,11 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 q->queue, vigil_firewall_backend_name(q->fw.backend),
 			 q->fw.backend == VIGIL_FW_NFTABLES || q->fw.ipv6 ?
 				 "true" : "false");
-	/* capture_why is ours: no character in it needs escaping. */
-	vigil_buf_printf(out, ",\"capture\":\"%s\",\"capture_reason\":\"%s\"",
-			 capture_names[q->capture], q->capture_why);
+	/* capture_why may quote a firewall tool's error: escaped. */
+	vigil_buf_printf(out, ",\"capture\":\"%s\",\"capture_reason\":",
+			 capture_names[q->capture]);
+	if (vigil_json_str(out, q->capture_why, strlen(q->capture_why)))
+		return -ENOMEM;
 	if (q->capture == NFQ_CAPTURE_NFLOG) {
 		vigil_buf_printf(out, ",\"nflog_batching\":%s",
 				 q->batching ? "true" : "false");
