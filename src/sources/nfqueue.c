@@ -8,7 +8,8 @@
  * parsed as it is received; nothing is sent back.
  *
  * NFQUEUE, per read round: up to `batch` packets are received into one
- * buffer, their attributes read once into a packet array, one
+ * buffer with one recvmmsg, their attributes read once into a packet
+ * array, one
  * NFQNL_MSG_VERDICT_BATCH accepts all of them, and only then are they
  * parsed.  One struct vigil_event and its arena are reused for every
  * event, so the steady state allocates nothing.
@@ -148,6 +149,10 @@ struct nfq_source {
 	/* NFQUEUE: the packets of the current round, read once */
 	struct vigil_dns_capture_pkt *pkts; /* owned; batch entries */
 	size_t npkts;
+	/* NFQUEUE: one recvmmsg per round fills the slots of buf */
+	struct mmsghdr *mmsg;       /* owned; batch entries */
+	struct iovec *iov;          /* owned; batch entries */
+	struct sockaddr_nl *senders; /* owned; batch entries */
 
 	/* Configuration. */
 	uint16_t queue; /* NFQUEUE number or NFLOG group */
@@ -762,11 +767,39 @@ static void handle_round(struct nfq_source *q)
 	q->npkts = 0;
 }
 
+/*
+ * Receives up to batch datagrams into the round's slots with one
+ * recvmmsg.  Returns how many (0 when the socket is drained).
+ */
+static size_t recv_round(struct nfq_source *q)
+{
+	int fd = mnl_socket_get_fd(q->nl), n;
+	size_t i;
+
+	for (i = 0; i < q->batch; i++) {
+		q->mmsg[i].msg_hdr.msg_namelen = sizeof(q->senders[i]);
+		q->mmsg[i].msg_hdr.msg_flags = 0;
+	}
+	for (;;) {
+		n = recvmmsg(fd, q->mmsg, q->batch, MSG_DONTWAIT, NULL);
+		if (n >= 0)
+			return (size_t)n;
+		if (errno == EINTR)
+			continue;
+		if (errno != ENOBUFS)
+			return 0; /* EAGAIN: drained */
+		/* The socket overflowed: packets were lost to us (the
+		 * kernel accepted them). */
+		q->enobufs++;
+		q->src->lost++;
+	}
+}
+
 static void on_readable(uv_poll_t *h, int status, int events)
 {
 	struct nfq_source *q = h->data;
 	struct nfq_round r = { 0, false, false };
-	size_t got = 0;
+	size_t got, i;
 	int64_t t0;
 
 	(void)events;
@@ -775,24 +808,17 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	/* Receive a batch, accept what need not wait in one datagram of
 	 * verdicts, then parse it and send the held packets' verdicts. */
 	q->npkts = 0;
-	while (got < q->batch) {
-		ssize_t n = mnl_socket_recvfrom(q->nl, q->buf + got * q->slot,
-						q->slot);
+	got = recv_round(q);
+	for (i = 0; i < got; i++) {
+		const struct msghdr *m = &q->mmsg[i].msg_hdr;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				/* The socket overflowed: packets were lost
-				 * to us (the kernel accepted them). */
-				q->enobufs++;
-				q->src->lost++;
-				continue;
-			}
-			break; /* EAGAIN: drained */
+		/* Only the kernel (port 0) speaks for the queue; a datagram
+		 * cut to the slot cannot be walked. */
+		if (q->senders[i].nl_pid != 0 || m->msg_flags & MSG_TRUNC) {
+			q->skipped[NFQ_SKIP_BAD_MSG]++;
+			continue;
 		}
-		walk_verdict(q, q->buf + got * q->slot, (size_t)n, &r);
-		got++;
+		walk_verdict(q, q->buf + i * q->slot, q->mmsg[i].msg_len, &r);
 	}
 	/* The batch verdict stops below the first held id.  Lost packets
 	 * (ENOBUFS) are not in the queue: with fail-open the kernel
@@ -960,6 +986,9 @@ static void free_source(struct nfq_source *q)
 	vigil_arena_free(&q->arena);
 	free(q->buf);
 	free(q->pkts);
+	free(q->mmsg);
+	free(q->iov);
+	free(q->senders);
 	free(q);
 }
 
@@ -972,6 +1001,7 @@ static void on_poll_closed(uv_handle_t *h)
  * negative errno with src->reason set. */
 static int start_nfqueue(struct nfq_source *q)
 {
+	size_t i;
 	int rc;
 
 	if (!q->batch_set)
@@ -979,10 +1009,20 @@ static int start_nfqueue(struct nfq_source *q)
 	q->slot = q->copy_range + NFQ_MSG_OVERHEAD;
 	q->buf = malloc(q->slot * q->batch);
 	q->pkts = calloc(q->batch, sizeof(*q->pkts));
-	if (!q->buf || !q->pkts) {
+	q->mmsg = calloc(q->batch, sizeof(*q->mmsg));
+	q->iov = calloc(q->batch, sizeof(*q->iov));
+	q->senders = calloc(q->batch, sizeof(*q->senders));
+	if (!q->buf || !q->pkts || !q->mmsg || !q->iov || !q->senders) {
 		snprintf(q->src->reason, sizeof(q->src->reason), "%s",
 			 strerror(ENOMEM));
 		return -ENOMEM;
+	}
+	for (i = 0; i < q->batch; i++) {
+		q->iov[i].iov_base = q->buf + i * q->slot;
+		q->iov[i].iov_len = q->slot;
+		q->mmsg[i].msg_hdr.msg_name = &q->senders[i];
+		q->mmsg[i].msg_hdr.msg_iov = &q->iov[i];
+		q->mmsg[i].msg_hdr.msg_iovlen = 1;
 	}
 	rc = queue_open(q);
 	if (rc)
@@ -1037,6 +1077,12 @@ static void close_capture(struct nfq_source *q)
 	q->buf = NULL;
 	free(q->pkts);
 	q->pkts = NULL;
+	free(q->mmsg);
+	q->mmsg = NULL;
+	free(q->iov);
+	q->iov = NULL;
+	free(q->senders);
+	q->senders = NULL;
 }
 
 /*
