@@ -159,7 +159,7 @@ static bool max_id(char *b, int len, uint32_t *id, unsigned long *packets)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)b;
 	bool any = false;
 
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+	for (; vigil_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		struct nlattr *a;
 
 		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
@@ -185,7 +185,7 @@ static void count_logged(char *b, int len, unsigned long *packets)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)b;
 
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+	for (; vigil_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
 		if (nlh->nlmsg_type ==
 		    (NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET))
 			(*packets)++;

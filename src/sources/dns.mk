@@ -70,6 +70,14 @@ tests_fuzz_fuzz_dns_SOURCES = tests/fuzz/fuzz_dns.c src/sources/dns_parse.c \
 tests_fuzz_fuzz_dns_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_dns_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_dns_LDADD = libvigilcore.la
+# The NFLOG message reader, with its own coverage as above.
+noinst_PROGRAMS += tests/fuzz/fuzz_nflog
+tests_fuzz_fuzz_nflog_SOURCES = tests/fuzz/fuzz_nflog.c src/sources/nflog.c
+tests_fuzz_fuzz_nflog_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_nflog_LDFLAGS = $(AM_LDFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_nflog_LDADD = libvigilcore.la $(LIBMNL_LIBS)
 endif
 
 # bench/dns_bench.sh: dnsperf against unbound in a netns, with and without

@@ -73,7 +73,19 @@ int vigil_nflog_set_batching(struct mnl_socket *nl, uint16_t group,
 			     bool on);
 
 /*
- * Reads one NFULNL_MSG_PACKET message into pkt.  Trusts no attribute
+ * mnl_nlmsg_ok() with the check libmnl leaves out: it compares the
+ * message length as an int, so a length above INT_MAX (negative) passes
+ * and the walk runs off the buffer.  Every walk over received netlink
+ * messages uses this.
+ */
+static inline bool vigil_nlmsg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return mnl_nlmsg_ok(nlh, len) && nlh->nlmsg_len <= (unsigned int)len;
+}
+
+/*
+ * Reads one NFULNL_MSG_PACKET message into pkt; nlh must have passed
+ * vigil_nlmsg_ok() (its length is within the received bytes).  Trusts no attribute
  * length.  Returns 0, -ENOMSG for a message of another type, or -EBADMSG
  * when it is malformed or has no packet header or payload.
  */

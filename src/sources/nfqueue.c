@@ -700,7 +700,7 @@ static void walk_verdict(struct nfq_source *q, char *buf, size_t len,
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int n = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+	for (; vigil_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
 		struct vigil_dns_capture_pkt tmp, *pkt;
 		struct vigil_dns_l4 l4;
 
@@ -903,7 +903,7 @@ static uint64_t nflog_datagram(struct nfq_source *q, char *buf, size_t len,
 	int n = (int)len;
 	uint64_t packets = 0;
 
-	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+	for (; vigil_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
 		struct vigil_dns_capture_pkt pkt;
 		struct vigil_dns_l4 l4;
 		int rc;

@@ -458,6 +458,15 @@ static void test_dns_nflog_refuses_short_attributes(void **state)
 	assert_int_equal(vigil_nflog_parse(nlh, &pkt), -EBADMSG);
 	nlh->nlmsg_len = MNL_NLMSG_HDRLEN;
 	assert_int_equal(vigil_nflog_parse(nlh, &pkt), -EBADMSG);
+
+	/* A length above INT_MAX passes libmnl's own check (it compares
+	 * as int); the walk's check refuses it, and one past the buffer. */
+	nlh = nflog_msg(buf, sizeof(buf), true);
+	assert_true(vigil_nlmsg_ok(nlh, (int)sizeof(buf)));
+	nlh->nlmsg_len = 0x80000010u;
+	assert_false(vigil_nlmsg_ok(nlh, (int)sizeof(buf)));
+	nlh->nlmsg_len = sizeof(buf) + 4;
+	assert_false(vigil_nlmsg_ok(nlh, (int)sizeof(buf)));
 }
 
 int main(void)
