@@ -2,21 +2,27 @@
 # dns_bench.sh - what the DNS monitor costs name resolution.
 #
 # In a throw-away network namespace with unbound answering a local zone on
-# its loopback, dnsperf runs alternately without and with the DNS source
-# (tests/integration/dns/dns_monitor: NFQUEUE, verdict, parse, attribute,
-# submit to a pipeline double that only counts; EVENTS=/dev/null adds the
-# double's JSON formatting), ROUNDS times each, in one run:
+# its loopback, dnsperf runs without the DNS source and with it in each
+# configuration of CONFIGS (tests/integration/dns/dns_monitor: capture,
+# verdict where there is one, parse, attribute, submit to a pipeline
+# double that only counts; EVENTS=/dev/null adds the double's JSON
+# formatting), in turn, ROUNDS times, in one run:
 #   - throughput: closed loop, as fast as unbound answers (16 clients,
 #     2 threads, 500 outstanding);
 #   - latency: open loop at RATE queries/s with per-query latencies (-v),
-#     p50/p99 over all rounds;
+#     p50/p90/p99 over all rounds;
 #   - the monitor's CPU (utime+stime from /proc) per 10 000 queries.
 # Targets (issue 7): >= 90 % of the no-vigil rate, p99 added < 200 us.
 #
-#   sudo [MODE=block] bench/dns_bench.sh [ROUNDS] [SECONDS] [RATE]
-# MODE=block runs the source in block mode with a deny rule that none of
-# the queries matches: every query waits for parsing and the rule engine
-# before its verdict (the "with" figures are then block mode's).
+#   sudo [CONFIGS="..."] bench/dns_bench.sh [ROUNDS] [SECONDS] [RATE]
+# CONFIGS (default "floor-nfqueue floor-nflog nfqueue nflog block"):
+# nfqueue and nflog are monitor mode with that capture; block is block
+# mode (NFQUEUE) with a deny rule that none of the queries matches: every
+# query waits for parsing and the rule engine before its verdict.
+# floor-nfqueue and floor-nflog are bench/dns_floor (FLOOR=path) with
+# the same kernel setup as the source (rules, batch, copy range) and no
+# work of its own: verdicts only, or reads only; what the capture costs
+# before vigil parses anything.
 # Build dns_monitor without sanitizers for meaningful figures and point
 # DNS_MONITOR at it.  Nothing leaves the namespace; it is removed on exit.
 set -u
@@ -27,6 +33,7 @@ ROUNDS=${1:-3}
 SECS=${2:-5}
 RATE=${3:-5000}
 MON=${DNS_MONITOR:-./tests/integration/dns/dns_monitor}
+FLOOR=${FLOOR:-./bench/dns_floor}
 
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
 for t in ip unbound dnsperf python3; do
@@ -67,24 +74,55 @@ test.example NS
 test.example SOA
 nx.test.example A
 EOF
-MODE=${MODE:-monitor}
-printf 'dns:\n  queue: 53\n  batch: 64\n  mode: %s\n' "$MODE" \
-	>"$TMP/vigil.yaml"
-if [ "$MODE" = block ]; then
-	cat >"$TMP/policy.yaml" <<EOF
+CONFIGS=${CONFIGS:-floor-nfqueue floor-nflog nfqueue nflog block}
+cat >"$TMP/policy.yaml" <<EOF
 - rule: deny_blocked
   description: lookup of a blocked name
   severity: high
   expression: dns.question.name == "blocked.test"
   action: deny
 EOF
-	echo "policy: $TMP/policy.yaml" >>"$TMP/vigil.yaml"
-fi
+for c in $CONFIGS; do
+	case $c in
+	# each capture with its default batch (nfqueue 64, nflog 256)
+	nfqueue | nflog) printf 'dns:\n  queue: 53\n  capture: %s\n' \
+		"$c" >"$TMP/$c.yaml" ;;
+	block) printf 'dns:\n  queue: 53\n  mode: block\npolicy: %s\n' \
+		"$TMP/policy.yaml" >"$TMP/$c.yaml" ;;
+	floor-*) [ -x "$FLOOR" ] || { echo "$FLOOR not built"; exit 77; } ;;
+	*) echo "unknown configuration $c"; exit 2 ;;
+	esac
+done
 
-start_monitor() {
+# The floors' rules: where the source's own rules take loopback DNS
+# (NFQUEUE at OUTPUT, NFLOG at INPUT: src/sources/firewall.h), UDP only
+# as dnsperf sends, in the namespace's built-in chains.
+floor_rules() { # -A|-D config
+	case $2 in
+	floor-nfqueue) chain=OUTPUT
+		target="NFQUEUE --queue-num 53 --queue-bypass" ;;
+	floor-nflog) chain=INPUT
+		target="NFLOG --nflog-group 53 --nflog-size 4096 --nflog-threshold 256" ;;
+	esac
+	for p in --dport --sport; do
+		ip netns exec "$NS" iptables -w "$1" $chain -p udp $p 53 \
+			-j $target || exit 1
+	done
+}
+
+start_monitor() { # config
 	rm -f "$TMP/ready"
-	ip netns exec "$NS" "$MON" "$TMP/vigil.yaml" "${EVENTS:--}" \
-		"$TMP/status.json" "$TMP/ready" 2>"$TMP/mon.err" &
+	case $1 in
+	floor-*)
+		floor_rules -A "$1"
+		# batch as the source's defaults: 64 verdicts, 256 logged
+		ip netns exec "$NS" "$FLOOR" "${1#floor-}" 53 \
+			"$([ "$1" = floor-nflog ] && echo 256 || echo 64)" \
+			"$TMP/ready" 2>"$TMP/mon.err" & ;;
+	*)
+		ip netns exec "$NS" "$MON" "$TMP/$1.yaml" "${EVENTS:--}" \
+			"$TMP/$1.status" "$TMP/ready" 2>"$TMP/mon.err" & ;;
+	esac
 	MON_PID=$!
 	while [ ! -e "$TMP/ready" ]; do
 		kill -0 $MON_PID 2>/dev/null ||
@@ -92,10 +130,13 @@ start_monitor() {
 		sleep 0.05
 	done
 }
-stop_monitor() {
+stop_monitor() { # config
 	kill -TERM $MON_PID
 	wait $MON_PID
 	MON_PID=
+	case $1 in
+	floor-*) floor_rules -D "$1" ;;
+	esac
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -124,68 +165,86 @@ r=0
 while [ $r -lt "$ROUNDS" ]; do
 	throughput off
 	latency off
-	start_monitor
-	t0=$(cpu_ticks $MON_PID)
-	throughput on
-	t1=$(cpu_ticks $MON_PID)
-	echo "$(tail -1 "$TMP/throughput" | awk '{print $2}') $((t1 - t0))" \
-		>>"$TMP/cpu"
-	latency on
-	stop_monitor
+	for c in $CONFIGS; do
+		start_monitor "$c"
+		t0=$(cpu_ticks $MON_PID)
+		throughput "$c"
+		t1=$(cpu_ticks $MON_PID)
+		echo "$c $(tail -1 "$TMP/throughput" | awk '{print $2}')" \
+			"$((t1 - t0))" >>"$TMP/cpu"
+		latency "$c"
+		stop_monitor "$c"
+	done
 	r=$((r + 1))
 done
 
-python3 - "$TMP" "$(getconf CLK_TCK)" "$RATE" "$ROUNDS" "$SECS" <<'EOF'
+python3 - "$TMP" "$(getconf CLK_TCK)" "$RATE" "$ROUNDS" "$SECS" $CONFIGS <<'EOF'
 import json, sys
 tmp, hz, rate, rounds, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-qps = {"off": [], "on": []}
+configs = sys.argv[6:]
+labels = ["off"] + configs
+qps = {k: [] for k in labels}
 for l in open(tmp + "/throughput"):
     f = l.split()
     if len(f) == 3:
         qps[f[0]].append(float(f[2]))
-lat = {"off": [], "on": []}
+lat = {k: [] for k in labels}
 for l in open(tmp + "/latency"):
     f = l.split()
     lat[f[0]].append(float(f[1]) * 1e6)
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(p / 100.0 * len(v)))] if v else float("nan")
-q, c = 0, 0
+cpu = {k: [0, 0] for k in configs}
 for l in open(tmp + "/cpu"):
-    n, t = l.split()
-    q += int(n); c += int(t)
-st = json.load(open(tmp + "/status.json"))
-off, on = sum(qps["off"]) / len(qps["off"]), sum(qps["on"]) / len(qps["on"])
-print("dns_bench: %s rounds of %s s, unbound on loopback in a netns, "
-      "%s mode" % (rounds, secs, st.get("mode", "monitor")))
-print("throughput  without vigil %9.0f q/s   with vigil %9.0f q/s   (%.1f %%)"
-      % (off, on, 100.0 * on / off))
-print("  per round: without %s  with %s" % (
-    " ".join("%.0f" % x for x in qps["off"]), " ".join("%.0f" % x for x in qps["on"])))
-ol = {"off": [0.0, 0, 0], "on": [0.0, 0, 0]}
+    k, n, t = l.split()
+    cpu[k][0] += int(n); cpu[k][1] += int(t)
+ol = {k: [0.0, 0, 0] for k in labels}
 for l in open(tmp + "/openloop"):
     f = l.split()
     if len(f) == 3:
         ol[f[0]][0] += float(f[1]); ol[f[0]][1] += int(f[2]); ol[f[0]][2] += 1
-for k in ("off", "on"):
+mean = lambda v: sum(v) / len(v) if v else float("nan")
+off = mean(qps["off"])
+print("dns_bench: %s rounds of %s s, unbound on loopback in a netns; "
+      "open loop at %s q/s" % (rounds, secs, rate))
+print("%-8s %9s %7s %9s %9s %9s %12s %s" % ("config", "q/s", "rate",
+      "p50 +us", "p90 +us", "p99 +us", "ms/10k q", "per round q/s"))
+for k in labels:
+    q = mean(qps[k])
+    added = ["%9.1f" % (pct(lat[k], p) - pct(lat["off"], p)) if k != "off"
+             else "%9.1f" % pct(lat["off"], p) for p in (50, 90, 99)]
+    c = "%12.1f" % (1000.0 * cpu[k][1] / float(hz) / (cpu[k][0] / 10000.0)) \
+        if k in cpu and cpu[k][0] else "%12s" % "-"
+    print("%-8s %9.0f %6.1f%% %s %s %s" % (k, q, 100.0 * q / off,
+          " ".join(added), c, " ".join("%.0f" % x for x in qps[k])))
+print("(the off row's latency columns are absolute p50/p90/p99 in us)")
+for k in labels:
     if ol[k][2]:
-        print("open loop at %s q/s %-7s: achieved %.0f q/s, %d lost"
-              % (rate, "without" if k == "off" else "with", ol[k][0] / ol[k][2], ol[k][1]))
-for p in (50, 90, 99):
-    a, b = pct(lat["off"], p), pct(lat["on"], p)
-    print("latency p%-2d at %s q/s: without %7.1f us   with %7.1f us   added %7.1f us"
-          % (p, rate, a, b, b - a))
-print("vigil CPU: %.3f s for %d queries = %.1f ms per 10 000 queries"
-      % (c / float(hz), q, 1000.0 * c / float(hz) / (q / 10000.0)))
-print("last round's source: packets %d, events %d, malformed %d, "
-      "attributed %d, socket overruns %d, kernel queue dropped %s, "
-      "user dropped %s" % (st["packets"], st["events"],
-      sum(st["malformed"].values()), st["attributed"], st["socket_overruns"],
-      st.get("kernel_queue_dropped", "?"), st.get("kernel_user_dropped", "?")))
-if st.get("hold_rounds"):
-    print("block mode, last round: %d queries held in %d reads, held for "
-          "parsing and rules %.1f us per read on average, %.1f us at most"
-          % (st["held"], st["hold_rounds"],
-             st["hold_ns_total"] / 1000.0 / st["hold_rounds"],
-             st["hold_ns_max"] / 1000.0))
+        print("open loop %-8s: achieved %.0f q/s, %d lost"
+              % (k, ol[k][0] / ol[k][2], ol[k][1]))
+for k in configs:
+    if k.startswith("floor-"):
+        continue
+    st = json.load(open("%s/%s.status" % (tmp, k)))
+    print("last %s run: capture %s (%s), packets %d, events %d, malformed "
+          "%d, attributed %d, socket overruns %d, kernel lost %s"
+          % (k, st.get("capture"), st.get("capture_reason"), st["packets"],
+             st["events"], sum(st["malformed"].values()), st["attributed"],
+             st["socket_overruns"],
+             st.get("nflog_lost", st.get("kernel_user_dropped", "?"))))
+    if st.get("datagrams"):
+        print("  nflog: %.1f packets per datagram, batching switches %d, "
+              "kernel time to read %.1f us on average, %.1f us at most"
+              % (st["packets"] / float(st["datagrams"]),
+                 st["batching_switches"],
+                 st["read_delay_ns_total"] / 1000.0 /
+                 max(st["read_delay_samples"], 1),
+                 st["read_delay_ns_max"] / 1000.0))
+    if st.get("hold_rounds"):
+        print("  block: %d queries held in %d reads, held for parsing and "
+              "rules %.1f us per read on average, %.1f us at most"
+              % (st["held"], st["hold_rounds"],
+                 st["hold_ns_total"] / 1000.0 / st["hold_rounds"],
+                 st["hold_ns_max"] / 1000.0))
 EOF

@@ -30,6 +30,7 @@ static const struct {
 	{ "nfqueue", VIGIL_FEAT_NFQUEUE },
 	{ "nftables", VIGIL_FEAT_NFTABLES },
 	{ "iptables", VIGIL_FEAT_IPTABLES },
+	{ "nflog", VIGIL_FEAT_NFLOG },
 };
 
 uint32_t vigil_feature_from_name(const char *name)

@@ -43,6 +43,7 @@ enum vigil_feature {
 	VIGIL_FEAT_NFQUEUE = 1u << 8,
 	VIGIL_FEAT_NFTABLES = 1u << 9,
 	VIGIL_FEAT_IPTABLES = 1u << 10,
+	VIGIL_FEAT_NFLOG = 1u << 11,           /* nfnetlink_log (DNS capture) */
 };
 
 /* Name <-> bit, for the config and for status output. */

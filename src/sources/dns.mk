@@ -1,5 +1,5 @@
 # src/sources/dns.mk - the DNS monitor: wire parser, firewall rules,
-# NFQUEUE source, their tests, fuzz target and benchmark.
+# NFLOG/NFQUEUE source, their tests, fuzz target and benchmark.
 noinst_LTLIBRARIES += libvigildns.la
 libvigildns_la_SOURCES = \
 	src/sources/dns_parse.c src/sources/dns_parse.h \
@@ -8,6 +8,7 @@ libvigildns_la_SOURCES = \
 	src/sources/dns_tcp.c src/sources/dns_tcp.h \
 	src/sources/dns_attr.c src/sources/dns_attr.h \
 	src/sources/firewall.c src/sources/firewall.h \
+	src/sources/nflog.c src/sources/nflog.h \
 	src/sources/nfqueue.c src/sources/nfqueue.h
 libvigildns_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(NFQUEUE_CFLAGS)
@@ -19,6 +20,7 @@ EXTRA_DIST += \
 	tests/fixtures/dns \
 	tests/integration/dns/unbound.conf.in \
 	tests/integration/dns/test_dns_netns.sh \
+	tests/integration/dns/test_dns_netns_nflog.sh \
 	tests/integration/dns/test_dns_block.sh
 
 if ENABLE_TESTS
@@ -35,7 +37,7 @@ tests_unit_test_dns_parse_LDADD = libvigildns.la libvigilcore.la \
 check_PROGRAMS += tests/unit/test_dns_flow
 TESTS += tests/unit/test_dns_flow
 tests_unit_test_dns_flow_SOURCES = tests/unit/test_dns_flow.c
-tests_unit_test_dns_flow_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+tests_unit_test_dns_flow_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(LIBUV_CFLAGS)
 tests_unit_test_dns_flow_LDADD = libvigildns.la libvigilcore.la \
 	$(CMOCKA_LIBS)
@@ -52,8 +54,10 @@ tests_integration_dns_dns_monitor_LDADD = libvigildns.la libvigilrules.la \
 	libvigilcore.la $(PCRE2_LIBS)
 check_PROGRAMS += tests/integration/dns/dns_client
 tests_integration_dns_dns_client_SOURCES = tests/integration/dns/dns_client.c
-# Root only (exit 77 otherwise); about 10 s.
+# Root only (exit 77 otherwise); about 15 s each: the suite with the
+# NFQUEUE capture, then with NFLOG.
 TESTS += tests/integration/dns/test_dns_netns.sh
+TESTS += tests/integration/dns/test_dns_netns_nflog.sh
 # Block mode: deny, fail-open after kill -9 (root; about 8 s).
 TESTS += tests/integration/dns/test_dns_block.sh
 
@@ -66,8 +70,22 @@ tests_fuzz_fuzz_dns_SOURCES = tests/fuzz/fuzz_dns.c src/sources/dns_parse.c \
 tests_fuzz_fuzz_dns_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_dns_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_dns_LDADD = libvigilcore.la
+# The NFLOG message reader, with its own coverage as above.
+noinst_PROGRAMS += tests/fuzz/fuzz_nflog
+tests_fuzz_fuzz_nflog_SOURCES = tests/fuzz/fuzz_nflog.c src/sources/nflog.c
+tests_fuzz_fuzz_nflog_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_nflog_LDFLAGS = $(AM_LDFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_nflog_LDADD = libvigilcore.la $(LIBMNL_LIBS)
 endif
 
 # bench/dns_bench.sh: dnsperf against unbound in a netns, with and without
-# the source (root; run by hand, see the script).
+# the source (root; run by hand, see the script); dns_floor is its
+# cheapest reader of each capture, the floor the source is measured
+# against.
 dist_noinst_SCRIPTS += bench/dns_bench.sh
+check_PROGRAMS += bench/dns_floor
+bench_dns_floor_SOURCES = bench/dns_floor.c
+bench_dns_floor_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS)
+bench_dns_floor_LDADD = $(LIBMNL_LIBS)

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,15 +32,21 @@ struct vigil_dns_inode_slot {
 /* The kernel's PATH_MAX for exe links. */
 #define EXE_MAX 4096
 
-/* What an event shows of a process, as read from /proc at read_ns. */
+#define ARGV_MAX 64
+
+/* What an event shows of a process, as read from /proc at read_ns.  The
+ * strings are NUL-terminated and argv points into cmdline, so an event
+ * can point here instead of copying. */
 struct vigil_dns_proc_slot {
 	int32_t pid; /* 0: free */
 	int32_t ppid;
 	int64_t read_ns;
 	size_t comm_len, exe_len, cmdline_len;
+	uint32_t argc;
 	char comm[COMM_MAX];
 	char exe[EXE_MAX];
 	char cmdline[CMDLINE_MAX];
+	struct vigil_str argv[ARGV_MAX];
 };
 
 /* The sender of the last packets from one local endpoint. */
@@ -58,7 +65,6 @@ struct vigil_dns_flow_slot {
 #define SOCKET_LINK_PREFIX "socket:["
 #define PROC_PATH_MAX 64
 #define LINK_MAX 64
-#define ARGV_MAX 64
 
 int vigil_dns_attr_init(struct vigil_dns_attr *a)
 {
@@ -70,7 +76,8 @@ int vigil_dns_attr_init(struct vigil_dns_attr *a)
 	a->cache = calloc(VIGIL_DNS_INODE_CACHE, sizeof(*a->cache));
 	a->procs = calloc(VIGIL_DNS_PROC_CACHE, sizeof(*a->procs));
 	a->flows = calloc(VIGIL_DNS_FLOW_CACHE, sizeof(*a->flows));
-	if (!a->cache || !a->procs || !a->flows) {
+	a->scan_pids = calloc(VIGIL_DNS_SCAN_PIDS, sizeof(*a->scan_pids));
+	if (!a->cache || !a->procs || !a->flows || !a->scan_pids) {
 		vigil_dns_attr_free(a);
 		return -ENOMEM;
 	}
@@ -96,6 +103,8 @@ void vigil_dns_attr_free(struct vigil_dns_attr *a)
 	free(a->cache);
 	free(a->procs);
 	free(a->flows);
+	free(a->scan_pids);
+	a->scan_pids = NULL;
 	a->cache = NULL;
 	a->procs = NULL;
 	a->flows = NULL;
@@ -306,13 +315,34 @@ static int32_t scan_recent(struct vigil_dns_attr *a, uint64_t inode)
 	return 0;
 }
 
+/* Lists the pids under /proc into a->scan_pids (at most
+ * VIGIL_DNS_SCAN_PIDS).  Returns how many, or a negative errno. */
+static ssize_t list_pids(struct vigil_dns_attr *a, DIR *proc)
+{
+	struct dirent *de;
+	size_t n = 0;
+
+	while ((de = readdir(proc)) && n < VIGIL_DNS_SCAN_PIDS) {
+		char *end;
+		long v;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		v = strtol(de->d_name, &end, 10);
+		if (*end || v <= 0 || v > INT32_MAX)
+			continue;
+		a->scan_pids[n++] = (int32_t)v;
+	}
+	return (ssize_t)n;
+}
+
 int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		       int64_t now_ns)
 {
 	struct vigil_dns_inode_slot *s = cache_slot(a, inode);
 	size_t budget = VIGIL_DNS_SCAN_BUDGET;
-	struct dirent *de;
 	int32_t pid = -ENOENT;
+	ssize_t npids;
 	DIR *proc;
 
 	if (s->inode == inode) {
@@ -339,7 +369,9 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		return pid;
 	}
 	pid = -ENOENT;
-	if (a->last_scan_ns &&
+	/* Only a scan that read much holds the next one back: one that
+	 * found its process among the newest cost little. */
+	if (a->last_scan_ns && a->last_scan_links > VIGIL_DNS_SCAN_CHEAP &&
 	    now_ns - a->last_scan_ns < VIGIL_DNS_SCAN_INTERVAL_NS) {
 		a->scans_skipped++;
 		return -EAGAIN;
@@ -349,17 +381,21 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 	proc = opendir(PROC_ROOT);
 	if (!proc)
 		return -errno;
-	while ((de = readdir(proc)) && budget) {
+	npids = list_pids(a, proc);
+	/* Newest first: a client that needs a scan is most often a program
+	 * just started for one lookup (dig, getent, curl), gone a few
+	 * milliseconds after its answer; long-lived ones are found once and
+	 * cached.  Pids grow until they wrap, so the newest are the
+	 * highest. */
+	while (npids-- > 0 && budget) {
+		char name[PROC_PATH_MAX];
+		int32_t v = a->scan_pids[npids];
 		struct stat st;
 		bool found = false;
-		char *end;
-		long v;
 		int dfd;
 
-		v = strtol(de->d_name, &end, 10);
-		if (*end || v <= 0 || v > INT32_MAX)
-			continue;
-		dfd = openat(dirfd(proc), de->d_name,
+		snprintf(name, sizeof(name), "%d", v);
+		dfd = openat(dirfd(proc), name,
 			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			continue;
@@ -368,16 +404,17 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 			close(dfd);
 			continue;
 		}
-		budget -= scan_pid(a, dfd, (int32_t)v, inode, &found, budget);
+		budget -= scan_pid(a, dfd, v, inode, &found, budget);
 		close(dfd);
 		if (found) {
-			pid = (int32_t)v;
+			pid = v;
 			a->scan_found++;
 			remember(a, pid);
 			break;
 		}
 	}
 	closedir(proc);
+	a->last_scan_links = VIGIL_DNS_SCAN_BUDGET - budget;
 	return pid;
 }
 
@@ -403,6 +440,8 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	buf[got] = '\0';
 	return got;
 }
+
+static void split_argv(struct vigil_dns_proc_slot *slot);
 
 /* Reads what an event shows of pid from /proc into slot.  Returns 0 or
  * a negative errno (-ENOENT: the process is gone). */
@@ -435,51 +474,58 @@ static int read_proc(struct vigil_dns_proc_slot *slot, int32_t pid)
 	snprintf(path, sizeof(path), PROC_ROOT "/%d/exe", pid);
 	n = readlink(path, slot->exe, sizeof(slot->exe));
 	slot->exe_len = n > 0 && (size_t)n < sizeof(slot->exe) ? (size_t)n : 0;
+	slot->exe[slot->exe_len] = '\0';
 
 	/* Kernel threads and zombies have no command line. */
 	snprintf(path, sizeof(path), PROC_ROOT "/%d/cmdline", pid);
 	n = read_small(path, slot->cmdline, sizeof(slot->cmdline));
 	slot->cmdline_len = n > 0 ? (size_t)n : 0;
+	split_argv(slot);
 	slot->pid = pid;
 	return 0;
 }
 
-/* Copies a slot into an event's process context, strings into arena. */
-static int slot_to_process(const struct vigil_dns_proc_slot *slot,
-			   struct vigil_process *p, struct vigil_arena *arena)
+/* Points slot->argv at the arguments in slot->cmdline: NUL-separated,
+ * usually NUL-terminated; a final argument without its NUL (cut at the
+ * buffer size, where read_small put one) still counts. */
+static void split_argv(struct vigil_dns_proc_slot *slot)
 {
 	size_t i, start, argc = 0, n = slot->cmdline_len;
 	const char *buf = slot->cmdline;
 
-	p->pid = slot->pid;
-	p->tid = slot->pid;
-	p->ppid = slot->ppid;
-	if (slot->comm_len &&
-	    vigil_arena_str(arena, &p->comm, slot->comm, slot->comm_len))
-		return -ENOMEM;
-	if (slot->exe_len &&
-	    vigil_arena_str(arena, &p->file.path, slot->exe, slot->exe_len))
-		return -ENOMEM;
-	if (!n)
-		return 0;
-	p->argv.v = vigil_arena_alloc(arena, ARGV_MAX * sizeof(*p->argv.v));
-	if (!p->argv.v)
-		return -ENOMEM;
-	/* NUL-separated, usually NUL-terminated; a final argument without
-	 * its NUL (cut at the buffer size) still counts. */
 	for (i = 0, start = 0; i <= n && argc < ARGV_MAX; i++) {
 		if (i < n && buf[i] != '\0')
 			continue;
 		if (i > start || i < n) {
-			if (vigil_arena_str(arena, &p->argv.v[argc],
-					    buf + start, i - start))
-				return -ENOMEM;
+			slot->argv[argc].ptr = buf + start;
+			slot->argv[argc].len = (uint32_t)(i - start);
 			argc++;
 		}
 		start = i + 1;
 	}
-	p->argv.n = (uint32_t)argc;
-	return 0;
+	slot->argc = (uint32_t)argc;
+}
+
+/* Points an event's process context at a slot's strings (no copy: see
+ * vigil_dns_attr_fill). */
+static void slot_to_process(struct vigil_dns_proc_slot *slot,
+			    struct vigil_process *p)
+{
+	p->pid = slot->pid;
+	p->tid = slot->pid;
+	p->ppid = slot->ppid;
+	if (slot->comm_len) {
+		p->comm.ptr = slot->comm;
+		p->comm.len = (uint32_t)slot->comm_len;
+	}
+	if (slot->exe_len) {
+		p->file.path.ptr = slot->exe;
+		p->file.path.len = (uint32_t)slot->exe_len;
+	}
+	if (slot->argc) {
+		p->argv.v = slot->argv;
+		p->argv.n = slot->argc;
+	}
 }
 
 int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
@@ -497,7 +543,9 @@ int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
 			return rc;
 		slot->read_ns = now_ns;
 	}
-	return slot_to_process(slot, p, arena);
+	(void)arena;
+	slot_to_process(slot, p);
+	return 0;
 }
 
 static struct vigil_dns_flow_slot *flow_slot(struct vigil_dns_attr *a,

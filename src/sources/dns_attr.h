@@ -10,9 +10,11 @@
  * are read: a program that opens a new socket per query (dig, getent,
  * most stub resolvers) is found there without scanning everything.
  *
- * Cost and limits: a scan reads every fd link of every process (of the
- * socket's uid when known), at most VIGIL_DNS_SCAN_BUDGET links, and at
- * most once per VIGIL_DNS_SCAN_INTERVAL_NS; every socket inode it meets is
+ * Cost and limits: a scan reads the fd links of the processes (of the
+ * socket's uid when known), newest first, until it finds the socket, at
+ * most VIGIL_DNS_SCAN_BUDGET links, and after a scan that read more than
+ * VIGIL_DNS_SCAN_CHEAP links, not again within VIGIL_DNS_SCAN_INTERVAL_NS;
+ * every socket inode it meets is
  * remembered (bounded cache), so a long-lived resolver client (a browser,
  * systemd-resolved, nscd) costs one scan.  Short-lived clients in a burst
  * beyond the scan rate are not attributed and are counted as misses.  A
@@ -32,10 +34,13 @@
 
 #define VIGIL_DNS_SCAN_BUDGET 65536
 #define VIGIL_DNS_SCAN_INTERVAL_NS 5000000 /* 5 ms */
+#define VIGIL_DNS_SCAN_CHEAP 256
 #define VIGIL_DNS_INODE_CACHE 4096
 #define VIGIL_DNS_RECENT_PIDS 8
 #define VIGIL_DNS_PROC_CACHE 64
 #define VIGIL_DNS_FLOW_CACHE 256
+/* Pids a scan looks at, newest first (the kernel's default pid_max). */
+#define VIGIL_DNS_SCAN_PIDS 32768
 /* How long /proc details of a pid, and the pid behind a local endpoint,
  * are reused without asking the kernel again. */
 #define VIGIL_DNS_CACHE_TTL_NS 1000000000 /* 1 s */
@@ -50,7 +55,9 @@ struct vigil_dns_attr {
 	struct vigil_dns_inode_slot *cache; /* owned, VIGIL_DNS_INODE_CACHE */
 	struct vigil_dns_proc_slot *procs;  /* owned, VIGIL_DNS_PROC_CACHE */
 	struct vigil_dns_flow_slot *flows;  /* owned, VIGIL_DNS_FLOW_CACHE */
+	int32_t *scan_pids;                 /* owned, VIGIL_DNS_SCAN_PIDS */
 	int64_t last_scan_ns;
+	size_t last_scan_links; /* fd links the last scan read */
 	int32_t recent[VIGIL_DNS_RECENT_PIDS]; /* last senders found */
 	unsigned int recent_next;
 	/* Counters for status. */
@@ -85,11 +92,14 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		       int64_t now_ns);
 
 /*
- * Fills pid, ppid, comm, exe (file.path) and argv of p from /proc/<pid>,
- * strings in arena; what was read less than VIGIL_DNS_CACHE_TTL_NS ago is
- * reused (a pid reused within that second shows the old program).
- * uid/gid are left to the caller.  Returns 0 or a negative errno
- * (-ENOENT: the process is gone).
+ * Fills pid, ppid, comm, exe (file.path) and argv of p from /proc/<pid>;
+ * what was read less than VIGIL_DNS_CACHE_TTL_NS ago is reused (a pid
+ * reused within that second shows the old program).  The strings and the
+ * argv array are not copied: they belong to a's cache and stay valid
+ * until the next call (an event is submitted before the next packet is
+ * read).  arena is unused (kept for callers that copy).  uid/gid are
+ * left to the caller.  Returns 0 or a negative errno (-ENOENT: the
+ * process is gone).
  */
 int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
 			int32_t pid, int64_t now_ns, struct vigil_arena *arena);

@@ -35,6 +35,8 @@
 #define DNS_MIN_NAME 1
 /* Presentation of a wire byte as \DDD. */
 #define DNS_ESCAPED_LEN 4
+/* Decimal digits of a uint32_t. */
+#define DNS_U32_DIGITS 10
 
 static const char *const reason_names[VIGIL_DNS_R__COUNT] = {
 	[VIGIL_DNS_R_OTHER] = "other",
@@ -85,6 +87,18 @@ const char *vigil_dns_type_name(uint16_t type)
 {
 	size_t i;
 
+	/* The common ones first, without walking the table: every answer
+	 * record asks. */
+	switch (type) {
+	case ns_t_a:
+		return "A";
+	case ns_t_aaaa:
+		return "AAAA";
+	case ns_t_cname:
+		return "CNAME";
+	default:
+		break;
+	}
 	for (i = 0; i < VIGIL_ARRAY_SIZE(type_names); i++)
 		if (type_names[i].type == type)
 			return type_names[i].name;
@@ -105,7 +119,7 @@ struct text {
 
 static void text_put(struct text *t, const char *s, size_t n)
 {
-	if (!t)
+	if (!t || !n)
 		return;
 	if (n > t->cap - t->len) {
 		n = t->cap - t->len;
@@ -120,41 +134,120 @@ static void text_putc(struct text *t, char c)
 	text_put(t, &c, 1);
 }
 
-static void text_printf(struct text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void text_printf(struct text *t, const char *fmt, ...)
+/* Writes v in decimal (the hot path formats numbers without printf). */
+static void text_u32(struct text *t, uint32_t v)
 {
-	char tmp[64];
-	va_list ap;
-	int n;
+	char tmp[DNS_U32_DIGITS];
+	size_t i = sizeof(tmp);
 
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(tmp)) {
-		n = sizeof(tmp) - 1;
-		if (t)
-			t->cut = true;
-	}
-	text_put(t, tmp, (size_t)n);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	text_put(t, tmp + i, sizeof(tmp) - i);
 }
+
+/* How a byte is written (dig's presentation): as is, after a backslash,
+ * or as \DDD.  Names escape ".\\\"();", TXT strings "\"\\"; both escape
+ * what is not printable ASCII, but a TXT string keeps its spaces. */
+enum esc_class { ESC_PLAIN = 0, ESC_BACKSLASH, ESC_DECIMAL };
+enum esc_set { ESC_NAME, ESC_TXT };
+
+static enum esc_class esc_class(uint8_t c, enum esc_set set)
+{
+	if (c == ' ' && set == ESC_TXT)
+		return ESC_PLAIN; /* inside quotes */
+	if (c <= ' ' || c >= 0x7f)
+		return ESC_DECIMAL;
+	if (c == '"' || c == '\\')
+		return ESC_BACKSLASH;
+	if (set == ESC_NAME && (c == '.' || c == '(' || c == ')' || c == ';'))
+		return ESC_BACKSLASH;
+	return ESC_PLAIN;
+}
+
+/*
+ * The same classes as a table built at compile time, one bit per use, for
+ * the loop that finds runs of bytes to copy as they are: a name kept as
+ * is, a name being lower-cased (capitals are not plain then), a TXT
+ * string.
+ */
+#define PLAIN_NAME 0x1
+#define PLAIN_NAME_LOWER 0x2
+#define PLAIN_TXT 0x4
+#define C_PRINT(c) ((c) > ' ' && (c) < 0x7f)
+#define C_UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+#define C_NAME_SPECIAL(c)                                                      \
+	((c) == '.' || (c) == '\\' || (c) == '"' || (c) == '(' ||            \
+	 (c) == ')' || (c) == ';')
+#define C_TXT_SPECIAL(c) ((c) == '"' || (c) == '\\')
+#define C_CLASS(c)                                                             \
+	((C_PRINT(c) && !C_NAME_SPECIAL(c) ? PLAIN_NAME : 0) |                 \
+	 (C_PRINT(c) && !C_NAME_SPECIAL(c) && !C_UPPER(c) ?                    \
+		  PLAIN_NAME_LOWER : 0) |                                      \
+	 ((C_PRINT(c) || (c) == ' ') && !C_TXT_SPECIAL(c) ? PLAIN_TXT : 0))
+#define C_ROW(b)                                                               \
+	C_CLASS(b), C_CLASS(b + 1), C_CLASS(b + 2), C_CLASS(b + 3),            \
+	C_CLASS(b + 4), C_CLASS(b + 5), C_CLASS(b + 6), C_CLASS(b + 7),        \
+	C_CLASS(b + 8), C_CLASS(b + 9), C_CLASS(b + 10), C_CLASS(b + 11),      \
+	C_CLASS(b + 12), C_CLASS(b + 13), C_CLASS(b + 14), C_CLASS(b + 15)
+static const uint8_t plain_bytes[UINT8_MAX + 1] = {
+	C_ROW(0x00), C_ROW(0x10), C_ROW(0x20), C_ROW(0x30),
+	C_ROW(0x40), C_ROW(0x50), C_ROW(0x60), C_ROW(0x70),
+	C_ROW(0x80), C_ROW(0x90), C_ROW(0xa0), C_ROW(0xb0),
+	C_ROW(0xc0), C_ROW(0xd0), C_ROW(0xe0), C_ROW(0xf0),
+};
 
 /* Writes a byte as dig does: printable ASCII as is (special ones
  * backslash-escaped), anything else as \DDD. */
-static void text_escaped(struct text *t, uint8_t c, const char *special)
+static void text_escaped(struct text *t, uint8_t c, enum esc_set set)
 {
-	char esc[DNS_ESCAPED_LEN + 1];
+	char esc[DNS_ESCAPED_LEN];
 
-	if (c > ' ' && c < 0x7f) {
-		if (strchr(special, c))
-			text_putc(t, '\\');
+	switch (esc_class(c, set)) {
+	case ESC_PLAIN:
 		text_putc(t, (char)c);
 		return;
+	case ESC_BACKSLASH:
+		esc[0] = '\\';
+		esc[1] = (char)c;
+		text_put(t, esc, 2);
+		return;
+	default:
+		esc[0] = '\\';
+		esc[1] = (char)('0' + c / 100);
+		esc[2] = (char)('0' + c / 10 % 10);
+		esc[3] = (char)('0' + c % 10);
+		text_put(t, esc, DNS_ESCAPED_LEN);
 	}
-	snprintf(esc, sizeof(esc), "\\%03u", c);
-	text_put(t, esc, DNS_ESCAPED_LEN);
+}
+
+/*
+ * Writes n bytes of p escaped for set, lower-casing ASCII letters when
+ * lower is set.  Runs of bytes that need nothing are copied at once:
+ * almost every name is letters, digits and hyphens.
+ */
+static void text_escaped_run(struct text *t, const uint8_t *p, size_t n,
+			     enum esc_set set, bool lower)
+{
+	uint8_t mask = set == ESC_TXT ? PLAIN_TXT :
+		       lower ? PLAIN_NAME_LOWER : PLAIN_NAME;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start = i;
+
+		while (i < n && (plain_bytes[p[i]] & mask))
+			i++;
+		text_put(t, (const char *)p + start, i - start);
+		if (i == n)
+			break;
+		if (lower && p[i] >= 'A' && p[i] <= 'Z')
+			text_putc(t, (char)(p[i] - 'A' + 'a'));
+		else
+			text_escaped(t, p[i], set);
+		i++;
+	}
 }
 
 static uint16_t rd16(const uint8_t *p)
@@ -187,8 +280,8 @@ static int read_name(const uint8_t *msg, size_t len, size_t *off,
 	bool first = true;
 
 	for (;;) {
-		uint8_t c, ch;
-		size_t target, i;
+		uint8_t c;
+		size_t target;
 
 		if (pos >= len)
 			return VIGIL_DNS_ERR(VIGIL_DNS_R_TRUNCATED);
@@ -208,12 +301,9 @@ static int read_name(const uint8_t *msg, size_t len, size_t *off,
 			if (!first)
 				text_putc(t, '.');
 			first = false;
-			for (i = 0; i < c; i++) {
-				ch = msg[pos + 1 + i];
-				if (lower && ch >= 'A' && ch <= 'Z')
-					ch = (uint8_t)(ch - 'A' + 'a');
-				text_escaped(t, ch, ".\\\"();");
-			}
+			if (t)
+				text_escaped_run(t, msg + pos + 1, c, ESC_NAME,
+						 lower);
 			pos += (size_t)c + 1;
 			break;
 		case NS_CMPRSFLGS:
@@ -259,15 +349,8 @@ static int rdata_name(const uint8_t *msg, size_t end, size_t *off,
 /* Writes a TXT character-string, quoted and escaped. */
 static void text_quoted(struct text *t, const uint8_t *p, size_t n)
 {
-	size_t i;
-
 	text_putc(t, '"');
-	for (i = 0; i < n; i++) {
-		if (p[i] == ' ')
-			text_putc(t, ' ');
-		else
-			text_escaped(t, p[i], "\"\\");
-	}
+	text_escaped_run(t, p, n, ESC_TXT, false);
 	text_putc(t, '"');
 }
 
@@ -283,13 +366,15 @@ static int read_rdata(const uint8_t *msg, size_t off, uint16_t rdlen,
 	const size_t end = off + rdlen;
 	const char *name = vigil_dns_type_name(type);
 	char addr[INET6_ADDRSTRLEN];
-	size_t pos = off;
+	size_t pos = off, i;
 	int rc;
 
-	if (name)
+	if (name) {
 		text_put(t, name, strlen(name));
-	else
-		text_printf(t, "TYPE%u", type);
+	} else {
+		text_put(t, "TYPE", strlen("TYPE"));
+		text_u32(t, type);
+	}
 
 	switch (type) {
 	case ns_t_a:
@@ -298,9 +383,18 @@ static int read_rdata(const uint8_t *msg, size_t off, uint16_t rdlen,
 			return VIGIL_DNS_ERR(VIGIL_DNS_R_BAD_RDATA);
 		if (!t)
 			return 0;
-		inet_ntop(type == ns_t_a ? AF_INET : AF_INET6, msg + off, addr,
-			  sizeof(addr));
 		text_putc(t, ' ');
+		if (type == ns_t_a) {
+			/* Dotted quad by hand: inet_ntop goes through
+			 * printf. */
+			for (i = 0; i < NS_INADDRSZ; i++) {
+				if (i)
+					text_putc(t, '.');
+				text_u32(t, msg[off + i]);
+			}
+			return 0;
+		}
+		inet_ntop(AF_INET6, msg + off, addr, sizeof(addr));
 		text_put(t, addr, strlen(addr));
 		return 0;
 	case ns_t_cname:
@@ -312,16 +406,20 @@ static int read_rdata(const uint8_t *msg, size_t off, uint16_t rdlen,
 	case ns_t_mx:
 		if (rdlen < NS_INT16SZ + DNS_MIN_NAME)
 			return VIGIL_DNS_ERR(VIGIL_DNS_R_BAD_RDATA);
-		text_printf(t, " %u ", rd16(msg + pos));
+		text_putc(t, ' ');
+		text_u32(t, rd16(msg + pos));
+		text_putc(t, ' ');
 		pos += NS_INT16SZ;
 		rc = rdata_name(msg, end, &pos, t);
 		break;
 	case ns_t_srv:
 		if (rdlen < 3 * NS_INT16SZ + DNS_MIN_NAME)
 			return VIGIL_DNS_ERR(VIGIL_DNS_R_BAD_RDATA);
-		text_printf(t, " %u %u %u ", rd16(msg + pos),
-			    rd16(msg + pos + NS_INT16SZ),
-			    rd16(msg + pos + 2 * NS_INT16SZ));
+		for (i = 0; i < 3; i++) {
+			text_putc(t, ' ');
+			text_u32(t, rd16(msg + pos + i * NS_INT16SZ));
+		}
+		text_putc(t, ' ');
 		pos += 3 * NS_INT16SZ;
 		rc = rdata_name(msg, end, &pos, t);
 		break;
@@ -337,11 +435,10 @@ static int read_rdata(const uint8_t *msg, size_t off, uint16_t rdlen,
 		/* SERIAL REFRESH RETRY EXPIRE MINIMUM */
 		if (end - pos != 5 * NS_INT32SZ)
 			return VIGIL_DNS_ERR(VIGIL_DNS_R_BAD_RDATA);
-		text_printf(t, " %u %u %u %u %u", rd32(msg + pos),
-			    rd32(msg + pos + NS_INT32SZ),
-			    rd32(msg + pos + 2 * NS_INT32SZ),
-			    rd32(msg + pos + 3 * NS_INT32SZ),
-			    rd32(msg + pos + 4 * NS_INT32SZ));
+		for (i = 0; i < 5; i++) {
+			text_putc(t, ' ');
+			text_u32(t, rd32(msg + pos + i * NS_INT32SZ));
+		}
 		return 0;
 	case ns_t_txt:
 		/* One or more <character-string>s filling the rdata. */
@@ -358,7 +455,8 @@ static int read_rdata(const uint8_t *msg, size_t off, uint16_t rdlen,
 		}
 		return 0;
 	default:
-		text_printf(t, " \\# %u", rdlen);
+		text_put(t, " \\# ", strlen(" \\# "));
+		text_u32(t, rdlen);
 		return 0;
 	}
 	if (rc)

@@ -1,5 +1,5 @@
 /*
- * firewall.c - install and remove vigil's DNS queueing rules (firewall.h).
+ * firewall.c - install and remove vigil's DNS capture rules (firewall.h).
  *
  * nftables: one script replaces `table inet vigil` in a single transaction
  * ("table" creates it if missing, "delete table" drops it, the definition
@@ -30,6 +30,7 @@ extern char **environ;
  * means something else keeps adding them. */
 #define FW_MAX_STALE_JUMPS 64
 #define FW_QUEUE_NUM_LEN 8
+#define FW_ACTION_LEN 96
 #define FW_EXIT_NOT_RUN 127 /* shell convention: command not found */
 
 int vigil_firewall_backend_from_name(const char *name)
@@ -132,12 +133,29 @@ out_close_pipe:
 	return -rc;
 }
 
-int vigil_firewall_nft_script(uint16_t queue_num, struct vigil_buf *out)
+/* What an nft rule does with a DNS packet: "queue num 53 bypass" or
+ * "log group 53 snaplen 4096 queue-threshold 64". */
+static void nft_action(const struct vigil_firewall *fw, char *out, size_t size)
+{
+	if (fw->target == VIGIL_FW_TARGET_NFLOG)
+		snprintf(out, size, "log group %u snaplen %u queue-threshold %u",
+			 fw->queue_num, fw->snaplen, fw->threshold);
+	else
+		snprintf(out, size, "queue num %u bypass", fw->queue_num);
+}
+
+int vigil_firewall_nft_script(const struct vigil_firewall *fw,
+			      struct vigil_buf *out)
 {
 	const char *t = VIGIL_FW_NFT_FAMILY " " VIGIL_FW_NFT_TABLE;
 	const char *p = VIGIL_FW_DNS_PORT;
+	bool nflog = fw->target == VIGIL_FW_TARGET_NFLOG;
 	size_t before = out->len;
+	char a[FW_ACTION_LEN];
 
+	nft_action(fw, a, sizeof(a));
+	/* Loopback packets are taken in one hook only: OUTPUT for NFQUEUE,
+	 * INPUT (where the kernel stamps the time) for NFLOG. */
 	vigil_buf_printf(
 		out,
 		"table %s\n"
@@ -145,23 +163,24 @@ int vigil_firewall_nft_script(uint16_t queue_num, struct vigil_buf *out)
 		"table %s {\n"
 		"\tchain dns_out {\n"
 		"\t\ttype filter hook output priority filter; policy accept;\n"
-		"\t\tudp dport %s queue num %u bypass\n"
-		"\t\tudp sport %s queue num %u bypass\n"
-		"\t\ttcp dport %s queue num %u bypass\n"
-		"\t\ttcp sport %s queue num %u bypass\n"
+		"%s"
+		"\t\tudp dport %s %s\n"
+		"\t\tudp sport %s %s\n"
+		"\t\ttcp dport %s %s\n"
+		"\t\ttcp sport %s %s\n"
 		"\t}\n"
 		"\tchain dns_in {\n"
 		"\t\ttype filter hook input priority filter; policy accept;\n"
-		"\t\tiif lo return\n"
-		"\t\tudp dport %s queue num %u bypass\n"
-		"\t\tudp sport %s queue num %u bypass\n"
-		"\t\ttcp dport %s queue num %u bypass\n"
-		"\t\ttcp sport %s queue num %u bypass\n"
+		"%s"
+		"\t\tudp dport %s %s\n"
+		"\t\tudp sport %s %s\n"
+		"\t\ttcp dport %s %s\n"
+		"\t\ttcp sport %s %s\n"
 		"\t}\n"
 		"}\n",
-		t, t, t, p, queue_num, p, queue_num, p, queue_num, p,
-		queue_num, p, queue_num, p, queue_num, p, queue_num, p,
-		queue_num);
+		t, t, t, nflog ? "\t\toif lo return\n" : "", p, a, p, a, p, a,
+		p, a, nflog ? "" : "\t\tiif lo return\n", p, a, p, a, p, a, p,
+		a);
 	return out->len > before ? 0 : -ENOMEM;
 }
 
@@ -204,85 +223,105 @@ static int nft_remove(char *msg, size_t msg_len)
 	return run(argv, msg, msg_len);
 }
 
-/* The jumps from the built-in chains into VIGIL-DNS: OUTPUT sees every
- * locally sent packet, INPUT what other hosts send. */
+/* The jumps from the built-in chains into VIGIL-DNS.  NFQUEUE: OUTPUT
+ * sees every locally sent packet, INPUT what other hosts send.  NFLOG:
+ * OUTPUT what leaves for other hosts, INPUT everything that arrives
+ * (loopback too: see firewall.h). */
 static const char *const jump_output[] = { "OUTPUT", "-j",
 					   VIGIL_FW_IPT_CHAIN, NULL };
 static const char *const jump_input[] = { "INPUT", "!", "-i", "lo", "-j",
 					  VIGIL_FW_IPT_CHAIN, NULL };
+static const char *const jump_output_nflog[] = { "OUTPUT", "!", "-o", "lo",
+						 "-j", VIGIL_FW_IPT_CHAIN,
+						 NULL };
+static const char *const jump_input_nflog[] = { "INPUT", "-j",
+						VIGIL_FW_IPT_CHAIN, NULL };
 
-/* Runs `tool -w <op> <args...>`. */
+/* Runs `tool -w <op> <args...> <target...>`; target may be NULL. */
 static int ipt(const char *tool, const char *op, const char *const *args,
-	       const char *queue, char *msg, size_t msg_len)
+	       const char *const *target, char *msg, size_t msg_len)
 {
-	char *argv[16];
+	char *argv[24];
 	size_t n = 0;
 
 	argv[n++] = (char *)tool;
 	argv[n++] = (char *)"-w";
 	argv[n++] = (char *)op;
-	while (*args && n < VIGIL_ARRAY_SIZE(argv) - 4)
+	while (*args && n < VIGIL_ARRAY_SIZE(argv) - 1)
 		argv[n++] = (char *)*args++;
-	if (queue) {
-		argv[n++] = (char *)"--queue-num";
-		argv[n++] = (char *)queue;
-		argv[n++] = (char *)"--queue-bypass";
-	}
+	while (target && *target && n < VIGIL_ARRAY_SIZE(argv) - 1)
+		argv[n++] = (char *)*target++;
 	argv[n] = NULL;
 	return run(argv, msg, msg_len);
 }
 
-/* Deletes every jump into VIGIL-DNS, then the chain.  Errors are fine:
- * most of the time there is nothing to remove. */
+/* Deletes every jump into VIGIL-DNS, of either capture's layout, then the
+ * chain.  Errors are fine: most of the time there is nothing to remove. */
 static void ipt_remove(const char *tool)
 {
 	static const char *const chain[] = { VIGIL_FW_IPT_CHAIN, NULL };
+	static const char *const *const jumps[] = {
+		jump_output, jump_input, jump_output_nflog, jump_input_nflog,
+	};
 	char msg[128];
+	size_t j;
 	int i;
 
-	for (i = 0; i < FW_MAX_STALE_JUMPS; i++)
-		if (ipt(tool, "-D", jump_output, NULL, msg, sizeof(msg)))
-			break;
-	for (i = 0; i < FW_MAX_STALE_JUMPS; i++)
-		if (ipt(tool, "-D", jump_input, NULL, msg, sizeof(msg)))
-			break;
+	for (j = 0; j < VIGIL_ARRAY_SIZE(jumps); j++)
+		for (i = 0; i < FW_MAX_STALE_JUMPS; i++)
+			if (ipt(tool, "-D", jumps[j], NULL, msg, sizeof(msg)))
+				break;
 	ipt(tool, "-F", chain, NULL, msg, sizeof(msg));
 	ipt(tool, "-X", chain, NULL, msg, sizeof(msg));
 }
 
-/* Creates VIGIL-DNS with its four NFQUEUE rules and the two jumps, first
- * in OUTPUT and INPUT so no earlier ACCEPT hides DNS from vigil. */
-static int ipt_install(const char *tool, uint16_t queue_num, char *msg,
-		       size_t msg_len)
+/* Creates VIGIL-DNS with its four NFQUEUE or NFLOG rules and the two
+ * jumps, first in OUTPUT and INPUT so no earlier ACCEPT hides DNS from
+ * vigil. */
+static int ipt_install(const char *tool, const struct vigil_firewall *fw,
+		       char *msg, size_t msg_len)
 {
 	static const char *const chain[] = { VIGIL_FW_IPT_CHAIN, NULL };
-	static const char *const rules[][7] = {
-		{ VIGIL_FW_IPT_CHAIN, "-p", "udp", "--dport", VIGIL_FW_DNS_PORT,
-		  "-j", "NFQUEUE" },
-		{ VIGIL_FW_IPT_CHAIN, "-p", "udp", "--sport", VIGIL_FW_DNS_PORT,
-		  "-j", "NFQUEUE" },
-		{ VIGIL_FW_IPT_CHAIN, "-p", "tcp", "--dport", VIGIL_FW_DNS_PORT,
-		  "-j", "NFQUEUE" },
-		{ VIGIL_FW_IPT_CHAIN, "-p", "tcp", "--sport", VIGIL_FW_DNS_PORT,
-		  "-j", "NFQUEUE" },
+	static const char *const rules[][5] = {
+		{ VIGIL_FW_IPT_CHAIN, "-p", "udp", "--dport",
+		  VIGIL_FW_DNS_PORT },
+		{ VIGIL_FW_IPT_CHAIN, "-p", "udp", "--sport",
+		  VIGIL_FW_DNS_PORT },
+		{ VIGIL_FW_IPT_CHAIN, "-p", "tcp", "--dport",
+		  VIGIL_FW_DNS_PORT },
+		{ VIGIL_FW_IPT_CHAIN, "-p", "tcp", "--sport",
+		  VIGIL_FW_DNS_PORT },
 	};
 	static const char *const first[] = { "1", NULL };
-	char queue[FW_QUEUE_NUM_LEN];
+	bool nflog = fw->target == VIGIL_FW_TARGET_NFLOG;
+	char queue[FW_QUEUE_NUM_LEN], snaplen[FW_QUEUE_NUM_LEN],
+		threshold[FW_QUEUE_NUM_LEN];
+	const char *const target_nfqueue[] = { "-j", "NFQUEUE", "--queue-num",
+					       queue, "--queue-bypass", NULL };
+	const char *const target_nflog[] = { "-j", "NFLOG", "--nflog-group",
+					     queue, "--nflog-size", snaplen,
+					     "--nflog-threshold", threshold,
+					     NULL };
 	const char *args[16];
 	size_t i, j;
 	int rc;
 
-	snprintf(queue, sizeof(queue), "%u", queue_num);
+	snprintf(queue, sizeof(queue), "%u", fw->queue_num);
+	snprintf(snaplen, sizeof(snaplen), "%u", fw->snaplen);
+	snprintf(threshold, sizeof(threshold), "%u", fw->threshold);
 	rc = ipt(tool, "-N", chain, NULL, msg, msg_len);
 	for (i = 0; !rc && i < VIGIL_ARRAY_SIZE(rules); i++) {
 		for (j = 0; j < VIGIL_ARRAY_SIZE(rules[i]); j++)
 			args[j] = rules[i][j];
 		args[j] = NULL;
-		rc = ipt(tool, "-A", args, queue, msg, msg_len);
+		rc = ipt(tool, "-A", args,
+			 nflog ? target_nflog : target_nfqueue, msg, msg_len);
 	}
 	/* -I <chain> 1 <rule...>: the position goes after the chain name. */
 	for (i = 0; !rc && i < 2; i++) {
-		const char *const *jump = i ? jump_input : jump_output;
+		const char *const *jump =
+			i ? (nflog ? jump_input_nflog : jump_input) :
+			    (nflog ? jump_output_nflog : jump_output);
 
 		args[0] = jump[0];
 		args[1] = first[0];
@@ -317,13 +356,23 @@ static void remove_stale(const struct vigil_firewall *fw)
 	}
 }
 
+static const char *target_verb(const struct vigil_firewall *fw)
+{
+	return fw->target == VIGIL_FW_TARGET_NFLOG ? "logs" : "queues";
+}
+
+static const char *target_noun(const struct vigil_firewall *fw)
+{
+	return fw->target == VIGIL_FW_TARGET_NFLOG ? "log group" : "queue";
+}
+
 static int install_nft(struct vigil_firewall *fw)
 {
 	struct vigil_buf script = { 0 };
 	char msg[200];
 	int rc;
 
-	rc = vigil_firewall_nft_script(fw->queue_num, &script);
+	rc = vigil_firewall_nft_script(fw, &script);
 	if (rc)
 		goto out_free;
 	rc = nft_apply(vigil_buf_cstr(&script), msg, sizeof(msg));
@@ -334,9 +383,9 @@ static int install_nft(struct vigil_firewall *fw)
 		goto out_free;
 	}
 	fw->backend = VIGIL_FW_NFTABLES;
-	snprintf(fw->reason, sizeof(fw->reason),
-		 "table %s %s queues port %s to queue %u", VIGIL_FW_NFT_FAMILY,
-		 VIGIL_FW_NFT_TABLE, VIGIL_FW_DNS_PORT, fw->queue_num);
+	snprintf(fw->reason, sizeof(fw->reason), "table %s %s %s port %s to %s %u",
+		 VIGIL_FW_NFT_FAMILY, VIGIL_FW_NFT_TABLE, target_verb(fw),
+		 VIGIL_FW_DNS_PORT, target_noun(fw), fw->queue_num);
 out_free:
 	vigil_buf_free(&script);
 	return rc;
@@ -347,7 +396,7 @@ static int install_ipt(struct vigil_firewall *fw)
 	char msg[200];
 	int rc;
 
-	rc = ipt_install("iptables", fw->queue_num, msg, sizeof(msg));
+	rc = ipt_install("iptables", fw, msg, sizeof(msg));
 	if (rc) {
 		snprintf(fw->reason, sizeof(fw->reason),
 			 "iptables failed (%d): %s", rc, msg);
@@ -356,11 +405,10 @@ static int install_ipt(struct vigil_firewall *fw)
 	fw->backend = VIGIL_FW_IPTABLES;
 	/* IPv6 is optional: a host without ip6tables or IPv6 still gets
 	 * its IPv4 DNS watched. */
-	fw->ipv6 = ipt_install("ip6tables", fw->queue_num, msg,
-			       sizeof(msg)) == 0;
-	snprintf(fw->reason, sizeof(fw->reason),
-		 "chain %s queues port %s to queue %u (%s)", VIGIL_FW_IPT_CHAIN,
-		 VIGIL_FW_DNS_PORT, fw->queue_num,
+	fw->ipv6 = ipt_install("ip6tables", fw, msg, sizeof(msg)) == 0;
+	snprintf(fw->reason, sizeof(fw->reason), "chain %s %s port %s to %s %u (%s)",
+		 VIGIL_FW_IPT_CHAIN, target_verb(fw), VIGIL_FW_DNS_PORT,
+		 target_noun(fw), fw->queue_num,
 		 fw->ipv6 ? "IPv4 and IPv6" : "IPv4 only: ip6tables failed");
 	return 0;
 }

@@ -36,10 +36,19 @@ enum vigil_fw_backend {
 #define VIGIL_FW_IPT_CHAIN "VIGIL-DNS"
 #define VIGIL_FW_DNS_PORT "53"
 
+/* Where the rules send DNS packets. */
+enum vigil_fw_target {
+	VIGIL_FW_TARGET_NFQUEUE = 0, /* queue, wait for a verdict (bypass) */
+	VIGIL_FW_TARGET_NFLOG,       /* copy to a log group, never wait */
+};
+
 struct vigil_firewall {
 	/* Set by the caller before install. */
 	int requested;              /* enum vigil_fw_backend */
-	uint16_t queue_num;
+	int target;                 /* enum vigil_fw_target */
+	uint16_t queue_num;         /* NFQUEUE number or NFLOG group */
+	uint32_t snaplen;           /* NFLOG: bytes copied per packet */
+	uint32_t threshold;         /* NFLOG: most packets per datagram */
 	uint32_t features_disabled; /* VIGIL_FEAT_NFTABLES/IPTABLES */
 	/* Set by install. */
 	int backend;                /* enum vigil_fw_backend installed */
@@ -67,11 +76,12 @@ int vigil_firewall_remove(struct vigil_firewall *fw);
 
 /*
  * Writes the nft script that replaces `table inet vigil` atomically with
- * one queueing to queue_num (the table is declared, deleted and defined in
- * one transaction, so a stale copy is never doubled).  Returns 0 or
- * -ENOMEM.
+ * one sending DNS to fw's target (the table is declared, deleted and
+ * defined in one transaction, so a stale copy is never doubled).  Uses
+ * fw->target, queue_num, snaplen and threshold.  Returns 0 or -ENOMEM.
  */
-int vigil_firewall_nft_script(uint16_t queue_num, struct vigil_buf *out)
+int vigil_firewall_nft_script(const struct vigil_firewall *fw,
+			      struct vigil_buf *out)
 	__attribute__((warn_unused_result));
 
 #endif /* VIGIL_FIREWALL_H */

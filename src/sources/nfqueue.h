@@ -1,22 +1,51 @@
 /*
- * nfqueue.h - the DNS monitor: an NFQUEUE source (vigil_dns_source_ops).
+ * nfqueue.h - the DNS monitor: a source (vigil_dns_source_ops) reading DNS
+ * packets from an NFQUEUE or an NFLOG group (nflog.h).
  *
  * Configuration (the "dns:" section of vigil.yaml, all optional):
  *
  *   dns:
- *     queue: 53             # NFQUEUE number (0-65535)
+ *     capture: auto         # auto | nfqueue | nflog
+ *     queue: 53             # NFQUEUE number or NFLOG group (0-65535)
  *     firewall: auto        # auto | nftables | iptables | none
  *     copy_range: 4096      # bytes of each packet copied to vigil
- *     queue_maxlen: 4096    # packets the kernel holds for vigil
- *     batch: 64             # packets read before one batch verdict
+ *     queue_maxlen: 4096    # packets the kernel holds for vigil (nfqueue)
+ *     batch: 64             # nfqueue: packets read before one batch
+ *                           # verdict; nflog (default 256): most packets
+ *                           # the kernel gathers per datagram under load
  *     pending: 4096         # queries remembered for answer matching
  *     pending_expiry: 5s    # how long a query waits for its answer
  *     mode: monitor         # monitor | block
  *
- * With firewall "none" vigil installs no rule: the operator queues port
- * 53 to the queue number himself (with bypass).
+ * With firewall "none" vigil installs no rule: the operator sends port 53
+ * to the queue (with bypass) or the log group himself.
  *
- * Monitor mode gives NF_ACCEPT for every packet as soon as it is read
+ * Capture.  NFQUEUE holds each packet until vigil's verdict; NFLOG gives
+ * vigil a copy and holds nothing.  auto is NFQUEUE: even in monitor mode
+ * the hold matters, because a client waits for its answer while vigil
+ * reads its query, so a program that asks once and closes its socket
+ * (dig, curl, the C library's stub resolver) is still in /proc to be
+ * attributed.  NFLOG costs far less per packet (no verdict, no
+ * reinjection in vigil's context, many packets per datagram under load;
+ * bench/README.md has the figures) but such short-lived clients are often
+ * gone before vigil looks, and their events then carry the socket's uid
+ * without the process.  Choose nflog for hosts with heavy DNS traffic
+ * (resolvers, DNS servers), where throughput matters most and most
+ * clients are remote or long-lived.  In monitor mode auto falls back to
+ * NFLOG when NFQUEUE is disabled or cannot be used (no queue expression
+ * in nftables and no iptables; the queue held by another program).  Block
+ * mode needs NFQUEUE: capture nflog with mode block is refused.
+ * `vigilctl status` shows the capture and why ("capture",
+ * "capture_reason").
+ *
+ * NFLOG details: loopback DNS is logged at INPUT, where the kernel stamps
+ * each packet's time, so answer latency is exact however the kernel
+ * batches (a query to another host is stamped when vigil reads it).  The
+ * group's sequence numbers count what the kernel could not deliver
+ * ("nflog_lost").  Batching is switched on above 2000 packets/s and off
+ * below 500 (nflog.h).
+ *
+ * NFQUEUE monitor mode gives NF_ACCEPT for every packet as soon as it is read
  * (one batch verdict per read), before any parsing, so DNS is never
  * delayed by more than one read.  The queue is fail-open (the kernel
  * accepts what does not fit in the queue) and every rule has bypass (the

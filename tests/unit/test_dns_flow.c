@@ -1,11 +1,17 @@
 /*
  * test_dns_flow.c - the pieces around the DNS parser: IP/UDP/TCP header
- * parsing of queued packets, query/answer matching, and the nftables
- * script the firewall module installs.
+ * parsing of queued packets, query/answer matching, the NFLOG message
+ * reader, and the nftables script the firewall module installs.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <net/ethernet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +28,7 @@
 #include "sources/dns_parse.h"
 #include "sources/dns_tcp.h"
 #include "sources/firewall.h"
+#include "sources/nflog.h"
 
 /* IPv4 header (20) + UDP header (8) + 4 payload bytes "DATA". */
 static const uint8_t v4_udp[] = {
@@ -312,11 +319,12 @@ static void test_dns_firewall_nft_script_replaces_own_table(void **state)
 	static const char head[] = "table inet vigil\n"
 				   "delete table inet vigil\n"
 				   "table inet vigil {";
+	struct vigil_firewall fw = { .queue_num = 5300 };
 	struct vigil_buf b = { 0 };
 	const char *s;
 
 	(void)state;
-	assert_int_equal(vigil_firewall_nft_script(5300, &b), 0);
+	assert_int_equal(vigil_firewall_nft_script(&fw, &b), 0);
 	s = vigil_buf_cstr(&b);
 	/* Declare, delete, define: one transaction, never two copies. */
 	assert_int_equal(strncmp(s, head, strlen(head)), 0);
@@ -324,6 +332,7 @@ static void test_dns_firewall_nft_script_replaces_own_table(void **state)
 	assert_int_equal(count(s, "hook output"), 1);
 	assert_int_equal(count(s, "hook input"), 1);
 	assert_int_equal(count(s, "iif lo return"), 1);
+	assert_int_equal(count(s, "oif lo"), 0);
 	/* Only vigil's table is named. */
 	assert_int_equal(count(s, "table "), 3);
 	vigil_buf_free(&b);
@@ -339,6 +348,127 @@ static void test_dns_firewall_nft_script_replaces_own_table(void **state)
 			    "iptables");
 }
 
+static void test_dns_firewall_nft_script_logs_loopback_at_input(void **state)
+{
+	struct vigil_firewall fw = { .target = VIGIL_FW_TARGET_NFLOG,
+				     .queue_num = 5300,
+				     .snaplen = 1500,
+				     .threshold = 32 };
+	struct vigil_buf b = { 0 };
+	const char *s;
+
+	(void)state;
+	assert_int_equal(vigil_firewall_nft_script(&fw, &b), 0);
+	s = vigil_buf_cstr(&b);
+	assert_int_equal(count(s, "log group 5300 snaplen 1500 "
+				  "queue-threshold 32"), 8);
+	assert_int_equal(count(s, "queue num"), 0);
+	/* Loopback is logged once, in INPUT, where the kernel stamps the
+	 * time: OUTPUT skips lo and INPUT does not. */
+	assert_int_equal(count(s, "oif lo return"), 1);
+	assert_int_equal(count(s, "iif lo"), 0);
+	assert_true(strstr(s, "oif lo return") < strstr(s, "hook input"));
+	vigil_buf_free(&b);
+}
+
+/* Builds an NFULNL_MSG_PACKET message as the kernel does: header, uid,
+ * sequence number, time, then the payload. */
+static struct nlmsghdr *nflog_msg(char *buf, size_t size, bool with_ts)
+{
+	struct nfulnl_msg_packet_hdr ph = { htons(ETHERTYPE_IP),
+					    NF_INET_LOCAL_IN, 0 };
+	struct nfulnl_msg_packet_timestamp ts = {
+		.sec = htobe64(1700000000), .usec = htobe64(250000) };
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *g;
+
+	memset(buf, 0, size);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_INET;
+	mnl_attr_put(nlh, NFULA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put_u32(nlh, NFULA_UID, htonl(1000));
+	mnl_attr_put_u32(nlh, NFULA_SEQ, htonl(7));
+	mnl_attr_put_u32(nlh, NFULA_IFINDEX_INDEV, htonl(1));
+	if (with_ts)
+		mnl_attr_put(nlh, NFULA_TIMESTAMP, sizeof(ts), &ts);
+	mnl_attr_put(nlh, NFULA_PAYLOAD, sizeof(v4_udp), v4_udp);
+	return nlh;
+}
+
+static void test_dns_nflog_reads_packet_uid_seq_and_kernel_time(void **state)
+{
+	char buf[512];
+	struct nlmsghdr *nlh = nflog_msg(buf, sizeof(buf), true);
+	struct vigil_dns_capture_pkt pkt;
+
+	(void)state;
+	assert_int_equal(vigil_nflog_parse(nlh, &pkt), 0);
+	assert_int_equal(pkt.len, sizeof(v4_udp));
+	assert_memory_equal(pkt.data, v4_udp, sizeof(v4_udp));
+	assert_int_equal(pkt.hook, NF_INET_LOCAL_IN);
+	assert_int_equal(pkt.uid, 1000);
+	assert_int_equal(pkt.gid, VIGIL_ID_UNSET);
+	assert_true(pkt.has_seq);
+	assert_int_equal(pkt.seq, 7);
+	assert_int_equal(pkt.indev, 1);
+	assert_true(pkt.ts_ns == INT64_C(1700000000250000000));
+
+	/* Without a kernel time the caller stamps it. */
+	nlh = nflog_msg(buf, sizeof(buf), false);
+	assert_int_equal(vigil_nflog_parse(nlh, &pkt), 0);
+	assert_true(pkt.ts_ns == 0);
+}
+
+static void test_dns_nflog_refuses_short_attributes(void **state)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct nlattr *a;
+	struct vigil_dns_capture_pkt pkt;
+
+	(void)state;
+	/* Another message type is not a packet. */
+	nlh = nflog_msg(buf, sizeof(buf), true);
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
+	assert_int_equal(vigil_nflog_parse(nlh, &pkt), -ENOMSG);
+
+	/* A uid attribute of 2 bytes, a time of 8 (alignment keeps the
+	 * next attribute where it was): refused, never read past. */
+	nlh = nflog_msg(buf, sizeof(buf), true);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFULA_UID)
+			a->nla_len = MNL_ATTR_HDRLEN + 2;
+	assert_int_equal(vigil_nflog_parse(nlh, &pkt), -EBADMSG);
+	nlh = nflog_msg(buf, sizeof(buf), true);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFULA_TIMESTAMP)
+			a->nla_len = MNL_ATTR_HDRLEN + 8;
+	assert_int_equal(vigil_nflog_parse(nlh, &pkt), -EBADMSG);
+
+	/* No payload, or a message cut before its attributes end. */
+	nlh = nflog_msg(buf, sizeof(buf), true);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFULA_PAYLOAD)
+			a->nla_type = NFULA_PREFIX;
+	assert_int_equal(vigil_nflog_parse(nlh, &pkt), -EBADMSG);
+	nlh = nflog_msg(buf, sizeof(buf), true);
+	nlh->nlmsg_len -= sizeof(v4_udp);
+	assert_int_equal(vigil_nflog_parse(nlh, &pkt), -EBADMSG);
+	nlh->nlmsg_len = MNL_NLMSG_HDRLEN;
+	assert_int_equal(vigil_nflog_parse(nlh, &pkt), -EBADMSG);
+
+	/* A length above INT_MAX passes libmnl's own check (it compares
+	 * as int); the walk's check refuses it, and one past the buffer. */
+	nlh = nflog_msg(buf, sizeof(buf), true);
+	assert_true(vigil_nlmsg_ok(nlh, (int)sizeof(buf)));
+	nlh->nlmsg_len = 0x80000010u;
+	assert_false(vigil_nlmsg_ok(nlh, (int)sizeof(buf)));
+	nlh->nlmsg_len = sizeof(buf) + 4;
+	assert_false(vigil_nlmsg_ok(nlh, (int)sizeof(buf)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,7 +478,10 @@ int main(void)
 		cmocka_unit_test(test_dns_packet_walks_ipv6_extension_headers),
 		cmocka_unit_test(test_dns_match_pairs_answer_with_query),
 		cmocka_unit_test(test_dns_match_expires_and_evicts),
+		cmocka_unit_test(test_dns_nflog_reads_packet_uid_seq_and_kernel_time),
+		cmocka_unit_test(test_dns_nflog_refuses_short_attributes),
 		cmocka_unit_test(test_dns_firewall_nft_script_replaces_own_table),
+		cmocka_unit_test(test_dns_firewall_nft_script_logs_loopback_at_input),
 		cmocka_unit_test(test_dns_tcp_reassembles_message_across_segments),
 	};
 

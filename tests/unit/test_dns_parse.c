@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -353,7 +355,7 @@ static size_t build(uint8_t *out, const void *hdr, const void *name,
 static void test_dns_parse_lowercases_and_escapes_qname(void **state)
 {
 	static const uint8_t hdr[] = { 0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
-	static const uint8_t name[] = "\3WwW\4a.b \7ExAmPlE";
+	static const uint8_t name[] = "\3WwW\4a.b \7ExAmPlE\3(\310;";
 	static const uint8_t qtail[] = { 0, 0, ns_t_a, 0, ns_c_in };
 	struct vigil_arena a;
 	struct vigil_dns_part d;
@@ -364,9 +366,69 @@ static void test_dns_parse_lowercases_and_escapes_qname(void **state)
 	vigil_arena_init(&a, ARENA_CHUNK);
 	n = build(msg, hdr, name, sizeof(name) - 1, qtail, sizeof(qtail));
 	assert_int_equal(vigil_dns_parse(msg, n, &a, &d), 0);
-	assert_str(d.qname, "www.a\\.b\\032.example");
+	assert_str(d.qname, "www.a\\.b\\032.example.\\(\\200\\;");
 	assert_int_equal(d.id, 7);
 	assert_int_equal(d.direction, VIGIL_DNS_QUERY);
+	vigil_arena_free(&a);
+}
+
+/* dig's presentation of one byte, as the test's own reference: a name
+ * escapes ".\\\"();" with a backslash, a TXT string only "\"\\" and keeps
+ * spaces; both write what is not printable ASCII as \DDD. */
+static void dig_byte(uint8_t c, bool txt, char *out)
+{
+	const char *special = txt ? "\"\\" : ".\\\"();";
+
+	if (txt && c == ' ')
+		sprintf(out, " ");
+	else if (c <= ' ' || c >= 0x7f)
+		sprintf(out, "\\%03u", c);
+	else if (strchr(special, c))
+		sprintf(out, "\\%c", c);
+	else
+		sprintf(out, "%c", c);
+}
+
+static void test_dns_parse_escapes_every_byte_as_dig_does(void **state)
+{
+	static const uint8_t hdr[] = { 0, 7, 0x80, 0, 0, 1, 0, 1, 0, 0, 0, 0 };
+	static const uint8_t qtail[] = { 0, ns_t_txt, 0, ns_c_in };
+	struct vigil_arena a;
+	struct vigil_dns_part d;
+	unsigned int c;
+
+	(void)state;
+	vigil_arena_init(&a, ARENA_CHUNK);
+	for (c = 0; c <= UINT8_MAX; c++) {
+		/* question "<c>.x" TXT, answer: pointer to it, TXT "<c>" */
+		uint8_t name[] = { 1, (uint8_t)c, 1, 'x', 0 };
+		uint8_t rest[sizeof(qtail) + 2 + NS_RRFIXEDSZ + 2];
+		uint8_t msg[64];
+		char want[32], b[8];
+		size_t n = 0;
+
+		memcpy(rest, qtail, sizeof(qtail));
+		n = sizeof(qtail);
+		rest[n++] = 0xc0; /* pointer to the question's name */
+		rest[n++] = NS_HFIXEDSZ;
+		memcpy(rest + n, (const uint8_t[]){ 0, ns_t_txt, 0, ns_c_in, 0,
+						    0, 0, 60, 0, 2 },
+		       NS_RRFIXEDSZ);
+		n += NS_RRFIXEDSZ;
+		rest[n++] = 1;
+		rest[n++] = (uint8_t)c;
+		n = build(msg, hdr, name, sizeof(name), rest, n);
+		vigil_arena_reset(&a);
+		assert_int_equal(vigil_dns_parse(msg, n, &a, &d), 0);
+		/* The question is lower-cased, the answer's text is not. */
+		dig_byte(c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') :
+						(uint8_t)c, false, b);
+		snprintf(want, sizeof(want), "%s.x", b);
+		assert_str(d.qname, want);
+		dig_byte((uint8_t)c, true, b);
+		snprintf(want, sizeof(want), "TXT \"%s\"", b);
+		assert_str(d.answers.v[0], want);
+	}
 	vigil_arena_free(&a);
 }
 
@@ -495,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_dns_tcp_partial_message_is_refused),
 		cmocka_unit_test(test_dns_tcp_big_txt_answer_is_cut_not_lost),
 		cmocka_unit_test(test_dns_parse_lowercases_and_escapes_qname),
+		cmocka_unit_test(test_dns_parse_escapes_every_byte_as_dig_does),
 		cmocka_unit_test(test_dns_parse_root_qname_is_dot),
 		cmocka_unit_test(test_dns_parse_applies_edns_extended_rcode),
 		cmocka_unit_test(test_dns_parse_skips_unknown_type_safely),

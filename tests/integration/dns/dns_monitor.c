@@ -233,6 +233,8 @@ int main(int argc, char **argv)
 				src.features_disabled |= VIGIL_FEAT_NFTABLES;
 			else if (!strcmp(f, "iptables"))
 				src.features_disabled |= VIGIL_FEAT_IPTABLES;
+			else if (!strcmp(f, "nflog"))
+				src.features_disabled |= VIGIL_FEAT_NFLOG;
 		}
 	}
 	rc = src.ops->start(&src);

@@ -9,7 +9,9 @@
 #      times out), allowed.test resolves, answers and other names still
 #      come out as events, and the status counts held and denied queries;
 #   2. a monitor-mode run lets blocked.test resolve (the rule's action is
-#      only applied in block mode);
+#      only applied in block mode), with either capture (nfqueue, nflog);
+#      block mode with dns.capture nflog is refused (NFLOG cannot hold a
+#      packet), and block mode's auto capture is nfqueue;
 #   3. after kill -9 of the source both names resolve (fail-open: the
 #      rules' bypass lets the queries through with nobody listening).
 #
@@ -75,7 +77,8 @@ cat >"$TMP/policy.yaml" <<'EOF2'
   action: deny
 EOF2
 
-# start_monitor NAME MODE: starts the source, waits until it runs.
+# start_monitor NAME MODE [CAPTURE]: starts the source, waits until it
+# runs.
 start_monitor() {
 	name=$1
 	cat >"$TMP/$name.yaml" <<EOF2
@@ -83,6 +86,7 @@ policy: $TMP/policy.yaml
 dns:
   queue: 53
   mode: $2
+  capture: ${3:-auto}
   batch: 16
 EOF2
 	rm -f "$TMP/$name.ready"
@@ -144,17 +148,39 @@ grep '"direction":"response".*"qname":"blocked.test".*"udp"' \
 denied=$(status_counter block denied)
 held=$(status_counter block held)
 grep -q '"dns_mode":"block"' "$TMP/block.status" || fail "status: not block mode"
+grep -q '"capture":"nfqueue","capture_reason":"auto: block mode' \
+	"$TMP/block.status" || fail "status: block mode's auto is not nfqueue"
 [ "$denied" = 2 ] || fail "status: denied=$denied, want 2 (IPv4 + IPv6)"
 [ "$held" = 4 ] || fail "status: held=$held, want the 4 UDP queries"
 echo "block mode: allowed.test resolves, blocked.test dropped;" \
 	"held=$held denied=$denied"
 
-# ---- 2: monitor mode lets it through ----
-start_monitor monitor monitor
-[ "$(resolves blocked.test)" = 192.0.2.66 ] ||
-	fail "monitor mode: blocked.test did not resolve"
-stop_monitor
-[ "$(status_counter monitor held)" = 0 ] || fail "monitor mode held queries"
+# ---- 2: monitor mode lets it through, with either capture ----
+for cap in nfqueue nflog; do
+	start_monitor "monitor-$cap" monitor $cap
+	[ "$(resolves blocked.test)" = 192.0.2.66 ] ||
+		fail "monitor mode ($cap): blocked.test did not resolve"
+	sleep 0.2
+	stop_monitor
+	[ "$(status_counter "monitor-$cap" held)" = 0 ] ||
+		fail "monitor mode ($cap) held queries"
+	grep -q '"direction":"response".*"qname":"blocked.test"' \
+		"$TMP/monitor-$cap.jsonl" ||
+		fail "monitor mode ($cap): no answer event for blocked.test"
+done
+cat >"$TMP/refused.yaml" <<EOF2
+dns:
+  mode: block
+  capture: nflog
+EOF2
+nsx "$MON" "$TMP/refused.yaml" "$TMP/refused.jsonl" "$TMP/refused.status" \
+	2>"$TMP/refused.err" && fail "block mode started with nflog"
+grep -q "dns.capture nflog cannot hold queries" "$TMP/refused.err" ||
+	fail "block mode with nflog: $(cat "$TMP/refused.err")"
+nsx iptables -w -S | grep -q VIGIL-DNS &&
+	fail "block mode with nflog left rules"
+echo "monitor mode: blocked.test resolves with nfqueue and nflog;" \
+	"block mode with nflog refused"
 
 # ---- 3: kill -9: fail-open ----
 start_monitor killed block

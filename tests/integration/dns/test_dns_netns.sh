@@ -9,15 +9,28 @@
 #      right name, type, rcode, answers and process, and latency on
 #      answers; prints the attribution rate;
 #   2. the parsed fields agree with tshark's dissection of a capture of
-#      the same traffic;
+#      the same traffic; with nflog, a burst of 6000 queries is batched
+#      by the kernel and every packet comes out;
 #   3. a hostile corpus sent over the wire is rejected and counted, and
 #      the source goes on;
 #   4. kill -9 leaves resolution working (bypass) and a restart installs
 #      its rules exactly once; a clean stop removes them; rules that are
 #      not vigil's are untouched throughout;
 #   5. with dns.firewall forced to each backend: iptables works, nftables
-#      works or fails cleanly (kernels without nft_queue).
+#      works or fails cleanly (NFQUEUE on kernels without nft_queue; NFLOG
+#      must work);
+#   6. the feature mask: the capture switched off is refused, auto falls
+#      back from NFQUEUE to NFLOG, nftables off gives iptables, both off
+#      is refused.
 #
+# DNS_CAPTURE=nfqueue (default) or nflog picks the capture every run uses
+# (test_dns_netns_nflog.sh runs the suite with nflog).  With nflog, clients
+# are not held while vigil reads their queries, so a program that asks
+# once and closes its socket is often gone before it is found: every
+# message must still come out, with its latency, but only a client that
+# keeps its socket must be attributed (the rate is printed).
+#
+# KEEP=1 keeps the test's temporary directory (events, status, logs).
 # Nothing outside the namespace is changed except /etc/netns/<ns>/ (the
 # namespace's resolv.conf for getent), removed on every exit path.
 # Exit 77 (skip) when not root or a needed tool or kernel feature is
@@ -34,6 +47,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${srcdir:-$here/../../..}
 fixtures=$srcdir/tests/fixtures/dns
 MON=${DNS_MONITOR:-./tests/integration/dns/dns_monitor}
+CAPTURE=${DNS_CAPTURE:-nfqueue}
+case $CAPTURE in
+nfqueue)
+	# vigil's jumps into its chain: OUTPUT all, INPUT not from lo
+	OUT_JUMP='^-A OUTPUT -j VIGIL-DNS$'
+	IN_JUMP='^-A INPUT ! -i lo -j VIGIL-DNS$' ;;
+nflog)
+	# OUTPUT not to lo, INPUT all (loopback is logged at INPUT)
+	OUT_JUMP='^-A OUTPUT ! -o lo -j VIGIL-DNS$'
+	IN_JUMP='^-A INPUT -j VIGIL-DNS$' ;;
+*) echo "FAIL: DNS_CAPTURE must be nfqueue or nflog"; exit 1 ;;
+esac
+echo "capture: $CAPTURE"
 CLIENT=${DNS_CLIENT:-./tests/integration/dns/dns_client}
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -58,7 +84,7 @@ cleanup() {
 	done
 	wait 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "/etc/netns/$NS" "$TMP"
+	rm -rf "/etc/netns/$NS"; [ -n "${KEEP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -109,8 +135,8 @@ foreign_rules >"$TMP/foreign.before"
 vigil_rule_copies() {
 	for t in iptables ip6tables; do
 		nsx $t -w -S 2>/dev/null >"$TMP/rules.$t"
-		o=$(grep -c -- '^-A OUTPUT -j VIGIL-DNS$' "$TMP/rules.$t")
-		i=$(grep -c -- '^-A INPUT ! -i lo -j VIGIL-DNS$' "$TMP/rules.$t")
+		o=$(grep -c -- "$OUT_JUMP" "$TMP/rules.$t")
+		i=$(grep -c -- "$IN_JUMP" "$TMP/rules.$t")
 		printf '%s=%s/%s ' $t "$o" "$i"
 	done
 	nn=0
@@ -128,6 +154,7 @@ dns:
   queue: 53
   firewall: $fw
   batch: 16
+  capture: $CAPTURE
 EOF
 	rm -f "$TMP/$name.ready"
 	ip netns exec "$NS" "$MON" "$TMP/$name.yaml" "$TMP/$name.jsonl" \
@@ -188,6 +215,19 @@ d @::1 www.test.example AAAA
 nsx getent hosts www.test.example >/dev/null ||
 	fail "getent hosts www.test.example failed"
 nsx "$CLIENT" ns.test.example >/dev/null || fail "dns_client failed"
+# A client that keeps its socket (as resolvers and browsers do): it must
+# be attributed whatever the capture.
+nsx python3 - <<'EOF' || fail "keep-socket client failed"
+import socket, struct, time
+q = struct.pack(">HHHHHH", 0x4b45, 0x0100, 1, 0, 0, 0) + \
+    b"\x04keep\x04test\x07example\x00" + struct.pack(">HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(q, ("127.0.0.1", 53))
+s.recvfrom(512)
+time.sleep(0.5)
+s.close()
+EOF
 sleep 0.3
 stop_monitor
 if [ -n "$CAP_PID" ]; then
@@ -199,12 +239,18 @@ fi
 [ "$(vigil_rule_copies)" = "iptables=0/0 ip6tables=0/0 nft=0" ] ||
 	fail "rules left after stop: $(vigil_rule_copies)"
 
-python3 - "$TMP/main.jsonl" "$TMP/main.status" <<'EOF' || exit 1
-import json, sys
+python3 - "$TMP/main.jsonl" "$TMP/main.status" "$CAPTURE" <<'EOF' || exit 1
+import json, os, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 st = json.load(open(sys.argv[2]))
+# nfqueue holds clients while they are attributed: every one is found.
+strict = sys.argv[3] == "nfqueue"
 bad = []
+if st["capture"] != sys.argv[3]:
+    bad.append("capture %s, want %s" % (st["capture"], sys.argv[3]))
 def find(qname, qtype, direction, transport="udp", comm=None, src=None):
+    if not strict:
+        comm = None
     for e in ev:
         if (e["qname"], e["qtype"], e["direction"], e["transport"]) == \
            (qname, qtype, direction, transport) and \
@@ -222,10 +268,13 @@ def answers(qname, qtype, want, rcode=0, transport="udp", src="127.0.0.1"):
         bad.append("%s %s answers %s, want %s" % (qname, qtype, r["answers"], want))
     if r["rcode"] != rcode:
         bad.append("%s %s rcode %d, want %d" % (qname, qtype, r["rcode"], rcode))
-    if q and (r["id"] != q["id"] or r["pid"] != q["pid"]):
+    if q and (r["id"] != q["id"] or strict and r["pid"] != q["pid"]):
         bad.append("%s %s: answer does not match its query" % (qname, qtype))
-    if r["latency_ns"] <= 0:
-        bad.append("%s %s: no latency" % (qname, qtype))
+    # A loopback resolver answers within milliseconds.
+    if not 0 < r["latency_ns"] < 1e9:
+        bad.append("%s %s: latency %d ns" % (qname, qtype, r["latency_ns"]))
+    if not strict:
+        return
     if q and q["exe"] != "/usr/bin/dig" or q and qname not in q["argv"] and \
             "192.0.2.1" not in q["argv"]:
         bad.append("%s %s: process %s %s" % (qname, qtype, q["exe"], q["argv"]))
@@ -252,20 +301,27 @@ r = find("big.test.example", "TXT", "response", "tcp", "dig")
 if r and (len(r["answers"]) != 1 or not r["answers"][0].endswith("...")):
     bad.append("big TXT over TCP: %r" % r["answers"][:1])
 # getent hosts asks for AAAA (and A when AAAA has nothing).
-if not any(e["comm"] == "getent" and e["qname"] == "www.test.example" and
+if not any((e["comm"] == "getent" or not strict) and
+           e["qname"] == "www.test.example" and
            e["direction"] == "query" for e in ev):
     bad.append("no query from getent")
 find("ns.test.example", "A", "query", comm="dns_client")
 find("ns.test.example", "A", "response", comm="dns_client")
+for d in ("query", "response"):
+    e = find("keep.test.example", "A", d)
+    if e and not (e["comm"].startswith("python") and
+                  os.path.basename(e["exe"]).startswith("python")):
+        bad.append("keep-socket client %s: %s %s" % (d, e["comm"], e["exe"]))
 attributed = sum(1 for e in ev if e["pid"] > 0)
-print("events: %d, attributed to a process: %d (%.1f %%)" %
-      (len(ev), attributed, 100.0 * attributed / max(len(ev), 1)))
+with_uid = sum(1 for e in ev if e["uid"] >= 0)
+print("events: %d, attributed to a process: %d (%.1f %%), with a uid: %d"
+      % (len(ev), attributed, 100.0 * attributed / max(len(ev), 1), with_uid))
 print("status: packets %d parsed %d matched answers %d sock_diag %d/%d "
       "proc scans %d (skipped %d)" % (st["packets"], st["parsed"],
       st["matched_answers"], st["sock_diag_found"],
       st["sock_diag_found"] + st["sock_diag_missed"], st["proc_scans"],
       st["proc_scans_skipped"]))
-if attributed < 0.9 * len(ev):
+if strict and attributed < 0.9 * len(ev):
     bad.append("attribution rate below 90 %")
 if any(st["malformed"].values()):
     bad.append("malformed counted on clean traffic: %s" % st["malformed"])
@@ -315,6 +371,55 @@ else
 	echo "tshark comparison skipped (no tcpdump/tshark)"
 fi
 
+# ---- 2b: a burst: NFLOG batches under load and loses nothing ----
+if [ "$CAPTURE" = nflog ]; then
+	start_monitor burst || fail "monitor did not start: $(cat "$TMP/burst.err")"
+	# 6000 queries in about a second from one socket, answers read as
+	# they come: well above the 2000 packets/s that turn batching on.
+	nsx python3 - <<'EOF' >"$TMP/burst.count" || fail "burst client failed"
+import select, socket, struct, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setblocking(False)
+name = b"\x03www\x04test\x07example\x00"
+sent = got = 0
+end = time.time() + 5
+while got < 6000 and time.time() < end:
+    if sent < 6000 and sent - got < 100:
+        q = struct.pack(">HHHHHH", sent & 0xffff, 0x0100, 1, 0, 0, 0) + \
+            name + struct.pack(">HH", 1, 1)
+        s.sendto(q, ("127.0.0.1", 53))
+        sent += 1
+        if sent % 100 == 0:
+            time.sleep(0.015)
+        continue
+    if select.select([s], [], [], 0.5)[0]:
+        s.recv(512)
+        got += 1
+print(sent, got)
+EOF
+	sleep 0.3
+	stop_monitor
+	python3 - "$TMP/burst.status" "$(cat "$TMP/burst.count")" <<'EOF' || exit 1
+import json, sys
+st = json.load(open(sys.argv[1]))
+sent, got = map(int, sys.argv[2].split())
+print("burst: %d queries, %d answers; %d packets in %d datagrams, "
+      "batching switched %d times, lost %d" % (sent, got, st["packets"],
+      st["datagrams"], st["batching_switches"], st["nflog_lost"]))
+bad = []
+if st["batching_switches"] < 1 or st["datagrams"] * 2 > st["packets"]:
+    bad.append("the kernel did not batch under load")
+if st["packets"] < sent + got or st["parsed"] != st["packets"]:
+    bad.append("packets %d, parsed %d for %d queries and %d answers"
+               % (st["packets"], st["parsed"], sent, got))
+if st["nflog_lost"] or st["lost"]:
+    bad.append("lost %d" % st["nflog_lost"])
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+EOF
+fi
+
 # ---- 3: hostile corpus over the wire ----
 start_monitor hostile || fail "monitor did not start: $(cat "$TMP/hostile.err")"
 nsx python3 - "$fixtures" <<'EOF' >"$TMP/hostile.count" || exit 1
@@ -332,7 +437,7 @@ d @127.0.0.1 www.test.example A
 sleep 0.3
 stop_monitor
 python3 - "$TMP/hostile.status" "$(cat "$TMP/hostile.count")" \
-	"$TMP/hostile.jsonl" <<'EOF' || exit 1
+	"$TMP/hostile.jsonl" "$CAPTURE" <<'EOF' || exit 1
 import json, sys
 st = json.load(open(sys.argv[1]))
 sent = int(sys.argv[2])
@@ -340,7 +445,8 @@ ev = [json.loads(l) for l in open(sys.argv[3])]
 rejected = sum(st["malformed"].values())
 print("hostile corpus: sent %d, rejected %d %s" %
       (sent, rejected, {k: v for k, v in st["malformed"].items() if v}))
-ok = [e for e in ev if e["qname"] == "www.test.example" and e["comm"] == "dig"]
+ok = [e for e in ev if e["qname"] == "www.test.example" and
+      (e["comm"] == "dig" or sys.argv[4] == "nflog")]
 if rejected != sent:
     print("FAIL: %d rejected, %d sent" % (rejected, sent)); sys.exit(1)
 if len(ok) != 2:
@@ -357,8 +463,9 @@ t0=$(date +%s%N)
 nsx dig +time=2 +tries=1 +short @127.0.0.1 www.test.example A |
 	grep -q 192.0.2.1 || fail "resolution broken after kill -9 ($left)"
 t1=$(date +%s%N)
-echo "after kill -9: rules $left still queue, dig answered in" \
-	"$(((t1 - t0) / 1000000)) ms (bypass)"
+echo "after kill -9: rules $left still there, dig answered in" \
+	"$(((t1 - t0) / 1000000)) ms"
+[ "$left" = "$copies" ] || fail "kill -9 took the rules along: $left"
 start_monitor restarted || fail "restart failed: $(cat "$TMP/restarted.err")"
 [ "$(vigil_rule_copies)" = "$copies" ] ||
 	fail "after restart: $(vigil_rule_copies), want $copies"
@@ -387,6 +494,10 @@ if [ $have_nft = 1 ]; then
 		echo "nftables backend: works"
 	else
 		grep -q "nft" "$TMP/nft.err" || fail "nftables: $(cat "$TMP/nft.err")"
+		# nft's log statement has no kernel module of its own to
+		# miss, unlike its queue statement (nft_queue).
+		[ "$CAPTURE" = nfqueue ] ||
+			fail "nftables with nflog: $(cat "$TMP/nft.err")"
 		echo "nftables backend: refused cleanly on this kernel:" \
 			"$(grep -o 'Error: .*' "$TMP/nft.err" | head -1)"
 	fi
@@ -395,15 +506,17 @@ if [ $have_nft = 1 ]; then
 fi
 
 # ---- the feature mask: old-kernel paths forced on this one ----
-start_features() { # name features...
+start_features() { # name capture features...
 	name=$1
-	shift
+	cap=$2
+	shift 2
 	{
 		echo "agent:"
 		echo "  features:"
 		echo "    disable: [$(echo "$*" | sed 's/ /, /g')]"
 		echo "dns:"
 		echo "  queue: 53"
+		echo "  capture: $cap"
 	} >"$TMP/$name.yaml"
 	rm -f "$TMP/$name.ready"
 	ip netns exec "$NS" "$MON" "$TMP/$name.yaml" "$TMP/$name.jsonl" \
@@ -420,24 +533,38 @@ start_features() { # name features...
 	MON_PID=
 	return 1
 }
-start_features nonfq nfqueue &&
-	fail "started with nfqueue disabled"
-grep -q "NFQUEUE disabled" "$TMP/nonfq.err" ||
-	fail "nfqueue disabled: $(cat "$TMP/nonfq.err")"
-start_features nonft nftables ||
+# The capture this run uses, switched off: refused, not swapped.
+case $CAPTURE in
+nfqueue) off=NFQUEUE ;;
+nflog) off=NFLOG ;;
+esac
+start_features capoff "$CAPTURE" "$CAPTURE" &&
+	fail "started with $CAPTURE disabled"
+grep -q "$off disabled" "$TMP/capoff.err" ||
+	fail "$CAPTURE disabled: $(cat "$TMP/capoff.err")"
+# auto in monitor mode without NFQUEUE: NFLOG, and status says why.
+start_features autolog auto nfqueue ||
+	fail "auto, nfqueue disabled: $(cat "$TMP/autolog.err")"
+grep -q "capture nflog (auto: NFQUEUE disabled" "$TMP/autolog.err" ||
+	fail "auto, nfqueue disabled: not nflog: $(cat "$TMP/autolog.err")"
+stop_monitor
+start_features nocap auto nfqueue nflog && fail "started with no capture"
+grep -q "NFQUEUE disabled.*NFLOG disabled" "$TMP/nocap.err" ||
+	fail "both captures disabled: $(cat "$TMP/nocap.err")"
+start_features nonft "$CAPTURE" nftables ||
 	fail "nftables disabled: $(cat "$TMP/nonft.err")"
 grep -q "mode iptables" "$TMP/nonft.err" ||
 	fail "nftables disabled: not iptables: $(cat "$TMP/nonft.err")"
 stop_monitor
-if start_features nofw nftables iptables; then
+if start_features nofw "$CAPTURE" nftables iptables; then
 	fail "started with both firewalls disabled"
 fi
 grep -q "no usable firewall" "$TMP/nofw.err" ||
 	fail "both disabled: $(cat "$TMP/nofw.err")"
 [ "$(vigil_rule_copies)" = "iptables=0/0 ip6tables=0/0 nft=0" ] ||
 	fail "rules left by feature-mask runs: $(vigil_rule_copies)"
-echo "feature mask: nfqueue off refused, nftables off -> iptables," \
-	"both off refused"
+echo "feature mask: $CAPTURE off refused, auto without nfqueue -> nflog," \
+	"no capture refused, nftables off -> iptables, both off refused"
 
 foreign_rules >"$TMP/foreign.after"
 diff -u "$TMP/foreign.before" "$TMP/foreign.after" ||
