@@ -27,7 +27,7 @@ static const struct vigil_priv_need needs[] = {
 	{ VIGIL_NEED_AUDIT_READ, CAP_AUDIT_READ, "audit_read",
 	  "read audit records from the multicast group next to auditd" },
 	{ VIGIL_NEED_NET_ADMIN, CAP_NET_ADMIN, "net_admin",
-	  "NFQUEUE verdicts, removing the DNS firewall rules at exit, proc connector" },
+	  "NFQUEUE verdicts, NFLOG batching, removing the DNS firewall rules at exit, proc connector" },
 	{ VIGIL_NEED_SYS_ADMIN, CAP_SYS_ADMIN, "sys_admin",
 	  "fanotify marks on watched trees" },
 	{ VIGIL_NEED_DAC_READ_SEARCH, CAP_DAC_READ_SEARCH, "dac_read_search",

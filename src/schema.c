@@ -188,7 +188,7 @@ static const char *const source_names[VIGIL_SRC__COUNT] = {
 	[VIGIL_SRC_PROC_CONNECTOR] = "proc_connector",
 	[VIGIL_SRC_FANOTIFY] = "fanotify", [VIGIL_SRC_NFQUEUE] = "nfqueue",
 	[VIGIL_SRC_PROCFS] = "procfs",	 [VIGIL_SRC_REPLAY] = "replay",
-	[VIGIL_SRC_AGENT] = "agent",
+	[VIGIL_SRC_AGENT] = "agent",	 [VIGIL_SRC_NFLOG] = "nflog",
 };
 
 static int get_event_source(const void *ctx, const struct vigil_event *ev,

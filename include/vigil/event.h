@@ -101,6 +101,7 @@ enum vigil_event_source {
 	VIGIL_SRC_PROCFS,
 	VIGIL_SRC_REPLAY,
 	VIGIL_SRC_AGENT,
+	VIGIL_SRC_NFLOG, /* appended: the values above are ABI */
 	VIGIL_SRC__COUNT
 };
 

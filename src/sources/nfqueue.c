@@ -501,7 +501,8 @@ static uint32_t emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	vigil_arena_reset(&q->arena);
 	vigil_event_init(ev, &q->arena); /* clears the process too */
 	ev->type = VIGIL_EV_DNS;
-	ev->source = VIGIL_SRC_NFQUEUE;
+	ev->source = q->capture == NFQ_CAPTURE_NFLOG ? VIGIL_SRC_NFLOG :
+						       VIGIL_SRC_NFQUEUE;
 	ev->seq = q->capture == NFQ_CAPTURE_NFLOG ? pkt->seq : pkt->id;
 	rc = vigil_dns_parse(msg, len, &q->arena, d);
 	if (rc) {
