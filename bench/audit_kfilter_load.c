@@ -183,7 +183,7 @@ int main(int argc, char **argv)
 		uint64_t nb = 0;
 
 		if (poll(&pfd, 1, 10) > 0) {
-			vigil_audit_nl_read(fd, buf, sizeof(buf), on_record,
+			vigil_audit_nl_read(fd, buf, sizeof(buf), on_record, NULL,
 					    &c, &nb);
 			enobufs += nb;
 		}

@@ -667,6 +667,17 @@ int vigil_proctable_on_fork(struct vigil_proctable *t, int32_t ppid,
 		return -EINVAL;
 	vigil_proctable_expire(t, time_ns);
 	e = find_live(t, pid);
+	if (e && e->proc.ppid == ppid &&
+	    (!e->proc.start_time_ns ||
+	     e->proc.start_time_ns + TIME_SLACK_NS >= time_ns)) {
+		/* This very process, whose exec was read first (its
+		 * record overtook the fork's message; a previous owner of
+		 * the pid started before this fork): keep its image. */
+		if (!e->proc.start_time_ns)
+			e->proc.start_time_ns = time_ns;
+		touch(t, e);
+		return 0;
+	}
 	if (e) {
 		/* The exit of the previous owner of pid was lost. */
 		mark_exited(t, e, time_ns);

@@ -141,7 +141,8 @@ void vigil_audit_nl_unicast_close(int fd)
 }
 
 int vigil_audit_nl_read(int fd, char *buf, size_t cap, vigil_audit_msg_fn cb,
-			void *ctx, uint64_t *enobufs)
+			void (*before)(void *ctx), void *ctx,
+			uint64_t *enobufs)
 {
 	struct sockaddr_nl from[VIGIL_AUDIT_NL_BATCH];
 	struct mmsghdr msg[VIGIL_AUDIT_NL_BATCH];
@@ -180,6 +181,8 @@ int vigil_audit_nl_read(int fd, char *buf, size_t cap, vigil_audit_msg_fn cb,
 				return count;
 			return -errno;
 		}
+		if (before)
+			before(ctx);
 		for (i = 0; i < (unsigned)n; i++) {
 			len = msg[i].msg_len;
 			/* Only the kernel (port 0) speaks audit to us. */

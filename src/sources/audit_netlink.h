@@ -43,14 +43,18 @@ int vigil_audit_nl_status(struct audit_status *st);
  * VIGIL_AUDIT_NL_SLOT; VIGIL_AUDIT_NL_BUF takes a full batch: one
  * recvmmsg(2) per VIGIL_AUDIT_NL_BATCH datagrams) and calls cb for each
  * audit record; control messages (NLMSG_*, AUDIT_REPLACE probes) are
- * skipped.  Returns the number of records, or a negative errno other than
- * EAGAIN.  ENOBUFS (the socket buffer overflowed: records lost) is counted
- * in *enobufs and reading goes on.
+ * skipped.  before (may be NULL) is called with ctx before the records of
+ * each batch are handed over: the audit source reads the proc connector
+ * there, so the forks of what a batch execs are in the process table
+ * first, however long the drain takes.  Returns the number of records, or
+ * a negative errno other than EAGAIN.  ENOBUFS (the socket buffer
+ * overflowed: records lost) is counted in *enobufs and reading goes on.
  */
 #define VIGIL_AUDIT_NL_SLOT 16384 /* > MAX_AUDIT_MESSAGE_LENGTH */
 #define VIGIL_AUDIT_NL_BATCH 16
 #define VIGIL_AUDIT_NL_BUF (VIGIL_AUDIT_NL_SLOT * VIGIL_AUDIT_NL_BATCH)
 int vigil_audit_nl_read(int fd, char *buf, size_t cap, vigil_audit_msg_fn cb,
-			void *ctx, uint64_t *enobufs);
+			void (*before)(void *ctx), void *ctx,
+			uint64_t *enobufs);
 
 #endif /* VIGIL_AUDIT_NETLINK_H */

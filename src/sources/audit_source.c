@@ -228,21 +228,30 @@ static int feed_lines(struct audit_src *a, const char *p, size_t n)
  * number of records or chunks read, or a negative errno when the intake
  * is gone (auditd closed the dispatcher pipe, the socket broke).
  */
-static int drain_intake(void *arg, int status)
+static void drain_feeder(void *arg)
 {
 	struct audit_src *a = arg;
 	struct vigil_source *feeder = a->src->feeder;
+
+	if (feeder && feeder->ops->drain &&
+	    feeder->state == VIGIL_SOURCE_RUNNING)
+		feeder->ops->drain(feeder);
+}
+
+static int drain_intake(void *arg, int status)
+{
+	struct audit_src *a = arg;
 	char chunk[REPLAY_CHUNK];
 	ssize_t n;
 	int r, count = 0;
 
 	(void)status; /* read(2) reports the socket's error */
-	if (feeder && feeder->ops->drain &&
-	    feeder->state == VIGIL_SOURCE_RUNNING)
-		feeder->ops->drain(feeder);
 	if (a->mode == MODE_MULTICAST || a->mode == MODE_UNICAST) {
+		/* the feeder before each batch: a long drain reads records
+		 * of processes forked after it started */
 		r = vigil_audit_nl_read(a->fd, a->nlbuf, VIGIL_AUDIT_NL_BUF,
-					on_netlink_record, a, &a->enobufs);
+					on_netlink_record, drain_feeder, a,
+					&a->enobufs);
 		if (r < 0)
 			vigil_source_set_state(a->src, VIGIL_SOURCE_DEGRADED,
 					       mode_names[a->mode],
@@ -251,6 +260,7 @@ static int drain_intake(void *arg, int status)
 		return r;
 	}
 	/* dispatcher: stdin from auditd */
+	drain_feeder(a);
 	for (;;) {
 		n = read(a->fd, chunk, sizeof(chunk));
 		if (n > 0) {

@@ -236,6 +236,41 @@ static void test_proctable_exec_of_a_gone_child_takes_parents_container(
 	assert_int_equal(p->container.id.len, 0);
 }
 
+/* The exec's audit record read before the fork's connector message:
+ * the fork must not put the parent's image back over the new one. */
+static void test_proctable_fork_read_after_exec_keeps_the_image(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_str args[2] = { { "java", 4 }, { "-jar", 4 } };
+	struct vigil_proctable_stats st;
+	struct vigil_process np;
+	const struct vigil_process *p;
+
+	vigil_process_clear(&np);
+	np.pid = 7200; /* not in the fixture's /proc */
+	np.ppid = 4121;
+	np.file.path = vigil_str_c("/usr/bin/java");
+	np.argv.v = args;
+	np.argv.n = 2;
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 7200, T0), 0);
+	p = vigil_proctable_lookup(c->t, 7200, 0);
+	assert_non_null(p);
+	assert_str(p->file.path, "/usr/bin/java");
+	assert_int_equal(p->argv.n, 2);
+	assert_true(p->start_time_ns == T0);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.pid_reuse, 0);
+
+	/* Another parent's fork onto that pid is a reuse. */
+	assert_int_equal(vigil_proctable_on_fork(c->t, 2010, 7200,
+						 T0 + 5 * NS_PER_S), 0);
+	p = vigil_proctable_lookup(c->t, 7200, 0);
+	assert_int_equal(p->ppid, 2010);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.pid_reuse, 1);
+}
+
 /* A source may pass the table's own strings back (ASan checks that the
  * update never reads freed memory). */
 static void test_proctable_exec_with_strings_from_the_table(void **state)
@@ -534,6 +569,7 @@ int main(void)
 		T(test_proctable_enrich_walks_ancestry_to_init),
 		T(test_proctable_enrich_fills_container_of_process_chain),
 		T(test_proctable_exec_of_a_gone_child_takes_parents_container),
+		T(test_proctable_fork_read_after_exec_keeps_the_image),
 		T(test_proctable_enrich_keeps_source_values),
 		T(test_proctable_enrich_unknown_pid_leaves_event_alone),
 		T(test_proctable_fork_inherits_parent_image),
