@@ -749,11 +749,13 @@ static void merge_missing(struct vigil_process *dst,
 }
 
 /*
- * The process is gone before its exec was read (a short-lived child):
- * it is in the cgroup its parent was in when it forked, which the
- * parent's own exec may have shown after the fork was read (a runtime's
- * init moved into the container, then forked).  Takes the parent's
- * container, copied into scratch2, when the parent has one.
+ * The process is gone, or a zombie, before its exec was read (a
+ * short-lived child; the kernel moves an exiting task out of its cgroups,
+ * so a zombie's /proc/PID/cgroup shows the roots): it was in the cgroup
+ * its parent was in when it forked, which the parent's own exec may have
+ * shown after the fork was read (a runtime's init moved into the
+ * container, then forked).  Takes the parent's container, copied into
+ * scratch2, when the parent has one.
  */
 static void inherit_container(struct vigil_proctable *t,
 			      struct vigil_process *np)
@@ -818,9 +820,12 @@ int vigil_proctable_on_exec(struct vigil_proctable *t,
 			np.container = cg.container;
 			if (!np.unit.len)
 				np.unit = cg.unit;
-		} else if (np.ppid > 0) {
-			inherit_container(t, &np);
 		}
+		/* Gone, or a zombie (which the kernel already took out of
+		 * its cgroups): the parent's container. */
+		if (!np.container.id.len && !np.container.pod_uid.len &&
+		    np.ppid > 0)
+			inherit_container(t, &np);
 	}
 	np.flags &= ~(VIGIL_PROC_EXITED | VIGIL_PROC_FROM_PROCFS);
 	np.user.len = np.group.len = 0;

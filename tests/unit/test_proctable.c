@@ -236,6 +236,34 @@ static void test_proctable_exec_of_a_gone_child_takes_parents_container(
 	assert_int_equal(p->container.id.len, 0);
 }
 
+/* Fork, exit, then the exec's record (a short-lived child read in that
+ * order): the exec event still gets the child's container. */
+static void test_proctable_exec_read_after_exit_keeps_container(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_str args[2] = { { "docker", 6 }, { "ps", 2 } };
+	struct vigil_process np;
+	struct vigil_event *ev;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 2010, 7400, T0), 0);
+	assert_int_equal(vigil_proctable_on_exit(c->t, 7400,
+						 T0 + NS_PER_S / 1000), 0);
+	vigil_process_clear(&np);
+	np.pid = 7400;
+	np.ppid = 2010;
+	np.file.path = vigil_str_c("/tmp/docker");
+	np.argv.v = args;
+	np.argv.n = 2;
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	ev = event_for(c, 7400, T0 + NS_PER_S / 500);
+	ev->process.ppid = 2010;
+	ev->process.file.path = vigil_str_c("/tmp/docker");
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	assert_str(ev->process.container.id, CONTAINER_ID);
+	assert_true(ev->n_ancestors >= 1);
+	assert_int_equal(ev->ancestors[0].pid, 2010);
+}
+
 /* The exec's audit record read before the fork's connector message:
  * the fork must not put the parent's image back over the new one. */
 static void test_proctable_fork_read_after_exec_keeps_the_image(void **state)
@@ -570,6 +598,7 @@ int main(void)
 		T(test_proctable_enrich_fills_container_of_process_chain),
 		T(test_proctable_exec_of_a_gone_child_takes_parents_container),
 		T(test_proctable_fork_read_after_exec_keeps_the_image),
+		T(test_proctable_exec_read_after_exit_keeps_container),
 		T(test_proctable_enrich_keeps_source_values),
 		T(test_proctable_enrich_unknown_pid_leaves_event_alone),
 		T(test_proctable_fork_inherits_parent_image),
