@@ -92,12 +92,8 @@ struct fwd_chunk {
 	bool written, acked, orphan;
 };
 
-struct forward {
-	const struct vigil_host_api *api;
-	void *host;
-	uv_loop_t *loop;
-
-	/* settings */
+/* The settings (forward_configure); a reload swaps them whole. */
+struct fwd_settings {
 	char *peer_host;
 	char port[16];
 	struct vigil_select sel; /* what, event_types, min_severity */
@@ -110,6 +106,14 @@ struct forward {
 	char *server_name;          /* TLS: SNI and the name to verify */
 	struct vigil_tls_ctx *tls_ctx; /* NULL: plain TCP */
 	char *conn_sig;  /* the settings a connection depends on (reload) */
+};
+
+struct forward {
+	const struct vigil_host_api *api;
+	void *host;
+	uv_loop_t *loop;
+
+	struct fwd_settings set; /* what forward_configure reads */
 	char spool_dir[PATH_MAX];
 
 	struct vigil_spool *spool;
@@ -156,28 +160,25 @@ static uint64_t rng_next(struct forward *f)
 }
 
 /* Frees what forward_configure filled and clears it (not the spool). */
-static void fwd_settings_free(struct forward *f)
+static void fwd_settings_free(struct fwd_settings *set)
 {
-	vigil_tls_ctx_free(f->tls_ctx);
-	free(f->server_name);
-	free(f->peer_host);
-	free(f->tag_events);
-	free(f->tag_signals);
-	free(f->shared_key);
-	free(f->self_hostname);
-	free(f->username);
-	free(f->password);
-	free(f->conn_sig);
-	f->tls_ctx = NULL;
-	f->server_name = f->peer_host = f->tag_events = f->tag_signals = NULL;
-	f->shared_key = f->self_hostname = f->username = f->password = NULL;
-	f->conn_sig = NULL;
+	vigil_tls_ctx_free(set->tls_ctx);
+	free(set->server_name);
+	free(set->peer_host);
+	free(set->tag_events);
+	free(set->tag_signals);
+	free(set->shared_key);
+	free(set->self_hostname);
+	free(set->username);
+	free(set->password);
+	free(set->conn_sig);
+	memset(set, 0, sizeof(*set));
 }
 
 static void fwd_free(struct forward *f)
 {
 	vigil_spool_close(f->spool);
-	fwd_settings_free(f);
+	fwd_settings_free(&f->set);
 	free(f->rx.data);
 	free(f->net.data);
 	free(f->in.data);
@@ -240,7 +241,7 @@ static void on_write(uv_write_t *req, int status)
 	}
 	c->written = true;
 	f->st.bytes_out += c->msg.len;
-	if (!f->require_ack) {
+	if (!f->set.require_ack) {
 		c->acked = true;
 		fwd_commit_head(f);
 		fwd_pump(f, false);
@@ -260,7 +261,7 @@ static int fwd_send_chunk(struct forward *f)
 	uv_buf_t buf;
 
 	f->batch.len = 0;
-	while ((int64_t)f->batch.len < f->chunk_bytes) {
+	while ((int64_t)f->batch.len < f->set.chunk_bytes) {
 		rc = vigil_spool_next(f->spool, &d, &len);
 		if (rc == -ENODATA) {
 			f->unsent_bytes = 0;
@@ -302,11 +303,11 @@ static int fwd_send_chunk(struct forward *f)
 			raw[i] = (uint8_t)rng_next(f);
 	}
 	fwd_chunk_id(raw, c->id);
-	if (fwd_encode_message(&c->msg, f->mode,
-			       kind == KIND_SIGNAL ? f->tag_signals :
-						     f->tag_events,
+	if (fwd_encode_message(&c->msg, f->set.mode,
+			       kind == KIND_SIGNAL ? f->set.tag_signals :
+						     f->set.tag_events,
 			       f->batch.data, f->batch.len, n,
-			       f->require_ack ? c->id : NULL)) {
+			       f->set.require_ack ? c->id : NULL)) {
 		chunk_free(c);
 		goto out_rewind;
 	}
@@ -354,8 +355,8 @@ out_rewind:
  */
 static void fwd_pump(struct forward *f, bool force)
 {
-	while (f->state == CONN_READY && f->n_inflight < f->max_inflight) {
-		if (!force && f->unsent_bytes < (uint64_t)f->chunk_bytes)
+	while (f->state == CONN_READY && f->n_inflight < f->set.max_inflight) {
+		if (!force && f->unsent_bytes < (uint64_t)f->set.chunk_bytes)
 			return;
 		if (fwd_send_chunk(f))
 			return;
@@ -370,7 +371,7 @@ static void fwd_ready(struct forward *f)
 	if (f->warned_down)
 		f->api->log(f->host, VIGIL_LOG_NOTICE,
 			    "connected to %s:%s; sending the spool",
-			    f->peer_host, f->port);
+			    f->set.peer_host, f->set.port);
 	f->warned_down = false;
 	fwd_pump(f, true);
 }
@@ -438,9 +439,9 @@ static void fwd_on_object(struct forward *f, const char *obj, size_t len)
 		}
 		for (size_t i = 0; i < sizeof(raw); i++)
 			snprintf((char *)f->salt + 2 * i, 3, "%02x", raw[i]);
-		rc = fwd_encode_ping(&ping, f->self_hostname, f->salt,
-				     SALT_BYTES * 2, &f->helo, f->shared_key,
-				     f->username, f->password);
+		rc = fwd_encode_ping(&ping, f->set.self_hostname, f->salt,
+				     SALT_BYTES * 2, &f->helo, f->set.shared_key,
+				     f->set.username, f->set.password);
 		if (!rc)
 			rc = fwd_write_msg(f, &ping);
 		free(ping.data);
@@ -462,17 +463,17 @@ static void fwd_on_object(struct forward *f, const char *obj, size_t len)
 		if (!pong.ok) {
 			f->api->log(f->host, VIGIL_LOG_ERR,
 				    "%s:%s refused the handshake: %s (check shared_key, username, password)",
-				    f->peer_host, f->port, pong.reason);
+				    f->set.peer_host, f->set.port, pong.reason);
 			fwd_disconnect(f, "authentication refused");
 			return;
 		}
 		if (fwd_key_digest(f->salt, SALT_BYTES * 2, pong.hostname,
 				   f->helo.nonce, f->helo.nonce_len,
-				   f->shared_key, want) ||
+				   f->set.shared_key, want) ||
 		    strcmp(want, pong.digest)) {
 			f->api->log(f->host, VIGIL_LOG_ERR,
 				    "%s:%s answered PONG with a wrong digest: it does not know our shared_key",
-				    f->peer_host, f->port);
+				    f->set.peer_host, f->set.port);
 			fwd_disconnect(f, "server failed authentication");
 			return;
 		}
@@ -553,15 +554,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (rc) {
 			if (!f->warned_down)
 				f->api->log(f->host, VIGIL_LOG_ERR,
-					    "%s:%s: %s", f->peer_host,
-					    f->port, err);
+					    "%s:%s: %s", f->set.peer_host,
+					    f->set.port, err);
 			fwd_disconnect(f, err);
 			return;
 		}
 		if (!vigil_tls_ready(f->tls))
 			return;
 		if (!was_ready) {
-			if (f->shared_key) {
+			if (f->set.shared_key) {
 				f->state = CONN_HELO;
 			} else {
 				fwd_ready(f);
@@ -606,9 +607,9 @@ static void fwd_schedule(struct forward *f)
 {
 	int64_t d;
 
-	f->backoff_ms = f->backoff_ms ? f->backoff_ms * 2 : f->reconnect_min_ms;
-	if (f->backoff_ms > f->reconnect_max_ms)
-		f->backoff_ms = f->reconnect_max_ms;
+	f->backoff_ms = f->backoff_ms ? f->backoff_ms * 2 : f->set.reconnect_min_ms;
+	if (f->backoff_ms > f->set.reconnect_max_ms)
+		f->backoff_ms = f->set.reconnect_max_ms;
 	/* jitter: between half and all of the delay */
 	d = f->backoff_ms / 2 +
 	    (int64_t)(rng_next(f) % (uint64_t)(f->backoff_ms / 2 + 1));
@@ -627,7 +628,7 @@ static void fwd_disconnect(struct forward *f, const char *why)
 	if (!f->warned_down && !f->destroyed)
 		f->api->log(f->host, VIGIL_LOG_WARNING,
 			    "%s:%s: %s; records stay in the spool until it is back",
-			    f->peer_host, f->port, why);
+			    f->set.peer_host, f->set.port, why);
 	f->warned_down = true;
 	while (c) {
 		struct fwd_chunk *next = c->next;
@@ -667,17 +668,17 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	}
 	uv_tcp_nodelay(f->tcp, 1);
-	if (f->heartbeat_s > 0)
-		uv_tcp_keepalive(f->tcp, 1, (unsigned int)f->heartbeat_s);
+	if (f->set.heartbeat_s > 0)
+		uv_tcp_keepalive(f->tcp, 1, (unsigned int)f->set.heartbeat_s);
 	f->in.len = 0;
 	if (uv_read_start((uv_stream_t *)f->tcp, on_alloc, on_read)) {
 		fwd_disconnect(f, "cannot read the socket");
 		return;
 	}
-	if (f->tls_ctx) {
+	if (f->set.tls_ctx) {
 		struct vigil_buf hello = { 0 };
 
-		if (vigil_tls_start(f->tls_ctx, f->server_name, &f->tls,
+		if (vigil_tls_start(f->set.tls_ctx, f->set.server_name, &f->tls,
 				    &hello) ||
 		    fwd_write_bytes(f, &hello)) {
 			free(hello.data);
@@ -688,7 +689,7 @@ static void on_connect(uv_connect_t *req, int status)
 		f->state = CONN_TLS;
 		return;
 	}
-	if (f->shared_key) {
+	if (f->set.shared_key) {
 		f->state = CONN_HELO;
 		return;
 	}
@@ -739,8 +740,8 @@ static void fwd_connect(struct forward *f)
 		return; /* the last lookup is still out; the tick retries */
 	f->state = CONN_RESOLVING;
 	f->gai_req.data = f;
-	rc = uv_getaddrinfo(f->loop, &f->gai_req, on_resolved, f->peer_host,
-			    f->port, &hints);
+	rc = uv_getaddrinfo(f->loop, &f->gai_req, on_resolved, f->set.peer_host,
+			    f->set.port, &hints);
 	if (rc) {
 		fwd_disconnect(f, uv_strerror(rc));
 		return;
@@ -834,16 +835,16 @@ static void on_tick(uv_timer_t *t)
 
 	if (f->state == CONN_IDLE && now >= f->next_connect_ms)
 		fwd_connect(f);
-	if (f->state == CONN_READY && f->head && f->require_ack &&
-	    now - f->head->sent_ms > (uint64_t)f->ack_timeout_ms) {
+	if (f->state == CONN_READY && f->head && f->set.require_ack &&
+	    now - f->head->sent_ms > (uint64_t)f->set.ack_timeout_ms) {
 		fwd_disconnect(f, "no acknowledgement within ack_timeout");
 		return;
 	}
-	if (now - f->last_flush_ms >= (uint64_t)f->flush_ms) {
+	if (now - f->last_flush_ms >= (uint64_t)f->set.flush_ms) {
 		f->last_flush_ms = now;
 		fwd_pump(f, true);
 	}
-	if (f->sync_ms > 0 && now - f->last_sync_ms >= (uint64_t)f->sync_ms) {
+	if (f->set.sync_ms > 0 && now - f->last_sync_ms >= (uint64_t)f->set.sync_ms) {
 		f->last_sync_ms = now;
 		fwd_sync(f);
 	}
@@ -884,7 +885,7 @@ static int forward_event(void *state, const struct vigil_event *ev)
 	struct forward *f = state;
 
 	f->st.events_in++;
-	if (!vigil_select_event(&f->sel, ev))
+	if (!vigil_select_event(&f->set.sel, ev))
 		return 0;
 	return fwd_record(f, KIND_EVENT, ev, NULL);
 }
@@ -895,7 +896,7 @@ static int forward_signal(void *state, const struct vigil_event *ev,
 	struct forward *f = state;
 
 	f->st.signals_in++;
-	if (!vigil_select_signal(&f->sel, sig))
+	if (!vigil_select_signal(&f->set.sel, sig))
 		return 0;
 	return fwd_record(f, KIND_SIGNAL, ev, sig);
 }
@@ -973,56 +974,56 @@ static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 	int64_t port;
 	char hn[HOST_NAME_MAX + 1];
 
-	f->peer_host = dup_cfg(f, "host", "127.0.0.1");
+	f->set.peer_host = dup_cfg(f, "host", "127.0.0.1");
 	port = api->config_int(h, "port", 24224, &err);
 	if (err || port < 1 || port > 65535) {
 		api->log(h, VIGIL_LOG_ERR, "config.port must be 1-65535");
 		return -EINVAL;
 	}
-	snprintf(f->port, sizeof(f->port), "%lld", (long long)port);
-	if (vigil_select_load(api, h, "both", &f->sel))
+	snprintf(f->set.port, sizeof(f->set.port), "%lld", (long long)port);
+	if (vigil_select_load(api, h, "both", &f->set.sel))
 		return -EINVAL;
-	f->tag_events = dup_cfg(f, "tag_events", "vigil.events");
-	f->tag_signals = dup_cfg(f, "tag_signals", "vigil.signals");
+	f->set.tag_events = dup_cfg(f, "tag_events", "vigil.events");
+	f->set.tag_signals = dup_cfg(f, "tag_signals", "vigil.signals");
 	v = api->config_str(h, "mode", "packed_forward");
 	if (!strcmp(v, "forward")) {
-		f->mode = FWD_MODE_FORWARD;
+		f->set.mode = FWD_MODE_FORWARD;
 	} else if (!strcmp(v, "packed_forward")) {
-		f->mode = FWD_MODE_PACKED;
+		f->set.mode = FWD_MODE_PACKED;
 	} else {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config.mode is '%s'; use forward or packed_forward",
 			 v);
 		return -EINVAL;
 	}
-	f->require_ack = api->config_bool(h, "require_ack", 1);
-	f->chunk_bytes = api->config_int(h, "chunk_size", 256 << 10, &err);
+	f->set.require_ack = api->config_bool(h, "require_ack", 1);
+	f->set.chunk_bytes = api->config_int(h, "chunk_size", 256 << 10, &err);
 	if (!err)
-		f->flush_ms = api->config_int(h, "flush_interval_ms", 0, &err);
-	if (!err && !f->flush_ms)
-		f->flush_ms = 1000 * api->config_int(h, "flush_interval", 1,
+		f->set.flush_ms = api->config_int(h, "flush_interval_ms", 0, &err);
+	if (!err && !f->set.flush_ms)
+		f->set.flush_ms = 1000 * api->config_int(h, "flush_interval", 1,
 						     &err);
 	if (!err)
-		f->max_inflight = api->config_int(h, "max_inflight", 4, &err);
+		f->set.max_inflight = api->config_int(h, "max_inflight", 4, &err);
 	if (!err)
-		f->ack_timeout_ms =
+		f->set.ack_timeout_ms =
 			1000 * api->config_int(h, "ack_timeout", 30, &err);
 	if (!err)
-		f->heartbeat_s = api->config_int(h, "heartbeat", 30, &err);
+		f->set.heartbeat_s = api->config_int(h, "heartbeat", 30, &err);
 	if (!err)
-		f->reconnect_min_ms =
+		f->set.reconnect_min_ms =
 			1000 * api->config_int(h, "reconnect_min", 1, &err);
 	if (!err)
-		f->reconnect_max_ms =
+		f->set.reconnect_max_ms =
 			1000 * api->config_int(h, "reconnect_max", 60, &err);
 	if (!err)
-		f->sync_ms = 1000 * api->config_int(h, "spool.sync_interval",
+		f->set.sync_ms = 1000 * api->config_int(h, "spool.sync_interval",
 						    1, &err);
-	if (err || f->chunk_bytes < 1 || f->chunk_bytes > (64 << 20) ||
-	    f->flush_ms < 1 || f->max_inflight < 1 ||
-	    f->max_inflight > 1024 || f->ack_timeout_ms < 1000 ||
-	    f->reconnect_min_ms < 1 ||
-	    f->reconnect_max_ms < f->reconnect_min_ms) {
+	if (err || f->set.chunk_bytes < 1 || f->set.chunk_bytes > (64 << 20) ||
+	    f->set.flush_ms < 1 || f->set.max_inflight < 1 ||
+	    f->set.max_inflight > 1024 || f->set.ack_timeout_ms < 1000 ||
+	    f->set.reconnect_min_ms < 1 ||
+	    f->set.reconnect_max_ms < f->set.reconnect_min_ms) {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config: chunk_size is a size up to 64M, flush_interval, ack_timeout (>= 1s), reconnect_min <= reconnect_max are durations, max_inflight 1-1024");
 		return -EINVAL;
@@ -1039,23 +1040,23 @@ static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 		if (!to.verify)
 			api->log(h, VIGIL_LOG_WARNING,
 				 "config.tls.verify is off: the server is not authenticated");
-		if (vigil_tls_ctx_new(&to, &f->tls_ctx, terr, sizeof(terr))) {
+		if (vigil_tls_ctx_new(&to, &f->set.tls_ctx, terr, sizeof(terr))) {
 			api->log(h, VIGIL_LOG_ERR, "config.tls: %s", terr);
 			return -EINVAL;
 		}
-		f->server_name = dup_cfg(f, "tls.server_name", f->peer_host);
-		if (!f->server_name)
+		f->set.server_name = dup_cfg(f, "tls.server_name", f->set.peer_host);
+		if (!f->set.server_name)
 			return -ENOMEM;
 	}
 	v = api->config_str(h, "shared_key", NULL);
 	if (v && *v) {
-		f->shared_key = strdup(v);
+		f->set.shared_key = strdup(v);
 		if (gethostname(hn, sizeof(hn)))
 			strcpy(hn, "localhost");
 		hn[sizeof(hn) - 1] = '\0';
-		f->self_hostname = dup_cfg(f, "self_hostname", hn);
-		f->username = dup_cfg(f, "username", "");
-		f->password = dup_cfg(f, "password", "");
+		f->set.self_hostname = dup_cfg(f, "self_hostname", hn);
+		f->set.username = dup_cfg(f, "username", "");
+		f->set.password = dup_cfg(f, "password", "");
 	}
 	v = api->config_str(h, "spool.dir", NULL);
 	if (v) {
@@ -1071,12 +1072,12 @@ static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 		snprintf(spool_dir, cap, "%s/spool/%s", sd,
 			 api->config_str(h, "spool.name", "forward"));
 	}
-	if (!f->peer_host || !f->tag_events || !f->tag_signals ||
-	    (f->shared_key &&
-	     (!f->self_hostname || !f->username || !f->password)))
+	if (!f->set.peer_host || !f->set.tag_events || !f->set.tag_signals ||
+	    (f->set.shared_key &&
+	     (!f->set.self_hostname || !f->set.username || !f->set.password)))
 		return -ENOMEM;
-	f->conn_sig = conn_signature(api, h);
-	return f->conn_sig ? 0 : -ENOMEM;
+	f->set.conn_sig = conn_signature(api, h);
+	return f->set.conn_sig ? 0 : -ENOMEM;
 }
 
 static int forward_init(const struct vigil_host_api *api, void *host,
@@ -1182,7 +1183,7 @@ static int forward_reload(void *state)
 	n->host = f->host;
 	rc = forward_configure(n, dir, sizeof(dir));
 	if (rc) {
-		fwd_settings_free(n);
+		fwd_settings_free(&n->set);
 		free(n);
 		return rc;
 	}
@@ -1190,32 +1191,11 @@ static int forward_reload(void *state)
 		f->api->log(f->host, VIGIL_LOG_WARNING,
 			    "the spool stays %s until a restart (the new settings name %s)",
 			    f->spool_dir, dir);
-	reconnect = strcmp(n->conn_sig, f->conn_sig) != 0;
+	reconnect = strcmp(n->set.conn_sig, f->set.conn_sig) != 0;
 	if (reconnect && f->state != CONN_IDLE)
 		fwd_disconnect(f, "settings reloaded; reconnecting");
-	fwd_settings_free(f);
-	f->peer_host = n->peer_host;
-	memcpy(f->port, n->port, sizeof(f->port));
-	f->sel = n->sel;
-	f->tag_events = n->tag_events;
-	f->tag_signals = n->tag_signals;
-	f->mode = n->mode;
-	f->require_ack = n->require_ack;
-	f->chunk_bytes = n->chunk_bytes;
-	f->flush_ms = n->flush_ms;
-	f->max_inflight = n->max_inflight;
-	f->ack_timeout_ms = n->ack_timeout_ms;
-	f->heartbeat_s = n->heartbeat_s;
-	f->reconnect_min_ms = n->reconnect_min_ms;
-	f->reconnect_max_ms = n->reconnect_max_ms;
-	f->sync_ms = n->sync_ms;
-	f->shared_key = n->shared_key;
-	f->self_hostname = n->self_hostname;
-	f->username = n->username;
-	f->password = n->password;
-	f->server_name = n->server_name;
-	f->tls_ctx = n->tls_ctx;
-	f->conn_sig = n->conn_sig;
+	fwd_settings_free(&f->set);
+	f->set = n->set;
 	free(n); /* its settings now belong to f */
 	if (reconnect) {
 		/* The new destination at once, not after a backoff. */

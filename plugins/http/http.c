@@ -60,11 +60,8 @@ struct http_sock {
 	struct http_sock *next, **pprev; /* h->socks */
 };
 
-struct http {
-	const struct vigil_host_api *api;
-	void *host;
-	uv_loop_t *loop;
-
+/* The settings (http_configure); a reload swaps them whole. */
+struct http_settings {
 	char *url, *index, *sourcetype, *ca_file, *cert_file, *key_file;
 	enum http_format format;
 	bool gzip, verify;
@@ -72,6 +69,14 @@ struct http {
 	int64_t batch_bytes, flush_ms, timeout_ms;
 	int64_t retry_min_ms, retry_max_ms;
 	struct curl_slist *headers;
+};
+
+struct http {
+	const struct vigil_host_api *api;
+	void *host;
+	uv_loop_t *loop;
+
+	struct http_settings set; /* what http_configure reads */
 	struct http_sock *socks;  /* watched sockets */
 
 	struct vigil_spool *spool;
@@ -120,25 +125,23 @@ static int buf_put(struct vigil_buf *b, const void *p, size_t n)
 }
 
 /* Frees what http_configure filled and clears it (not the spool). */
-static void http_settings_free(struct http *h)
+static void http_settings_free(struct http_settings *set)
 {
-	curl_slist_free_all(h->headers);
-	free(h->url);
-	free(h->index);
-	free(h->sourcetype);
-	free(h->ca_file);
-	free(h->cert_file);
-	free(h->key_file);
-	h->headers = NULL;
-	h->url = h->index = h->sourcetype = NULL;
-	h->ca_file = h->cert_file = h->key_file = NULL;
+	curl_slist_free_all(set->headers);
+	free(set->url);
+	free(set->index);
+	free(set->sourcetype);
+	free(set->ca_file);
+	free(set->cert_file);
+	free(set->key_file);
+	memset(set, 0, sizeof(*set));
 }
 
 /* Drops settings read by a reload and not taken yet. */
 static void http_pending_free(struct http *h)
 {
 	if (h->pending) {
-		http_settings_free(h->pending);
+		http_settings_free(&h->pending->set);
 		free(h->pending);
 		h->pending = NULL;
 	}
@@ -155,29 +158,14 @@ static void http_take_pending(struct http *h)
 	if (!n)
 		return;
 	h->pending = NULL;
-	http_settings_free(h);
-	h->url = n->url;
-	h->index = n->index;
-	h->sourcetype = n->sourcetype;
-	h->ca_file = n->ca_file;
-	h->cert_file = n->cert_file;
-	h->key_file = n->key_file;
-	h->headers = n->headers;
-	h->format = n->format;
-	h->gzip = n->gzip;
-	h->verify = n->verify;
-	h->sel = n->sel;
-	h->batch_bytes = n->batch_bytes;
-	h->flush_ms = n->flush_ms;
-	h->timeout_ms = n->timeout_ms;
-	h->retry_min_ms = n->retry_min_ms;
-	h->retry_max_ms = n->retry_max_ms;
+	http_settings_free(&h->set);
+	h->set = n->set;
 	free(n); /* its settings now belong to h */
 	h->backoff_ms = 0;
 	h->retry_at_ms = 0;
 	h->warned = false;
-	h->api->log(h->host, VIGIL_LOG_NOTICE, "settings reloaded: sending to %s",
-		    h->url);
+	h->api->log(h->host, VIGIL_LOG_NOTICE,
+		    "settings reloaded: sending to %s", h->set.url);
 }
 
 static void http_free(struct http *h)
@@ -189,7 +177,7 @@ static void http_free(struct http *h)
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
 	http_pending_free(h);
-	http_settings_free(h);
+	http_settings_free(&h->set);
 	vigil_spool_close(h->spool);
 	free(h->body.data);
 	free(h->json.data);
@@ -271,14 +259,14 @@ static void http_done(struct http *h, CURLcode res)
 			h->st.bytes_out += h->body.len;
 			if (h->warned)
 				h->api->log(h->host, VIGIL_LOG_NOTICE,
-					    "%s accepts records again", h->url);
+					    "%s accepts records again", h->set.url);
 			h->warned = false;
 		} else {
 			h->st.dropped += h->batch_n;
 			h->st.errors++;
 			h->api->log(h->host, VIGIL_LOG_ERR,
 				    "%s answered %ld: %u records dropped (the request is wrong, resending cannot help)",
-				    h->url, status, h->batch_n);
+				    h->set.url, status, h->batch_n);
 		}
 		h->backoff_ms = 0;
 		http_take_pending(h);
@@ -289,7 +277,7 @@ static void http_done(struct http *h, CURLcode res)
 	if (!h->warned)
 		h->api->log(h->host, VIGIL_LOG_WARNING,
 			    "%s: %s; records stay in the spool and are retried",
-			    h->url,
+			    h->set.url,
 			    res != CURLE_OK ? (h->errbuf[0] ? h->errbuf :
 							      curl_easy_strerror(res)) :
 					      status == 429 ? "429 too many requests" :
@@ -298,9 +286,9 @@ static void http_done(struct http *h, CURLcode res)
 	h->st.errors++;
 	vigil_spool_rewind(h->spool);
 	h->unsent_bytes = UINT64_MAX / 2;
-	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : h->retry_min_ms;
-	if (h->backoff_ms > h->retry_max_ms)
-		h->backoff_ms = h->retry_max_ms;
+	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : h->set.retry_min_ms;
+	if (h->backoff_ms > h->set.retry_max_ms)
+		h->backoff_ms = h->set.retry_max_ms;
 	h->retry_at_ms = uv_now(h->loop) + (uint64_t)h->backoff_ms;
 	/* new settings: the same records go to the new destination now */
 	http_take_pending(h);
@@ -426,17 +414,17 @@ static void http_send(struct http *h, bool force)
 
 	if (h->easy || h->destroyed || uv_now(h->loop) < h->retry_at_ms)
 		return;
-	if (!force && h->unsent_bytes < (uint64_t)h->batch_bytes)
+	if (!force && h->unsent_bytes < (uint64_t)h->set.batch_bytes)
 		return;
 	h->batch_n = 0;
-	if (h->format == F_ARRAY && buf_put(&raw, "[", 1))
+	if (h->set.format == F_ARRAY && buf_put(&raw, "[", 1))
 		return;
-	while ((int64_t)raw.len < h->batch_bytes &&
+	while ((int64_t)raw.len < h->set.batch_bytes &&
 	       vigil_spool_next(h->spool, &d, &len) == 0) {
-		if (h->format == F_ARRAY && h->batch_n && buf_put(&raw, ",", 1))
+		if (h->set.format == F_ARRAY && h->batch_n && buf_put(&raw, ",", 1))
 			goto out_nomem;
 		if (buf_put(&raw, d, len) ||
-		    (h->format != F_ARRAY && buf_put(&raw, "\n", 1)))
+		    (h->set.format != F_ARRAY && buf_put(&raw, "\n", 1)))
 			goto out_nomem;
 		h->batch_n++;
 		h->unsent_bytes = h->unsent_bytes > len ? h->unsent_bytes - len :
@@ -447,10 +435,10 @@ static void http_send(struct http *h, bool force)
 		free(raw.data);
 		return;
 	}
-	if (h->format == F_ARRAY && buf_put(&raw, "]", 1))
+	if (h->set.format == F_ARRAY && buf_put(&raw, "]", 1))
 		goto out_nomem;
 	vigil_spool_tell(h->spool, &h->batch_end);
-	if (h->gzip) {
+	if (h->set.gzip) {
 		if (gzip_buf(&raw, &h->body))
 			goto out_nomem;
 		free(raw.data);
@@ -463,24 +451,24 @@ static void http_send(struct http *h, bool force)
 	if (!e)
 		goto out_nomem;
 	h->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, h->url);
+	curl_easy_setopt(e, CURLOPT_URL, h->set.url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->body.data);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 			 (curl_off_t)h->body.len);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->set.headers);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->set.timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->verify ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->verify ? 2L : 0L);
-	if (h->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
-	if (h->cert_file)
-		curl_easy_setopt(e, CURLOPT_SSLCERT, h->cert_file);
-	if (h->key_file)
-		curl_easy_setopt(e, CURLOPT_SSLKEY, h->key_file);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->set.verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->set.verify ? 2L : 0L);
+	if (h->set.ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->set.ca_file);
+	if (h->set.cert_file)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, h->set.cert_file);
+	if (h->set.key_file)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, h->set.key_file);
 	/* the answer's status is all we need; its body goes nowhere */
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
@@ -503,7 +491,7 @@ static void on_tick(uv_timer_t *t)
 {
 	struct http *h = t->data;
 
-	if (uv_now(h->loop) - h->last_send_ms >= (uint64_t)h->flush_ms)
+	if (uv_now(h->loop) - h->last_send_ms >= (uint64_t)h->set.flush_ms)
 		http_send(h, true);
 }
 
@@ -520,11 +508,11 @@ static int http_record(struct http *h, const struct vigil_event *ev,
 		goto out_drop;
 	while (h->json.len && h->json.data[h->json.len - 1] == '\n')
 		h->json.len--;
-	switch (h->format) {
+	switch (h->set.format) {
 	case F_ES_BULK: {
 		char action[512];
 		int n = snprintf(action, sizeof(action),
-				 "{\"index\":{\"_index\":\"%s\"}}\n", h->index);
+				 "{\"index\":{\"_index\":\"%s\"}}\n", h->set.index);
 
 		rc = buf_put(&h->rec, action, (size_t)n);
 		break;
@@ -535,7 +523,7 @@ static int http_record(struct http *h, const struct vigil_event *ev,
 				 "{\"time\":%lld.%06lld,\"sourcetype\":\"%s\",\"event\":",
 				 (long long)(ev->time_ns / 1000000000),
 				 (long long)(ev->time_ns % 1000000000 / 1000),
-				 h->sourcetype);
+				 h->set.sourcetype);
 
 		rc = buf_put(&h->rec, head, (size_t)n);
 		break;
@@ -545,7 +533,7 @@ static int http_record(struct http *h, const struct vigil_event *ev,
 	}
 	if (!rc)
 		rc = buf_put(&h->rec, h->json.data, h->json.len);
-	if (!rc && h->format == F_SPLUNK)
+	if (!rc && h->set.format == F_SPLUNK)
 		rc = buf_put(&h->rec, "}", 1);
 	if (!rc)
 		rc = vigil_spool_append(h->spool, h->rec.data, h->rec.len);
@@ -565,7 +553,7 @@ static int http_event(void *state, const struct vigil_event *ev)
 	struct http *h = state;
 
 	h->st.events_in++;
-	if (!vigil_select_event(&h->sel, ev))
+	if (!vigil_select_event(&h->set.sel, ev))
 		return 0;
 	return http_record(h, ev, NULL);
 }
@@ -576,7 +564,7 @@ static int http_signal(void *state, const struct vigil_event *ev,
 	struct http *h = state;
 
 	h->st.signals_in++;
-	if (!vigil_select_signal(&h->sel, sig))
+	if (!vigil_select_signal(&h->set.sel, sig))
 		return 0;
 	return http_record(h, ev, sig);
 }
@@ -632,41 +620,41 @@ static int http_configure(struct http *h, char *dir, size_t cap,
 	const char *v, *token;
 	int err = 0;
 
-	h->url = cfg_dup(h, "url", NULL);
-	if (!h->url || (strncmp(h->url, "http://", 7) &&
-			strncmp(h->url, "https://", 8))) {
+	h->set.url = cfg_dup(h, "url", NULL);
+	if (!h->set.url || (strncmp(h->set.url, "http://", 7) &&
+			strncmp(h->set.url, "https://", 8))) {
 		api->log(ho, VIGIL_LOG_ERR,
 			 "config.url is required: http://host:port/path or https://...");
 		return -EINVAL;
 	}
 	v = api->config_str(ho, "format", "json_lines");
 	if (!strcmp(v, "json_lines"))
-		h->format = F_LINES;
+		h->set.format = F_LINES;
 	else if (!strcmp(v, "json_array"))
-		h->format = F_ARRAY;
+		h->set.format = F_ARRAY;
 	else if (!strcmp(v, "elasticsearch_bulk"))
-		h->format = F_ES_BULK;
+		h->set.format = F_ES_BULK;
 	else if (!strcmp(v, "splunk_hec"))
-		h->format = F_SPLUNK;
+		h->set.format = F_SPLUNK;
 	else {
 		api->log(ho, VIGIL_LOG_ERR,
 			 "config.format is '%s'; use json_lines, json_array, elasticsearch_bulk or splunk_hec",
 			 v);
 		return -EINVAL;
 	}
-	h->index = cfg_dup(h, "index", "vigil-events");
-	h->sourcetype = cfg_dup(h, "sourcetype", "vigil");
-	if (!h->index || !h->sourcetype ||
-	    strpbrk(h->index, "\"\\\n") || strpbrk(h->sourcetype, "\"\\\n")) {
+	h->set.index = cfg_dup(h, "index", "vigil-events");
+	h->set.sourcetype = cfg_dup(h, "sourcetype", "vigil");
+	if (!h->set.index || !h->set.sourcetype ||
+	    strpbrk(h->set.index, "\"\\\n") || strpbrk(h->set.sourcetype, "\"\\\n")) {
 		api->log(ho, VIGIL_LOG_ERR,
 			 "config.index and config.sourcetype may not hold quotes, backslashes or newlines");
 		return -EINVAL;
 	}
-	h->headers = curl_slist_append(NULL, h->format == F_ES_BULK ?
+	h->set.headers = curl_slist_append(NULL, h->set.format == F_ES_BULK ?
 						     "Content-Type: application/x-ndjson" :
 						     "Content-Type: application/json");
 	token = api->config_str(ho, "token", NULL);
-	if (h->format == F_SPLUNK) {
+	if (h->set.format == F_SPLUNK) {
 		char auth[1024];
 
 		if (!token || !*token || strpbrk(token, "\r\n")) {
@@ -675,7 +663,7 @@ static int http_configure(struct http *h, char *dir, size_t cap,
 			return -EINVAL;
 		}
 		snprintf(auth, sizeof(auth), "Authorization: Splunk %s", token);
-		h->headers = curl_slist_append(h->headers, auth);
+		h->set.headers = curl_slist_append(h->set.headers, auth);
 	}
 	for (size_t i = 0; i < api->config_list_len(ho, "headers"); i++) {
 		const char *line = api->config_list_str(ho, "headers", i);
@@ -686,29 +674,29 @@ static int http_configure(struct http *h, char *dir, size_t cap,
 				 i);
 			return -EINVAL;
 		}
-		h->headers = curl_slist_append(h->headers, line);
+		h->set.headers = curl_slist_append(h->set.headers, line);
 	}
-	h->gzip = api->config_bool(ho, "gzip", 0);
-	if (h->gzip)
-		h->headers = curl_slist_append(h->headers,
+	h->set.gzip = api->config_bool(ho, "gzip", 0);
+	if (h->set.gzip)
+		h->set.headers = curl_slist_append(h->set.headers,
 					       "Content-Encoding: gzip");
-	if (!h->headers)
+	if (!h->set.headers)
 		return -ENOMEM;
-	if (vigil_select_load(api, ho, "both", &h->sel))
+	if (vigil_select_load(api, ho, "both", &h->set.sel))
 		return -EINVAL;
-	h->batch_bytes = api->config_int(ho, "batch_size", 1 << 20, &err);
+	h->set.batch_bytes = api->config_int(ho, "batch_size", 1 << 20, &err);
 	if (!err)
-		h->flush_ms = api->config_int(ho, "flush_interval_ms", 0, &err);
-	if (!err && !h->flush_ms)
-		h->flush_ms = 1000 * api->config_int(ho, "flush_interval", 1,
+		h->set.flush_ms = api->config_int(ho, "flush_interval_ms", 0, &err);
+	if (!err && !h->set.flush_ms)
+		h->set.flush_ms = 1000 * api->config_int(ho, "flush_interval", 1,
 						     &err);
 	if (!err)
-		h->timeout_ms = 1000 * api->config_int(ho, "timeout", 30, &err);
+		h->set.timeout_ms = 1000 * api->config_int(ho, "timeout", 30, &err);
 	if (!err)
-		h->retry_min_ms =
+		h->set.retry_min_ms =
 			1000 * api->config_int(ho, "retry_min", 1, &err);
 	if (!err)
-		h->retry_max_ms =
+		h->set.retry_max_ms =
 			1000 * api->config_int(ho, "retry_max", 60, &err);
 	if (!err)
 		so->max_bytes = (uint64_t)api->config_int(ho, "spool.max_size",
@@ -721,20 +709,21 @@ static int http_configure(struct http *h, char *dir, size_t cap,
 		so->full_policy = VIGIL_SPOOL_DROP_NEWEST;
 	else if (strcmp(v, "drop_oldest"))
 		err = -EINVAL;
-	if (err || h->batch_bytes < 1 || h->batch_bytes > (64 << 20) ||
-	    h->flush_ms < 1 || h->timeout_ms < 1000 || h->retry_min_ms < 1 ||
-	    h->retry_max_ms < h->retry_min_ms) {
+	if (err || h->set.batch_bytes < 1 || h->set.batch_bytes > (64 << 20) ||
+	    h->set.flush_ms < 1 || h->set.timeout_ms < 1000 ||
+	    h->set.retry_min_ms < 1 ||
+	    h->set.retry_max_ms < h->set.retry_min_ms) {
 		api->log(ho, VIGIL_LOG_ERR,
 			 "config: batch_size is a size up to 64M; flush_interval, timeout (>= 1s), retry_min <= retry_max are durations; spool.on_full is drop_oldest or drop_newest");
 		return -EINVAL;
 	}
-	h->verify = api->config_bool(ho, "tls.verify", 1);
-	if (!h->verify)
+	h->set.verify = api->config_bool(ho, "tls.verify", 1);
+	if (!h->set.verify)
 		api->log(ho, VIGIL_LOG_WARNING,
 			 "config.tls.verify is off: the server is not authenticated");
-	h->ca_file = cfg_dup(h, "tls.ca_file", NULL);
-	h->cert_file = cfg_dup(h, "tls.cert_file", NULL);
-	h->key_file = cfg_dup(h, "tls.key_file", NULL);
+	h->set.ca_file = cfg_dup(h, "tls.ca_file", NULL);
+	h->set.cert_file = cfg_dup(h, "tls.cert_file", NULL);
+	h->set.key_file = cfg_dup(h, "tls.key_file", NULL);
 	v = api->config_str(ho, "spool.dir", NULL);
 	if (v) {
 		snprintf(dir, cap, "%s", v);
@@ -834,7 +823,7 @@ static int http_reload(void *state)
 	n->host = h->host;
 	rc = http_configure(n, dir, sizeof(dir), &so);
 	if (rc) {
-		http_settings_free(n);
+		http_settings_free(&n->set);
 		free(n);
 		return rc;
 	}

@@ -60,13 +60,10 @@ struct slog_write {
 	bool done, orphan;
 };
 
-struct slog {
-	const struct vigil_host_api *api;
-	void *host;
-	uv_loop_t *loop;
-
+/* The settings (slog_configure); a reload swaps them whole. */
+struct slog_settings {
 	char *peer_host, *hostname, *server_name;
-	char port[16], procid[16];
+	char port[16];
 	enum transport transport;
 	int facility;
 	struct vigil_select sel; /* what, event_types, min_severity */
@@ -74,6 +71,15 @@ struct slog {
 	int64_t reconnect_min_ms, reconnect_max_ms;
 	struct vigil_tls_ctx *tls_ctx;
 	char *conn_sig;  /* the settings a connection depends on (reload) */
+};
+
+struct slog {
+	const struct vigil_host_api *api;
+	void *host;
+	uv_loop_t *loop;
+
+	struct slog_settings set; /* what slog_configure reads */
+	char procid[16];
 	char spool_dir[PATH_MAX];
 
 	struct vigil_spool *spool;
@@ -104,21 +110,20 @@ static void slog_disconnect(struct slog *s, const char *why);
 static void slog_pump(struct slog *s);
 
 /* Frees what slog_configure filled and clears it (not the spool). */
-static void slog_settings_free(struct slog *s)
+static void slog_settings_free(struct slog_settings *set)
 {
-	vigil_tls_ctx_free(s->tls_ctx);
-	free(s->peer_host);
-	free(s->hostname);
-	free(s->server_name);
-	free(s->conn_sig);
-	s->tls_ctx = NULL;
-	s->peer_host = s->hostname = s->server_name = s->conn_sig = NULL;
+	vigil_tls_ctx_free(set->tls_ctx);
+	free(set->peer_host);
+	free(set->hostname);
+	free(set->server_name);
+	free(set->conn_sig);
+	memset(set, 0, sizeof(*set));
 }
 
 static void slog_free(struct slog *s)
 {
 	vigil_spool_close(s->spool);
-	slog_settings_free(s);
+	slog_settings_free(&s->set);
 	free(s->rx.data);
 	free(s->plain.data);
 	free(s->net.data);
@@ -278,7 +283,7 @@ static void slog_pump(struct slog *s)
 {
 	if (s->state != C_READY)
 		return;
-	if (s->transport == T_UDP) {
+	if (s->set.transport == T_UDP) {
 		slog_pump_udp(s);
 		return;
 	}
@@ -337,7 +342,7 @@ static void slog_ready(struct slog *s)
 	if (s->warned_down)
 		s->api->log(s->host, VIGIL_LOG_NOTICE,
 			    "connected to %s:%s; sending the spool",
-			    s->peer_host, s->port);
+			    s->set.peer_host, s->set.port);
 	s->warned_down = false;
 	slog_pump(s);
 }
@@ -357,7 +362,7 @@ static void slog_disconnect(struct slog *s, const char *why)
 	if (!s->warned_down && !s->destroyed)
 		s->api->log(s->host, VIGIL_LOG_WARNING,
 			    "%s:%s: %s; messages stay in the spool until it is back",
-			    s->peer_host, s->port, why);
+			    s->set.peer_host, s->set.port, why);
 	s->warned_down = true;
 	while (w) {
 		struct slog_write *next = w->next;
@@ -388,9 +393,9 @@ static void slog_disconnect(struct slog *s, const char *why)
 		int64_t d;
 
 		s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 :
-						s->reconnect_min_ms;
-		if (s->backoff_ms > s->reconnect_max_ms)
-			s->backoff_ms = s->reconnect_max_ms;
+						s->set.reconnect_min_ms;
+		if (s->backoff_ms > s->set.reconnect_max_ms)
+			s->backoff_ms = s->set.reconnect_max_ms;
 		d = s->backoff_ms / 2 +
 		    (int64_t)(rng_next(s) % (uint64_t)(s->backoff_ms / 2 + 1));
 		s->next_connect_ms = uv_now(s->loop) + (uint64_t)d;
@@ -449,7 +454,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (rc) {
 		if (!s->warned_down)
 			s->api->log(s->host, VIGIL_LOG_ERR, "%s:%s: %s",
-				    s->peer_host, s->port, err);
+				    s->set.peer_host, s->set.port, err);
 		slog_disconnect(s, err);
 		return;
 	}
@@ -473,10 +478,10 @@ static void on_connect(uv_connect_t *req, int status)
 		slog_disconnect(s, "cannot read the socket");
 		return;
 	}
-	if (s->tls_ctx) {
+	if (s->set.tls_ctx) {
 		struct vigil_buf hello = { 0 };
 
-		if (vigil_tls_start(s->tls_ctx, s->server_name, &s->tls,
+		if (vigil_tls_start(s->set.tls_ctx, s->set.server_name, &s->tls,
 				    &hello) ||
 		    slog_write(s, &hello, false, NULL, 0)) {
 			free(hello.data);
@@ -508,7 +513,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 	}
 	memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
 	uv_freeaddrinfo(res);
-	if (s->transport == T_UDP) {
+	if (s->set.transport == T_UDP) {
 		s->udp = calloc(1, sizeof(*s->udp));
 		if (!s->udp) {
 			slog_disconnect(s, "out of memory");
@@ -540,15 +545,15 @@ static void slog_connect(struct slog *s)
 {
 	struct addrinfo hints = {
 		.ai_family = AF_UNSPEC,
-		.ai_socktype = s->transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM,
+		.ai_socktype = s->set.transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM,
 	};
 
 	if (s->gai_busy)
 		return; /* the last lookup is still out; the tick retries */
 	s->state = C_RESOLVING;
 	s->gai.data = s;
-	if (uv_getaddrinfo(s->loop, &s->gai, on_resolved, s->peer_host,
-			   s->port, &hints)) {
+	if (uv_getaddrinfo(s->loop, &s->gai, on_resolved, s->set.peer_host,
+			   s->set.port, &hints)) {
 		slog_disconnect(s, "cannot resolve");
 		return;
 	}
@@ -574,11 +579,11 @@ static int slog_record(struct slog *s, const struct vigil_event *ev,
 	s->msg.len = 0;
 	rc = s->api->encode_json(ev, sig, &s->json);
 	if (!rc)
-		rc = vigil_syslog_format(&s->msg, s->facility, s->hostname,
+		rc = vigil_syslog_format(&s->msg, s->set.facility, s->set.hostname,
 					 s->procid, ev, sig, s->json.data,
 					 s->json.len);
-	if (!rc && (int64_t)s->msg.len > s->max_message) {
-		s->msg.len = (size_t)s->max_message;
+	if (!rc && (int64_t)s->msg.len > s->set.max_message) {
+		s->msg.len = (size_t)s->set.max_message;
 		s->st.errors++;
 	}
 	if (!rc)
@@ -596,7 +601,7 @@ static int syslog_event(void *state, const struct vigil_event *ev)
 	struct slog *s = state;
 
 	s->st.events_in++;
-	if (!vigil_select_event(&s->sel, ev))
+	if (!vigil_select_event(&s->set.sel, ev))
 		return 0;
 	return slog_record(s, ev, NULL);
 }
@@ -607,7 +612,7 @@ static int syslog_signal(void *state, const struct vigil_event *ev,
 	struct slog *s = state;
 
 	s->st.signals_in++;
-	if (!vigil_select_signal(&s->sel, sig))
+	if (!vigil_select_signal(&s->set.sel, sig))
 		return 0;
 	return slog_record(s, ev, sig);
 }
@@ -661,45 +666,45 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 
 	v = api->config_str(h, "transport", "tcp");
 	if (!strcmp(v, "udp"))
-		s->transport = T_UDP;
+		s->set.transport = T_UDP;
 	else if (!strcmp(v, "tcp"))
-		s->transport = T_TCP;
+		s->set.transport = T_TCP;
 	else if (!strcmp(v, "tls"))
-		s->transport = T_TLS;
+		s->set.transport = T_TLS;
 	else {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config.transport is '%s'; use udp, tcp or tls", v);
 		return -EINVAL;
 	}
-	s->peer_host = strdup(api->config_str(h, "host", "127.0.0.1"));
-	port = api->config_int(h, "port", s->transport == T_TLS ? 6514 : 514,
+	s->set.peer_host = strdup(api->config_str(h, "host", "127.0.0.1"));
+	port = api->config_int(h, "port", s->set.transport == T_TLS ? 6514 : 514,
 			       &err);
 	if (err || port < 1 || port > 65535) {
 		api->log(h, VIGIL_LOG_ERR, "config.port must be 1-65535");
 		return -EINVAL;
 	}
-	snprintf(s->port, sizeof(s->port), "%lld", (long long)port);
+	snprintf(s->set.port, sizeof(s->set.port), "%lld", (long long)port);
 	snprintf(s->procid, sizeof(s->procid), "%d", (int)getpid());
 	v = api->config_str(h, "facility", "local0");
-	s->facility = vigil_syslog_facility(v);
-	if (s->facility < 0) {
+	s->set.facility = vigil_syslog_facility(v);
+	if (s->set.facility < 0) {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config.facility '%s' is not a syslog facility (local0-local7, auth, authpriv, daemon, user, ...)",
 			 v);
 		return -EINVAL;
 	}
-	if (vigil_select_load(api, h, "signals", &s->sel))
+	if (vigil_select_load(api, h, "signals", &s->set.sel))
 		return -EINVAL;
 	if (gethostname(hn, sizeof(hn)))
 		strcpy(hn, "-");
 	hn[sizeof(hn) - 1] = '\0';
-	s->hostname = strdup(api->config_str(h, "hostname", hn));
-	s->max_message = api->config_int(h, "max_message", 8192, &err);
+	s->set.hostname = strdup(api->config_str(h, "hostname", hn));
+	s->set.max_message = api->config_int(h, "max_message", 8192, &err);
 	if (!err)
-		s->reconnect_min_ms =
+		s->set.reconnect_min_ms =
 			1000 * api->config_int(h, "reconnect_min", 1, &err);
 	if (!err)
-		s->reconnect_max_ms =
+		s->set.reconnect_max_ms =
 			1000 * api->config_int(h, "reconnect_max", 60, &err);
 	if (!err)
 		so->max_bytes = (uint64_t)api->config_int(h, "spool.max_size",
@@ -712,13 +717,13 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 		so->full_policy = VIGIL_SPOOL_DROP_NEWEST;
 	else if (strcmp(v, "drop_oldest"))
 		err = -EINVAL;
-	if (err || s->max_message < 480 || s->reconnect_min_ms < 1 ||
-	    s->reconnect_max_ms < s->reconnect_min_ms) {
+	if (err || s->set.max_message < 480 || s->set.reconnect_min_ms < 1 ||
+	    s->set.reconnect_max_ms < s->set.reconnect_min_ms) {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config: max_message is a size of at least 480, reconnect_min <= reconnect_max are durations, spool.on_full is drop_oldest or drop_newest");
 		return -EINVAL;
 	}
-	if (s->transport == T_TLS) {
+	if (s->set.transport == T_TLS) {
 		struct vigil_tls_opts to = {
 			.ca_file = api->config_str(h, "tls.ca_file", NULL),
 			.cert_file = api->config_str(h, "tls.cert_file", NULL),
@@ -730,13 +735,13 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 		if (!to.verify)
 			api->log(h, VIGIL_LOG_WARNING,
 				 "config.tls.verify is off: the server is not authenticated");
-		if (vigil_tls_ctx_new(&to, &s->tls_ctx, terr, sizeof(terr))) {
+		if (vigil_tls_ctx_new(&to, &s->set.tls_ctx, terr, sizeof(terr))) {
 			api->log(h, VIGIL_LOG_ERR, "config.tls: %s", terr);
 			return -EINVAL;
 		}
-		s->server_name =
+		s->set.server_name =
 			strdup(api->config_str(h, "tls.server_name",
-					       s->peer_host ? s->peer_host : ""));
+					       s->set.peer_host ? s->set.peer_host : ""));
 	}
 	v = api->config_str(h, "spool.dir", NULL);
 	if (v) {
@@ -752,13 +757,13 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 		snprintf(dir, cap, "%s/spool/%s", sd,
 			 api->config_str(h, "spool.name", "syslog"));
 	}
-	if (!s->peer_host || !s->hostname ||
-	    (s->transport == T_TLS && !s->server_name))
+	if (!s->set.peer_host || !s->set.hostname ||
+	    (s->set.transport == T_TLS && !s->set.server_name))
 		return -ENOMEM;
-	s->conn_sig = vigil_settings_signature(api, h, conn_keys,
+	s->set.conn_sig = vigil_settings_signature(api, h, conn_keys,
 					       sizeof(conn_keys) /
 						       sizeof(conn_keys[0]));
-	return s->conn_sig ? 0 : -ENOMEM;
+	return s->set.conn_sig ? 0 : -ENOMEM;
 }
 
 static int syslog_init(const struct vigil_host_api *api, void *host,
@@ -831,7 +836,7 @@ static int syslog_reload(void *state)
 	n->host = s->host;
 	rc = slog_configure(n, dir, sizeof(dir), &so);
 	if (rc) {
-		slog_settings_free(n);
+		slog_settings_free(&n->set);
 		free(n);
 		return rc;
 	}
@@ -839,22 +844,11 @@ static int syslog_reload(void *state)
 		s->api->log(s->host, VIGIL_LOG_WARNING,
 			    "the spool stays %s until a restart (the new settings name %s)",
 			    s->spool_dir, dir);
-	reconnect = strcmp(n->conn_sig, s->conn_sig) != 0;
+	reconnect = strcmp(n->set.conn_sig, s->set.conn_sig) != 0;
 	if (reconnect && s->state != C_IDLE)
 		slog_disconnect(s, "settings reloaded; reconnecting");
-	slog_settings_free(s);
-	s->peer_host = n->peer_host;
-	s->hostname = n->hostname;
-	s->server_name = n->server_name;
-	memcpy(s->port, n->port, sizeof(s->port));
-	s->transport = n->transport;
-	s->facility = n->facility;
-	s->sel = n->sel;
-	s->max_message = n->max_message;
-	s->reconnect_min_ms = n->reconnect_min_ms;
-	s->reconnect_max_ms = n->reconnect_max_ms;
-	s->tls_ctx = n->tls_ctx;
-	s->conn_sig = n->conn_sig;
+	slog_settings_free(&s->set);
+	s->set = n->set;
 	free(n); /* its settings now belong to s */
 	if (reconnect) {
 		s->backoff_ms = 0;
