@@ -1,6 +1,6 @@
 /*
- * select.c - the forwarders' record selection settings and the settings
- * signature their reloads compare (see select.h).
+ * select.c - the forwarders' record selection settings, and what their
+ * configure and reload steps share (see select.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,4 +72,21 @@ char *vigil_settings_signature(const struct vigil_host_api *api, void *host,
 		return NULL;
 	}
 	return out;
+}
+
+char *vigil_config_dup(const struct vigil_host_api *api, void *host,
+		       const char *key, const char *dflt)
+{
+	const char *v = api->config_str(host, key, dflt);
+
+	return v ? strdup(v) : NULL;
+}
+
+void vigil_spool_note_reload(const struct vigil_host_api *api, void *host,
+			     const char *running, const char *wanted)
+{
+	if (strcmp(running, wanted))
+		api->log(host, VIGIL_LOG_WARNING,
+			 "the spool stays %s until a restart (the new settings name %s)",
+			 running, wanted);
 }

@@ -48,4 +48,16 @@ static inline bool vigil_select_signal(const struct vigil_select *s,
 char *vigil_settings_signature(const struct vigil_host_api *api, void *host,
 			       const char *const *keys, size_t n);
 
+/* strdup of the string setting key (dflt when absent); NULL when absent
+ * with a NULL dflt, or out of memory. */
+char *vigil_config_dup(const struct vigil_host_api *api, void *host,
+		       const char *key, const char *dflt);
+
+/*
+ * A reload's settings name another spool than the running one (wanted vs
+ * running): logs that the running spool stays until a restart.
+ */
+void vigil_spool_note_reload(const struct vigil_host_api *api, void *host,
+			     const char *running, const char *wanted);
+
 #endif /* VIGIL_PLUGIN_SELECT_H */

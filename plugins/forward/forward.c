@@ -939,13 +939,6 @@ static void forward_destroy(void *state)
 		fwd_free(f);
 }
 
-static char *dup_cfg(struct forward *f, const char *key, const char *dflt)
-{
-	const char *v = f->api->config_str(f->host, key, dflt);
-
-	return v ? strdup(v) : NULL;
-}
-
 /*
  * The settings a connection is made with, as one string: a reload that
  * changes any of them reconnects (TLS files included, by name: a
@@ -964,66 +957,70 @@ static char *conn_signature(const struct vigil_host_api *api, void *h)
 					sizeof(keys) / sizeof(keys[0]));
 }
 
-/* Reads the configuration; logs and returns -EINVAL on a bad value. */
-static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
+/*
+ * Reads the configuration into set (zeroed by the caller; free it with
+ * fwd_settings_free, also on error) and the spool's directory; logs and
+ * returns -EINVAL on a bad value.
+ */
+static int forward_configure(const struct vigil_host_api *api, void *h,
+			     struct fwd_settings *set, char *spool_dir,
+			     size_t cap)
 {
-	const struct vigil_host_api *api = f->api;
-	void *h = f->host;
 	const char *v;
 	int err = 0;
 	int64_t port;
 	char hn[HOST_NAME_MAX + 1];
 
-	f->set.peer_host = dup_cfg(f, "host", "127.0.0.1");
+	set->peer_host = vigil_config_dup(api, h, "host", "127.0.0.1");
 	port = api->config_int(h, "port", 24224, &err);
 	if (err || port < 1 || port > 65535) {
 		api->log(h, VIGIL_LOG_ERR, "config.port must be 1-65535");
 		return -EINVAL;
 	}
-	snprintf(f->set.port, sizeof(f->set.port), "%lld", (long long)port);
-	if (vigil_select_load(api, h, "both", &f->set.sel))
+	snprintf(set->port, sizeof(set->port), "%lld", (long long)port);
+	if (vigil_select_load(api, h, "both", &set->sel))
 		return -EINVAL;
-	f->set.tag_events = dup_cfg(f, "tag_events", "vigil.events");
-	f->set.tag_signals = dup_cfg(f, "tag_signals", "vigil.signals");
+	set->tag_events = vigil_config_dup(api, h, "tag_events", "vigil.events");
+	set->tag_signals = vigil_config_dup(api, h, "tag_signals", "vigil.signals");
 	v = api->config_str(h, "mode", "packed_forward");
 	if (!strcmp(v, "forward")) {
-		f->set.mode = FWD_MODE_FORWARD;
+		set->mode = FWD_MODE_FORWARD;
 	} else if (!strcmp(v, "packed_forward")) {
-		f->set.mode = FWD_MODE_PACKED;
+		set->mode = FWD_MODE_PACKED;
 	} else {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config.mode is '%s'; use forward or packed_forward",
 			 v);
 		return -EINVAL;
 	}
-	f->set.require_ack = api->config_bool(h, "require_ack", 1);
-	f->set.chunk_bytes = api->config_int(h, "chunk_size", 256 << 10, &err);
+	set->require_ack = api->config_bool(h, "require_ack", 1);
+	set->chunk_bytes = api->config_int(h, "chunk_size", 256 << 10, &err);
 	if (!err)
-		f->set.flush_ms = api->config_int(h, "flush_interval_ms", 0, &err);
-	if (!err && !f->set.flush_ms)
-		f->set.flush_ms = 1000 * api->config_int(h, "flush_interval", 1,
+		set->flush_ms = api->config_int(h, "flush_interval_ms", 0, &err);
+	if (!err && !set->flush_ms)
+		set->flush_ms = 1000 * api->config_int(h, "flush_interval", 1,
 						     &err);
 	if (!err)
-		f->set.max_inflight = api->config_int(h, "max_inflight", 4, &err);
+		set->max_inflight = api->config_int(h, "max_inflight", 4, &err);
 	if (!err)
-		f->set.ack_timeout_ms =
+		set->ack_timeout_ms =
 			1000 * api->config_int(h, "ack_timeout", 30, &err);
 	if (!err)
-		f->set.heartbeat_s = api->config_int(h, "heartbeat", 30, &err);
+		set->heartbeat_s = api->config_int(h, "heartbeat", 30, &err);
 	if (!err)
-		f->set.reconnect_min_ms =
+		set->reconnect_min_ms =
 			1000 * api->config_int(h, "reconnect_min", 1, &err);
 	if (!err)
-		f->set.reconnect_max_ms =
+		set->reconnect_max_ms =
 			1000 * api->config_int(h, "reconnect_max", 60, &err);
 	if (!err)
-		f->set.sync_ms = 1000 * api->config_int(h, "spool.sync_interval",
+		set->sync_ms = 1000 * api->config_int(h, "spool.sync_interval",
 						    1, &err);
-	if (err || f->set.chunk_bytes < 1 || f->set.chunk_bytes > (64 << 20) ||
-	    f->set.flush_ms < 1 || f->set.max_inflight < 1 ||
-	    f->set.max_inflight > 1024 || f->set.ack_timeout_ms < 1000 ||
-	    f->set.reconnect_min_ms < 1 ||
-	    f->set.reconnect_max_ms < f->set.reconnect_min_ms) {
+	if (err || set->chunk_bytes < 1 || set->chunk_bytes > (64 << 20) ||
+	    set->flush_ms < 1 || set->max_inflight < 1 ||
+	    set->max_inflight > 1024 || set->ack_timeout_ms < 1000 ||
+	    set->reconnect_min_ms < 1 ||
+	    set->reconnect_max_ms < set->reconnect_min_ms) {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config: chunk_size is a size up to 64M, flush_interval, ack_timeout (>= 1s), reconnect_min <= reconnect_max are durations, max_inflight 1-1024");
 		return -EINVAL;
@@ -1040,23 +1037,23 @@ static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 		if (!to.verify)
 			api->log(h, VIGIL_LOG_WARNING,
 				 "config.tls.verify is off: the server is not authenticated");
-		if (vigil_tls_ctx_new(&to, &f->set.tls_ctx, terr, sizeof(terr))) {
+		if (vigil_tls_ctx_new(&to, &set->tls_ctx, terr, sizeof(terr))) {
 			api->log(h, VIGIL_LOG_ERR, "config.tls: %s", terr);
 			return -EINVAL;
 		}
-		f->set.server_name = dup_cfg(f, "tls.server_name", f->set.peer_host);
-		if (!f->set.server_name)
+		set->server_name = vigil_config_dup(api, h, "tls.server_name", set->peer_host);
+		if (!set->server_name)
 			return -ENOMEM;
 	}
 	v = api->config_str(h, "shared_key", NULL);
 	if (v && *v) {
-		f->set.shared_key = strdup(v);
+		set->shared_key = strdup(v);
 		if (gethostname(hn, sizeof(hn)))
 			strcpy(hn, "localhost");
 		hn[sizeof(hn) - 1] = '\0';
-		f->set.self_hostname = dup_cfg(f, "self_hostname", hn);
-		f->set.username = dup_cfg(f, "username", "");
-		f->set.password = dup_cfg(f, "password", "");
+		set->self_hostname = vigil_config_dup(api, h, "self_hostname", hn);
+		set->username = vigil_config_dup(api, h, "username", "");
+		set->password = vigil_config_dup(api, h, "password", "");
 	}
 	v = api->config_str(h, "spool.dir", NULL);
 	if (v) {
@@ -1072,12 +1069,12 @@ static int forward_configure(struct forward *f, char *spool_dir, size_t cap)
 		snprintf(spool_dir, cap, "%s/spool/%s", sd,
 			 api->config_str(h, "spool.name", "forward"));
 	}
-	if (!f->set.peer_host || !f->set.tag_events || !f->set.tag_signals ||
-	    (f->set.shared_key &&
-	     (!f->set.self_hostname || !f->set.username || !f->set.password)))
+	if (!set->peer_host || !set->tag_events || !set->tag_signals ||
+	    (set->shared_key &&
+	     (!set->self_hostname || !set->username || !set->password)))
 		return -ENOMEM;
-	f->set.conn_sig = conn_signature(api, h);
-	return f->set.conn_sig ? 0 : -ENOMEM;
+	set->conn_sig = conn_signature(api, h);
+	return set->conn_sig ? 0 : -ENOMEM;
 }
 
 static int forward_init(const struct vigil_host_api *api, void *host,
@@ -1102,7 +1099,7 @@ static int forward_init(const struct vigil_host_api *api, void *host,
 		rc = -EINVAL;
 		goto out_free;
 	}
-	rc = forward_configure(f, dir, sizeof(dir));
+	rc = forward_configure(api, host, &f->set, dir, sizeof(dir));
 	if (rc)
 		goto out_free;
 	snprintf(f->spool_dir, sizeof(f->spool_dir), "%s", dir);
@@ -1171,32 +1168,23 @@ out_free:
  */
 static int forward_reload(void *state)
 {
-	struct forward *f = state, *n;
+	struct forward *f = state;
+	struct fwd_settings set = { 0 };
 	char dir[PATH_MAX];
 	bool reconnect;
 	int rc;
 
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	n->api = f->api;
-	n->host = f->host;
-	rc = forward_configure(n, dir, sizeof(dir));
+	rc = forward_configure(f->api, f->host, &set, dir, sizeof(dir));
 	if (rc) {
-		fwd_settings_free(&n->set);
-		free(n);
+		fwd_settings_free(&set);
 		return rc;
 	}
-	if (strcmp(dir, f->spool_dir))
-		f->api->log(f->host, VIGIL_LOG_WARNING,
-			    "the spool stays %s until a restart (the new settings name %s)",
-			    f->spool_dir, dir);
-	reconnect = strcmp(n->set.conn_sig, f->set.conn_sig) != 0;
+	vigil_spool_note_reload(f->api, f->host, f->spool_dir, dir);
+	reconnect = strcmp(set.conn_sig, f->set.conn_sig) != 0;
 	if (reconnect && f->state != CONN_IDLE)
 		fwd_disconnect(f, "settings reloaded; reconnecting");
 	fwd_settings_free(&f->set);
-	f->set = n->set;
-	free(n); /* its settings now belong to f */
+	f->set = set;
 	if (reconnect) {
 		/* The new destination at once, not after a backoff. */
 		f->backoff_ms = 0;

@@ -98,7 +98,7 @@ struct http {
 	bool destroyed, warned;
 	/* Settings a reload read while a request was in flight (it uses the
 	 * old URL and headers): taken when it is over. */
-	struct http *pending;
+	struct http_settings *pending;
 	char spool_dir[PATH_MAX];
 };
 
@@ -141,7 +141,7 @@ static void http_settings_free(struct http_settings *set)
 static void http_pending_free(struct http *h)
 {
 	if (h->pending) {
-		http_settings_free(&h->pending->set);
+		http_settings_free(h->pending);
 		free(h->pending);
 		h->pending = NULL;
 	}
@@ -153,14 +153,14 @@ static void http_pending_free(struct http *h)
  */
 static void http_take_pending(struct http *h)
 {
-	struct http *n = h->pending;
+	struct http_settings *n = h->pending;
 
 	if (!n)
 		return;
 	h->pending = NULL;
 	http_settings_free(&h->set);
-	h->set = n->set;
-	free(n); /* its settings now belong to h */
+	h->set = *n;
+	free(n); /* its strings now belong to h */
 	h->backoff_ms = 0;
 	h->retry_at_ms = 0;
 	h->warned = false;
@@ -605,56 +605,53 @@ static void http_destroy(void *state)
 	uv_close((uv_handle_t *)&h->tick, on_handle_close);
 }
 
-static char *cfg_dup(struct http *h, const char *key, const char *dflt)
-{
-	const char *v = h->api->config_str(h->host, key, dflt);
-
-	return v ? strdup(v) : NULL;
-}
-
-static int http_configure(struct http *h, char *dir, size_t cap,
+/*
+ * Reads the configuration into set (zeroed by the caller; free it with
+ * http_settings_free, also on error), the spool's directory and options;
+ * logs and returns -EINVAL on a bad value.
+ */
+static int http_configure(const struct vigil_host_api *api, void *ho,
+			  struct http_settings *set, char *dir, size_t cap,
 			  struct vigil_spool_opts *so)
 {
-	const struct vigil_host_api *api = h->api;
-	void *ho = h->host;
 	const char *v, *token;
 	int err = 0;
 
-	h->set.url = cfg_dup(h, "url", NULL);
-	if (!h->set.url || (strncmp(h->set.url, "http://", 7) &&
-			strncmp(h->set.url, "https://", 8))) {
+	set->url = vigil_config_dup(api, ho, "url", NULL);
+	if (!set->url || (strncmp(set->url, "http://", 7) &&
+			strncmp(set->url, "https://", 8))) {
 		api->log(ho, VIGIL_LOG_ERR,
 			 "config.url is required: http://host:port/path or https://...");
 		return -EINVAL;
 	}
 	v = api->config_str(ho, "format", "json_lines");
 	if (!strcmp(v, "json_lines"))
-		h->set.format = F_LINES;
+		set->format = F_LINES;
 	else if (!strcmp(v, "json_array"))
-		h->set.format = F_ARRAY;
+		set->format = F_ARRAY;
 	else if (!strcmp(v, "elasticsearch_bulk"))
-		h->set.format = F_ES_BULK;
+		set->format = F_ES_BULK;
 	else if (!strcmp(v, "splunk_hec"))
-		h->set.format = F_SPLUNK;
+		set->format = F_SPLUNK;
 	else {
 		api->log(ho, VIGIL_LOG_ERR,
 			 "config.format is '%s'; use json_lines, json_array, elasticsearch_bulk or splunk_hec",
 			 v);
 		return -EINVAL;
 	}
-	h->set.index = cfg_dup(h, "index", "vigil-events");
-	h->set.sourcetype = cfg_dup(h, "sourcetype", "vigil");
-	if (!h->set.index || !h->set.sourcetype ||
-	    strpbrk(h->set.index, "\"\\\n") || strpbrk(h->set.sourcetype, "\"\\\n")) {
+	set->index = vigil_config_dup(api, ho, "index", "vigil-events");
+	set->sourcetype = vigil_config_dup(api, ho, "sourcetype", "vigil");
+	if (!set->index || !set->sourcetype ||
+	    strpbrk(set->index, "\"\\\n") || strpbrk(set->sourcetype, "\"\\\n")) {
 		api->log(ho, VIGIL_LOG_ERR,
 			 "config.index and config.sourcetype may not hold quotes, backslashes or newlines");
 		return -EINVAL;
 	}
-	h->set.headers = curl_slist_append(NULL, h->set.format == F_ES_BULK ?
+	set->headers = curl_slist_append(NULL, set->format == F_ES_BULK ?
 						     "Content-Type: application/x-ndjson" :
 						     "Content-Type: application/json");
 	token = api->config_str(ho, "token", NULL);
-	if (h->set.format == F_SPLUNK) {
+	if (set->format == F_SPLUNK) {
 		char auth[1024];
 
 		if (!token || !*token || strpbrk(token, "\r\n")) {
@@ -663,7 +660,7 @@ static int http_configure(struct http *h, char *dir, size_t cap,
 			return -EINVAL;
 		}
 		snprintf(auth, sizeof(auth), "Authorization: Splunk %s", token);
-		h->set.headers = curl_slist_append(h->set.headers, auth);
+		set->headers = curl_slist_append(set->headers, auth);
 	}
 	for (size_t i = 0; i < api->config_list_len(ho, "headers"); i++) {
 		const char *line = api->config_list_str(ho, "headers", i);
@@ -674,29 +671,29 @@ static int http_configure(struct http *h, char *dir, size_t cap,
 				 i);
 			return -EINVAL;
 		}
-		h->set.headers = curl_slist_append(h->set.headers, line);
+		set->headers = curl_slist_append(set->headers, line);
 	}
-	h->set.gzip = api->config_bool(ho, "gzip", 0);
-	if (h->set.gzip)
-		h->set.headers = curl_slist_append(h->set.headers,
+	set->gzip = api->config_bool(ho, "gzip", 0);
+	if (set->gzip)
+		set->headers = curl_slist_append(set->headers,
 					       "Content-Encoding: gzip");
-	if (!h->set.headers)
+	if (!set->headers)
 		return -ENOMEM;
-	if (vigil_select_load(api, ho, "both", &h->set.sel))
+	if (vigil_select_load(api, ho, "both", &set->sel))
 		return -EINVAL;
-	h->set.batch_bytes = api->config_int(ho, "batch_size", 1 << 20, &err);
+	set->batch_bytes = api->config_int(ho, "batch_size", 1 << 20, &err);
 	if (!err)
-		h->set.flush_ms = api->config_int(ho, "flush_interval_ms", 0, &err);
-	if (!err && !h->set.flush_ms)
-		h->set.flush_ms = 1000 * api->config_int(ho, "flush_interval", 1,
+		set->flush_ms = api->config_int(ho, "flush_interval_ms", 0, &err);
+	if (!err && !set->flush_ms)
+		set->flush_ms = 1000 * api->config_int(ho, "flush_interval", 1,
 						     &err);
 	if (!err)
-		h->set.timeout_ms = 1000 * api->config_int(ho, "timeout", 30, &err);
+		set->timeout_ms = 1000 * api->config_int(ho, "timeout", 30, &err);
 	if (!err)
-		h->set.retry_min_ms =
+		set->retry_min_ms =
 			1000 * api->config_int(ho, "retry_min", 1, &err);
 	if (!err)
-		h->set.retry_max_ms =
+		set->retry_max_ms =
 			1000 * api->config_int(ho, "retry_max", 60, &err);
 	if (!err)
 		so->max_bytes = (uint64_t)api->config_int(ho, "spool.max_size",
@@ -709,21 +706,21 @@ static int http_configure(struct http *h, char *dir, size_t cap,
 		so->full_policy = VIGIL_SPOOL_DROP_NEWEST;
 	else if (strcmp(v, "drop_oldest"))
 		err = -EINVAL;
-	if (err || h->set.batch_bytes < 1 || h->set.batch_bytes > (64 << 20) ||
-	    h->set.flush_ms < 1 || h->set.timeout_ms < 1000 ||
-	    h->set.retry_min_ms < 1 ||
-	    h->set.retry_max_ms < h->set.retry_min_ms) {
+	if (err || set->batch_bytes < 1 || set->batch_bytes > (64 << 20) ||
+	    set->flush_ms < 1 || set->timeout_ms < 1000 ||
+	    set->retry_min_ms < 1 ||
+	    set->retry_max_ms < set->retry_min_ms) {
 		api->log(ho, VIGIL_LOG_ERR,
 			 "config: batch_size is a size up to 64M; flush_interval, timeout (>= 1s), retry_min <= retry_max are durations; spool.on_full is drop_oldest or drop_newest");
 		return -EINVAL;
 	}
-	h->set.verify = api->config_bool(ho, "tls.verify", 1);
-	if (!h->set.verify)
+	set->verify = api->config_bool(ho, "tls.verify", 1);
+	if (!set->verify)
 		api->log(ho, VIGIL_LOG_WARNING,
 			 "config.tls.verify is off: the server is not authenticated");
-	h->set.ca_file = cfg_dup(h, "tls.ca_file", NULL);
-	h->set.cert_file = cfg_dup(h, "tls.cert_file", NULL);
-	h->set.key_file = cfg_dup(h, "tls.key_file", NULL);
+	set->ca_file = vigil_config_dup(api, ho, "tls.ca_file", NULL);
+	set->cert_file = vigil_config_dup(api, ho, "tls.cert_file", NULL);
+	set->key_file = vigil_config_dup(api, ho, "tls.key_file", NULL);
 	v = api->config_str(ho, "spool.dir", NULL);
 	if (v) {
 		snprintf(dir, cap, "%s", v);
@@ -765,7 +762,7 @@ static int http_init(const struct vigil_host_api *api, void *host,
 		rc = -ENOMEM;
 		goto out_free;
 	}
-	rc = http_configure(h, dir, sizeof(dir), &so);
+	rc = http_configure(api, host, &h->set, dir, sizeof(dir), &so);
 	if (rc)
 		goto out_free;
 	snprintf(h->spool_dir, sizeof(h->spool_dir), "%s", dir);
@@ -811,7 +808,8 @@ out_free:
  */
 static int http_reload(void *state)
 {
-	struct http *h = state, *n;
+	struct http *h = state;
+	struct http_settings *n;
 	struct vigil_spool_opts so = { 0 };
 	char dir[PATH_MAX];
 	int rc;
@@ -819,18 +817,13 @@ static int http_reload(void *state)
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->api = h->api;
-	n->host = h->host;
-	rc = http_configure(n, dir, sizeof(dir), &so);
+	rc = http_configure(h->api, h->host, n, dir, sizeof(dir), &so);
 	if (rc) {
-		http_settings_free(&n->set);
+		http_settings_free(n);
 		free(n);
 		return rc;
 	}
-	if (strcmp(dir, h->spool_dir))
-		h->api->log(h->host, VIGIL_LOG_WARNING,
-			    "the spool stays %s until a restart (the new settings name %s)",
-			    h->spool_dir, dir);
+	vigil_spool_note_reload(h->api, h->host, h->spool_dir, dir);
 	http_pending_free(h);
 	h->pending = n;
 	if (!h->easy)

@@ -654,11 +654,15 @@ static const char *const conn_keys[] = {
 	"tls.key_file", "tls.verify", "tls.server_name",
 };
 
-static int slog_configure(struct slog *s, char *dir, size_t cap,
+/*
+ * Reads the configuration into set (zeroed by the caller; free it with
+ * slog_settings_free, also on error), the spool's directory and options;
+ * logs and returns -EINVAL on a bad value.
+ */
+static int slog_configure(const struct vigil_host_api *api, void *h,
+			  struct slog_settings *set, char *dir, size_t cap,
 			  struct vigil_spool_opts *so)
 {
-	const struct vigil_host_api *api = s->api;
-	void *h = s->host;
 	const char *v;
 	int err = 0;
 	int64_t port;
@@ -666,45 +670,44 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 
 	v = api->config_str(h, "transport", "tcp");
 	if (!strcmp(v, "udp"))
-		s->set.transport = T_UDP;
+		set->transport = T_UDP;
 	else if (!strcmp(v, "tcp"))
-		s->set.transport = T_TCP;
+		set->transport = T_TCP;
 	else if (!strcmp(v, "tls"))
-		s->set.transport = T_TLS;
+		set->transport = T_TLS;
 	else {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config.transport is '%s'; use udp, tcp or tls", v);
 		return -EINVAL;
 	}
-	s->set.peer_host = strdup(api->config_str(h, "host", "127.0.0.1"));
-	port = api->config_int(h, "port", s->set.transport == T_TLS ? 6514 : 514,
+	set->peer_host = vigil_config_dup(api, h, "host", "127.0.0.1");
+	port = api->config_int(h, "port", set->transport == T_TLS ? 6514 : 514,
 			       &err);
 	if (err || port < 1 || port > 65535) {
 		api->log(h, VIGIL_LOG_ERR, "config.port must be 1-65535");
 		return -EINVAL;
 	}
-	snprintf(s->set.port, sizeof(s->set.port), "%lld", (long long)port);
-	snprintf(s->procid, sizeof(s->procid), "%d", (int)getpid());
+	snprintf(set->port, sizeof(set->port), "%lld", (long long)port);
 	v = api->config_str(h, "facility", "local0");
-	s->set.facility = vigil_syslog_facility(v);
-	if (s->set.facility < 0) {
+	set->facility = vigil_syslog_facility(v);
+	if (set->facility < 0) {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config.facility '%s' is not a syslog facility (local0-local7, auth, authpriv, daemon, user, ...)",
 			 v);
 		return -EINVAL;
 	}
-	if (vigil_select_load(api, h, "signals", &s->set.sel))
+	if (vigil_select_load(api, h, "signals", &set->sel))
 		return -EINVAL;
 	if (gethostname(hn, sizeof(hn)))
 		strcpy(hn, "-");
 	hn[sizeof(hn) - 1] = '\0';
-	s->set.hostname = strdup(api->config_str(h, "hostname", hn));
-	s->set.max_message = api->config_int(h, "max_message", 8192, &err);
+	set->hostname = vigil_config_dup(api, h, "hostname", hn);
+	set->max_message = api->config_int(h, "max_message", 8192, &err);
 	if (!err)
-		s->set.reconnect_min_ms =
+		set->reconnect_min_ms =
 			1000 * api->config_int(h, "reconnect_min", 1, &err);
 	if (!err)
-		s->set.reconnect_max_ms =
+		set->reconnect_max_ms =
 			1000 * api->config_int(h, "reconnect_max", 60, &err);
 	if (!err)
 		so->max_bytes = (uint64_t)api->config_int(h, "spool.max_size",
@@ -717,13 +720,13 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 		so->full_policy = VIGIL_SPOOL_DROP_NEWEST;
 	else if (strcmp(v, "drop_oldest"))
 		err = -EINVAL;
-	if (err || s->set.max_message < 480 || s->set.reconnect_min_ms < 1 ||
-	    s->set.reconnect_max_ms < s->set.reconnect_min_ms) {
+	if (err || set->max_message < 480 || set->reconnect_min_ms < 1 ||
+	    set->reconnect_max_ms < set->reconnect_min_ms) {
 		api->log(h, VIGIL_LOG_ERR,
 			 "config: max_message is a size of at least 480, reconnect_min <= reconnect_max are durations, spool.on_full is drop_oldest or drop_newest");
 		return -EINVAL;
 	}
-	if (s->set.transport == T_TLS) {
+	if (set->transport == T_TLS) {
 		struct vigil_tls_opts to = {
 			.ca_file = api->config_str(h, "tls.ca_file", NULL),
 			.cert_file = api->config_str(h, "tls.cert_file", NULL),
@@ -735,13 +738,13 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 		if (!to.verify)
 			api->log(h, VIGIL_LOG_WARNING,
 				 "config.tls.verify is off: the server is not authenticated");
-		if (vigil_tls_ctx_new(&to, &s->set.tls_ctx, terr, sizeof(terr))) {
+		if (vigil_tls_ctx_new(&to, &set->tls_ctx, terr, sizeof(terr))) {
 			api->log(h, VIGIL_LOG_ERR, "config.tls: %s", terr);
 			return -EINVAL;
 		}
-		s->set.server_name =
-			strdup(api->config_str(h, "tls.server_name",
-					       s->set.peer_host ? s->set.peer_host : ""));
+		set->server_name = vigil_config_dup(
+			api, h, "tls.server_name",
+			set->peer_host ? set->peer_host : "");
 	}
 	v = api->config_str(h, "spool.dir", NULL);
 	if (v) {
@@ -757,13 +760,13 @@ static int slog_configure(struct slog *s, char *dir, size_t cap,
 		snprintf(dir, cap, "%s/spool/%s", sd,
 			 api->config_str(h, "spool.name", "syslog"));
 	}
-	if (!s->set.peer_host || !s->set.hostname ||
-	    (s->set.transport == T_TLS && !s->set.server_name))
+	if (!set->peer_host || !set->hostname ||
+	    (set->transport == T_TLS && !set->server_name))
 		return -ENOMEM;
-	s->set.conn_sig = vigil_settings_signature(api, h, conn_keys,
+	set->conn_sig = vigil_settings_signature(api, h, conn_keys,
 					       sizeof(conn_keys) /
 						       sizeof(conn_keys[0]));
-	return s->set.conn_sig ? 0 : -ENOMEM;
+	return set->conn_sig ? 0 : -ENOMEM;
 }
 
 static int syslog_init(const struct vigil_host_api *api, void *host,
@@ -785,9 +788,10 @@ static int syslog_init(const struct vigil_host_api *api, void *host,
 		rc = -EINVAL;
 		goto out_free;
 	}
-	rc = slog_configure(s, dir, sizeof(dir), &so);
+	rc = slog_configure(api, host, &s->set, dir, sizeof(dir), &so);
 	if (rc)
 		goto out_free;
+	snprintf(s->procid, sizeof(s->procid), "%d", (int)getpid());
 	snprintf(s->spool_dir, sizeof(s->spool_dir), "%s", dir);
 	so.dir = dir;
 	rc = vigil_spool_open(&so, &s->spool);
@@ -823,33 +827,24 @@ out_free:
  */
 static int syslog_reload(void *state)
 {
-	struct slog *s = state, *n;
+	struct slog *s = state;
+	struct slog_settings set = { 0 };
 	struct vigil_spool_opts so = { 0 };
 	char dir[PATH_MAX];
 	bool reconnect;
 	int rc;
 
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	n->api = s->api;
-	n->host = s->host;
-	rc = slog_configure(n, dir, sizeof(dir), &so);
+	rc = slog_configure(s->api, s->host, &set, dir, sizeof(dir), &so);
 	if (rc) {
-		slog_settings_free(&n->set);
-		free(n);
+		slog_settings_free(&set);
 		return rc;
 	}
-	if (strcmp(dir, s->spool_dir))
-		s->api->log(s->host, VIGIL_LOG_WARNING,
-			    "the spool stays %s until a restart (the new settings name %s)",
-			    s->spool_dir, dir);
-	reconnect = strcmp(n->set.conn_sig, s->set.conn_sig) != 0;
+	vigil_spool_note_reload(s->api, s->host, s->spool_dir, dir);
+	reconnect = strcmp(set.conn_sig, s->set.conn_sig) != 0;
 	if (reconnect && s->state != C_IDLE)
 		slog_disconnect(s, "settings reloaded; reconnecting");
 	slog_settings_free(&s->set);
-	s->set = n->set;
-	free(n); /* its settings now belong to s */
+	s->set = set;
 	if (reconnect) {
 		s->backoff_ms = 0;
 		s->warned_down = false;
