@@ -426,7 +426,6 @@ static int drain_socket(void *arg, int status)
 			return rc;
 		}
 	}
-	refresh_clock_offset(ps);
 	while (count < PROC_BATCH_MAX) {
 		memset(msg, 0, sizeof(msg));
 		for (unsigned i = 0; i < PROC_RECV_SLOTS; i++) {
@@ -450,6 +449,11 @@ static int drain_socket(void *arg, int status)
 					   strerror(errno));
 			break;
 		}
+		/* Only when there is something to stamp: the audit source
+		 * calls this before each batch of its own, mostly for
+		 * nothing. */
+		if (!count)
+			refresh_clock_offset(ps);
 		for (int i = 0; i < n; i++) {
 			if (msg[i].msg_hdr.msg_namelen < sizeof(from[i]) ||
 			    from[i].nl_family != AF_NETLINK ||
