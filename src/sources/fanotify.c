@@ -1043,32 +1043,50 @@ static void on_moved_to(struct fan_state *st, const void *key,
 
 /* ---- recovery after an overflow ---- */
 
+/* Paths collected while walking the cache, handled once the walk is
+ * over (handling them changes the cache). */
+struct path_list {
+	char **v;
+	size_t n, cap;
+};
+
+/* Appends a copy of path; a path that does not fit (out of memory) is
+ * left out. */
+static void path_list_add(struct path_list *l, const char *path)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n] = strdup(path);
+	if (l->v[l->n])
+		l->n++;
+}
+
+static void path_list_free(struct path_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
 struct gone_ctx {
 	const struct vigil_fim_baseline *now;
-	char **paths;
-	size_t n, cap;
+	struct path_list gone;
 };
 
 static void collect_gone(struct vigil_fim_entry *e, void *arg)
 {
 	struct gone_ctx *g = arg;
-	char **v;
 
-	if (!(e->flags & VIGIL_FIM_E_KNOWN) ||
-	    vigil_fim_baseline_find(g->now, e->path))
-		return;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 64;
-
-		v = realloc(g->paths, cap * sizeof(*v));
-		if (!v)
-			return;
-		g->paths = v;
-		g->cap = cap;
-	}
-	g->paths[g->n] = strdup(e->path);
-	if (g->paths[g->n])
-		g->n++;
+	if ((e->flags & VIGIL_FIM_E_KNOWN) &&
+	    !vigil_fim_baseline_find(g->now, e->path))
+		path_list_add(&g->gone, e->path);
 }
 
 static void visit_all(struct vigil_fim_cache *c,
@@ -1094,15 +1112,16 @@ static size_t raise_drift(struct fan_state *st,
 
 	g.now = now;
 	visit_all(&st->cache, collect_gone, &g);
-	for (size_t i = 0; i < g.n; i++) {
-		if (vigil_fim_config_watched(&st->cfg, g.paths[i]) &&
-		    vigil_fim_cache_get(&st->cache, g.paths[i])) {
-			on_delete(st, g.paths[i], 0, false);
+	for (size_t i = 0; i < g.gone.n; i++) {
+		const char *path = g.gone.v[i];
+
+		if (vigil_fim_config_watched(&st->cfg, path) &&
+		    vigil_fim_cache_get(&st->cache, path)) {
+			on_delete(st, path, 0, false);
 			changes++;
 		}
-		free(g.paths[i]);
 	}
-	free(g.paths);
+	path_list_free(&g.gone);
 	for (size_t i = 0; i < now->n; i++) {
 		const struct vigil_fim_record *r = &now->rec[i];
 		struct vigil_fim_entry *e =
@@ -1301,32 +1320,18 @@ static void handle_dfid_name(struct fan_state *st,
 struct scan_ctx {
 	struct fan_state *st;
 	const char *dir;
-	char **gone;
-	size_t n_gone, cap_gone;
+	struct path_list gone;
 };
 
 static void scan_check_child(struct vigil_fim_entry *e, void *arg)
 {
 	struct scan_ctx *c = arg;
 	struct stat sb;
-	char **v;
 
 	/* Still there (possibly replaced by a rename over it: the new
 	 * inode is found by the readdir pass). */
-	if (lstat(e->path, &sb) == 0 || errno != ENOENT)
-		return;
-	if (c->n_gone == c->cap_gone) {
-		size_t cap = c->cap_gone ? c->cap_gone * 2 : 16;
-
-		v = realloc(c->gone, cap * sizeof(*v));
-		if (!v)
-			return;
-		c->gone = v;
-		c->cap_gone = cap;
-	}
-	c->gone[c->n_gone] = strdup(e->path);
-	if (c->gone[c->n_gone])
-		c->n_gone++;
+	if (lstat(e->path, &sb) != 0 && errno == ENOENT)
+		path_list_add(&c->gone, e->path);
 }
 
 /*
@@ -1343,18 +1348,18 @@ static void rescan_dir(struct fan_state *st, const char *dir, int32_t pid,
 	DIR *d;
 
 	vigil_fim_cache_children(&st->cache, dir, scan_check_child, &c);
-	for (size_t i = 0; i < c.n_gone; i++) {
+	for (size_t i = 0; i < c.gone.n; i++) {
+		const char *gone = c.gone.v[i];
 		struct vigil_fim_entry *e = vigil_fim_cache_get(&st->cache,
-								c.gone[i]);
+								gone);
 
 		if (e && (mask & FAN_MOVED_FROM))
 			on_moved_from(st, &e->attr.ino, sizeof(e->attr.ino),
-				      c.gone[i], pid, S_ISDIR(e->attr.mode));
+				      gone, pid, S_ISDIR(e->attr.mode));
 		else
-			on_delete(st, c.gone[i], pid, false);
-		free(c.gone[i]);
+			on_delete(st, gone, pid, false);
 	}
-	free(c.gone);
+	path_list_free(&c.gone);
 	d = opendir(dir);
 	if (!d)
 		return;
