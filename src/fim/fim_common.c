@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "fim.h"
+#include "settings.h"
 
 static const char *const default_paths[] = {
 	"/etc", "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/lib/systemd",
@@ -115,6 +116,13 @@ static int parse_strv(const struct vigil_node *seq, bool absolute,
 	return 0;
 }
 
+/* The keys of the fim section (checked, with suggestions, before any
+ * value is read). */
+static const char *const fim_keys[] = {
+	"enabled", "paths", "exclude", "hash_max_size", "marks", "state_dir",
+	"rescan_interval", "rescan_files_per_second", "cache_max",
+};
+
 int vigil_fim_config_parse(struct vigil_fim_config *cfg,
 			   const struct vigil_node *fim, struct vigil_buf *err)
 {
@@ -126,10 +134,9 @@ int vigil_fim_config_parse(struct vigil_fim_config *cfg,
 
 	if (!fim || vigil_node_is_null(fim))
 		return 0;
-	if (fim->type != VIGIL_NODE_MAP) {
-		vigil_node_error(err, fim, "fim: expected a map");
+	if (vigil_config_check_keys(fim, "fim", fim_keys,
+				    sizeof(fim_keys) / sizeof(fim_keys[0]), err))
 		return -EINVAL;
-	}
 	for (size_t i = 0; i < fim->n; i++) {
 		const char *k = fim->keys[i]->str;
 
@@ -206,11 +213,6 @@ int vigil_fim_config_parse(struct vigil_fim_config *cfg,
 				return -EINVAL;
 			}
 			cfg->cache_max = (size_t)i64;
-		} else {
-			vigil_node_error(err, fim->keys[i],
-				"fim: unknown key '%s' (enabled, paths, exclude, hash_max_size, marks, state_dir, rescan_interval, rescan_files_per_second, cache_max)",
-				k);
-			return -EINVAL;
 		}
 	}
 	return 0;
