@@ -33,7 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sources/audit_netlink.h"
+#include "audit/audit_netlink.h"
 
 #define SPAWN_EVERY 10
 #define SYSCALLS_PER_ITER 14

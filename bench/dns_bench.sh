@@ -95,7 +95,7 @@ for c in $CONFIGS; do
 done
 
 # The floors' rules: where the source's own rules take loopback DNS
-# (NFQUEUE at OUTPUT, NFLOG at INPUT: src/sources/firewall.h), UDP only
+# (NFQUEUE at OUTPUT, NFLOG at INPUT: src/dns/firewall.h), UDP only
 # as dnsperf sends, in the namespace's built-in chains.
 floor_rules() { # -A|-D config
 	case $2 in

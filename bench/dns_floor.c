@@ -32,7 +32,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "sources/nflog.h"
+#include "dns/nflog.h"
 
 #define FLOOR_COPY_RANGE 4096
 #define FLOOR_QUEUE_MAXLEN 4096

@@ -25,7 +25,7 @@
 
 #include "fim/fim.h"
 #include "source.h"
-#include "sources/fanotify.h"
+#include "fim/fanotify.h"
 
 #define WRITE_GAP_US 2000
 

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proctable.h"
+#include "proc/proctable.h"
 
 #define DEFAULT_PROCS 1000
 #define DEFAULT_EVENTS 200000

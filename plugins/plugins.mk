@@ -1,6 +1,8 @@
-# plugins: one folder a plugin; each adds itself here.
-plugin_LTLIBRARIES += plugins/file_sink.la
-plugins_file_sink_la_SOURCES = plugins/file_sink/file_sink.c
-plugins_file_sink_la_CFLAGS = $(AM_CFLAGS)
-plugins_file_sink_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
+# plugins/plugins.mk - one folder a plugin, each with its own fragment;
+# plugins/common/ holds what several of them compile in.
+include $(srcdir)/plugins/common/common.mk
+include $(srcdir)/plugins/rules/rules.mk
+include $(srcdir)/plugins/file_sink/file_sink.mk
 include $(srcdir)/plugins/forward/forward.mk
+include $(srcdir)/plugins/syslog/syslog.mk
+include $(srcdir)/plugins/http/http.mk

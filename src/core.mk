@@ -1,5 +1,6 @@
-# The core: event model, schema, codecs, config, pipeline, plugin loader,
-# control socket.  libvigilcore is linked into vigild, vigilctl and tests.
+# src/core.mk - the core: event model, schema, codecs, config, pipeline,
+# plugin loader, control socket, read pacing, privileges.  libvigilcore is
+# linked into vigild, vigilctl and the tests; it includes no part above it.
 noinst_LTLIBRARIES += libvigilcore.la
 libvigilcore_la_SOURCES = \
 	src/util.c src/util.h \
@@ -9,20 +10,33 @@ libvigilcore_la_SOURCES = \
 	src/settings.c src/settings.h \
 	src/pipeline.c src/pipeline.h \
 	src/ctl.c src/ctl.h \
-	src/sources/pacer.c src/sources/pacer.h
+	src/pacer.c src/pacer.h
 libvigilcore_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) $(YAML_CFLAGS)
 libvigilcore_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(YAML_LIBS) -lpthread $(LIBS)
 
-sbin_PROGRAMS += vigild
-vigild_SOURCES = src/main.c \
-	src/sources/registry.c src/sources/registry.h
-vigild_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
-vigild_LDADD = libvigilaudit.la libvigildns.la libvigilfim.la libvigilproc.la \
-	libvigilrules.la libvigilcore.la $(AUDIT_LIBS) $(PCRE2_LIBS) $(OPENSSL_LIBS)
+# privs: capability dropping with libcap-ng.  A convenience library so
+# vigild (and its tests) link it without libvigilcore needing libcap-ng.
+noinst_LTLIBRARIES += libvigilprivs.la
+libvigilprivs_la_SOURCES = src/privs.c src/privs.h
+libvigilprivs_la_CFLAGS = $(AM_CFLAGS) $(CAPNG_CFLAGS)
+libvigilprivs_la_LIBADD = $(CAPNG_LIBS)
 
-bin_PROGRAMS += vigilctl
-vigilctl_SOURCES = src/cli/vigilctl.c src/cli/cli.h src/cli/extra.c
-vigilctl_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(PCRE2_CFLAGS) $(AUDIT_CFLAGS)
-vigilctl_LDADD = libvigilrulescli.la libvigilaudit.la libvigilrules.la \
-	libvigilfim.la libvigilcore.la $(PCRE2_LIBS) $(AUDIT_LIBS) \
-	$(LIBUV_LIBS) $(OPENSSL_LIBS)
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_privs_mask \
+	tests/integration/pkg/test_privs_drop
+TESTS += tests/unit/test_privs_mask \
+	tests/integration/pkg/test_privs_drop
+
+tests_unit_test_privs_mask_SOURCES = tests/unit/test_privs_mask.c
+tests_unit_test_privs_mask_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_privs_mask_CFLAGS = $(TEST_CFLAGS) $(CAPNG_CFLAGS)
+tests_unit_test_privs_mask_LDADD = libvigilprivs.la $(TEST_LDADD)
+
+# Root only (exit 77 otherwise): forks, drops, reads /proc/self/status.
+tests_integration_pkg_test_privs_drop_SOURCES = \
+	tests/integration/pkg/test_privs_drop.c
+tests_integration_pkg_test_privs_drop_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_pkg_test_privs_drop_CFLAGS = $(TEST_CFLAGS) $(CAPNG_CFLAGS)
+tests_integration_pkg_test_privs_drop_LDADD = libvigilprivs.la $(TEST_LDADD)
+endif
+

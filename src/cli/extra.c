@@ -12,7 +12,7 @@
 #include "fim/fim.h"
 #include "lang/rules.h"
 #include "schema.h"
-#include "sources/audit_rules.h"
+#include "audit/audit_rules.h"
 
 struct subcommand {
 	const char *name;

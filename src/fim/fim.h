@@ -338,11 +338,5 @@ int vigil_fim_rescan(struct vigil_fim_baseline *b,
 		     const struct vigil_fim_config *cfg, int64_t files_per_sec,
 		     const volatile int *stop);
 
-/*
- * `vigilctl fim ...`: argv[0] is "fim", argv[1] the command (baseline,
- * check, update).  Prints to stdout/stderr.  Returns the exit status:
- * 0 done / no change, 1 changes found (check), 2 error.
- */
-int vigil_fim_cli(int argc, char **argv);
 
 #endif /* VIGIL_FIM_H */

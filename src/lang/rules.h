@@ -7,7 +7,7 @@
  * limiter state; it is evaluated by one thread at a time.  A reload builds
  * a new ruleset and swaps it in only when it loaded cleanly.
  *
- * Used by the engine plugin (plugins/rules) and by vigilctl (rules_cli.c);
+ * Used by the engine plugin (plugins/rules) and by vigilctl (src/cli/rules.c);
  * neither the library nor its callers need the daemon: the field table is
  * a parameter.
  */
@@ -203,15 +203,5 @@ int vigil_ruleset_open_watches(const struct vigil_ruleset *rs,
 
 /* ---- command line ---- */
 
-/*
- * "vigilctl rules list|lint|test|explain|fields ...": argv is what follows
- * "vigilctl" (starting with "rules") or what follows "rules".  Prints to
- * stdout/stderr and returns the exit status: 0 success, 1 failure (lint
- * errors, failed tests, explain: no match), 2 an unreadable event or an
- * unknown rule, 64 (EX_USAGE) bad usage.
- * Defined in rules_cli.c (libvigilrulescli, which needs libvigilcore for
- * vigil_event_from_node()).
- */
-int vigil_rules_cli(const struct vigil_field_table *ft, int argc, char **argv);
 
 #endif /* VIGIL_RULES_H */

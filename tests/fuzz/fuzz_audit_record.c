@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sources/audit_record.h"
+#include "audit/audit_record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sources/audit_event.h"
-#include "sources/audit_reasm.h"
+#include "audit/audit_event.h"
+#include "audit/audit_reasm.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

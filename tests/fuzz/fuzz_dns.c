@@ -15,9 +15,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sources/dns_packet.h"
-#include "sources/dns_parse.h"
-#include "sources/dns_tcp.h"
+#include "dns/dns_packet.h"
+#include "dns/dns_parse.h"
+#include "dns/dns_tcp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sources/fanotify_parse.h"
+#include "fim/fanotify_parse.h"
 
 static void check_fid(const struct vigil_fan_fid *f, const uint8_t *lo,
 		      const uint8_t *hi)

@@ -20,8 +20,8 @@
 #include <cmocka.h>
 #include <libaudit.h>
 
-#include "sources/audit_event.h"
-#include "sources/audit_reasm.h"
+#include "audit/audit_event.h"
+#include "audit/audit_reasm.h"
 #include "util.h"
 
 #define MAX_EVENTS 256

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 #include <libaudit.h>
 
-#include "sources/audit_execve.h"
-#include "sources/audit_reasm.h"
+#include "audit/audit_execve.h"
+#include "audit/audit_reasm.h"
 
 #define MAX_SEEN 32
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <libaudit.h>
 
-#include "sources/audit_record.h"
+#include "audit/audit_record.h"
 
 static struct vigil_audit_field fields[64];
 

@@ -22,9 +22,10 @@
 #include <cmocka.h>
 #include <libaudit.h>
 
+#include "cli/cli.h"
 #include "lang/rules.h"
 #include "schema.h"
-#include "sources/audit_rules.h"
+#include "audit/audit_rules.h"
 
 static void test_audit_rules_one_per_group_and_arch_with_self_excluded(
 	void **state)

@@ -21,7 +21,7 @@
 
 #include "node.h"
 #include "source.h"
-#include "sources/audit_source.h"
+#include "audit/audit_source.h"
 #include "util.h"
 
 static unsigned n_exec, n_events;

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "cgroup.h"
+#include "proc/cgroup.h"
 
 #define ID_A "4c0f5d0bd5a3e8e4e3a3c9c50cbf0b2f0a7b1e7c27d2d5c8a3f6e9d1b2c3d4e5"
 #define ID_B "9b1e8f7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f"

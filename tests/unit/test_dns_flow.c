@@ -23,12 +23,12 @@
 
 #include <cmocka.h>
 
-#include "sources/dns_match.h"
-#include "sources/dns_packet.h"
-#include "sources/dns_parse.h"
-#include "sources/dns_tcp.h"
-#include "sources/firewall.h"
-#include "sources/nflog.h"
+#include "dns/dns_match.h"
+#include "dns/dns_packet.h"
+#include "dns/dns_parse.h"
+#include "dns/dns_tcp.h"
+#include "dns/firewall.h"
+#include "dns/nflog.h"
 
 /* IPv4 header (20) + UDP header (8) + 4 payload bytes "DATA". */
 static const uint8_t v4_udp[] = {

@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "sources/dns_parse.h"
+#include "dns/dns_parse.h"
 
 #ifndef VIGIL_DNS_FIXTURES
 #error "VIGIL_DNS_FIXTURES must name tests/fixtures/dns"

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "sources/fanotify_parse.h"
+#include "fim/fanotify_parse.h"
 
 /* Appends one fid record (type, fsid, handle of hb bytes, name). */
 static size_t put_fid(unsigned char *p, uint8_t type, unsigned hb,

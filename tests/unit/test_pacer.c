@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "sources/pacer.h"
+#include "pacer.h"
 
 struct rig {
 	uv_loop_t loop;

@@ -24,8 +24,8 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "proctable.h"
-#include "sources/proc_connector.h"
+#include "proc/proctable.h"
+#include "proc/proc_connector.h"
 
 #define FIXTURE_PROC VIGIL_FIXTURES "/proc"
 #define MAX_EVENTS 16

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "sources/procfs.h"
+#include "proc/procfs.h"
 
 #define FIXTURE_PROC VIGIL_FIXTURES "/proc"
 #define FIXTURE_BTIME_NS (INT64_C(1764400000) * 1000000000)

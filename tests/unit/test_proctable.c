@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "proctable.h"
+#include "proc/proctable.h"
 
 #define FIXTURE_PROC VIGIL_FIXTURES "/proc"
 #define FIXTURE_PIDS 12 /* valid processes in the fixture tree */

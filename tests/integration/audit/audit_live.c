@@ -45,8 +45,8 @@
 #include "pipeline.h"
 #include "schema.h"
 #include "source.h"
-#include "sources/audit_rules.h"
-#include "sources/audit_source.h"
+#include "audit/audit_rules.h"
+#include "audit/audit_source.h"
 #include "util.h"
 
 #define MAX_SEEN 4096

@@ -34,8 +34,8 @@
 #include "pipeline.h"
 #include "schema.h"
 #include "source.h"
-#include "sources/dns_parse.h"
-#include "sources/nfqueue.h"
+#include "dns/dns_parse.h"
+#include "dns/nfqueue.h"
 
 static FILE *events;
 static uint64_t submitted;

@@ -5,9 +5,9 @@
 # Uses only a temporary directory; removes it on any exit.
 set -u
 top=${abs_top_builddir:-$PWD}
-[ -x "$top/vigil-fim" ] || top=$(cd "$(dirname "$0")/../../.." && pwd)
-fim="$top/vigil-fim"
-[ -x "$fim" ] || { echo "skip: $fim not built"; exit 77; }
+[ -x "$top/vigilctl" ] || top=$(cd "$(dirname "$0")/../../.." && pwd)
+vigilctl="$top/vigilctl"
+[ -x "$vigilctl" ] || { echo "skip: $vigilctl not built"; exit 77; }
 tmp=$(mktemp -d /var/tmp/vigil-fimcheck.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
 tree="$tmp/tree" state="$tmp/state"
@@ -25,10 +25,10 @@ fail=0
 ok() { echo "ok - $*"; }
 no() { echo "not ok - $*"; fail=1; }
 
-"$fim" baseline --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
+"$vigilctl" fim baseline --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
 [ $? -eq 0 ] && [ -s "$state/baseline.db" ] && ok "baseline written" ||
 	no "baseline written"
-"$fim" check --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
+"$vigilctl" fim check --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
 [ $? -eq 0 ] && ok "clean tree: exit 0" || no "clean tree: exit 0"
 
 # Same size, same mtime: only the content hash can tell.
@@ -42,7 +42,7 @@ rm "$tree/gone"
 printf 'new\n' > "$tree/sub/added"
 printf 'y\n' > "$tree/skip/noise"
 
-out=$("$fim" check --config "$tmp/vigil.yaml" --state-dir "$state")
+out=$("$vigilctl" fim check --config "$tmp/vigil.yaml" --state-dir "$state")
 rc=$?
 [ $rc -eq 1 ] && ok "changes: exit 1" || no "changes: exit 1 (got $rc)"
 echo "$out" | grep -q "^changed  $tree/passwd (hash)$" &&
@@ -57,7 +57,7 @@ echo "$out" | grep -q "^added    $tree/sub/added$" && ok "added file" ||
 echo "$out" | grep -q "skip" && no "excluded path reported" ||
 	ok "excluded path not reported"
 
-json=$("$fim" check --json --config "$tmp/vigil.yaml" --state-dir "$state")
+json=$("$vigilctl" fim check --json --config "$tmp/vigil.yaml" --state-dir "$state")
 echo "$json" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -69,20 +69,20 @@ assert ch["keep"]["after"]["mode"] == "104755", ch["keep"]
 ' && ok "JSON report" || no "JSON report: $json"
 
 # Only the given PATH is checked.
-"$fim" check --config "$tmp/vigil.yaml" --state-dir "$state" "$tree/sub" |
+"$vigilctl" fim check --config "$tmp/vigil.yaml" --state-dir "$state" "$tree/sub" |
 	grep -q passwd && no "PATH restricts the check" ||
 	ok "PATH restricts the check"
 
 printf 'vigil-fim-baseline 1\t0\n/x\tbad\n' > "$state/baseline.db"
-"$fim" check --config "$tmp/vigil.yaml" --state-dir "$state" 2>"$tmp/err"
+"$vigilctl" fim check --config "$tmp/vigil.yaml" --state-dir "$state" 2>"$tmp/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q "baseline.db:2:" "$tmp/err" &&
 	ok "damaged baseline: exit 2 with the line" ||
 	no "damaged baseline: exit 2 with the line (rc $rc: $(cat "$tmp/err"))"
 
 if command -v dpkg >/dev/null; then
-	"$fim" baseline --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
-	out=$("$fim" update --packages --config "$tmp/vigil.yaml" --state-dir "$state")
+	"$vigilctl" fim baseline --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
+	out=$("$vigilctl" fim update --packages --config "$tmp/vigil.yaml" --state-dir "$state")
 	[ $? -eq 0 ] && ok "update --packages: $out" || no "update --packages"
 fi
 exit $fail

@@ -38,7 +38,7 @@
 
 #include "fim/fim.h"
 #include "source.h"
-#include "sources/fanotify.h"
+#include "fim/fanotify.h"
 
 #define MAX_EVENTS 40000
 #define WAIT_MS 3000

@@ -25,8 +25,8 @@
 
 #include <uv.h>
 
-#include "proctable.h"
-#include "sources/proc_connector.h"
+#include "proc/proctable.h"
+#include "proc/proc_connector.h"
 
 #define SKIP 77
 #define LEVELS 4

@@ -23,8 +23,8 @@
 #include <uv.h>
 
 #include "node.h"
-#include "proctable.h"
-#include "sources/proc_connector.h"
+#include "proc/proctable.h"
+#include "proc/proc_connector.h"
 
 #define SKIP 77
 #define CHILDREN 300

@@ -1,0 +1,44 @@
+# plugins/common/common.mk - what the forwarders share: the durable spool,
+# output selection and TLS.  These are compiled into each plugin that uses
+# them (plugins link no vigil library).  Also their tests and fuzz target,
+# and the forwarders' shared integration driver and scripts.
+spool_sources = plugins/common/spool.c plugins/common/spool.h \
+	plugins/common/select.c plugins/common/select.h
+tls_sources = plugins/common/tls.c plugins/common/tls.h
+plugin_common_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
+
+EXTRA_DIST += tests/integration/forward bench/forward_bench.sh
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_spool
+TESTS += tests/unit/test_spool
+tests_unit_test_spool_SOURCES = tests/unit/test_spool.c $(spool_sources)
+tests_unit_test_spool_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/plugins/common
+tests_unit_test_spool_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_spool_LDADD = $(CMOCKA_LIBS) -lz
+
+# the pipeline driver of the forwarders' integration tests and benchmark
+check_PROGRAMS += tests/integration/forward/drive
+tests_integration_forward_drive_SOURCES = tests/integration/forward/drive.c
+tests_integration_forward_drive_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_forward_drive_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
+tests_integration_forward_drive_LDADD = libvigilcore.la
+dist_noinst_SCRIPTS += tests/integration/forward/forward_e2e.sh \
+	tests/integration/forward/forward_e2e_quick.sh \
+	tests/integration/forward/fwd_server.py \
+	tests/integration/forward/syslog_e2e.sh \
+	tests/integration/forward/http_e2e.sh \
+	tests/integration/forward/http_server.py
+TESTS += tests/integration/forward/forward_e2e_quick.sh \
+	tests/integration/forward/syslog_e2e.sh \
+	tests/integration/forward/http_e2e.sh
+endif
+
+if ENABLE_FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_spool
+tests_fuzz_fuzz_spool_SOURCES = tests/fuzz/fuzz_spool.c $(spool_sources)
+tests_fuzz_fuzz_spool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
+tests_fuzz_fuzz_spool_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_spool_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_spool_LDADD = -lz
+endif
