@@ -326,7 +326,18 @@ int vigil_fim_baseline_save(const struct vigil_fim_baseline *b,
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
 	    (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/*
+	 * The temporary name is predictable: never follow or reuse what is
+	 * there (a symlink planted in the state directory would otherwise
+	 * make vigild write through it).  A stale file of an earlier run
+	 * with this pid is removed once, then created anew.
+	 */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
 	if (fd < 0)
 		return -errno;
 	f = fdopen(fd, "w");

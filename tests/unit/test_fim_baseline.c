@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -130,6 +131,50 @@ static void test_fim_baseline_roundtrips_odd_paths(void **state)
 	vigil_buf_free(&err);
 }
 
+/*
+ * A symlink planted at the temporary name (predictable: path.tmp.PID) is
+ * not followed: the file it points to keeps its content, and the
+ * baseline is still saved.
+ */
+static void test_fim_baseline_save_does_not_follow_planted_symlink(void **state)
+{
+	struct vigil_fim_baseline b, back;
+	struct vigil_fim_attr a = file_attr(5, 'd');
+	struct vigil_buf err = { 0 };
+	char dir[] = "/tmp/test_fim_baseline.XXXXXX", path[128], tmp[160],
+	     victim[160], got[16] = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/baseline.db", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("precious", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, tmp), 0);
+	vigil_fim_baseline_init(&b);
+	vigil_fim_baseline_init(&back);
+	assert_int_equal(vigil_fim_baseline_add(&b, "/etc/passwd", &a), 0);
+	assert_int_equal(vigil_fim_baseline_save(&b, path), 0);
+	f = fopen(victim, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(got, sizeof(got), f));
+	fclose(f);
+	assert_string_equal(got, "precious");
+	assert_int_equal(vigil_fim_baseline_load(&back, path, &err), 0);
+	assert_int_equal(back.n, 1);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(victim), 0);
+	assert_int_equal(rmdir(dir), 0);
+	vigil_fim_baseline_free(&b);
+	vigil_fim_baseline_free(&back);
+	vigil_buf_free(&err);
+}
+
 /* Each of these must be refused with the line that is wrong. */
 static void test_fim_baseline_parse_refuses_damaged_files(void **state)
 {
@@ -215,6 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fim_baseline_diff_reports_added_removed_changed),
 		cmocka_unit_test(test_fim_baseline_roundtrips_odd_paths),
+		cmocka_unit_test(test_fim_baseline_save_does_not_follow_planted_symlink),
 		cmocka_unit_test(test_fim_baseline_parse_refuses_damaged_files),
 		cmocka_unit_test(test_fim_hash_file_matches_known_digest),
 	};
