@@ -353,11 +353,12 @@ void vigil_vlog(int level, const char *fmt, va_list ap)
 		[VIGIL_LOG_NOTICE] = "notice", [VIGIL_LOG_INFO] = "info",
 		[VIGIL_LOG_DEBUG] = "debug",
 	};
-	char line[2048];
+	char raw[2048], line[2048];
 
 	if (level > log_level)
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	vigil_escape_term(line, sizeof(line), raw, strlen(raw));
 	if (log_target == VIGIL_LOG_SYSLOG) {
 		syslog(level, "%s", line);
 		return;
@@ -366,6 +367,63 @@ void vigil_vlog(int level, const char *fmt, va_list ap)
 		level >= VIGIL_LOG_ERR && level <= VIGIL_LOG_DEBUG ?
 			names[level] : "log",
 		line);
+}
+
+static bool term_safe(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
+size_t vigil_escape_term(char *dst, size_t cap, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (!cap)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (term_safe(c)) {
+			if (o + 1 >= cap)
+				break;
+			dst[o++] = (char)c;
+			continue;
+		}
+		if (o + 4 >= cap)
+			break;
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[c >> 4];
+		dst[o++] = hex[c & 15];
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+int vigil_buf_put_term(struct vigil_buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int rc = term_safe(c) ? vigil_buf_putc(b, (char)c) :
+					vigil_buf_printf(b, "\\x%02x", c);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void vigil_fputs_term(const char *s, FILE *f)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (term_safe(c))
+			fputc(c, f);
+		else
+			fprintf(f, "\\x%02x", c);
+	}
 }
 
 void vigil_log(int level, const char *fmt, ...)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <vigil/event.h>
 #include <vigil/plugin.h>
@@ -104,6 +105,20 @@ void vigil_log(int level, const char *fmt, ...)
 void vigil_vlog(int level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 int vigil_log_level_from_name(const char *name);
+
+/*
+ * Terminal-safe text: control bytes (below 0x20, 0x7f) and every byte
+ * above 0x7f are written as \xNN, so a file name, argv or peer string
+ * cannot move the cursor, erase lines or retitle the admin's terminal
+ * (C1 controls and their UTF-8 forms included).  The log escapes each
+ * message this way; front ends printing attacker-controlled strings call
+ * these.  vigil_escape_term writes at most cap bytes including the NUL
+ * (never a partial \xNN) and returns the length written.
+ */
+size_t vigil_escape_term(char *dst, size_t cap, const char *src, size_t n);
+int vigil_buf_put_term(struct vigil_buf *b, const char *s, size_t n)
+	__attribute__((warn_unused_result));
+void vigil_fputs_term(const char *s, FILE *f);
 #define vigil_err(...) vigil_log(VIGIL_LOG_ERR, __VA_ARGS__)
 #define vigil_warn(...) vigil_log(VIGIL_LOG_WARNING, __VA_ARGS__)
 #define vigil_notice(...) vigil_log(VIGIL_LOG_NOTICE, __VA_ARGS__)

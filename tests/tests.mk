@@ -21,6 +21,13 @@ tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/unit/test_util_term
+TESTS += tests/unit/test_util_term
+tests_unit_test_util_term_SOURCES = tests/unit/test_util_term.c
+tests_unit_test_util_term_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_util_term_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_util_term_LDADD = $(TEST_LDADD)
+
 tests_unit_test_pacer_SOURCES = tests/unit/test_pacer.c
 tests_unit_test_pacer_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_pacer_CFLAGS = $(TEST_CFLAGS)

@@ -225,7 +225,10 @@ static void check_cb(int change, const char *path,
 	o->n[change]++;
 	vigil_fim_diff_names(diff, &d);
 	if (!o->json) {
-		printf("%-8s %s", names[change], path);
+		/* a file name may hold escape sequences meant for the
+		 * admin's terminal */
+		printf("%-8s ", names[change]);
+		vigil_fputs_term(path, stdout);
 		if (change == VIGIL_FIM_CHANGED)
 			printf(" (%s)", vigil_buf_cstr(&d));
 		putchar('\n');

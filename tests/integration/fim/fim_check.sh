@@ -73,6 +73,21 @@ assert ch["keep"]["after"]["mode"] == "104755", ch["keep"]
 	grep -q passwd && no "PATH restricts the check" ||
 	ok "PATH restricts the check"
 
+# A file name made to rewrite the admin's terminal (issue 22 L2): carriage
+# return, cursor up, erase line.  The report shows it escaped.
+evil=$(printf 'x\r\033[1A\033[2Kbackdoor')
+printf 'evil\n' > "$tree/sub/$evil"
+"$vigilctl" fim check --config "$tmp/vigil.yaml" --state-dir "$state" "$tree/sub" \
+	>"$tmp/evil.out"
+if grep -q "$(printf '\033')" "$tmp/evil.out" || grep -q "$(printf '\r')" "$tmp/evil.out"; then
+	no "hostile file name printed raw"
+else
+	grep -qF 'added    '"$tree"'/sub/x\x0d\x1b[1A\x1b[2Kbackdoor' "$tmp/evil.out" &&
+		ok "hostile file name escaped on the terminal" ||
+		no "hostile file name escaped: $(cat -v "$tmp/evil.out")"
+fi
+rm -f "$tree/sub/$evil"
+
 printf 'vigil-fim-baseline 1\t0\n/x\tbad\n' > "$state/baseline.db"
 "$vigilctl" fim check --config "$tmp/vigil.yaml" --state-dir "$state" 2>"$tmp/err"
 rc=$?
