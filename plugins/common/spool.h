@@ -18,9 +18,13 @@
  * (duplicates, no loss).
  *
  * On open every segment at or after the committed position is checked
- * record by record.  A torn or corrupt record ends its segment: the file
- * is truncated there, and the record is counted (torn for the last
- * segment, corrupt for the others).  Reading then resumes at the committed
+ * record by record, in bounded chunks whatever size the file claims.  A
+ * torn record at the end of the last segment (a crash mid-write) is
+ * truncated and counted as torn.  Damage anywhere else does not end the
+ * segment: the check resynchronises on the next whole record whose CRC
+ * holds, so a flipped byte costs one record; the segment is rewritten
+ * from its good records, the damaged file kept as ID.seg.bad, and each
+ * damaged stretch counted as corrupt.  Reading then resumes at the committed
  * position, in order, so each record that was written and not yet
  * acknowledged is handed out again exactly once per open.
  *
@@ -71,7 +75,8 @@ struct vigil_spool_stats {
 	uint64_t appended;      /* records written since open */
 	uint64_t dropped_full;  /* records lost to the full policy */
 	uint64_t torn;          /* torn last records truncated at open */
-	uint64_t corrupt;       /* bad records cut from older segments */
+	uint64_t corrupt;       /* damaged stretches skipped at open */
+	uint64_t bad_segments;  /* damaged files moved aside as *.seg.bad */
 	uint64_t pending;       /* records after the committed position */
 	uint64_t bytes;         /* bytes of all segments on disk */
 	uint64_t segments;
