@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <cap-ng.h>
 #include <linux/capability.h>
@@ -141,6 +142,15 @@ int vigil_privs_drop(uint32_t keep_mask, struct vigil_buf *report)
 		return err;
 	}
 
+	/*
+	 * No exec may give back what was dropped: without it, a root
+	 * vigild whose bounding set could not be narrowed (no CAP_SETPCAP)
+	 * would hand every bounding capability to nft or iptables, or to
+	 * anything an attacker gets it to run.  Children still get at most
+	 * the permitted set kept here (the firewall's CAP_NET_ADMIN).
+	 */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
 	state.dropped = true;
 	state.bounding_narrowed = narrow_bounding;
 	state.kept = keep_mask;
@@ -179,9 +189,13 @@ int vigil_privs_status_json(struct vigil_buf *out)
 	int rc;
 
 	rc = vigil_buf_printf(out,
-			      "{\"dropped\":%s,\"bounding_narrowed\":%s,"
+			      "{\"dropped\":%s,\"no_new_privs\":%s,"
+			      "\"bounding_narrowed\":%s,"
 			      "\"effective\":\"0x%016llx\",\"kept\":[",
 			      state.dropped ? "true" : "false",
+			      prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ?
+				      "true" :
+				      "false",
 			      state.bounding_narrowed ? "true" : "false",
 			      (unsigned long long)eff);
 	for (size_t i = 0; !rc && i < VIGIL_ARRAY_SIZE(needs); i++) {

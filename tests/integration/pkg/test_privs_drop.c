@@ -44,6 +44,7 @@ enum {
 	CHILD_FANOTIFY_WRONG,
 	CHILD_STATUS_JSON_WRONG,
 	CHILD_SETUP_FAILED,
+	CHILD_NNP_NOT_SET,
 };
 
 /* Reads "Name:\t<hex>" from /proc/self/status.  Returns 0 or -ENOENT. */
@@ -108,6 +109,8 @@ static void child_drop_and_check(uint32_t keep)
 		_exit(CHILD_INH_NOT_EMPTY);
 	if (amb)
 		_exit(CHILD_AMB_NOT_EMPTY);
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		_exit(CHILD_NNP_NOT_SET);
 
 	/* fanotify_init() is CAP_SYS_ADMIN's: kept or really gone. */
 	fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY);
@@ -119,6 +122,7 @@ static void child_drop_and_check(uint32_t keep)
 	if (!strstr(vigil_buf_cstr(&report), "bounding set narrowed") ||
 	    vigil_privs_status_json(&json) ||
 	    !strstr(vigil_buf_cstr(&json), "\"dropped\":true") ||
+	    !strstr(vigil_buf_cstr(&json), "\"no_new_privs\":true") ||
 	    !strstr(vigil_buf_cstr(&json), "\"bounding_narrowed\":true") ||
 	    ((keep & VIGIL_NEED_AUDIT_READ) != 0) !=
 		    (strstr(vigil_buf_cstr(&json), "cap_audit_read") != NULL))
@@ -201,6 +205,56 @@ static void test_privs_drop_refuses_with_a_second_thread(void **state)
 	assert_int_equal(WEXITSTATUS(status), CHILD_OK);
 }
 
+/*
+ * Issue 22 L6: under a unit without CAP_SETPCAP the bounding set stays
+ * whole, and a root process regains it on exec.  After the drop, what
+ * vigild execs (nft, iptables, or whatever an attacker gets it to run)
+ * has no more than the kept set.
+ */
+static void test_privs_drop_survives_exec_without_setpcap(void **state)
+{
+	char path[] = "/tmp/test_privs_exec.XXXXXX", line[64] = { 0 };
+	uint64_t want = caps_mask(VIGIL_NEED_AUDIT_READ), got;
+	int status, fd = mkstemp(path);
+	pid_t pid;
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char cmd[200];
+
+		/* a service manager that left CAP_SETPCAP out */
+		if (capng_get_caps_process() ||
+		    capng_update(CAPNG_DROP, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+				 CAP_SETPCAP) ||
+		    capng_apply(CAPNG_SELECT_CAPS))
+			_exit(CHILD_SETUP_FAILED);
+		if (vigil_privs_drop(VIGIL_NEED_AUDIT_READ, NULL))
+			_exit(CHILD_DROP_FAILED);
+		snprintf(cmd, sizeof(cmd),
+			 "sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status > %s",
+			 path);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(CHILD_SETUP_FAILED);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	unlink(path);
+	got = strtoull(line, NULL, 16);
+	if (got & ~want)
+		fail_msg("exec'd child has CapEff %s, more than kept %" PRIx64,
+			 line, want);
+}
+
 /* The parent, which never dropped, still has everything afterwards. */
 static void test_privs_drop_in_child_leaves_parent_alone(void **state)
 {
@@ -219,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_privs_drop_keeps_fanotify_working_with_sys_admin),
 		cmocka_unit_test(test_privs_drop_keeps_every_need_and_nothing_else),
 		cmocka_unit_test(test_privs_drop_refuses_with_a_second_thread),
+		cmocka_unit_test(test_privs_drop_survives_exec_without_setpcap),
 		cmocka_unit_test(test_privs_drop_in_child_leaves_parent_alone),
 	};
 	uint64_t eff = 0;
