@@ -12,6 +12,12 @@
  * Records are gathered in a buffer and written when it passes 64 KiB, on
  * flush (every second and at shutdown) and before a rotation, so a crash
  * loses at most a second of records; a clean stop loses none.
+ *
+ * When the file cannot be written (disk full, I/O error) the buffer keeps
+ * what it has up to MAX_PENDING and new records beyond that are dropped
+ * and counted (stats: dropped), so a full disk costs records, never the
+ * agent's memory.  A record counts as out only once it is written.  The
+ * error is logged once per ERROR_LOG_INTERVAL with what was dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <vigil/plugin.h>
 
 #define WRITE_THRESHOLD (64 * 1024)
+#define MAX_PENDING (8 * 1024 * 1024)
+#define ERROR_LOG_INTERVAL_S 10
 
 struct file_sink {
 	const struct vigil_host_api *api;
@@ -36,8 +45,13 @@ struct file_sink {
 	int fd;
 	int64_t size; /* bytes in the current file */
 	struct vigil_buf buf; /* records not yet written */
+	uint64_t buf_records; /* whole records in buf */
 	struct vigil_buf rec; /* the record being encoded */
 	struct vigil_plugin_stats st;
+	/* the write error log, rate-limited */
+	time_t last_error_log;
+	uint64_t dropped_at_log; /* st.dropped when last logged */
+	bool failing;
 };
 
 static int buf_reserve(struct vigil_buf *b, size_t n)
@@ -74,40 +88,78 @@ static int sink_open(struct file_sink *s)
 		*slash = '/';
 	}
 
-	s->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/*
+	 * Never through a symlink, and only a regular file of our own: a
+	 * user who can write the log directory must not be able to point
+	 * the agent's output at another file.
+	 */
+	s->fd = open(s->path,
+		     O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		     0600);
 	if (s->fd < 0) {
 		int e = errno;
 
-		s->api->log(s->host, VIGIL_LOG_ERR, "cannot open %s: %s",
-			    s->path, strerror(e));
+		s->api->log(s->host, VIGIL_LOG_ERR, "cannot open %s: %s%s",
+			    s->path, strerror(e),
+			    e == ELOOP ? " (a symlink: refused)" : "");
 		return -e;
 	}
-	s->size = fstat(s->fd, &st) == 0 ? st.st_size : 0;
+	if (fstat(s->fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		s->api->log(s->host, VIGIL_LOG_ERR,
+			    "refusing %s: not a regular file owned by uid %u",
+			    s->path, (unsigned)geteuid());
+		close(s->fd);
+		s->fd = -1;
+		return -EPERM;
+	}
+	s->size = st.st_size;
 	return 0;
 }
 
-/* Writes the whole buffer; on failure keeps it for the next try. */
+/* Logs a write error at most once per ERROR_LOG_INTERVAL_S. */
+static void sink_write_error(struct file_sink *s, int e)
+{
+	time_t now = time(NULL);
+
+	s->st.errors++;
+	s->failing = true;
+	if (s->last_error_log &&
+	    now - s->last_error_log < ERROR_LOG_INTERVAL_S)
+		return;
+	s->api->log(s->host, VIGIL_LOG_ERR,
+		    "write to %s failed: %s (%zu bytes kept, %llu records dropped since the last report)",
+		    s->path, strerror(e), s->buf.len,
+		    (unsigned long long)(s->st.dropped - s->dropped_at_log));
+	s->last_error_log = now;
+	s->dropped_at_log = s->st.dropped;
+}
+
+/*
+ * Writes the whole buffer; on failure keeps the unwritten rest for the
+ * next try.  Whole records count as out once all of the buffer is
+ * written (a partial write keeps its records pending).
+ */
 static int sink_write(struct file_sink *s)
 {
 	size_t off = 0;
+	int e;
 
-	if (s->fd < 0 && sink_open(s))
+	if (s->fd < 0 && (e = sink_open(s))) {
+		sink_write_error(s, -e);
 		return -EIO;
+	}
 	while (off < s->buf.len) {
 		ssize_t n = write(s->fd, s->buf.data + off, s->buf.len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			int e = errno;
-
-			s->st.errors++;
-			s->api->log(s->host, VIGIL_LOG_ERR,
-				    "write to %s failed: %s (%zu bytes kept)",
-				    s->path, strerror(e), s->buf.len - off);
+			e = errno;
 			memmove(s->buf.data, s->buf.data + off,
 				s->buf.len - off);
 			s->buf.len -= off;
+			sink_write_error(s, e);
 			return -e;
 		}
 		off += (size_t)n;
@@ -115,6 +167,14 @@ static int sink_write(struct file_sink *s)
 		s->st.bytes_out += (uint64_t)n;
 	}
 	s->buf.len = 0;
+	s->st.records_out += s->buf_records;
+	s->buf_records = 0;
+	if (s->failing) {
+		s->failing = false;
+		s->api->log(s->host, VIGIL_LOG_NOTICE,
+			    "writing to %s again (%llu records dropped in all)",
+			    s->path, (unsigned long long)s->st.dropped);
+	}
 	return 0;
 }
 
@@ -170,14 +230,24 @@ static int sink_record(struct file_sink *s, const struct vigil_event *ev,
 			return rc;
 		}
 	}
+	/* a file that cannot be written holds back at most MAX_PENDING */
+	if (s->buf.len + s->rec.len > MAX_PENDING) {
+		/* while failing, only the flush timer retries */
+		if (!s->failing)
+			(void)sink_write(s);
+		if (s->buf.len + s->rec.len > MAX_PENDING) {
+			s->st.dropped++;
+			return -ENOSPC;
+		}
+	}
 	if (buf_reserve(&s->buf, s->rec.len)) {
 		s->st.dropped++;
 		return -ENOMEM;
 	}
 	memcpy(s->buf.data + s->buf.len, s->rec.data, s->rec.len);
 	s->buf.len += s->rec.len;
-	s->st.records_out++;
-	if (s->buf.len >= WRITE_THRESHOLD)
+	s->buf_records++;
+	if (s->buf.len >= WRITE_THRESHOLD && !s->failing)
 		return sink_write(s);
 	return 0;
 }
