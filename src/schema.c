@@ -3,8 +3,8 @@
  *
  * The tree below is the single definition of field names, types and where
  * each value lives in struct vigil_event.  vigil_fields() flattens it into
- * the registry the rule language uses; codec.c walks it to encode and
- * decode JSON and msgpack.  Objects flagged VIGIL_FIELD_DERIVED are views
+ * the registry the rule language uses; codec_encode.c and codec_decode.c
+ * walk it to encode and decode JSON and msgpack.  Objects flagged VIGIL_FIELD_DERIVED are views
  * for rules only (exec.*, open.file.*, process.parent.*, container.*): they
  * name data that is encoded elsewhere.
  */
