@@ -9,7 +9,7 @@ libvigildns_la_SOURCES = \
 	src/dns/dns_attr.c src/dns/dns_attr.h \
 	src/dns/firewall.c src/dns/firewall.h \
 	src/dns/nflog.c src/dns/nflog.h \
-	src/dns/nfqueue.c src/dns/nfqueue.h
+	src/dns/dns_source.c src/dns/dns_source.h
 libvigildns_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(NFQUEUE_CFLAGS)
 libvigildns_la_LIBADD = $(LIBMNL_LIBS) $(NFQUEUE_LIBS)

@@ -8,7 +8,7 @@
  * into one netlink datagram (the group's queue threshold), so one wakeup
  * and one recv serve dozens of packets.  What it gives up is the hold
  * that keeps a short-lived client alive while vigil attributes its query
- * (nfqueue.h explains the choice).
+ * (dns_source.h explains the choice).
  *
  * The kernel flushes a group's datagram when it holds `threshold`
  * packets, when its buffer is full, or after the flush timeout (at least

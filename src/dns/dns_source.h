@@ -1,5 +1,5 @@
 /*
- * nfqueue.h - the DNS monitor: a source (vigil_dns_source_ops) reading DNS
+ * dns_source.h - the DNS monitor: a source (vigil_dns_source_ops) reading DNS
  * packets from an NFQUEUE or an NFLOG group (nflog.h).
  *
  * Configuration (the "dns:" section of vigil.yaml, all optional):
@@ -72,11 +72,11 @@
  * A rule may use action: deny only on dns events (the policy refuses it
  * elsewhere) and not with every: (suppressed matches raise no signal).
  */
-#ifndef VIGIL_NFQUEUE_H
-#define VIGIL_NFQUEUE_H
+#ifndef VIGIL_DNS_SOURCE_H
+#define VIGIL_DNS_SOURCE_H
 
 #include "source.h"
 
 extern const struct vigil_source_ops vigil_dns_source_ops;
 
-#endif /* VIGIL_NFQUEUE_H */
+#endif /* VIGIL_DNS_SOURCE_H */

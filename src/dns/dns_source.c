@@ -1,7 +1,7 @@
 /*
- * nfqueue.c - the DNS monitor's source: reads DNS packets from an NFLOG
+ * dns_source.c - the DNS monitor's source: reads DNS packets from an NFLOG
  * group (monitor mode, nflog.h) or an NFQUEUE (block mode, or when asked),
- * then parses, attributes and submits `dns` events.  See nfqueue.h for the
+ * then parses, attributes and submits `dns` events.  See dns_source.h for the
  * configuration, the capture choice and the verdict policy.
  *
  * NFLOG: each datagram (one packet, or up to `batch` under load) is
@@ -52,7 +52,7 @@
 #include "dns/dns_tcp.h"
 #include "dns/firewall.h"
 #include "dns/nflog.h"
-#include "dns/nfqueue.h"
+#include "dns/dns_source.h"
 
 /* Defaults of the "dns:" section. */
 #define NFQ_DEFAULT_QUEUE 53
