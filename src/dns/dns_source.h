@@ -1,6 +1,6 @@
 /*
  * dns_source.h - the DNS monitor: a source (vigil_dns_source_ops) reading DNS
- * packets from an NFQUEUE or an NFLOG group (nflog.h).
+ * packets from an NFQUEUE (nfqueue.h) or an NFLOG group (nflog.h).
  *
  * Configuration (the "dns:" section of vigil.yaml, all optional):
  *
@@ -38,18 +38,9 @@
  * `vigilctl status` shows the capture and why ("capture",
  * "capture_reason").
  *
- * NFLOG details: loopback DNS is logged at INPUT, where the kernel stamps
- * each packet's time, so answer latency is exact however the kernel
- * batches (a query to another host is stamped when vigil reads it).  The
- * group's sequence numbers count what the kernel could not deliver
- * ("nflog_lost").  Batching is switched on above 2000 packets/s and off
- * below 500 (nflog.h).
- *
- * NFQUEUE monitor mode gives NF_ACCEPT for every packet as soon as it is read
- * (one batch verdict per read), before any parsing, so DNS is never
- * delayed by more than one read.  The queue is fail-open (the kernel
- * accepts what does not fit in the queue) and every rule has bypass (the
- * kernel accepts when nobody listens).
+ * How each capture reads, batches and counts: nflog.h and nfqueue.h.
+ * NFQUEUE monitor mode accepts every packet as soon as it is read,
+ * before any parsing, so DNS is never delayed by more than one read.
  *
  * Block mode holds UDP queries until the engines ran: each is parsed and
  * submitted with vigil_pipeline_submit_verdict(), and gets NF_DROP when a
