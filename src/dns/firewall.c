@@ -144,44 +144,46 @@ static void nft_action(const struct vigil_firewall *fw, char *out, size_t size)
 		snprintf(out, size, "queue num %u bypass", fw->queue_num);
 }
 
+/* Appends one base chain of the script: DNS both ways over UDP and TCP
+ * goes to action a; skip_lo is a rule to put first, or "".  Returns 0 or
+ * -ENOMEM. */
+static int nft_chain(struct vigil_buf *out, const char *name,
+		     const char *hook, const char *skip_lo, const char *a)
+{
+	const char *p = VIGIL_FW_DNS_PORT;
+
+	return vigil_buf_printf(
+		out,
+		"\tchain %s {\n"
+		"\t\ttype filter hook %s priority filter; policy accept;\n"
+		"%s"
+		"\t\tudp dport %s %s\n"
+		"\t\tudp sport %s %s\n"
+		"\t\ttcp dport %s %s\n"
+		"\t\ttcp sport %s %s\n"
+		"\t}\n",
+		name, hook, skip_lo, p, a, p, a, p, a, p, a);
+}
+
 int vigil_firewall_nft_script(const struct vigil_firewall *fw,
 			      struct vigil_buf *out)
 {
 	const char *t = VIGIL_FW_NFT_FAMILY " " VIGIL_FW_NFT_TABLE;
-	const char *p = VIGIL_FW_DNS_PORT;
 	bool nflog = fw->target == VIGIL_FW_TARGET_NFLOG;
-	size_t before = out->len;
 	char a[FW_ACTION_LEN];
 
 	nft_action(fw, a, sizeof(a));
 	/* Loopback packets are taken in one hook only: OUTPUT for NFQUEUE,
 	 * INPUT (where the kernel stamps the time) for NFLOG. */
-	vigil_buf_printf(
-		out,
-		"table %s\n"
-		"delete table %s\n"
-		"table %s {\n"
-		"\tchain dns_out {\n"
-		"\t\ttype filter hook output priority filter; policy accept;\n"
-		"%s"
-		"\t\tudp dport %s %s\n"
-		"\t\tudp sport %s %s\n"
-		"\t\ttcp dport %s %s\n"
-		"\t\ttcp sport %s %s\n"
-		"\t}\n"
-		"\tchain dns_in {\n"
-		"\t\ttype filter hook input priority filter; policy accept;\n"
-		"%s"
-		"\t\tudp dport %s %s\n"
-		"\t\tudp sport %s %s\n"
-		"\t\ttcp dport %s %s\n"
-		"\t\ttcp sport %s %s\n"
-		"\t}\n"
-		"}\n",
-		t, t, t, nflog ? "\t\toif lo return\n" : "", p, a, p, a, p, a,
-		p, a, nflog ? "" : "\t\tiif lo return\n", p, a, p, a, p, a, p,
-		a);
-	return out->len > before ? 0 : -ENOMEM;
+	if (vigil_buf_printf(out, "table %s\ndelete table %s\ntable %s {\n",
+			     t, t, t) ||
+	    nft_chain(out, "dns_out", "output",
+		      nflog ? "\t\toif lo return\n" : "", a) ||
+	    nft_chain(out, "dns_in", "input",
+		      nflog ? "" : "\t\tiif lo return\n", a) ||
+	    vigil_buf_printf(out, "}\n"))
+		return -ENOMEM;
+	return 0;
 }
 
 /* Runs `nft -f` on script text.  Returns run()'s result. */
