@@ -24,8 +24,6 @@
 #include "source.h"
 #include "dns/firewall.h"
 
-extern char **environ;
-
 /* iptables -D removes one rule per call; more stale jumps than this
  * means something else keeps adding them. */
 #define FW_MAX_STALE_JUMPS 64
@@ -59,21 +57,54 @@ const char *vigil_firewall_backend_name(int backend)
 }
 
 /*
- * Runs argv (argv[0] looked up in PATH) with stdin from /dev/null and its
- * output collected; the first line of it goes to msg.  Returns the exit
- * status (0-255), or a negative errno when it could not be run (-ENOENT
- * when the program is missing).
+ * Where the firewall tools are looked for, in this order.  vigild's own
+ * PATH is not used: it comes from whoever started the daemon, and a
+ * directory on it that someone else can write would let them run code as
+ * root with CAP_NET_ADMIN.
  */
-static int run(char *const argv[], char *msg, size_t msg_len)
+static const char *const tool_dirs[] = { "/usr/sbin", "/sbin", "/usr/bin",
+					 "/bin" };
+
+/* The whole environment the tools get: none of vigild's (LD_PRELOAD,
+ * XTABLES_LIBDIR and the like would change what they load), a PATH for
+ * what they run themselves and messages in English for the status. */
+static char *const tool_env[] = {
+	(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	(char *)"LC_ALL=C",
+	NULL,
+};
+
+int vigil__firewall_tool_path(const char *name, char *out, size_t size)
+{
+	size_t i;
+	int n;
+
+	if (strchr(name, '/'))
+		return -EINVAL;
+	for (i = 0; i < VIGIL_ARRAY_SIZE(tool_dirs); i++) {
+		n = snprintf(out, size, "%s/%s", tool_dirs[i], name);
+		if (n < 0 || (size_t)n >= size)
+			return -ENAMETOOLONG;
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	out[0] = '\0';
+	return -ENOENT;
+}
+
+int vigil__firewall_run(char *const argv[], char *msg, size_t msg_len)
 {
 	posix_spawn_file_actions_t fa;
-	char out[512];
+	char out[512], path[64];
 	size_t got = 0;
 	int pipefd[2], status, rc;
 	pid_t pid;
 	ssize_t n;
 
 	msg[0] = '\0';
+	rc = vigil__firewall_tool_path(argv[0], path, sizeof(path));
+	if (rc)
+		return rc;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	rc = posix_spawn_file_actions_init(&fa);
@@ -88,7 +119,7 @@ static int run(char *const argv[], char *msg, size_t msg_len)
 		rc = posix_spawn_file_actions_adddup2(&fa, pipefd[1],
 						      STDERR_FILENO);
 	if (!rc)
-		rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+		rc = posix_spawn(&pid, path, &fa, NULL, argv, tool_env);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc)
 		goto out_close_pipe;
@@ -186,7 +217,8 @@ int vigil_firewall_nft_script(const struct vigil_firewall *fw,
 	return 0;
 }
 
-/* Runs `nft -f` on script text.  Returns run()'s result. */
+/* Runs `nft -f` on script text.  Returns vigil__firewall_run()'s
+ * result. */
 static int nft_apply(const char *script, char *msg, size_t msg_len)
 {
 	char path[] = "/tmp/vigil-nft-XXXXXX";
@@ -201,7 +233,7 @@ static int nft_apply(const char *script, char *msg, size_t msg_len)
 		rc = -EIO;
 		goto out_unlink;
 	}
-	rc = run(argv, msg, msg_len);
+	rc = vigil__firewall_run(argv, msg, msg_len);
 out_unlink:
 	close(fd);
 	unlink(path);
@@ -213,7 +245,7 @@ static bool nft_usable(char *msg, size_t msg_len)
 	char *argv[] = { (char *)"nft", (char *)"list", (char *)"tables",
 			 NULL };
 
-	return run(argv, msg, msg_len) == 0;
+	return vigil__firewall_run(argv, msg, msg_len) == 0;
 }
 
 static int nft_remove(char *msg, size_t msg_len)
@@ -222,7 +254,7 @@ static int nft_remove(char *msg, size_t msg_len)
 			 (char *)VIGIL_FW_NFT_FAMILY,
 			 (char *)VIGIL_FW_NFT_TABLE, NULL };
 
-	return run(argv, msg, msg_len);
+	return vigil__firewall_run(argv, msg, msg_len);
 }
 
 /* The jumps from the built-in chains into VIGIL-DNS.  NFQUEUE: OUTPUT
@@ -254,7 +286,7 @@ static int ipt(const char *tool, const char *op, const char *const *args,
 	while (target && *target && n < VIGIL_ARRAY_SIZE(argv) - 1)
 		argv[n++] = (char *)*target++;
 	argv[n] = NULL;
-	return run(argv, msg, msg_len);
+	return vigil__firewall_run(argv, msg, msg_len);
 }
 
 /* Deletes every jump into VIGIL-DNS, of either capture's layout, then the
