@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "dns/dns_capture.h"
@@ -63,4 +65,15 @@ int vigil__dns_capture_nonblock(struct mnl_socket *nl)
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 		return -errno;
 	return 0;
+}
+
+void vigil__dns_capture_bind_error(char *reason, size_t size,
+				   const char *what, const char *unit,
+				   uint16_t num, int rc)
+{
+	snprintf(reason, size, "cannot bind %s %u: %s%s%s%s", what, num,
+		 strerror(-rc),
+		 rc == -EBUSY ? " (another program uses that " : "",
+		 rc == -EBUSY ? unit : "",
+		 rc == -EBUSY ? "; set dns.queue)" : "");
 }

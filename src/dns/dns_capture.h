@@ -76,4 +76,13 @@ int vigil__dns_capture_request(struct mnl_socket *nl, struct nlmsghdr *nlh)
 int vigil__dns_capture_nonblock(struct mnl_socket *nl)
 	__attribute__((warn_unused_result));
 
+/*
+ * Writes why binding failed to reason: "cannot bind <what> <num>: <error>",
+ * with a hint to set dns.queue when another program holds it (-EBUSY).
+ * what is "NFQUEUE" or "NFLOG group", unit "queue" or "group".
+ */
+void vigil__dns_capture_bind_error(char *reason, size_t size,
+				   const char *what, const char *unit,
+				   uint16_t num, int rc);
+
 #endif /* VIGIL_DNS_CAPTURE_H */

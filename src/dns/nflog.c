@@ -401,11 +401,10 @@ int vigil_nflog_start(struct vigil_nflog *r)
 	r->window_start_ns = vigil_monotonic_ns();
 	rc = vigil_nflog_open(r->group, r->copy_range, &r->nl);
 	if (rc)
-		snprintf(r->src->reason, sizeof(r->src->reason),
-			 "cannot bind NFLOG group %u: %s%s", r->group,
-			 strerror(-rc),
-			 rc == -EBUSY ? " (another program uses that group; "
-					"set dns.queue)" : "");
+		vigil__dns_capture_bind_error(r->src->reason,
+					      sizeof(r->src->reason),
+					      "NFLOG group", "group", r->group,
+					      rc);
 	return rc;
 }
 

@@ -349,11 +349,9 @@ int vigil_nfq_start(struct vigil_nfq *q)
 	}
 	rc = queue_open(q);
 	if (rc)
-		snprintf(q->src->reason, sizeof(q->src->reason),
-			 "cannot bind NFQUEUE %u: %s%s", q->queue,
-			 strerror(-rc),
-			 rc == -EBUSY ? " (another program uses that queue; "
-					"set dns.queue)" : "");
+		vigil__dns_capture_bind_error(q->src->reason,
+					      sizeof(q->src->reason), "NFQUEUE",
+					      "queue", q->queue, rc);
 	return rc;
 }
 
