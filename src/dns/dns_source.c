@@ -49,6 +49,9 @@
 #define NFQ_MAX_COPY_RANGE 65535
 #define NFQ_MAX_BATCH 1024
 #define NFQ_ARENA_CHUNK 8192
+/* Block mode: TCP connections whose query a rule denied, remembered so
+ * that the client's retransmits of the dropped segment are dropped too. */
+#define NFQ_TCP_DENIED 64
 
 enum nfq_mode {
 	NFQ_MODE_MONITOR, /* accept at once, parse after */
@@ -111,6 +114,13 @@ struct nfq_source {
 	/* Monotonic time of the current read (one clock read per datagram
 	 * or round, not per packet). */
 	int64_t now_ns;
+	/* block mode: TCP connections cut for a denied query (a ring) */
+	struct tcp_denied {
+		struct vigil_ip client, server;
+		uint16_t client_port, server_port;
+		int64_t until_ns; /* monotonic; 0: free */
+	} tcp_denied[NFQ_TCP_DENIED];
+	size_t tcp_denied_next;
 
 	/* Counters. */
 	uint64_t messages, parsed, tcp_control, capped, gso;
@@ -118,6 +128,8 @@ struct nfq_source {
 	uint64_t skipped[NFQ_SKIP__COUNT];
 	uint64_t attributed, attributed_exited, unattributed, remote_client;
 	uint64_t matched;
+	/* block mode: TCP segments of queries held, and dropped */
+	uint64_t held_tcp, denied_tcp;
 };
 
 /* ---- configuration ---- */
@@ -403,19 +415,67 @@ static uint32_t emit(struct nfq_source *q, const struct vigil_dns_l4 *l4,
 	return actions;
 }
 
-/* What emit() needs besides the message, for TCP's callback. */
+/* What emit() needs besides the message, for TCP's callback, and what
+ * the rules asked for the messages the segment completed. */
 struct tcp_ctx {
 	struct nfq_source *q;
 	const struct vigil_dns_l4 *l4;
 	const struct vigil_dns_capture_pkt *pkt;
+	uint32_t actions;
 };
 
 static void emit_tcp(void *arg, const uint8_t *msg, size_t len)
 {
 	struct tcp_ctx *c = arg;
 
-	/* TCP segments are never held: see dns_source.h */
-	(void)emit(c->q, c->l4, msg, len, c->pkt);
+	c->actions |= emit(c->q, c->l4, msg, len, c->pkt);
+}
+
+static bool ip_eq(const struct vigil_ip *a, const struct vigil_ip *b)
+{
+	size_t n = a->family == AF_INET ? 4 : sizeof(a->addr);
+
+	return a->family == b->family && !memcmp(a->addr, b->addr, n);
+}
+
+/*
+ * Block mode, a held TCP segment from a client (l4) whose messages the
+ * rules answered with actions: once a query on a connection is denied,
+ * every later segment the client sends on it is dropped as well, until
+ * the pending expiry.  Dropping only the segment that completed the
+ * query would not do: the client retransmits it, the reassembler skips
+ * bytes it has seen, and the retransmit would pass.  Returns actions,
+ * with VIGIL_ACTION_DENY added for a connection already cut.
+ */
+static uint32_t tcp_deny(struct nfq_source *q, const struct vigil_dns_l4 *l4,
+			 uint32_t actions)
+{
+	struct tcp_denied *d;
+	size_t i;
+
+	for (i = 0; i < NFQ_TCP_DENIED; i++) {
+		d = &q->tcp_denied[i];
+		if (d->until_ns > q->now_ns &&
+		    d->client_port == l4->src_port &&
+		    d->server_port == l4->dst_port &&
+		    ip_eq(&d->client, &l4->src) &&
+		    ip_eq(&d->server, &l4->dst))
+			break;
+	}
+	if (i < NFQ_TCP_DENIED) {
+		d->until_ns = q->now_ns + q->expiry_ns;
+		return actions | VIGIL_ACTION_DENY;
+	}
+	if (!(actions & VIGIL_ACTION_DENY))
+		return actions;
+	d = &q->tcp_denied[q->tcp_denied_next];
+	q->tcp_denied_next = (q->tcp_denied_next + 1) % NFQ_TCP_DENIED;
+	d->client = l4->src;
+	d->server = l4->dst;
+	d->client_port = l4->src_port;
+	d->server_port = l4->dst_port;
+	d->until_ns = q->now_ns + q->expiry_ns;
+	return actions;
 }
 
 /*
@@ -443,12 +503,18 @@ static uint32_t handle_packet(struct nfq_source *q,
 	} else if (l4->payload_len == 0) {
 		q->tcp_control++; /* SYN, ACK, FIN: no DNS in it */
 	} else {
-		struct tcp_ctx ctx = { q, l4, pkt };
+		struct tcp_ctx ctx = { q, l4, pkt, 0 };
 
 		rc = vigil_dns_tcp_feed(&q->tcp, l4, q->now_ns, emit_tcp, &ctx);
 		if (rc < 0) {
 			q->malformed[vigil_dns_reason(rc)]++;
 			q->src->drops++;
+		}
+		if (pkt->held) {
+			actions = tcp_deny(q, l4, ctx.actions);
+			q->held_tcp++;
+			if (actions & VIGIL_ACTION_DENY)
+				q->denied_tcp++;
 		}
 	}
 	return actions;
@@ -785,6 +851,8 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 q->mode == NFQ_MODE_BLOCK ? "block" : "monitor");
 	json_counter(out, "held", nfq->held);
 	json_counter(out, "denied", nfq->denied);
+	json_counter(out, "held_tcp", q->held_tcp);
+	json_counter(out, "denied_tcp", q->denied_tcp);
 	json_counter(out, "hold_rounds", nfq->hold_rounds);
 	json_counter(out, "hold_ns_total", nfq->hold_ns_total);
 	json_counter(out, "hold_ns_max", nfq->hold_ns_max);

@@ -42,15 +42,17 @@
  * NFQUEUE monitor mode accepts every packet as soon as it is read,
  * before any parsing, so DNS is never delayed by more than one read.
  *
- * Block mode holds UDP queries until the engines ran: each is parsed and
+ * Block mode holds DNS queries until the engines ran: each is parsed and
  * submitted with vigil_pipeline_submit_verdict(), and gets NF_DROP when a
  * rule with `action: deny` matched it (the client times out; no answer is
- * forged), NF_ACCEPT otherwise.  Answers, TCP segments (monitored but
- * never held: blocking DNS over TCP is not implemented), and packets that
- * are not DNS queries are accepted at once, as in monitor mode; so
- * are queries that do not parse (fail-open).  The same fail-open queue
- * and bypass rules apply: a stopped, killed or overrun vigil blocks
- * nothing.  Example rule:
+ * forged), NF_ACCEPT otherwise.  Over TCP every segment with data for
+ * port 53 is held; the one that completes a denied query is dropped, and
+ * so is everything the client sends later on that connection (its
+ * retransmits, further queries) until dns.pending_expiry passes.
+ * Answers, TCP control segments and packets that are not DNS queries are
+ * accepted at once, as in monitor mode; so are queries that do not parse
+ * (fail-open).  The same fail-open queue and bypass rules apply: a
+ * stopped, killed or overrun vigil blocks nothing.  Example rule:
  *
  *   - list: blocked_domains
  *     items: [tracker.example, malware.example]

@@ -7,12 +7,13 @@
  * NFQNL_MSG_VERDICT_BATCH accepts all of them, and only then are they
  * handed to the source (parsed).
  *
- * In block mode the UDP queries of the round are held: the packets before
- * the first held one are accepted by one batch verdict, the later ones
- * that are not held by a verdict each, all in one datagram; then every
- * packet is handed to the source and each held query gets its own verdict
- * (NF_DROP when a rule denied it) once the engines ran, sent together at
- * the end of the round.  A batch verdict covers every queued id up to its
+ * In block mode the queries of the round are held (UDP queries, TCP
+ * segments with data for port 53): the packets before the first held one
+ * are accepted by one batch verdict, the later ones that are not held by
+ * a verdict each, all in one datagram; then every packet is handed to the
+ * source and each held one gets its own verdict (NF_DROP when a rule
+ * denied it) once the engines ran, sent together at the end of the
+ * round.  A batch verdict covers every queued id up to its
  * own, so it must never reach a held packet.
  */
 #include "config.h"
@@ -124,9 +125,9 @@ static void verdict_add(struct vigil_nfq *q, int type, uint32_t id,
 
 /*
  * Whether a queued packet waits for the rules: in block mode, a UDP DNS
- * message whose header says query.  Everything else (answers, TCP,
- * packets that are not DNS or do not parse) is accepted at once:
- * fail-open.
+ * message whose header says query, or a TCP segment with data for port
+ * 53.  Everything else (answers, TCP control segments, packets that are
+ * not DNS or do not parse) is accepted at once: fail-open.
  */
 static bool is_held(const struct vigil_nfq *q,
 		    const struct vigil_dns_capture_pkt *pkt)
@@ -136,6 +137,11 @@ static bool is_held(const struct vigil_nfq *q,
 	if (!q->block || !pkt->data ||
 	    vigil_dns_packet_parse(pkt->data, pkt->len, &l4))
 		return false;
+	/* A TCP segment is held when it carries bytes to the server: the
+	 * query may be cut across segments, so whichever completes it
+	 * must wait (dns_source.c decides). */
+	if (l4.proto == IPPROTO_TCP)
+		return l4.payload_len > 0 && l4.dst_port == NS_DEFAULTPORT;
 	return l4.proto == IPPROTO_UDP && l4.payload_len >= NS_HFIXEDSZ &&
 	       !(l4.payload[NFQ_DNS_FLAGS_OFF] & NFQ_DNS_QR);
 }

@@ -8,7 +8,8 @@
  * accepts what does not fit in the queue) and every firewall rule has
  * bypass (the kernel accepts when nobody listens).
  *
- * Block mode holds UDP queries until the engines ran (dns_source.h says
+ * Block mode holds UDP queries and TCP segments carrying data to port 53
+ * until the engines ran (dns_source.h says
  * what the rules decide): the capture hands each packet to the source's
  * callback, and a held query gets NF_DROP when the callback returns
  * VIGIL_ACTION_DENY, NF_ACCEPT otherwise.  Everything else is accepted at
@@ -41,7 +42,7 @@ struct vigil_nfq {
 	uint16_t queue;
 	uint32_t copy_range, maxlen;
 	uint32_t batch; /* packets read per round */
-	bool block;     /* hold UDP queries for the rules */
+	bool block;     /* hold queries for the rules */
 	vigil_dns_capture_cb cb;
 	void *cb_arg;
 
