@@ -6,7 +6,7 @@ libvigilcore_la_SOURCES = \
 	src/util.c src/util.h \
 	src/node.c src/node.h src/source.h \
 	src/schema.c src/schema.h \
-	src/codec.c src/codec.h \
+	src/codec_encode.c src/codec_decode.c src/codec.h \
 	src/settings.c src/settings.h \
 	src/pipeline.c src/pipeline.h \
 	src/ctl.c src/ctl.h \

@@ -3,8 +3,8 @@
  *
  * The tree below is the single definition of field names, types and where
  * each value lives in struct vigil_event.  vigil_fields() flattens it into
- * the registry the rule language uses; codec.c walks it to encode and
- * decode JSON and msgpack.  Objects flagged VIGIL_FIELD_DERIVED are views
+ * the registry the rule language uses; codec_encode.c and codec_decode.c
+ * walk it to encode and decode JSON and msgpack.  Objects flagged VIGIL_FIELD_DERIVED are views
  * for rules only (exec.*, open.file.*, process.parent.*, container.*): they
  * name data that is encoded elsewhere.
  */
@@ -1004,6 +1004,27 @@ const void *vigil_schema_child(const struct vigil_schema_node *n,
 	return (const char *)ctx + n->offset;
 }
 
+/*
+ * Whether an integer leaf read as v holds a value: the stores named ..Z
+ * (and I32) use 0 for "absent", I64N a negative number, ID
+ * VIGIL_ID_UNSET; the others are always present.
+ */
+static bool int_present(int store, int64_t v)
+{
+	switch (store) {
+	case VIGIL_ST_I32:
+	case VIGIL_ST_U32Z:
+	case VIGIL_ST_I64Z:
+		return v != 0;
+	case VIGIL_ST_I64N:
+		return v >= 0;
+	case VIGIL_ST_ID:
+		return v != VIGIL_ID_UNSET;
+	default:
+		return true;
+	}
+}
+
 int vigil_schema_leaf_get(const struct vigil_schema_node *n, const void *ctx,
 			  const struct vigil_event *ev, uint32_t idx,
 			  struct vigil_value *out)
@@ -1040,45 +1061,38 @@ int vigil_schema_leaf_get(const struct vigil_schema_node *n, const void *ctx,
 	case VIGIL_ST_STR:
 		out->u.s = *(const struct vigil_str *)p;
 		return out->u.s.len ? 0 : -ENOENT;
-	case VIGIL_ST_I32:
-		out->u.i = *(const int32_t *)p;
-		return out->u.i ? 0 : -ENOENT;
-	case VIGIL_ST_ID:
-		out->u.i = *(const uint32_t *)p;
-		return *(const uint32_t *)p != VIGIL_ID_UNSET ? 0 : -ENOENT;
-	case VIGIL_ST_U32:
-		out->u.i = *(const uint32_t *)p;
-		return 0;
-	case VIGIL_ST_U32Z:
-		out->u.i = *(const uint32_t *)p;
-		return out->u.i ? 0 : -ENOENT;
-	case VIGIL_ST_U16:
-		out->u.i = *(const uint16_t *)p;
-		return 0;
-	case VIGIL_ST_U8:
-		out->u.i = *(const uint8_t *)p;
-		return 0;
-	case VIGIL_ST_I64:
-		out->u.i = *(const int64_t *)p;
-		return 0;
-	case VIGIL_ST_I64Z:
-		out->u.i = *(const int64_t *)p;
-		return out->u.i ? 0 : -ENOENT;
-	case VIGIL_ST_I64N:
-		out->u.i = *(const int64_t *)p;
-		return out->u.i >= 0 ? 0 : -ENOENT;
-	case VIGIL_ST_U64:
-		out->u.i = (int64_t) * (const uint64_t *)p;
-		return 0;
 	case VIGIL_ST_BOOL:
 		out->u.b = *(const bool *)p;
 		return 0;
 	case VIGIL_ST_IP:
 		out->u.ip = *(const struct vigil_ip *)p;
 		return out->u.ip.family ? 0 : -ENOENT;
+	case VIGIL_ST_I32:
+		out->u.i = *(const int32_t *)p;
+		break;
+	case VIGIL_ST_ID:
+	case VIGIL_ST_U32:
+	case VIGIL_ST_U32Z:
+		out->u.i = *(const uint32_t *)p;
+		break;
+	case VIGIL_ST_U16:
+		out->u.i = *(const uint16_t *)p;
+		break;
+	case VIGIL_ST_U8:
+		out->u.i = *(const uint8_t *)p;
+		break;
+	case VIGIL_ST_I64:
+	case VIGIL_ST_I64Z:
+	case VIGIL_ST_I64N:
+		out->u.i = *(const int64_t *)p;
+		break;
+	case VIGIL_ST_U64:
+		out->u.i = (int64_t) * (const uint64_t *)p;
+		break;
 	default:
 		return -ENOENT;
 	}
+	return int_present(n->store, out->u.i) ? 0 : -ENOENT;
 }
 
 /*

@@ -16,7 +16,7 @@
  * an unreadable event or rule not found, 64 (EX_USAGE) bad usage.
  *
  * Events in tests and explain are decoded by vigil_event_from_node()
- * (codec.c, in libvigilcore), so this file is linked into vigilctl and not
+ * (codec_decode.c, in libvigilcore), so this file is linked into vigilctl and not
  * into the engine plugin.
  */
 #include "config.h"
@@ -33,7 +33,7 @@
 #include "lang/lang.h"
 #include "lang/rules.h"
 
-/* From codec.c (libvigilcore). */
+/* From codec_decode.c (libvigilcore). */
 extern int vigil_event_from_node(const struct vigil_node *n,
 				 struct vigil_event *ev,
 				 struct vigil_buf *err);

@@ -13,7 +13,7 @@
 #include "proc/proctable.h"
 #include "audit/audit_source.h"
 #include "fim/fanotify.h"
-#include "dns/nfqueue.h"
+#include "dns/dns_source.h"
 #include "proc/proc_connector.h"
 #include "daemon/registry.h"
 

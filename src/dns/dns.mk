@@ -8,8 +8,10 @@ libvigildns_la_SOURCES = \
 	src/dns/dns_tcp.c src/dns/dns_tcp.h \
 	src/dns/dns_attr.c src/dns/dns_attr.h \
 	src/dns/firewall.c src/dns/firewall.h \
+	src/dns/dns_capture.c src/dns/dns_capture.h \
 	src/dns/nflog.c src/dns/nflog.h \
-	src/dns/nfqueue.c src/dns/nfqueue.h
+	src/dns/nfqueue.c src/dns/nfqueue.h \
+	src/dns/dns_source.c src/dns/dns_source.h
 libvigildns_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(NFQUEUE_CFLAGS)
 libvigildns_la_LIBADD = $(LIBMNL_LIBS) $(NFQUEUE_LIBS)
@@ -72,7 +74,8 @@ tests_fuzz_fuzz_dns_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_dns_LDADD = libvigilcore.la
 # The NFLOG message reader, with its own coverage as above.
 noinst_PROGRAMS += tests/fuzz/fuzz_nflog
-tests_fuzz_fuzz_nflog_SOURCES = tests/fuzz/fuzz_nflog.c src/dns/nflog.c
+tests_fuzz_fuzz_nflog_SOURCES = tests/fuzz/fuzz_nflog.c src/dns/nflog.c \
+	src/dns/dns_capture.c
 tests_fuzz_fuzz_nflog_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_nflog_LDFLAGS = $(AM_LDFLAGS) \

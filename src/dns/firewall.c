@@ -24,8 +24,6 @@
 #include "source.h"
 #include "dns/firewall.h"
 
-extern char **environ;
-
 /* iptables -D removes one rule per call; more stale jumps than this
  * means something else keeps adding them. */
 #define FW_MAX_STALE_JUMPS 64
@@ -59,21 +57,54 @@ const char *vigil_firewall_backend_name(int backend)
 }
 
 /*
- * Runs argv (argv[0] looked up in PATH) with stdin from /dev/null and its
- * output collected; the first line of it goes to msg.  Returns the exit
- * status (0-255), or a negative errno when it could not be run (-ENOENT
- * when the program is missing).
+ * Where the firewall tools are looked for, in this order.  vigild's own
+ * PATH is not used: it comes from whoever started the daemon, and a
+ * directory on it that someone else can write would let them run code as
+ * root with CAP_NET_ADMIN.
  */
-static int run(char *const argv[], char *msg, size_t msg_len)
+static const char *const tool_dirs[] = { "/usr/sbin", "/sbin", "/usr/bin",
+					 "/bin" };
+
+/* The whole environment the tools get: none of vigild's (LD_PRELOAD,
+ * XTABLES_LIBDIR and the like would change what they load), a PATH for
+ * what they run themselves and messages in English for the status. */
+static char *const tool_env[] = {
+	(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	(char *)"LC_ALL=C",
+	NULL,
+};
+
+int vigil__firewall_tool_path(const char *name, char *out, size_t size)
+{
+	size_t i;
+	int n;
+
+	if (strchr(name, '/'))
+		return -EINVAL;
+	for (i = 0; i < VIGIL_ARRAY_SIZE(tool_dirs); i++) {
+		n = snprintf(out, size, "%s/%s", tool_dirs[i], name);
+		if (n < 0 || (size_t)n >= size)
+			return -ENAMETOOLONG;
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	out[0] = '\0';
+	return -ENOENT;
+}
+
+int vigil__firewall_run(char *const argv[], char *msg, size_t msg_len)
 {
 	posix_spawn_file_actions_t fa;
-	char out[512];
+	char out[512], path[64];
 	size_t got = 0;
 	int pipefd[2], status, rc;
 	pid_t pid;
 	ssize_t n;
 
 	msg[0] = '\0';
+	rc = vigil__firewall_tool_path(argv[0], path, sizeof(path));
+	if (rc)
+		return rc;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	rc = posix_spawn_file_actions_init(&fa);
@@ -88,7 +119,7 @@ static int run(char *const argv[], char *msg, size_t msg_len)
 		rc = posix_spawn_file_actions_adddup2(&fa, pipefd[1],
 						      STDERR_FILENO);
 	if (!rc)
-		rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+		rc = posix_spawn(&pid, path, &fa, NULL, argv, tool_env);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc)
 		goto out_close_pipe;
@@ -144,47 +175,50 @@ static void nft_action(const struct vigil_firewall *fw, char *out, size_t size)
 		snprintf(out, size, "queue num %u bypass", fw->queue_num);
 }
 
+/* Appends one base chain of the script: DNS both ways over UDP and TCP
+ * goes to action a; skip_lo is a rule to put first, or "".  Returns 0 or
+ * -ENOMEM. */
+static int nft_chain(struct vigil_buf *out, const char *name,
+		     const char *hook, const char *skip_lo, const char *a)
+{
+	const char *p = VIGIL_FW_DNS_PORT;
+
+	return vigil_buf_printf(
+		out,
+		"\tchain %s {\n"
+		"\t\ttype filter hook %s priority filter; policy accept;\n"
+		"%s"
+		"\t\tudp dport %s %s\n"
+		"\t\tudp sport %s %s\n"
+		"\t\ttcp dport %s %s\n"
+		"\t\ttcp sport %s %s\n"
+		"\t}\n",
+		name, hook, skip_lo, p, a, p, a, p, a, p, a);
+}
+
 int vigil_firewall_nft_script(const struct vigil_firewall *fw,
 			      struct vigil_buf *out)
 {
 	const char *t = VIGIL_FW_NFT_FAMILY " " VIGIL_FW_NFT_TABLE;
-	const char *p = VIGIL_FW_DNS_PORT;
 	bool nflog = fw->target == VIGIL_FW_TARGET_NFLOG;
-	size_t before = out->len;
 	char a[FW_ACTION_LEN];
 
 	nft_action(fw, a, sizeof(a));
 	/* Loopback packets are taken in one hook only: OUTPUT for NFQUEUE,
 	 * INPUT (where the kernel stamps the time) for NFLOG. */
-	vigil_buf_printf(
-		out,
-		"table %s\n"
-		"delete table %s\n"
-		"table %s {\n"
-		"\tchain dns_out {\n"
-		"\t\ttype filter hook output priority filter; policy accept;\n"
-		"%s"
-		"\t\tudp dport %s %s\n"
-		"\t\tudp sport %s %s\n"
-		"\t\ttcp dport %s %s\n"
-		"\t\ttcp sport %s %s\n"
-		"\t}\n"
-		"\tchain dns_in {\n"
-		"\t\ttype filter hook input priority filter; policy accept;\n"
-		"%s"
-		"\t\tudp dport %s %s\n"
-		"\t\tudp sport %s %s\n"
-		"\t\ttcp dport %s %s\n"
-		"\t\ttcp sport %s %s\n"
-		"\t}\n"
-		"}\n",
-		t, t, t, nflog ? "\t\toif lo return\n" : "", p, a, p, a, p, a,
-		p, a, nflog ? "" : "\t\tiif lo return\n", p, a, p, a, p, a, p,
-		a);
-	return out->len > before ? 0 : -ENOMEM;
+	if (vigil_buf_printf(out, "table %s\ndelete table %s\ntable %s {\n",
+			     t, t, t) ||
+	    nft_chain(out, "dns_out", "output",
+		      nflog ? "\t\toif lo return\n" : "", a) ||
+	    nft_chain(out, "dns_in", "input",
+		      nflog ? "" : "\t\tiif lo return\n", a) ||
+	    vigil_buf_printf(out, "}\n"))
+		return -ENOMEM;
+	return 0;
 }
 
-/* Runs `nft -f` on script text.  Returns run()'s result. */
+/* Runs `nft -f` on script text.  Returns vigil__firewall_run()'s
+ * result. */
 static int nft_apply(const char *script, char *msg, size_t msg_len)
 {
 	char path[] = "/tmp/vigil-nft-XXXXXX";
@@ -199,7 +233,7 @@ static int nft_apply(const char *script, char *msg, size_t msg_len)
 		rc = -EIO;
 		goto out_unlink;
 	}
-	rc = run(argv, msg, msg_len);
+	rc = vigil__firewall_run(argv, msg, msg_len);
 out_unlink:
 	close(fd);
 	unlink(path);
@@ -211,7 +245,7 @@ static bool nft_usable(char *msg, size_t msg_len)
 	char *argv[] = { (char *)"nft", (char *)"list", (char *)"tables",
 			 NULL };
 
-	return run(argv, msg, msg_len) == 0;
+	return vigil__firewall_run(argv, msg, msg_len) == 0;
 }
 
 static int nft_remove(char *msg, size_t msg_len)
@@ -220,7 +254,7 @@ static int nft_remove(char *msg, size_t msg_len)
 			 (char *)VIGIL_FW_NFT_FAMILY,
 			 (char *)VIGIL_FW_NFT_TABLE, NULL };
 
-	return run(argv, msg, msg_len);
+	return vigil__firewall_run(argv, msg, msg_len);
 }
 
 /* The jumps from the built-in chains into VIGIL-DNS.  NFQUEUE: OUTPUT
@@ -252,7 +286,7 @@ static int ipt(const char *tool, const char *op, const char *const *args,
 	while (target && *target && n < VIGIL_ARRAY_SIZE(argv) - 1)
 		argv[n++] = (char *)*target++;
 	argv[n] = NULL;
-	return run(argv, msg, msg_len);
+	return vigil__firewall_run(argv, msg, msg_len);
 }
 
 /* Deletes every jump into VIGIL-DNS, of either capture's layout, then the

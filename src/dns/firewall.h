@@ -84,4 +84,21 @@ int vigil_firewall_nft_script(const struct vigil_firewall *fw,
 			      struct vigil_buf *out)
 	__attribute__((warn_unused_result));
 
+/*
+ * Internal, for the tests.  The firewall tools (nft, iptables,
+ * ip6tables) are run from /usr/sbin, /sbin, /usr/bin or /bin, never
+ * through vigild's PATH, with a fixed environment of their own.
+ *
+ * vigil__firewall_tool_path() writes the first of those directories'
+ * programs called name (no '/') to out.  Returns 0, -ENOENT when none
+ * exists, -EINVAL or -ENAMETOOLONG.
+ *
+ * vigil__firewall_run() runs argv (argv[0] found as above) with stdin
+ * from /dev/null and its output collected; the first line of it goes to
+ * msg.  Returns the exit status (0-255), or a negative errno when it
+ * could not be run (-ENOENT when the program is missing).
+ */
+int vigil__firewall_tool_path(const char *name, char *out, size_t size);
+int vigil__firewall_run(char *const argv[], char *msg, size_t msg_len);
+
 #endif /* VIGIL_FIREWALL_H */

@@ -1,82 +1,101 @@
 /*
- * nfqueue.h - the DNS monitor: a source (vigil_dns_source_ops) reading DNS
- * packets from an NFQUEUE or an NFLOG group (nflog.h).
+ * nfqueue.h - the DNS source's NFQUEUE capture: a netfilter queue that
+ * holds each DNS packet until vigil's verdict.
  *
- * Configuration (the "dns:" section of vigil.yaml, all optional):
- *
- *   dns:
- *     capture: auto         # auto | nfqueue | nflog
- *     queue: 53             # NFQUEUE number or NFLOG group (0-65535)
- *     firewall: auto        # auto | nftables | iptables | none
- *     copy_range: 4096      # bytes of each packet copied to vigil
- *     queue_maxlen: 4096    # packets the kernel holds for vigil (nfqueue)
- *     batch: 64             # nfqueue: packets read before one batch
- *                           # verdict; nflog (default 256): most packets
- *                           # the kernel gathers per datagram under load
- *     pending: 4096         # queries remembered for answer matching
- *     pending_expiry: 5s    # how long a query waits for its answer
- *     mode: monitor         # monitor | block
- *
- * With firewall "none" vigil installs no rule: the operator sends port 53
- * to the queue (with bypass) or the log group himself.
- *
- * Capture.  NFQUEUE holds each packet until vigil's verdict; NFLOG gives
- * vigil a copy and holds nothing.  auto is NFQUEUE: even in monitor mode
- * the hold matters, because a client waits for its answer while vigil
- * reads its query, so a program that asks once and closes its socket
- * (dig, curl, the C library's stub resolver) is still in /proc to be
- * attributed.  NFLOG costs far less per packet (no verdict, no
- * reinjection in vigil's context, many packets per datagram under load;
- * bench/README.md has the figures) but such short-lived clients are often
- * gone before vigil looks, and their events then carry the socket's uid
- * without the process.  Choose nflog for hosts with heavy DNS traffic
- * (resolvers, DNS servers), where throughput matters most and most
- * clients are remote or long-lived.  In monitor mode auto falls back to
- * NFLOG when NFQUEUE is disabled or cannot be used (no queue expression
- * in nftables and no iptables; the queue held by another program).  Block
- * mode needs NFQUEUE: capture nflog with mode block is refused.
- * `vigilctl status` shows the capture and why ("capture",
- * "capture_reason").
- *
- * NFLOG details: loopback DNS is logged at INPUT, where the kernel stamps
- * each packet's time, so answer latency is exact however the kernel
- * batches (a query to another host is stamped when vigil reads it).  The
- * group's sequence numbers count what the kernel could not deliver
- * ("nflog_lost").  Batching is switched on above 2000 packets/s and off
- * below 500 (nflog.h).
- *
- * NFQUEUE monitor mode gives NF_ACCEPT for every packet as soon as it is read
+ * Monitor mode gives NF_ACCEPT for every packet as soon as it is read
  * (one batch verdict per read), before any parsing, so DNS is never
  * delayed by more than one read.  The queue is fail-open (the kernel
- * accepts what does not fit in the queue) and every rule has bypass (the
- * kernel accepts when nobody listens).
+ * accepts what does not fit in the queue) and every firewall rule has
+ * bypass (the kernel accepts when nobody listens).
  *
- * Block mode holds UDP queries until the engines ran: each is parsed and
- * submitted with vigil_pipeline_submit_verdict(), and gets NF_DROP when a
- * rule with `action: deny` matched it (the client times out; no answer is
- * forged), NF_ACCEPT otherwise.  Answers, TCP segments (monitored but
- * never held: blocking DNS over TCP is not implemented), and packets that
- * are not DNS queries are accepted at once, as in monitor mode; so
- * are queries that do not parse (fail-open).  The same fail-open queue
- * and bypass rules apply: a stopped, killed or overrun vigil blocks
- * nothing.  Example rule:
- *
- *   - list: blocked_domains
- *     items: [tracker.example, malware.example]
- *   - rule: deny_listed_domains
- *     description: lookup of a domain on the block list
- *     severity: high
- *     expression: dns.question.name in blocked_domains
- *     action: deny
- *
- * A rule may use action: deny only on dns events (the policy refuses it
- * elsewhere) and not with every: (suppressed matches raise no signal).
+ * Block mode holds UDP queries and TCP segments carrying data to port 53
+ * until the engines ran (dns_source.h says
+ * what the rules decide): the capture hands each packet to the source's
+ * callback, and a held query gets NF_DROP when the callback returns
+ * VIGIL_ACTION_DENY, NF_ACCEPT otherwise.  Everything else is accepted at
+ * once, as in monitor mode.
  */
 #ifndef VIGIL_NFQUEUE_H
 #define VIGIL_NFQUEUE_H
 
-#include "source.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
-extern const struct vigil_source_ops vigil_dns_source_ops;
+#include "dns/dns_capture.h"
+#include "util.h"
+
+struct vigil_source;
+
+/* Config and verdict messages gathered to go out in one datagram. */
+#define VIGIL_NFQ_CTL_BUF 8192
+
+/*
+ * One NFQUEUE capture.  The caller zeroes it, fills the configuration
+ * part and calls vigil_nfq_start(); the capture owns its socket and
+ * buffers until vigil_nfq_close().
+ */
+struct vigil_nfq {
+	/* Configuration, set by the caller. */
+	struct vigil_source *src; /* events_in, lost and reason; not owned */
+	uint16_t queue;
+	uint32_t copy_range, maxlen;
+	uint32_t batch; /* packets read per round */
+	bool block;     /* hold queries for the rules */
+	vigil_dns_capture_cb cb;
+	void *cb_arg;
+
+	struct mnl_socket *nl; /* owned */
+	uint32_t portid;
+	char *buf; /* owned; batch slots of slot bytes */
+	size_t slot;
+	/* the packets of the current round, read once */
+	struct vigil_dns_capture_pkt *pkts; /* owned; batch entries */
+	size_t npkts;
+	/* one recvmmsg per round fills the slots of buf */
+	struct mmsghdr *mmsg;        /* owned; batch entries */
+	struct iovec *iov;           /* owned; batch entries */
+	struct sockaddr_nl *senders; /* owned; batch entries */
+	/* verdicts of the current round */
+	struct {
+		char buf[VIGIL_NFQ_CTL_BUF];
+		size_t len;
+	} out;
+
+	/* Counters. */
+	uint64_t packets;
+	uint64_t bad_msg;    /* netlink messages that do not parse */
+	uint64_t no_payload; /* queued packets without NFQA_PAYLOAD */
+	uint64_t verdicts, verdict_errors, enobufs;
+	uint64_t held, denied; /* block mode: queries held, dropped */
+	/* block mode: what holding costs, per round with held queries:
+	 * from the first verdicts to the held ones' (parse + engines) */
+	uint64_t hold_rounds, hold_ns_total, hold_ns_max;
+};
+
+/*
+ * Sizes the round's buffers, binds queue q->queue and configures it
+ * fail-open, with uid/gid, GSO, the copy range and the queue length.
+ * Returns 0, or a negative errno with q->src->reason set (-EBUSY: another
+ * program has the queue); call vigil_nfq_close() either way.
+ */
+int vigil_nfq_start(struct vigil_nfq *q) __attribute__((warn_unused_result));
+
+/*
+ * Reads one round when the socket is readable: up to batch packets,
+ * accepts what need not wait, hands every packet to q->cb, then sends the
+ * held packets' verdicts.
+ */
+void vigil_nfq_read(struct vigil_nfq *q);
+
+/* Closes the socket and frees the buffers; safe to call twice. */
+void vigil_nfq_close(struct vigil_nfq *q);
+
+/*
+ * Appends the kernel's counters of the queue (",\"kernel_queue_total\":N"
+ * and the two drop counts) to out, when the kernel lists it.
+ */
+void vigil_nfq_status_json(const struct vigil_nfq *q, struct vigil_buf *out);
 
 #endif /* VIGIL_NFQUEUE_H */

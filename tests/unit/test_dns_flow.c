@@ -1,7 +1,8 @@
 /*
  * test_dns_flow.c - the pieces around the DNS parser: IP/UDP/TCP header
  * parsing of queued packets, query/answer matching, the NFLOG message
- * reader, and the nftables script the firewall module installs.
+ * reader, the nftables script the firewall module installs and how it
+ * runs the firewall tools.
  */
 #include "config.h"
 
@@ -19,7 +20,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -469,6 +473,62 @@ static void test_dns_nflog_refuses_short_attributes(void **state)
 	assert_false(vigil_nlmsg_ok(nlh, (int)sizeof(buf)));
 }
 
+/* Writes an executable shell script at dir/name that prints what. */
+static void write_fake_tool(const char *dir, const char *name,
+			    const char *what)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "#!/bin/sh\necho %s\n", what);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/*
+ * The firewall tools run as root with CAP_NET_ADMIN: a program earlier on
+ * vigild's PATH must not stand in for them, and vigild's environment
+ * (LD_PRELOAD and the like) must not reach them.  A fake sh and nft sit
+ * first on PATH; what runs is the system's sh, and it sees neither the
+ * variable set here nor that PATH.
+ */
+static void test_dns_firewall_tools_ignore_path_and_environment(void **state)
+{
+	char dir[] = "/tmp/vigil-fw-test-XXXXXX";
+	char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+	char *argv[] = { (char *)"sh", (char *)"-c",
+			 (char *)"echo ${VIGIL_FW_TEST_LEAK:-clean} $PATH",
+			 NULL };
+	char msg[256], path[64], fake[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_fake_tool(dir, "sh", "fake-sh");
+	write_fake_tool(dir, "nft", "fake-nft");
+	assert_int_equal(setenv("PATH", dir, 1), 0);
+	assert_int_equal(setenv("VIGIL_FW_TEST_LEAK", "leaked", 1), 0);
+
+	assert_int_equal(vigil__firewall_run(argv, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "clean /usr/sbin:/usr/bin:/sbin:/bin");
+	snprintf(fake, sizeof(fake), "%s/nft", dir);
+	if (vigil__firewall_tool_path("nft", path, sizeof(path)) == 0)
+		assert_string_not_equal(path, fake);
+	assert_int_equal(vigil__firewall_tool_path("../nft", path,
+						   sizeof(path)), -EINVAL);
+
+	unsetenv("VIGIL_FW_TEST_LEAK");
+	if (old_path)
+		setenv("PATH", old_path, 1);
+	free(old_path);
+	unlink(fake);
+	snprintf(fake, sizeof(fake), "%s/sh", dir);
+	unlink(fake);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_dns_nflog_refuses_short_attributes),
 		cmocka_unit_test(test_dns_firewall_nft_script_replaces_own_table),
 		cmocka_unit_test(test_dns_firewall_nft_script_logs_loopback_at_input),
+		cmocka_unit_test(test_dns_firewall_tools_ignore_path_and_environment),
 		cmocka_unit_test(test_dns_tcp_reassembles_message_across_segments),
 	};
 

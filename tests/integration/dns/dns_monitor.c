@@ -35,7 +35,7 @@
 #include "schema.h"
 #include "source.h"
 #include "dns/dns_parse.h"
-#include "dns/nfqueue.h"
+#include "dns/dns_source.h"
 
 static FILE *events;
 static uint64_t submitted;

@@ -6,8 +6,10 @@
 #   1. with dns.mode block and a rule
 #        dns.question.name == "blocked.test", action: deny
 #      a lookup of blocked.test gets no answer (the query is dropped: dig
-#      times out), allowed.test resolves, answers and other names still
-#      come out as events, and the status counts held and denied queries;
+#      times out), over UDP and over TCP (the TCP segment is held and
+#      dropped, and so are the client's retransmits of it), allowed.test
+#      resolves over both, answers and other names still come out as
+#      events, and the status counts held and denied queries;
 #   2. a monitor-mode run lets blocked.test resolve (the rule's action is
 #      only applied in block mode), with either capture (nfqueue, nflog);
 #      block mode with dns.capture nflog is refused (NFLOG cannot hold a
@@ -134,26 +136,40 @@ nsx dig +time=2 +tries=1 +short @::1 blocked.test A 2>/dev/null |
 	grep -q 192.0.2.66 && fail "block mode: blocked.test answered over IPv6"
 [ "$(resolves allowed.test)" = 192.0.2.10 ] ||
 	fail "block mode: allowed.test did not resolve after a denial"
-# TCP is monitored, not held (nfqueue.h): it still resolves
-nsx dig +tcp +time=2 +tries=1 +short @127.0.0.1 blocked.test A |
-	grep -q 192.0.2.66 || fail "block mode: TCP lookup broken"
+# TCP is held too: allowed.test resolves, blocked.test gets no answer
+nsx dig +tcp +time=2 +tries=1 +short @127.0.0.1 allowed.test A |
+	grep -q 192.0.2.10 || fail "block mode: TCP lookup of allowed.test broken"
+nsx dig +tcp +time=3 +tries=1 +short @127.0.0.1 blocked.test A 2>/dev/null |
+	grep -q 192.0.2.66 && fail "block mode: blocked.test answered over TCP"
 sleep 0.2
 stop_monitor
 grep -q '"direction":"query".*"qname":"blocked.test"' "$TMP/block.jsonl" ||
 	fail "block mode: the denied query is not an event"
 grep -q '"direction":"response".*"qname":"allowed.test"' "$TMP/block.jsonl" ||
 	fail "block mode: no answer event for allowed.test"
-grep '"direction":"response".*"qname":"blocked.test".*"udp"' \
-	"$TMP/block.jsonl" && fail "block mode: a UDP answer to blocked.test"
+grep '"direction":"response".*"qname":"blocked.test"' \
+	"$TMP/block.jsonl" && fail "block mode: an answer to blocked.test"
+grep -q '"direction":"query".*"qname":"blocked.test".*"tcp"' \
+	"$TMP/block.jsonl" || fail "block mode: the TCP query is not an event"
 denied=$(status_counter block denied)
 held=$(status_counter block held)
+denied_tcp=$(status_counter block denied_tcp)
+held_tcp=$(status_counter block held_tcp)
 grep -q '"dns_mode":"block"' "$TMP/block.status" || fail "status: not block mode"
 grep -q '"capture":"nfqueue","capture_reason":"auto: block mode' \
 	"$TMP/block.status" || fail "status: block mode's auto is not nfqueue"
-[ "$denied" = 2 ] || fail "status: denied=$denied, want 2 (IPv4 + IPv6)"
-[ "$held" = 4 ] || fail "status: held=$held, want the 4 UDP queries"
-echo "block mode: allowed.test resolves, blocked.test dropped;" \
-	"held=$held denied=$denied"
+[ $((denied - denied_tcp)) = 2 ] ||
+	fail "status: denied=$denied denied_tcp=$denied_tcp, want 2 UDP" \
+		"(IPv4 + IPv6)"
+[ $((held - held_tcp)) = 4 ] ||
+	fail "status: held=$held held_tcp=$held_tcp, want the 4 UDP queries"
+# TCP: allowed.test's segment and blocked.test's, then its retransmits
+[ "$denied_tcp" -ge 1 ] ||
+	fail "status: denied_tcp=$denied_tcp, want the TCP query's segment"
+[ "$held_tcp" -ge $((denied_tcp + 1)) ] ||
+	fail "status: held_tcp=$held_tcp, want denied_tcp + allowed.test's"
+echo "block mode: allowed.test resolves, blocked.test dropped (UDP, TCP);" \
+	"held=$held denied=$denied held_tcp=$held_tcp denied_tcp=$denied_tcp"
 
 # ---- 2: monitor mode lets it through, with either capture ----
 for cap in nfqueue nflog; do
