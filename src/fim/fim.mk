@@ -10,7 +10,11 @@ libvigilfim_la_SOURCES = \
 	src/fim/fanotify.h \
 	src/fim/fanotify.c \
 	src/fim/fanotify_parse.h \
-	src/fim/fanotify_parse.c
+	src/fim/fanotify_parse.c \
+	src/fim/fim_track.h \
+	src/fim/fim_track.c \
+	src/fim/fim_rename.c \
+	src/fim/fim_rescan.c
 libvigilfim_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(OPENSSL_CFLAGS)
 libvigilfim_la_LIBADD = libvigilcore.la $(LIBUV_LIBS) $(OPENSSL_LIBS) -lpthread
 
