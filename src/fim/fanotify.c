@@ -905,7 +905,7 @@ void vigil_fim_source_set_procroot(struct vigil_source *src,
 	struct fan_state *st = src->priv;
 
 	if (st)
-		st->t.procroot = procroot;
+		vigil__fim_track_set_procroot(&st->t, procroot);
 }
 
 /* The check op: the fim section over the defaults, nothing opened. */

@@ -266,9 +266,9 @@ static int fill_process(struct vigil__fim_track *t,
 		vigil_arena_reset(&pc->arena);
 		vigil_process_clear(&pc->proc);
 		pc->rc = vigil_fim_proc_fill(&pc->proc, &pc->arena,
-					     t->procroot, pid);
+					     &t->procfs, pid);
 		pc->pkg = pc->rc ? NULL :
-			vigil_fim_package_manager(t->procroot, pid);
+			vigil_fim_package_manager(&t->procfs, pid);
 		pc->pid = pid;
 		pc->at_ns = now;
 	}
@@ -677,9 +677,26 @@ void vigil__fim_track_init(struct vigil__fim_track *t, struct vigil_source *src,
 	t->src = src;
 	t->hooks = hooks;
 	t->refs = 1;
-	t->procroot = "/proc";
+	t->procfs.root_fd = -1;
+	vigil__fim_track_set_procroot(t, "/proc");
 	vigil_arena_init(&t->pc.arena, FIM_EVENT_ARENA);
 	vigil_fim_renames_init(&t->renames);
+}
+
+void vigil__fim_track_set_procroot(struct vigil__fim_track *t,
+				   const char *procroot)
+{
+	int rc;
+
+	vigil_procfs_close(&t->procfs);
+	t->procroot = procroot;
+	t->pc.pid = 0; /* what the cache holds came from the old root */
+	rc = vigil_procfs_open(&t->procfs, procroot);
+	if (rc) {
+		/* Events then carry the pid alone. */
+		vigil_warn("fim: cannot read %s: %s", procroot, strerror(-rc));
+		t->procfs.root_fd = -1;
+	}
 }
 
 static void track_handle_closed(uv_handle_t *h)
@@ -744,4 +761,5 @@ void vigil__fim_track_free(struct vigil__fim_track *t)
 	vigil_fim_renames_free(&t->renames);
 	vigil_fim_config_free(&t->cfg);
 	vigil_arena_free(&t->pc.arena);
+	vigil_procfs_close(&t->procfs);
 }

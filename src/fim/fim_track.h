@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "fim/fim.h"
+#include "proc/procfs.h"
 #include "source.h"
 
 /* How long a MOVED_FROM waits for its MOVED_TO. */
@@ -46,8 +47,9 @@ struct vigil__fim_track_hooks {
 	void (*release)(struct vigil__fim_track *t);
 };
 
-/* The last process looked up, so a burst from one writer reads /proc
- * once. */
+/* The last process looked up, kept for a second: a burst of writes from
+ * one process reads /proc once (and walks its ancestry for a package
+ * manager once). */
 struct vigil__fim_proc_cache {
 	int32_t pid;
 	int64_t at_ns;
@@ -87,6 +89,7 @@ struct vigil__fim_track {
 	uint64_t rescans, rescan_changes;
 	uint64_t overflows;
 	const char *procroot;
+	struct vigil_procfs procfs; /* root_fd -1 when procroot won't open */
 	struct vigil__fim_proc_cache pc;
 };
 
@@ -104,6 +107,9 @@ int vigil__fim_track_start(struct vigil__fim_track *t);
  * events) and closes the timers; queued hashes finish on the pool. */
 void vigil__fim_track_stop(struct vigil__fim_track *t);
 void vigil__fim_track_unref(struct vigil__fim_track *t);
+/* Reads processes from another /proc from now on (tests). */
+void vigil__fim_track_set_procroot(struct vigil__fim_track *t,
+				   const char *procroot);
 /* Frees what t owns (called from the release hook). */
 void vigil__fim_track_free(struct vigil__fim_track *t);
 
