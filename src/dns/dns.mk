@@ -14,7 +14,8 @@ libvigildns_la_SOURCES = \
 	src/dns/dns_source.c src/dns/dns_source.h
 libvigildns_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(NFQUEUE_CFLAGS)
-libvigildns_la_LIBADD = $(LIBMNL_LIBS) $(NFQUEUE_LIBS)
+# libvigilproc: attribution reads /proc through its reader.
+libvigildns_la_LIBADD = libvigilproc.la $(LIBMNL_LIBS) $(NFQUEUE_LIBS)
 
 # The fixtures directory holds only data and its generator; the
 # integration directory also gets build products, so its files are named.

@@ -1,9 +1,14 @@
 /*
  * dns_attr.c - process attribution for DNS packets (dns_attr.h).
+ *
+ * /proc is read through libvigilproc's reader (src/proc/procfs.c): the
+ * pid list, the fd links of a process and its details.  The caches here
+ * serve attribution alone: socket inode -> pid (a scan is costly), the
+ * recent senders, and the details of a pid for a second (a client sends
+ * several queries in a burst).
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,27 +31,16 @@ struct vigil_dns_inode_slot {
 	int32_t pid;
 };
 
-#define CMDLINE_MAX 4096
-#define STAT_MAX 1024
-#define COMM_MAX 64
-/* The kernel's PATH_MAX for exe links. */
-#define EXE_MAX 4096
-
-#define ARGV_MAX 64
+#define PROC_SLOT_ARENA 4096
 
 /* What an event shows of a process, as read from /proc at read_ns.  The
- * strings are NUL-terminated and argv points into cmdline, so an event
- * can point here instead of copying. */
+ * strings live in the slot's arena, so an event can point here instead
+ * of copying. */
 struct vigil_dns_proc_slot {
 	int32_t pid; /* 0: free */
-	int32_t ppid;
 	int64_t read_ns;
-	size_t comm_len, exe_len, cmdline_len;
-	uint32_t argc;
-	char comm[COMM_MAX];
-	char exe[EXE_MAX];
-	char cmdline[CMDLINE_MAX];
-	struct vigil_str argv[ARGV_MAX];
+	struct vigil_process proc;
+	struct vigil_arena arena;
 };
 
 /* The sender of the last packets from one local endpoint. */
@@ -62,9 +56,6 @@ struct vigil_dns_flow_slot {
 #define DIAG_ALL_STATES (~0u)
 #define DIAG_RECV_BUF 8192
 #define PROC_ROOT "/proc"
-#define SOCKET_LINK_PREFIX "socket:["
-#define PROC_PATH_MAX 64
-#define LINK_MAX 64
 
 int vigil_dns_attr_init(struct vigil_dns_attr *a)
 {
@@ -73,6 +64,7 @@ int vigil_dns_attr_init(struct vigil_dns_attr *a)
 
 	memset(a, 0, sizeof(*a));
 	a->diag_fd = -1;
+	a->procfs.root_fd = -1;
 	a->cache = calloc(VIGIL_DNS_INODE_CACHE, sizeof(*a->cache));
 	a->procs = calloc(VIGIL_DNS_PROC_CACHE, sizeof(*a->procs));
 	a->flows = calloc(VIGIL_DNS_FLOW_CACHE, sizeof(*a->flows));
@@ -81,6 +73,11 @@ int vigil_dns_attr_init(struct vigil_dns_attr *a)
 		vigil_dns_attr_free(a);
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < VIGIL_DNS_PROC_CACHE; i++)
+		vigil_arena_init(&a->procs[i].arena, PROC_SLOT_ARENA);
+	/* Without /proc, lookups fail and events carry no process. */
+	if (vigil_procfs_open(&a->procfs, PROC_ROOT))
+		a->procfs.root_fd = -1;
 	a->diag_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
 			    NETLINK_SOCK_DIAG);
 	if (a->diag_fd < 0)
@@ -100,6 +97,10 @@ void vigil_dns_attr_free(struct vigil_dns_attr *a)
 	if (a->diag_fd >= 0)
 		close(a->diag_fd);
 	a->diag_fd = -1;
+	vigil_procfs_close(&a->procfs);
+	if (a->procs)
+		for (size_t i = 0; i < VIGIL_DNS_PROC_CACHE; i++)
+			vigil_arena_free(&a->procs[i].arena);
 	free(a->cache);
 	free(a->procs);
 	free(a->flows);
@@ -216,22 +217,22 @@ static struct vigil_dns_inode_slot *cache_slot(struct vigil_dns_attr *a,
 	return &a->cache[inode % VIGIL_DNS_INODE_CACHE];
 }
 
-/* Parses "socket:[12345]" into its inode; 0 if link is something else. */
-static uint64_t socket_inode(const char *link, size_t len)
-{
-	const size_t plen = sizeof(SOCKET_LINK_PREFIX) - 1;
-	uint64_t v = 0;
-	size_t i;
+struct scan_ctx {
+	struct vigil_dns_attr *a;
+	int32_t pid;
+	uint64_t want;
+	bool found;
+};
 
-	if (len <= plen + 1 || memcmp(link, SOCKET_LINK_PREFIX, plen) ||
-	    link[len - 1] != ']')
-		return 0;
-	for (i = plen; i < len - 1; i++) {
-		if (link[i] < '0' || link[i] > '9' || v > UINT64_MAX / 10)
-			return 0;
-		v = v * 10 + (uint64_t)(link[i] - '0');
-	}
-	return v;
+/* Caches one socket inode of the process being scanned. */
+static void scan_socket(uint64_t ino, void *arg)
+{
+	struct scan_ctx *s = arg;
+
+	cache_slot(s->a, ino)->inode = ino;
+	cache_slot(s->a, ino)->pid = s->pid;
+	if (ino == s->want)
+		s->found = true;
 }
 
 /* Reads the fd links of one process, caching every socket inode; returns
@@ -239,39 +240,11 @@ static uint64_t socket_inode(const char *link, size_t len)
 static size_t scan_pid(struct vigil_dns_attr *a, int dfd, int32_t pid,
 		       uint64_t want, bool *found, size_t budget)
 {
-	struct dirent *de;
-	size_t links = 0;
-	DIR *fds;
-	int fdd;
+	struct scan_ctx s = { .a = a, .pid = pid, .want = want };
+	size_t links = vigil_procfs_fd_sockets(dfd, budget, scan_socket, &s);
 
-	fdd = openat(dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fdd < 0)
-		return 0;
-	fds = fdopendir(fdd);
-	if (!fds) {
-		close(fdd);
-		return 0;
-	}
-	while ((de = readdir(fds)) && links < budget) {
-		char link[LINK_MAX];
-		uint64_t ino;
-		ssize_t n;
-
-		if (de->d_name[0] == '.')
-			continue;
-		links++;
-		n = readlinkat(fdd, de->d_name, link, sizeof(link));
-		if (n <= 0 || (size_t)n >= sizeof(link))
-			continue;
-		ino = socket_inode(link, (size_t)n);
-		if (!ino)
-			continue;
-		cache_slot(a, ino)->inode = ino;
-		cache_slot(a, ino)->pid = pid;
-		if (ino == want)
-			*found = true;
-	}
-	closedir(fds);
+	if (s.found)
+		*found = true;
 	return links;
 }
 
@@ -291,7 +264,6 @@ static void remember(struct vigil_dns_attr *a, int32_t pid)
  * or 0. */
 static int32_t scan_recent(struct vigil_dns_attr *a, uint64_t inode)
 {
-	char path[PROC_PATH_MAX];
 	unsigned int i;
 
 	for (i = 0; i < VIGIL_DNS_RECENT_PIDS; i++) {
@@ -300,8 +272,7 @@ static int32_t scan_recent(struct vigil_dns_attr *a, uint64_t inode)
 
 		if (a->recent[i] <= 0)
 			continue;
-		snprintf(path, sizeof(path), PROC_ROOT "/%d", a->recent[i]);
-		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dfd = vigil_procfs_pid_dir(&a->procfs, a->recent[i]);
 		if (dfd < 0) {
 			a->recent[i] = 0; /* exited */
 			continue;
@@ -315,27 +286,6 @@ static int32_t scan_recent(struct vigil_dns_attr *a, uint64_t inode)
 	return 0;
 }
 
-/* Lists the pids under /proc into a->scan_pids (at most
- * VIGIL_DNS_SCAN_PIDS).  Returns how many, or a negative errno. */
-static ssize_t list_pids(struct vigil_dns_attr *a, DIR *proc)
-{
-	struct dirent *de;
-	size_t n = 0;
-
-	while ((de = readdir(proc)) && n < VIGIL_DNS_SCAN_PIDS) {
-		char *end;
-		long v;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		v = strtol(de->d_name, &end, 10);
-		if (*end || v <= 0 || v > INT32_MAX)
-			continue;
-		a->scan_pids[n++] = (int32_t)v;
-	}
-	return (ssize_t)n;
-}
-
 int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 		       int64_t now_ns)
 {
@@ -343,20 +293,13 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 	size_t budget = VIGIL_DNS_SCAN_BUDGET;
 	int32_t pid = -ENOENT;
 	ssize_t npids;
-	DIR *proc;
 
 	if (s->inode == inode) {
-		char path[PROC_PATH_MAX];
-		char link[LINK_MAX];
-		ssize_t n;
-
 		/* The pid may have closed the socket since and the inode
 		 * number been reused.  Proving otherwise costs reading the
 		 * pid's fds; checking that the pid is alive is the cheap
 		 * part of it, and the rest is an accepted risk. */
-		snprintf(path, sizeof(path), PROC_ROOT "/%d/exe", s->pid);
-		n = readlink(path, link, sizeof(link));
-		if (n >= 0 || errno != ENOENT) {
+		if (vigil_procfs_alive(&a->procfs, s->pid)) {
 			a->cache_hits++;
 			remember(a, s->pid);
 			return s->pid;
@@ -378,25 +321,22 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 	}
 	a->last_scan_ns = now_ns;
 	a->scans++;
-	proc = opendir(PROC_ROOT);
-	if (!proc)
-		return -errno;
-	npids = list_pids(a, proc);
+	npids = vigil_procfs_pids(&a->procfs, a->scan_pids,
+				  VIGIL_DNS_SCAN_PIDS);
+	if (npids < 0)
+		return (int)npids;
 	/* Newest first: a client that needs a scan is most often a program
 	 * just started for one lookup (dig, getent, curl), gone a few
 	 * milliseconds after its answer; long-lived ones are found once and
 	 * cached.  Pids grow until they wrap, so the newest are the
 	 * highest. */
 	while (npids-- > 0 && budget) {
-		char name[PROC_PATH_MAX];
 		int32_t v = a->scan_pids[npids];
 		struct stat st;
 		bool found = false;
 		int dfd;
 
-		snprintf(name, sizeof(name), "%d", v);
-		dfd = openat(dirfd(proc), name,
-			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dfd = vigil_procfs_pid_dir(&a->procfs, v);
 		if (dfd < 0)
 			continue;
 		if (uid != VIGIL_ID_UNSET &&
@@ -413,119 +353,44 @@ int vigil_dns_attr_pid(struct vigil_dns_attr *a, uint64_t inode, uint32_t uid,
 			break;
 		}
 	}
-	closedir(proc);
 	a->last_scan_links = VIGIL_DNS_SCAN_BUDGET - budget;
 	return pid;
 }
 
-/* Reads a small /proc file into buf (NUL-terminated); returns its length
- * or a negative errno. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
+/* Reads what an event shows of pid (ppid, comm, exe, argv) into slot.
+ * Returns 0 or a negative errno (-ENOENT: the process is gone). */
+static int read_proc(struct vigil_dns_attr *a, struct vigil_dns_proc_slot *slot,
+		     int32_t pid)
 {
-	ssize_t n, got = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got < size - 1) {
-		n = read(fd, buf + got, size - 1 - (size_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return got;
-}
-
-static void split_argv(struct vigil_dns_proc_slot *slot);
-
-/* Reads what an event shows of pid from /proc into slot.  Returns 0 or
- * a negative errno (-ENOENT: the process is gone). */
-static int read_proc(struct vigil_dns_proc_slot *slot, int32_t pid)
-{
-	char path[PROC_PATH_MAX];
-	char line[STAT_MAX];
-	char *close_paren;
-	ssize_t n;
-	int ppid;
+	int rc;
 
 	slot->pid = 0;
-	snprintf(path, sizeof(path), PROC_ROOT "/%d/stat", pid);
-	n = read_small(path, line, sizeof(line));
-	if (n < 0)
-		return (int)n;
-	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses,
-	 * so read after the last ')'. */
-	slot->ppid = 0;
-	close_paren = strrchr(line, ')');
-	if (close_paren && sscanf(close_paren + 1, " %*c %d", &ppid) == 1)
-		slot->ppid = ppid;
-
-	snprintf(path, sizeof(path), PROC_ROOT "/%d/comm", pid);
-	n = read_small(path, slot->comm, sizeof(slot->comm));
-	if (n > 0 && slot->comm[n - 1] == '\n')
-		slot->comm[--n] = '\0';
-	slot->comm_len = n > 0 ? (size_t)n : 0;
-
-	snprintf(path, sizeof(path), PROC_ROOT "/%d/exe", pid);
-	n = readlink(path, slot->exe, sizeof(slot->exe));
-	slot->exe_len = n > 0 && (size_t)n < sizeof(slot->exe) ? (size_t)n : 0;
-	slot->exe[slot->exe_len] = '\0';
-
-	/* Kernel threads and zombies have no command line. */
-	snprintf(path, sizeof(path), PROC_ROOT "/%d/cmdline", pid);
-	n = read_small(path, slot->cmdline, sizeof(slot->cmdline));
-	slot->cmdline_len = n > 0 ? (size_t)n : 0;
-	split_argv(slot);
+	vigil_arena_reset(&slot->arena);
+	rc = vigil_procfs_read(&a->procfs, pid,
+			       VIGIL_PROCFS_EXE | VIGIL_PROCFS_ARGV,
+			       &slot->arena, &slot->proc);
+	if (rc)
+		return rc;
 	slot->pid = pid;
 	return 0;
 }
 
-/* Points slot->argv at the arguments in slot->cmdline: NUL-separated,
- * usually NUL-terminated; a final argument without its NUL (cut at the
- * buffer size, where read_small put one) still counts. */
-static void split_argv(struct vigil_dns_proc_slot *slot)
-{
-	size_t i, start, argc = 0, n = slot->cmdline_len;
-	const char *buf = slot->cmdline;
-
-	for (i = 0, start = 0; i <= n && argc < ARGV_MAX; i++) {
-		if (i < n && buf[i] != '\0')
-			continue;
-		if (i > start || i < n) {
-			slot->argv[argc].ptr = buf + start;
-			slot->argv[argc].len = (uint32_t)(i - start);
-			argc++;
-		}
-		start = i + 1;
-	}
-	slot->argc = (uint32_t)argc;
-}
-
 /* Points an event's process context at a slot's strings (no copy: see
  * vigil_dns_attr_fill). */
-static void slot_to_process(struct vigil_dns_proc_slot *slot,
+static void slot_to_process(const struct vigil_dns_proc_slot *slot,
 			    struct vigil_process *p)
 {
+	const struct vigil_process *s = &slot->proc;
+
 	p->pid = slot->pid;
 	p->tid = slot->pid;
-	p->ppid = slot->ppid;
-	if (slot->comm_len) {
-		p->comm.ptr = slot->comm;
-		p->comm.len = (uint32_t)slot->comm_len;
-	}
-	if (slot->exe_len) {
-		p->file.path.ptr = slot->exe;
-		p->file.path.len = (uint32_t)slot->exe_len;
-	}
-	if (slot->argc) {
-		p->argv.v = slot->argv;
-		p->argv.n = slot->argc;
-	}
+	p->ppid = s->ppid;
+	if (s->comm.len)
+		p->comm = s->comm;
+	if (s->file.path.len)
+		p->file.path = s->file.path;
+	if (s->argv.n)
+		p->argv = s->argv;
 }
 
 int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
@@ -538,7 +403,7 @@ int vigil_dns_attr_fill(struct vigil_dns_attr *a, struct vigil_process *p,
 	if (slot->pid == pid && now_ns - slot->read_ns < VIGIL_DNS_CACHE_TTL_NS) {
 		a->proc_cache_hits++;
 	} else {
-		rc = read_proc(slot, pid);
+		rc = read_proc(a, slot, pid);
 		if (rc)
 			return rc;
 		slot->read_ns = now_ns;

@@ -30,6 +30,7 @@
 
 #include <vigil/event.h>
 
+#include "proc/procfs.h"
 #include "util.h"
 
 #define VIGIL_DNS_SCAN_BUDGET 65536
@@ -56,6 +57,7 @@ struct vigil_dns_attr {
 	struct vigil_dns_proc_slot *procs;  /* owned, VIGIL_DNS_PROC_CACHE */
 	struct vigil_dns_flow_slot *flows;  /* owned, VIGIL_DNS_FLOW_CACHE */
 	int32_t *scan_pids;                 /* owned, VIGIL_DNS_SCAN_PIDS */
+	struct vigil_procfs procfs; /* owned; root_fd -1 without /proc */
 	int64_t last_scan_ns;
 	size_t last_scan_links; /* fd links the last scan read */
 	int32_t recent[VIGIL_DNS_RECENT_PIDS]; /* last senders found */

@@ -224,20 +224,22 @@ void vigil_fim_renames_free(struct vigil_fim_renames *r);
 
 /* ---- acting process ---- */
 
+struct vigil_procfs;
+
 /*
- * Fills p with what procroot/<pid> says (comm, ppid, uids, gids, exe).
- * procroot is "/proc" except in tests.  Strings go to arena a.  A process
- * that is gone leaves only p->pid set; returns -ESRCH then.
+ * Fills p (cleared by the caller) with what pf says of pid: comm, ppid,
+ * start time, uids, gids and exe.  Strings go to arena a.  A process that
+ * is gone leaves only p->pid set; returns -ESRCH then (-ENOMEM likewise).
  */
 int vigil_fim_proc_fill(struct vigil_process *p, struct vigil_arena *a,
-			const char *procroot, int32_t pid);
+			struct vigil_procfs *pf, int32_t pid);
 /*
  * Walks the ppid chain of pid (at most VIGIL_FIM_PKG_DEPTH steps) for a
  * package manager.  Returns its name (static string: "dpkg", "rpm",
  * "apt", "apt-get", "yum", "dnf", "unattended-upgrade") or NULL.
  */
 #define VIGIL_FIM_PKG_DEPTH 16
-const char *vigil_fim_package_manager(const char *procroot, int32_t pid);
+const char *vigil_fim_package_manager(struct vigil_procfs *pf, int32_t pid);
 /* The package manager a comm (as in /proc/PID/stat) names, or NULL. */
 const char *vigil_fim_package_manager_comm(const char *comm);
 

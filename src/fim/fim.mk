@@ -1,5 +1,6 @@
-# src/fim/fim.mk - file integrity monitoring: the fanotify adapter, FIM
-# tracking, hashing and the baseline.  libvigilfim is linked by vigild (the
+# src/fim/fim.mk - file integrity monitoring: the fanotify adapter
+# (fanotify.c), FIM tracking (fim_track.c, fim_rename.c, fim_rescan.c),
+# hashing and the baseline.  libvigilfim is linked by vigild (the
 # source) and vigilctl (the `fim` commands in src/cli/fim.c).
 noinst_LTLIBRARIES += libvigilfim.la
 libvigilfim_la_SOURCES = \
@@ -10,9 +11,15 @@ libvigilfim_la_SOURCES = \
 	src/fim/fanotify.h \
 	src/fim/fanotify.c \
 	src/fim/fanotify_parse.h \
-	src/fim/fanotify_parse.c
+	src/fim/fanotify_parse.c \
+	src/fim/fim_track.h \
+	src/fim/fim_track.c \
+	src/fim/fim_rename.c \
+	src/fim/fim_rescan.c
 libvigilfim_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(OPENSSL_CFLAGS)
-libvigilfim_la_LIBADD = libvigilcore.la $(LIBUV_LIBS) $(OPENSSL_LIBS) -lpthread
+# libvigilproc: the acting process is read through its /proc reader.
+libvigilfim_la_LIBADD = libvigilproc.la libvigilcore.la $(LIBUV_LIBS) \
+	$(OPENSSL_LIBS) -lpthread
 
 # Live-kernel test of the source (root; skips with 77 otherwise).
 check_PROGRAMS += tests/integration/fim/fim_source_test

@@ -1,6 +1,7 @@
 /*
- * fim_common.c - configuration, attributes, hashing, the per-path cache,
- * MODIFY coalescing and rename pairing (see fim.h).
+ * fim_common.c - configuration, attributes, hashing, the per-path cache
+ * and MODIFY coalescing (see fim.h): the plain pieces the source, the
+ * baseline and `vigilctl fim` share.
  */
 #include "config.h"
 
@@ -674,92 +675,4 @@ bool vigil_fim_close_write(struct vigil_fim_cache *c, const char *path,
 	if (pid)
 		*pid = e->modify_pid;
 	return true;
-}
-
-/* ---- rename pairing ---- */
-
-void vigil_fim_renames_init(struct vigil_fim_renames *r)
-{
-	memset(r, 0, sizeof(*r));
-}
-
-void vigil_fim_renames_free(struct vigil_fim_renames *r)
-{
-	for (unsigned i = 0; i < r->n; i++)
-		free(r->slot[i].path);
-	r->n = 0;
-}
-
-/* Moves slot i out into *out and closes the gap (keeps arrival order). */
-static void take_slot(struct vigil_fim_renames *r, unsigned i,
-		      struct vigil_fim_move *out)
-{
-	*out = r->slot[i];
-	memmove(&r->slot[i], &r->slot[i + 1],
-		(r->n - i - 1) * sizeof(r->slot[0]));
-	r->n--;
-}
-
-int vigil_fim_rename_from(struct vigil_fim_renames *r, const void *key,
-			  size_t key_len, const char *path, int32_t pid,
-			  bool is_dir, int64_t t_ns,
-			  struct vigil_fim_move *evicted)
-{
-	struct vigil_fim_move *m;
-	char *copy = strdup(path);
-	int rc = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	if (key_len > VIGIL_FIM_RENAME_KEY_MAX)
-		key_len = 0; /* too long to compare: pair by process */
-	if (r->n == VIGIL_FIM_RENAME_SLOTS) {
-		take_slot(r, 0, evicted);
-		rc = 1;
-	}
-	m = &r->slot[r->n];
-	memset(m, 0, sizeof(*m));
-	m->path = copy;
-	m->pid = pid;
-	m->is_dir = is_dir;
-	m->t_ns = t_ns;
-	m->key_len = (uint16_t)key_len;
-	if (key_len)
-		memcpy(m->key, key, key_len);
-	r->n++;
-	return rc;
-}
-
-int vigil_fim_rename_to(struct vigil_fim_renames *r, const void *key,
-			size_t key_len, int32_t pid,
-			struct vigil_fim_move *out)
-{
-	if (key_len > VIGIL_FIM_RENAME_KEY_MAX)
-		key_len = 0;
-	for (unsigned i = 0; i < r->n; i++) {
-		struct vigil_fim_move *m = &r->slot[i];
-
-		if (key_len && m->key_len) {
-			if (m->key_len == key_len &&
-			    !memcmp(m->key, key, key_len)) {
-				take_slot(r, i, out);
-				return 0;
-			}
-			continue;
-		}
-		if (m->pid == pid) {
-			take_slot(r, i, out);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-int vigil_fim_rename_expire(struct vigil_fim_renames *r, int64_t before_ns,
-			    struct vigil_fim_move *out)
-{
-	if (r->n == 0 || r->slot[0].t_ns >= before_ns)
-		return -ENOENT;
-	take_slot(r, 0, out);
-	return 0;
 }

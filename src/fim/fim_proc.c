@@ -5,138 +5,31 @@
  * fanotify gives only a pid; the process may already be gone (a short
  * `sed -i`), in which case the event keeps the pid and nothing else.  The
  * pipeline adds ancestry later; here we read just enough for the event
- * itself and for the package-manager walk.
+ * itself and for the package-manager walk, through the one /proc reader
+ * (src/proc/procfs.c).  Nothing is cached here: the source keeps the last
+ * process it looked up (fim_track.c).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fim.h"
-
-#define PROC_STAT_MAX 1024
-#define PROC_STATUS_MAX 4096
-
-/* Reads a small /proc file into buf (NUL-terminated).  Returns its
- * length or a negative errno. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	ssize_t n, total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < size - 1) {
-		n = read(fd, buf + total, size - 1 - (size_t)total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		total += n;
-	}
-	close(fd);
-	buf[total] = '\0';
-	return total;
-}
-
-/*
- * Parses /proc/PID/stat: "pid (comm) S ppid ...".  comm may hold spaces
- * and parentheses, so it ends at the last ')'.  Copies comm (at most
- * comm_size - 1 bytes) and returns 0, or -EINVAL.
- */
-static int parse_stat(const char *buf, char *comm, size_t comm_size,
-		      int32_t *ppid)
-{
-	const char *open_p = strchr(buf, '(');
-	const char *close_p = strrchr(buf, ')');
-	size_t n;
-	long v;
-	char *end;
-
-	if (!open_p || !close_p || close_p < open_p)
-		return -EINVAL;
-	n = (size_t)(close_p - open_p - 1);
-	if (n >= comm_size)
-		n = comm_size - 1;
-	memcpy(comm, open_p + 1, n);
-	comm[n] = '\0';
-	/* ") S ppid" */
-	if (close_p[1] != ' ' || close_p[2] == '\0' || close_p[3] != ' ')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(close_p + 4, &end, 10);
-	if (errno || end == close_p + 4 || v < 0 || v > INT32_MAX)
-		return -EINVAL;
-	*ppid = (int32_t)v;
-	return 0;
-}
-
-/* Reads "Key:\tA\tB\tC\tD" id lines from /proc/PID/status. */
-static void parse_ids(const char *buf, const char *key, uint32_t out[4])
-{
-	const char *p = strstr(buf, key);
-	char *end;
-
-	if (!p)
-		return;
-	p += strlen(key);
-	for (int i = 0; i < 4; i++) {
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(p, &end, 10);
-		if (errno || end == p || v > UINT32_MAX)
-			return;
-		out[i] = (uint32_t)v;
-		p = end;
-	}
-}
+#include "proc/procfs.h"
 
 int vigil_fim_proc_fill(struct vigil_process *p, struct vigil_arena *a,
-			const char *procroot, int32_t pid)
+			struct vigil_procfs *pf, int32_t pid)
 {
-	char path[PATH_MAX], buf[PROC_STATUS_MAX], comm[64];
-	uint32_t uids[4] = { VIGIL_ID_UNSET, VIGIL_ID_UNSET, VIGIL_ID_UNSET,
-			     VIGIL_ID_UNSET };
-	uint32_t gids[4] = { VIGIL_ID_UNSET, VIGIL_ID_UNSET, VIGIL_ID_UNSET,
-			     VIGIL_ID_UNSET };
-	int32_t ppid;
-	ssize_t n;
+	int rc = vigil_procfs_read(pf, pid, VIGIL_PROCFS_IDS | VIGIL_PROCFS_EXE,
+				   a, p);
 
-	p->pid = pid;
-	p->tid = pid;
-	snprintf(path, sizeof(path), "%s/%d/stat", procroot, pid);
-	n = read_small(path, buf, PROC_STAT_MAX);
-	if (n < 0)
-		return -ESRCH;
-	if (parse_stat(buf, comm, sizeof(comm), &ppid) == 0) {
-		p->ppid = ppid;
-		if (vigil_arena_str(a, &p->comm, comm, strlen(comm)))
-			return -ENOMEM;
+	if (rc) {
+		/* Gone (or unreadable): the event keeps the pid alone. */
+		vigil_process_clear(p);
+		p->pid = pid;
+		p->tid = pid;
+		return rc == -ENOMEM ? rc : -ESRCH;
 	}
-	snprintf(path, sizeof(path), "%s/%d/status", procroot, pid);
-	if (read_small(path, buf, sizeof(buf)) > 0) {
-		parse_ids(buf, "\nUid:", uids);
-		parse_ids(buf, "\nGid:", gids);
-		p->uid = uids[0];
-		p->euid = uids[1];
-		p->suid = uids[2];
-		p->fsuid = uids[3];
-		p->gid = gids[0];
-		p->egid = gids[1];
-		p->sgid = gids[2];
-		p->fsgid = gids[3];
-	}
-	snprintf(path, sizeof(path), "%s/%d/exe", procroot, pid);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	if (n > 0 && vigil_arena_str(a, &p->file.path, buf, (size_t)n))
-		return -ENOMEM;
-	p->flags |= VIGIL_PROC_FROM_PROCFS;
 	return 0;
 }
 
@@ -156,25 +49,28 @@ const char *vigil_fim_package_manager_comm(const char *comm)
 	return NULL;
 }
 
-const char *vigil_fim_package_manager(const char *procroot, int32_t pid)
+const char *vigil_fim_package_manager(struct vigil_procfs *pf, int32_t pid)
 {
-	char path[PATH_MAX], buf[PROC_STAT_MAX], comm[64];
-	const char *name;
-	int32_t ppid;
+	struct vigil_process p;
+	struct vigil_arena a;
+	const char *name = NULL;
+	char comm[64];
 
+	/* stat alone (comm, ppid); the arena holds one comm at a time. */
+	vigil_arena_init(&a, 256);
 	for (int depth = 0; depth < VIGIL_FIM_PKG_DEPTH && pid > 1; depth++) {
-		snprintf(path, sizeof(path), "%s/%d/stat", procroot, pid);
-		if (read_small(path, buf, sizeof(buf)) <= 0 ||
-		    parse_stat(buf, comm, sizeof(comm), &ppid))
-			return NULL;
+		vigil_arena_reset(&a);
+		if (vigil_procfs_read(pf, pid, 0, &a, &p))
+			break;
+		snprintf(comm, sizeof(comm), "%.*s", (int)p.comm.len,
+			 p.comm.ptr);
 		name = vigil_fim_package_manager_comm(comm);
-		if (name)
-			return name;
-		if (ppid == pid)
-			return NULL;
-		pid = ppid;
+		if (name || p.ppid == pid)
+			break;
+		pid = p.ppid;
 	}
-	return NULL;
+	vigil_arena_free(&a);
+	return name;
 }
 
 int vigil_fim_mark_self_delete(struct vigil_event *ev)

@@ -1,5 +1,6 @@
 /*
- * procfs.c - one process's context from /proc/PID (see procfs.h).
+ * procfs.c - the one reader of /proc files (see procfs.h): one
+ * process's context from /proc/PID, the pid list and fd links.
  *
  * Everything under /proc/PID is written by a process that may be hostile
  * (comm and cmdline are its own choice) and may vanish between two reads.
@@ -8,6 +9,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -416,9 +418,10 @@ int vigil_procfs_read(struct vigil_procfs *pf, int32_t pid, unsigned what,
 	if (rc)
 		goto out_close_dir;
 
-	if (!(what & VIGIL_PROCFS_IMAGE))
-		goto context;
-	n = read_file_at(dirfd, "status", big, STATUS_MAX, NULL);
+	if (what & VIGIL_PROCFS_IMAGE)
+		what |= VIGIL_PROCFS_IDS | VIGIL_PROCFS_EXE | VIGIL_PROCFS_ARGV;
+	n = what & VIGIL_PROCFS_IDS ?
+		read_file_at(dirfd, "status", big, STATUS_MAX, NULL) : 0;
 	if (n > 0) {
 		if (status_ids(big, (size_t)n, "Uid:", ids) == 4) {
 			p->uid = ids[0];
@@ -433,20 +436,21 @@ int vigil_procfs_read(struct vigil_procfs *pf, int32_t pid, unsigned what,
 			p->fsgid = ids[3];
 		}
 	}
-	n = read_file_at(dirfd, "cmdline", big, VIGIL_ARGV_MAX_BYTES + 1,
-			 &truncated);
+	n = what & VIGIL_PROCFS_ARGV ?
+		read_file_at(dirfd, "cmdline", big, VIGIL_ARGV_MAX_BYTES + 1,
+			     &truncated) : 0;
 	if (n > 0) {
 		rc = split_cmdline(a, big, (size_t)n, truncated, p);
 		if (rc)
 			goto out_close_dir;
 	}
-	n = read_link_at(dirfd, "exe", path, sizeof(path));
+	n = what & VIGIL_PROCFS_EXE ?
+		read_link_at(dirfd, "exe", path, sizeof(path)) : 0;
 	if (n > 0) {
 		rc = vigil_arena_str(a, &p->file.path, path, (size_t)n);
 		if (rc)
 			goto out_close_dir;
 	}
-context:
 	if (!(what & VIGIL_PROCFS_CONTEXT)) {
 		if (what & VIGIL_PROCFS_CGROUP)
 			rc = fill_cgroup(dirfd, big, a, p);
@@ -541,4 +545,117 @@ void vigil_procfs_close(struct vigil_procfs *pf)
 	pf->root_fd = -1;
 	free(pf->buf);
 	pf->buf = NULL;
+}
+
+/* ---- walking /proc ---- */
+
+#define SOCKET_LINK_PREFIX "socket:["
+/* "socket:[" + 20 digits + "]" fits; longer links are not sockets. */
+#define FD_LINK_MAX 64
+
+ssize_t vigil_procfs_pids(const struct vigil_procfs *pf, int32_t *out,
+			  size_t max)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+	int fd;
+
+	fd = openat(pf->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	while (n < max && (de = readdir(d))) {
+		const char *p = de->d_name;
+		int64_t v;
+
+		if (*p < '1' || *p > '9')
+			continue;
+		if (!parse_i64(&p, p + strlen(p), &v) || *p || v <= 0 ||
+		    v > INT32_MAX)
+			continue;
+		out[n++] = (int32_t)v;
+	}
+	closedir(d);
+	return (ssize_t)n;
+}
+
+int vigil_procfs_pid_dir(const struct vigil_procfs *pf, int32_t pid)
+{
+	char dir[16];
+	int fd;
+
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%" PRId32, pid);
+	fd = openat(pf->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+bool vigil_procfs_alive(const struct vigil_procfs *pf, int32_t pid)
+{
+	char name[32], link[FD_LINK_MAX];
+
+	snprintf(name, sizeof(name), "%" PRId32 "/exe", pid);
+	return readlinkat(pf->root_fd, name, link, sizeof(link)) >= 0 ||
+	       errno != ENOENT;
+}
+
+uint64_t vigil_procfs_socket_inode(const char *link, size_t len)
+{
+	const size_t plen = sizeof(SOCKET_LINK_PREFIX) - 1;
+	uint64_t v = 0;
+	size_t i;
+
+	if (len <= plen + 1 || memcmp(link, SOCKET_LINK_PREFIX, plen) ||
+	    link[len - 1] != ']')
+		return 0;
+	for (i = plen; i < len - 1; i++) {
+		if (link[i] < '0' || link[i] > '9' || v > UINT64_MAX / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(link[i] - '0');
+	}
+	return v;
+}
+
+size_t vigil_procfs_fd_sockets(int pid_dfd, size_t budget,
+			       void (*fn)(uint64_t inode, void *arg),
+			       void *arg)
+{
+	struct dirent *de;
+	size_t links = 0;
+	DIR *fds;
+	int fdd;
+
+	fdd = openat(pid_dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fdd < 0)
+		return 0;
+	fds = fdopendir(fdd);
+	if (!fds) {
+		close(fdd);
+		return 0;
+	}
+	while (links < budget && (de = readdir(fds))) {
+		char link[FD_LINK_MAX];
+		uint64_t ino;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		links++;
+		n = readlinkat(fdd, de->d_name, link, sizeof(link));
+		if (n <= 0 || (size_t)n >= sizeof(link))
+			continue;
+		ino = vigil_procfs_socket_inode(link, (size_t)n);
+		if (ino)
+			fn(ino, arg);
+	}
+	closedir(fds);
+	return links;
 }

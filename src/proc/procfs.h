@@ -1,14 +1,21 @@
 /*
- * procfs.h - read one process's context from /proc/PID.
+ * procfs.h - the one reader of /proc files.
  *
- * Used to seed the process table at start, to fill a table miss while the
- * process is still alive, and by the proc connector after an exec.  The
- * root is "/proc" on a host and a fixture tree in tests.
+ * Reads one process's context from /proc/PID: to seed the process table
+ * at start, to fill a table miss while the process is still alive, after
+ * an exec (proc connector), for the acting process of a file event (FIM)
+ * and the sender of a DNS packet.  Also walks /proc for DNS attribution:
+ * the pids, and the socket inodes behind a process's descriptors.  The
+ * root is "/proc" on a host and a fixture tree in tests.  Nothing here
+ * caches: the callers keep what serves them (see proctable.c,
+ * fim_track.c, dns_attr.c).
  */
 #ifndef VIGIL_PROCFS_H
 #define VIGIL_PROCFS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <vigil/event.h>
 
@@ -49,6 +56,12 @@ enum vigil_procfs_parts {
 	/* Only the container and unit (part of CONTEXT), for an exec by a
 	 * process that may have moved into a container's cgroup. */
 	VIGIL_PROCFS_CGROUP = 1u << 2,
+	/* Pieces of IMAGE, for readers that want less of it (the acting
+	 * process of a file event, the sender of a DNS packet): status's
+	 * ids, the exe link, the command line. */
+	VIGIL_PROCFS_IDS = 1u << 3,
+	VIGIL_PROCFS_EXE = 1u << 4,
+	VIGIL_PROCFS_ARGV = 1u << 5,
 };
 
 /*
@@ -99,5 +112,40 @@ int vigil_procfs_parse_stat(const char *text, size_t len,
  * size - 1, NUL-terminated) or 0 for no tty / unknown device.
  */
 size_t vigil_procfs_tty_name(uint32_t tty_nr, char *out, size_t size);
+
+/* ---- walking /proc ---- */
+
+/*
+ * Lists the pids under the root into out (at most max), in directory
+ * order.  Returns how many, or a negative errno.
+ */
+ssize_t vigil_procfs_pids(const struct vigil_procfs *pf, int32_t *out,
+			  size_t max);
+
+/*
+ * Opens the directory of pid (O_DIRECTORY, close-on-exec) for
+ * vigil_procfs_fd_sockets().  Returns the descriptor (the caller closes
+ * it) or a negative errno (-ENOENT: no such process).
+ */
+int vigil_procfs_pid_dir(const struct vigil_procfs *pf, int32_t pid);
+
+/*
+ * Whether pid still runs an image: its exe link reads, or fails with
+ * anything but ENOENT (a kernel thread or a zombie has none).
+ */
+bool vigil_procfs_alive(const struct vigil_procfs *pf, int32_t pid);
+
+/*
+ * Reads the fd links of the process whose directory is pid_dfd, at most
+ * budget of them, and calls fn with the inode of each socket among them.
+ * Returns the number of links read.
+ */
+size_t vigil_procfs_fd_sockets(int pid_dfd, size_t budget,
+			       void (*fn)(uint64_t inode, void *arg),
+			       void *arg);
+
+/* The inode of a "socket:[12345]" fd link (len bytes), or 0 for any
+ * other link.  Exposed for tests. */
+uint64_t vigil_procfs_socket_inode(const char *link, size_t len);
 
 #endif /* VIGIL_PROCFS_H */

@@ -13,8 +13,26 @@
 #include <cmocka.h>
 
 #include "fim/fim.h"
+#include "proc/procfs.h"
 
-#define PROC FIM_FIXTURES "/proc"
+#define PROC_ROOT FIM_FIXTURES "/proc"
+
+/* The fixture /proc, read through libvigilproc's reader. */
+static struct vigil_procfs procfs;
+#define PROC (&procfs)
+
+static int open_fixture_proc(void **state)
+{
+	(void)state;
+	return vigil_procfs_open(&procfs, PROC_ROOT) ? -1 : 0;
+}
+
+static int close_fixture_proc(void **state)
+{
+	(void)state;
+	vigil_procfs_close(&procfs);
+	return 0;
+}
 
 static void test_fim_pkg_manager_found_in_ancestors(void **state)
 {
@@ -131,5 +149,6 @@ int main(void)
 		cmocka_unit_test(test_fim_self_delete_names_image_as_proc_does),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, open_fixture_proc,
+				      close_fixture_proc);
 }

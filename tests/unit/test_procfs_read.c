@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -271,6 +273,68 @@ static void test_procfs_reads_own_live_process(void **state)
 	vigil_procfs_close(&pf);
 }
 
+/* Only "socket:[N]" links name a socket inode; anything else is 0. */
+static void test_procfs_socket_inode_only_from_socket_links(void **state)
+{
+	static const char *const not_sockets[] = {
+		"socket:[]", "socket:[12a]", "socket:[123", "pipe:[123]",
+		"/dev/null", "socket:[99999999999999999999999]",
+	};
+
+	(void)state;
+	assert_int_equal(vigil_procfs_socket_inode("socket:[4026531993]", 19),
+			 4026531993u);
+	for (size_t i = 0; i < sizeof(not_sockets) / sizeof(not_sockets[0]);
+	     i++)
+		assert_int_equal(vigil_procfs_socket_inode(
+				 not_sockets[i], strlen(not_sockets[i])), 0);
+}
+
+static void note_inode(uint64_t ino, void *arg)
+{
+	uint64_t *want = arg;
+
+	if (ino == want[0])
+		want[1] = 1;
+}
+
+/* The live /proc: our pid is listed, and a socket we hold is found among
+ * our descriptors by its inode (what DNS attribution relies on). */
+static void test_procfs_fd_walk_finds_own_socket(void **state)
+{
+	struct vigil_procfs pf;
+	int32_t *pids = calloc(65536, sizeof(*pids));
+	uint64_t want[2] = { 0, 0 };
+	bool listed = false;
+	struct stat sb;
+	ssize_t n;
+	int s, dfd;
+
+	(void)state;
+	assert_non_null(pids);
+	if (vigil_procfs_open(&pf, "/proc") != 0)
+		skip();
+	n = vigil_procfs_pids(&pf, pids, 65536);
+	assert_true(n > 0);
+	for (ssize_t i = 0; i < n; i++)
+		listed |= pids[i] == getpid();
+	assert_true(listed);
+	assert_true(vigil_procfs_alive(&pf, getpid()));
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	assert_int_equal(fstat(s, &sb), 0);
+	want[0] = sb.st_ino;
+	dfd = vigil_procfs_pid_dir(&pf, getpid());
+	assert_true(dfd >= 0);
+	assert_true(vigil_procfs_fd_sockets(dfd, 65536, note_inode, want) >= 1);
+	assert_int_equal(want[1], 1);
+	close(dfd);
+	close(s);
+	assert_int_equal(vigil_procfs_pid_dir(&pf, 0), -EINVAL);
+	free(pids);
+	vigil_procfs_close(&pf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +348,8 @@ int main(void)
 		cmocka_unit_test(test_procfs_parse_stat_comm_with_parens),
 		cmocka_unit_test(test_procfs_tty_names_match_audit),
 		cmocka_unit_test(test_procfs_reads_own_live_process),
+		cmocka_unit_test(test_procfs_socket_inode_only_from_socket_links),
+		cmocka_unit_test(test_procfs_fd_walk_finds_own_socket),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
