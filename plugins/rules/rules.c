@@ -25,7 +25,7 @@
 
 #include <vigil/plugin.h>
 
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "util.h"
 
 #define RULES_MAX_PATHS 64

@@ -25,7 +25,7 @@
 
 #include <libaudit.h>
 
-#include "lang/rules.h"
+#include "audit/audit_derive.h"
 #include "node.h"
 #include "settings.h"
 #include "audit/audit_event.h"
@@ -537,7 +537,7 @@ static int watch_lines_expand(struct watch_lines *l, const char *pattern,
 }
 
 /*
- * The path watches of the open rules of rs (vigil_ruleset_open_watches),
+ * The path watches of the open rules of rs (vigil_audit_open_watches),
  * like auditctl -w PATH -p PERM: every arch, every syscall of the perm
  * class.  A pattern becomes a watch on each path that matches it now
  * (a key made later is watched from the next reload).  A path that
@@ -553,7 +553,7 @@ static int derive_watches(const struct vigil_ruleset *rs, const char *key,
 	size_t n;
 	int err;
 
-	err = vigil_ruleset_open_watches(rs, &w, &n);
+	err = vigil_audit_open_watches(rs, &w, &n);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n && !err; i++)
@@ -586,7 +586,7 @@ int vigil_audit_rules_derive(const struct vigil_ruleset *rs, const char *key,
 
 	memset(need, 0, sizeof(need));
 	if (rs) {
-		err = vigil_ruleset_kernel_filters(rs, &kf, &n_kf);
+		err = vigil_audit_kernel_filters(rs, &kf, &n_kf);
 		if (err)
 			return err;
 		type_needs(kf, n_kf, need);
@@ -626,7 +626,7 @@ bool vigil_audit_rules_xattr_everywhere(const struct vigil_ruleset *rs)
 
 	if (!rs)
 		return true; /* audit.rules: all */
-	if (vigil_ruleset_kernel_filters(rs, &kf, &n_kf))
+	if (vigil_audit_kernel_filters(rs, &kf, &n_kf))
 		return false;
 	memset(need, 0, sizeof(need));
 	type_needs(kf, n_kf, need);

@@ -31,7 +31,7 @@
 
 #include "cli/cli.h"
 #include "lang/lang.h"
-#include "lang/rules.h"
+#include "lang/policy.h"
 
 /* From codec.c (libvigilcore). */
 extern int vigil_event_from_node(const struct vigil_node *n,

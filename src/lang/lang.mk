@@ -7,9 +7,10 @@
 # from libvigilcore, which a plugin must not link).
 noinst_LTLIBRARIES += libvigilrules.la
 libvigilrules_la_SOURCES = \
-	src/lang/lang.h src/lang/rules.h \
+	src/lang/lang.h src/lang/policy.h src/lang/policy_int.h \
 	src/lang/lexer.c src/lang/parser.c src/lang/compile.c \
-	src/lang/eval.c src/lang/policy.c
+	src/lang/eval.c src/lang/policy_load.c src/lang/policy_compile.c \
+	src/lang/policy_eval.c src/lang/policy_info.c
 libvigilrules_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
 libvigilrules_la_LIBADD = $(PCRE2_LIBS)
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "schema.h"
 #include "util.h"
 
