@@ -2,6 +2,8 @@
  * fuzz_policy.c - libFuzzer target for policy loading: YAML structure,
  * overrides, exceptions, list and macro resolution and compilation.  A
  * policy that loads is evaluated on a few events of different types.
+ * Seeds: tests/fuzz/corpus/policy (src/lang/lang.mk says how to run it),
+ * among them macro chains that reach the expansion bounds.
  */
 #include "config.h"
 
