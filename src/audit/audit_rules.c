@@ -688,46 +688,31 @@ int vigil_audit_rules_asks(const struct vigil_audit_rules *r, char ***paths,
 	return 0;
 }
 
-#define RULES_MAX_PATHS 64
-
 int vigil_audit_rules_load_policy(const struct vigil_config *cfg,
 				  const struct vigil_field_table *ft,
 				  struct vigil_ruleset **out,
 				  struct vigil_buf *err)
 {
-	static const char *const defaults[] = {
-		VIGIL_DATADIR "/rules",
-		VIGIL_SYSCONFDIR "/vigil/rules.d",
-	};
 	const struct vigil_node *conf = NULL, *list;
-	const char *paths[RULES_MAX_PATHS];
-	size_t n = 0;
+	const char *given[VIGIL_POLICY_MAX_PATHS + 1];
+	const char *paths[VIGIL_POLICY_MAX_PATHS];
+	size_t n_given = 0, n;
+	int rc;
 
 	*out = NULL;
 	for (size_t i = 0; cfg && i < cfg->n_plugins; i++)
 		if (strcmp(cfg->plugins[i].name, "rules") == 0)
 			conf = cfg->plugins[i].config;
 	list = conf ? vigil_node_get(conf, "paths") : NULL;
-	if (list && list->type == VIGIL_NODE_SEQ) {
-		if (list->n > RULES_MAX_PATHS) {
-			vigil_node_error(err, list, "paths: at most %d entries",
-					 RULES_MAX_PATHS);
-			return -E2BIG;
-		}
-		for (size_t i = 0; i < list->n; i++)
-			if (vigil_node_is_scalar(list->items[i]))
-				paths[n++] = list->items[i]->str;
-	}
-	if (!n)
-		for (size_t i = 0; i < VIGIL_ARRAY_SIZE(defaults); i++)
-			if (access(defaults[i], F_OK) == 0)
-				paths[n++] = defaults[i];
-	if (!n) {
-		vigil_buf_printf(err, "no policy: none of %s, %s exists and "
-				 "the rules plugin names no paths",
-				 defaults[0], defaults[1]);
-		return -ENOENT;
-	}
+	/* as the plugin reads them (config_list_str): scalars, else NULL;
+	 * one more than allowed is enough for vigil_policy_paths to refuse */
+	for (size_t i = 0; list && list->type == VIGIL_NODE_SEQ &&
+			   i < list->n && i < VIGIL_ARRAY_SIZE(given); i++)
+		given[n_given++] = vigil_node_is_scalar(list->items[i]) ?
+					   list->items[i]->str : NULL;
+	rc = vigil_policy_paths(given, n_given, paths, &n, err);
+	if (rc)
+		return rc;
 	return vigil_ruleset_load(ft, paths, n, out, err);
 }
 

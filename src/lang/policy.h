@@ -46,6 +46,24 @@ int vigil_ruleset_load_mem(const struct vigil_field_table *ft,
 
 void vigil_ruleset_free(struct vigil_ruleset *rs);
 
+/* Policy paths one configuration may name (the rules plugin's paths:). */
+#define VIGIL_POLICY_MAX_PATHS 64
+
+/*
+ * The policy paths to load, as the rules engine and the audit rules
+ * derived from it both use them: the n_conf configured paths (NULL
+ * entries, values that are not text, are left out), or, when none is
+ * configured, the defaults that exist: the shipped policy
+ * (VIGIL_DATADIR/rules) and /etc/vigil/rules.d.  Stores in out (room for
+ * VIGIL_POLICY_MAX_PATHS; pointers to the given strings or to static
+ * ones) and *n_out.  Returns 0, -E2BIG when more than
+ * VIGIL_POLICY_MAX_PATHS are configured, or -ENOENT when none is usable;
+ * then appends a line saying why to err.
+ */
+int vigil_policy_paths(const char *const *conf, size_t n_conf,
+		       const char **out, size_t *n_out, struct vigil_buf *err)
+	__attribute__((warn_unused_result));
+
 /*
  * Called for each rule that matched and was not suppressed by its rate
  * control.  sig and its strings are valid during the call.  A non-zero

@@ -870,6 +870,44 @@ static int add_path(struct vigil_ruleset *rs, const char *path, size_t *cap)
 	return rc;
 }
 
+int vigil_policy_paths(const char *const *conf, size_t n_conf,
+		       const char **out, size_t *n_out, struct vigil_buf *err)
+{
+	static const char *const defaults[] = {
+		VIGIL_DATADIR "/rules",
+		VIGIL_SYSCONFDIR "/vigil/rules.d",
+	};
+	size_t n = 0;
+
+	*n_out = 0;
+	if (n_conf > VIGIL_POLICY_MAX_PATHS) {
+		vigil_buf_printf(err, "paths: at most %d entries\n",
+				 VIGIL_POLICY_MAX_PATHS);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < n_conf; i++)
+		if (conf[i])
+			out[n++] = conf[i];
+	/* the defaults that exist: a host without user policies has no
+	 * rules.d */
+	for (size_t i = 0; !n_conf && i < VIGIL_ARRAY_SIZE(defaults); i++)
+		if (access(defaults[i], F_OK) == 0)
+			out[n++] = defaults[i];
+	if (!n) {
+		if (n_conf)
+			vigil_buf_printf(err, "no policy: none of the %zu "
+					 "configured paths is a text value\n",
+					 n_conf);
+		else
+			vigil_buf_printf(err, "no policy: none of %s, %s "
+					 "exists and no paths are configured\n",
+					 defaults[0], defaults[1]);
+		return -ENOENT;
+	}
+	*n_out = n;
+	return 0;
+}
+
 static struct vigil_ruleset *ruleset_new(const struct vigil_field_table *ft,
 					 struct vigil_buf *err)
 {
