@@ -29,7 +29,7 @@ struct pol_file {
 };
 
 struct pol_list {
-	const char *name;
+	const char *name; /* first: named_entry() (policy_load.c) sets it */
 	const struct vigil_node *node; /* the entry */
 	const struct vigil_node **items; /* item scalars, after appends */
 	size_t n_items;
@@ -40,7 +40,7 @@ struct pol_list {
 };
 
 struct pol_macro {
-	const char *name;
+	const char *name; /* first, as in pol_list */
 	const struct vigil_node *node;
 	struct lang_src *parts; /* joined by || */
 	size_t n_parts;

@@ -173,6 +173,53 @@ static bool node_true(struct vigil_ruleset *rs, const struct vigil_node *n,
 	return false;
 }
 
+/*
+ * The list or macro entry *found (NULL: not defined yet) named name: with
+ * append it must exist (reported otherwise: -ENOENT); without, a missing
+ * one is added zeroed, with its name, to the array *v of *n entries of
+ * size bytes (struct pol_list or pol_macro, whose first member is the
+ * name) and stored in *found.  Returns 0, -ENOENT or -ENOMEM.
+ */
+static int named_entry(struct vigil_ruleset *rs, const char *kind,
+		       const struct vigil_node *name, void **found,
+		       bool append, void **v, size_t *cap, size_t *n,
+		       size_t size)
+{
+	if (*found)
+		return 0;
+	if (append) {
+		pol_err(rs, name, "append to %s '%s', which is not defined "
+				  "before", kind, name->str);
+		return -ENOENT;
+	}
+	if (grow(v, cap, *n, size))
+		return -ENOMEM;
+	*found = (char *)*v + (*n)++ * size;
+	*(const char **)*found = name->str;
+	return 0;
+}
+
+/*
+ * Sets *parts to its first have parts and the expression scalar n (a
+ * macro's or rule's expression: parts are joined by || or &&), in the
+ * pool; *n_parts is have + 1.  Returns 0 or -ENOMEM.
+ */
+static int add_part(struct vigil_ruleset *rs, struct lang_src **parts,
+		    size_t *n_parts, size_t have, const struct vigil_node *n)
+{
+	struct lang_src *s = pol_node_src(rs, n);
+	struct lang_src *v = lang_alloc(&rs->pool, (have + 1) * sizeof(*v));
+
+	if (!s || !v)
+		return -ENOMEM;
+	if (have)
+		memcpy(v, *parts, have * sizeof(*v));
+	v[have] = *s;
+	*parts = v;
+	*n_parts = have + 1;
+	return 0;
+}
+
 /* ---- lists ---- */
 
 static const char *const list_keys[] = { "list", "items", "append", NULL };
@@ -215,6 +262,7 @@ static int entry_list(struct vigil_ruleset *rs, const struct vigil_node *m)
 	const struct vigil_node *app = vigil_node_get(m, "append");
 	struct pol_list *l;
 	bool append = false;
+	int rc;
 
 	if (!pol_check_keys(rs, m, "a list", list_keys) ||
 	    !pol_want_scalar(rs, name, "list"))
@@ -226,20 +274,11 @@ static int entry_list(struct vigil_ruleset *rs, const struct vigil_node *m)
 		return -EINVAL;
 	}
 	l = pol_find_list(rs, name->str, name->len);
-	if (append && !l) {
-		pol_err(rs, name,
-			"append to list '%s', which is not defined "
-			"before",
-			name->str);
-		return -ENOENT;
-	}
-	if (!l) {
-		if (grow((void **)&rs->lists, &rs->cap_lists, rs->n_lists,
-			 sizeof(*l)))
-			return -ENOMEM;
-		l = &rs->lists[rs->n_lists++];
-		l->name = name->str;
-	}
+	rc = named_entry(rs, "list", name, (void **)&l, append,
+			 (void **)&rs->lists, &rs->cap_lists, &rs->n_lists,
+			 sizeof(*l));
+	if (rc)
+		return rc;
 	if (!append)
 		l->n_items = 0;
 	l->node = m;
@@ -257,8 +296,8 @@ static int entry_macro(struct vigil_ruleset *rs, const struct vigil_node *m)
 	const struct vigil_node *expr = vigil_node_get(m, "expression");
 	const struct vigil_node *app = vigil_node_get(m, "append");
 	struct pol_macro *mac;
-	struct lang_src *s, *parts;
 	bool append = false;
+	int rc;
 
 	if (!pol_check_keys(rs, m, "a macro", macro_keys) ||
 	    !pol_want_scalar(rs, name, "macro"))
@@ -272,32 +311,14 @@ static int entry_macro(struct vigil_ruleset *rs, const struct vigil_node *m)
 	if (!pol_want_scalar(rs, expr, "expression"))
 		return -EINVAL;
 	mac = pol_find_macro(rs, name->str, name->len);
-	if (append && !mac) {
-		pol_err(rs, name,
-			"append to macro '%s', which is not defined "
-			"before",
-			name->str);
-		return -ENOENT;
-	}
-	if (!mac) {
-		if (grow((void **)&rs->macros, &rs->cap_macros, rs->n_macros,
-			 sizeof(*mac)))
-			return -ENOMEM;
-		mac = &rs->macros[rs->n_macros++];
-		mac->name = name->str;
-	}
-	if (!append)
-		mac->n_parts = 0;
-	s = pol_node_src(rs, expr);
-	parts = lang_alloc(&rs->pool, (mac->n_parts + 1) * sizeof(*parts));
-	if (!s || !parts)
-		return -ENOMEM;
-	if (mac->n_parts)
-		memcpy(parts, mac->parts, mac->n_parts * sizeof(*parts));
-	parts[mac->n_parts++] = *s;
-	mac->parts = parts;
+	rc = named_entry(rs, "macro", name, (void **)&mac, append,
+			 (void **)&rs->macros, &rs->cap_macros, &rs->n_macros,
+			 sizeof(*mac));
+	if (rc)
+		return rc;
 	mac->node = m;
-	return 0;
+	return add_part(rs, &mac->parts, &mac->n_parts,
+			append ? mac->n_parts : 0, expr);
 }
 
 /* ---- rules ---- */
@@ -381,21 +402,10 @@ static int set_exceptions(struct vigil_ruleset *rs, struct pol_rule *r,
 static int set_expression(struct vigil_ruleset *rs, struct pol_rule *r,
 			  const struct vigil_node *n, bool append)
 {
-	struct lang_src *s, *parts;
-	size_t have = append ? r->n_parts : 0;
-
 	if (!pol_want_scalar(rs, n, "expression"))
 		return -EINVAL;
-	s = pol_node_src(rs, n);
-	parts = lang_alloc(&rs->pool, (have + 1) * sizeof(*parts));
-	if (!s || !parts)
-		return -ENOMEM;
-	if (have)
-		memcpy(parts, r->parts, have * sizeof(*parts));
-	parts[have++] = *s;
-	r->parts = parts;
-	r->n_parts = have;
-	return 0;
+	return add_part(rs, &r->parts, &r->n_parts, append ? r->n_parts : 0,
+			n);
 }
 
 /*
