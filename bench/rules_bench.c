@@ -29,7 +29,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "schema.h"
 #include "util.h"
 

@@ -25,15 +25,8 @@
 
 #include <vigil/plugin.h>
 
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "util.h"
-
-#define RULES_MAX_PATHS 64
-
-static const char *const default_paths[] = {
-	VIGIL_DATADIR "/rules",
-	VIGIL_SYSCONFDIR "/vigil/rules.d",
-};
 
 struct rules_state {
 	const struct vigil_host_api *api;
@@ -64,38 +57,20 @@ static void log_lines(struct rules_state *st, int level, const char *text)
  */
 static int rules_load(struct rules_state *st, struct vigil_ruleset **out)
 {
-	const char *paths[RULES_MAX_PATHS];
+	const char *conf[VIGIL_POLICY_MAX_PATHS + 1];
+	const char *paths[VIGIL_POLICY_MAX_PATHS];
 	struct vigil_buf err = { 0 };
 	size_t n = 0, want;
 	int rc;
 
 	want = st->api->config_list_len(st->host, "paths");
-	if (want > RULES_MAX_PATHS) {
-		st->api->log(st->host, VIGIL_LOG_ERR,
-			     "paths: at most %d entries", RULES_MAX_PATHS);
-		return -E2BIG;
-	}
-	for (size_t i = 0; i < want; i++) {
-		const char *p = st->api->config_list_str(st->host, "paths", i);
-
-		if (p)
-			paths[n++] = p;
-	}
-	if (!want) {
-		/* the defaults that exist: a host without user policies
-		 * has no rules.d */
-		for (size_t i = 0; i < VIGIL_ARRAY_SIZE(default_paths); i++)
-			if (access(default_paths[i], F_OK) == 0)
-				paths[n++] = default_paths[i];
-	}
-	if (!n) {
-		st->api->log(st->host, VIGIL_LOG_ERR,
-			     "no policy: none of %s, %s exists and no paths "
-			     "are configured", default_paths[0],
-			     default_paths[1]);
-		return -ENOENT;
-	}
-	rc = vigil_ruleset_load(st->ft, paths, n, out, &err);
+	/* one more than allowed is enough for vigil_policy_paths to refuse */
+	for (size_t i = 0; i < want && i < VIGIL_ARRAY_SIZE(conf); i++)
+		conf[i] = st->api->config_list_str(st->host, "paths", i);
+	rc = vigil_policy_paths(conf, want < VIGIL_ARRAY_SIZE(conf) ? want :
+				VIGIL_ARRAY_SIZE(conf), paths, &n, &err);
+	if (!rc)
+		rc = vigil_ruleset_load(st->ft, paths, n, out, &err);
 	if (rc) {
 		log_lines(st, VIGIL_LOG_ERR, vigil_buf_cstr(&err));
 	} else {

@@ -1,5 +1,6 @@
 # src/audit/audit.mk - the audit source: record parser, reassembler,
-# EXECVE decoder, event builder, netlink intake, kernel rules.
+# EXECVE decoder, event builder, netlink intake, kernel rules and the
+# filters and watches they derive from the policy.
 noinst_LTLIBRARIES += libvigilaudit.la
 libvigilaudit_la_SOURCES = \
 	src/audit/audit_record.c src/audit/audit_record.h \
@@ -7,6 +8,7 @@ libvigilaudit_la_SOURCES = \
 	src/audit/audit_reasm.c src/audit/audit_reasm.h \
 	src/audit/audit_event.c src/audit/audit_event.h \
 	src/audit/audit_netlink.c src/audit/audit_netlink.h \
+	src/audit/audit_derive.c src/audit/audit_derive.h \
 	src/audit/audit_rules.c src/audit/audit_rules.h \
 	src/audit/audit_source.c src/audit/audit_source.h
 libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS) \

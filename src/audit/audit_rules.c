@@ -25,7 +25,7 @@
 
 #include <libaudit.h>
 
-#include "lang/rules.h"
+#include "audit/audit_derive.h"
 #include "node.h"
 #include "settings.h"
 #include "audit/audit_event.h"
@@ -537,7 +537,7 @@ static int watch_lines_expand(struct watch_lines *l, const char *pattern,
 }
 
 /*
- * The path watches of the open rules of rs (vigil_ruleset_open_watches),
+ * The path watches of the open rules of rs (vigil_audit_open_watches),
  * like auditctl -w PATH -p PERM: every arch, every syscall of the perm
  * class.  A pattern becomes a watch on each path that matches it now
  * (a key made later is watched from the next reload).  A path that
@@ -553,7 +553,7 @@ static int derive_watches(const struct vigil_ruleset *rs, const char *key,
 	size_t n;
 	int err;
 
-	err = vigil_ruleset_open_watches(rs, &w, &n);
+	err = vigil_audit_open_watches(rs, &w, &n);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n && !err; i++)
@@ -586,7 +586,7 @@ int vigil_audit_rules_derive(const struct vigil_ruleset *rs, const char *key,
 
 	memset(need, 0, sizeof(need));
 	if (rs) {
-		err = vigil_ruleset_kernel_filters(rs, &kf, &n_kf);
+		err = vigil_audit_kernel_filters(rs, &kf, &n_kf);
 		if (err)
 			return err;
 		type_needs(kf, n_kf, need);
@@ -626,7 +626,7 @@ bool vigil_audit_rules_xattr_everywhere(const struct vigil_ruleset *rs)
 
 	if (!rs)
 		return true; /* audit.rules: all */
-	if (vigil_ruleset_kernel_filters(rs, &kf, &n_kf))
+	if (vigil_audit_kernel_filters(rs, &kf, &n_kf))
 		return false;
 	memset(need, 0, sizeof(need));
 	type_needs(kf, n_kf, need);
@@ -688,46 +688,31 @@ int vigil_audit_rules_asks(const struct vigil_audit_rules *r, char ***paths,
 	return 0;
 }
 
-#define RULES_MAX_PATHS 64
-
 int vigil_audit_rules_load_policy(const struct vigil_config *cfg,
 				  const struct vigil_field_table *ft,
 				  struct vigil_ruleset **out,
 				  struct vigil_buf *err)
 {
-	static const char *const defaults[] = {
-		VIGIL_DATADIR "/rules",
-		VIGIL_SYSCONFDIR "/vigil/rules.d",
-	};
 	const struct vigil_node *conf = NULL, *list;
-	const char *paths[RULES_MAX_PATHS];
-	size_t n = 0;
+	const char *given[VIGIL_POLICY_MAX_PATHS + 1];
+	const char *paths[VIGIL_POLICY_MAX_PATHS];
+	size_t n_given = 0, n;
+	int rc;
 
 	*out = NULL;
 	for (size_t i = 0; cfg && i < cfg->n_plugins; i++)
 		if (strcmp(cfg->plugins[i].name, "rules") == 0)
 			conf = cfg->plugins[i].config;
 	list = conf ? vigil_node_get(conf, "paths") : NULL;
-	if (list && list->type == VIGIL_NODE_SEQ) {
-		if (list->n > RULES_MAX_PATHS) {
-			vigil_node_error(err, list, "paths: at most %d entries",
-					 RULES_MAX_PATHS);
-			return -E2BIG;
-		}
-		for (size_t i = 0; i < list->n; i++)
-			if (vigil_node_is_scalar(list->items[i]))
-				paths[n++] = list->items[i]->str;
-	}
-	if (!n)
-		for (size_t i = 0; i < VIGIL_ARRAY_SIZE(defaults); i++)
-			if (access(defaults[i], F_OK) == 0)
-				paths[n++] = defaults[i];
-	if (!n) {
-		vigil_buf_printf(err, "no policy: none of %s, %s exists and "
-				 "the rules plugin names no paths",
-				 defaults[0], defaults[1]);
-		return -ENOENT;
-	}
+	/* as the plugin reads them (config_list_str): scalars, else NULL;
+	 * one more than allowed is enough for vigil_policy_paths to refuse */
+	for (size_t i = 0; list && list->type == VIGIL_NODE_SEQ &&
+			   i < list->n && i < VIGIL_ARRAY_SIZE(given); i++)
+		given[n_given++] = vigil_node_is_scalar(list->items[i]) ?
+					   list->items[i]->str : NULL;
+	rc = vigil_policy_paths(given, n_given, paths, &n, err);
+	if (rc)
+		return rc;
 	return vigil_ruleset_load(ft, paths, n, out, err);
 }
 

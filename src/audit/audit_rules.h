@@ -72,7 +72,7 @@ int vigil_audit_rules_mode_parse(const struct vigil_node *n, int *mode);
  *  - otherwise only the syscalls whose event type some enabled rule of
  *    rs uses (exec always: the process table needs it), plain for a type
  *    that some rule needs unfiltered, else one rule per value of the
- *    union vigil_ruleset_kernel_filters() computed (-F exe=, path=, dir=,
+ *    union vigil_audit_kernel_filters() computed (-F exe=, path=, dir=,
  *    uid=, auid=, a0..a3=).  A filter the kernel would refuse on this
  *    host (the directory of a path does not exist), with more than
  *    VIGIL_AUDIT_MAX_FILTERS values, or past the rule budget is plain.
@@ -80,7 +80,7 @@ int vigil_audit_rules_mode_parse(const struct vigil_node *n, int *mode);
  *    events): rare calls that fanotify does not report.
  * Syscalls an arch lacks are left out.  Last, with rs, one arch-less
  * path watch (-S all -F path=P -F perm=r|w|rw, as auditctl -w writes
- * it) per path that open rules pin (vigil_ruleset_open_watches()), up to
+ * it) per path that open rules pin (vigil_audit_open_watches()), up to
  * VIGIL_AUDIT_MAX_WATCHES.  Returns 0 or -ENOMEM.
  */
 int vigil_audit_rules_derive(const struct vigil_ruleset *rs, const char *key,

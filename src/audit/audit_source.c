@@ -20,7 +20,7 @@
 
 #include <libaudit.h>
 
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "fim/fim.h"
 #include "pipeline.h"
 #include "schema.h"

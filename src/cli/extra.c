@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "fim/fim.h"
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "schema.h"
 #include "audit/audit_rules.h"
 

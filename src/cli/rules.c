@@ -31,7 +31,7 @@
 
 #include "cli/cli.h"
 #include "lang/lang.h"
-#include "lang/rules.h"
+#include "lang/policy.h"
 
 /* From codec_decode.c (libvigilcore). */
 extern int vigil_event_from_node(const struct vigil_node *n,
@@ -43,11 +43,6 @@ int vigil__rules_cli(const struct vigil_field_table *ft, int argc,
 
 /* Exit statuses; usage errors are EX_USAGE like the rest of vigilctl. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_ERROR = 2, CLI_USAGE = EX_USAGE };
-
-static const char *const default_paths[] = {
-	VIGIL_DATADIR "/rules",
-	VIGIL_SYSCONFDIR "/vigil/rules.d",
-};
 
 static void usage(FILE *f)
 {
@@ -65,26 +60,18 @@ static void usage(FILE *f)
 static int load(const struct vigil_field_table *ft, char **paths, int n,
 		struct vigil_ruleset **rs, FILE *errf)
 {
-	const char *defaults[VIGIL_ARRAY_SIZE(default_paths)];
+	const char *defaults[VIGIL_POLICY_MAX_PATHS];
 	struct vigil_buf err = { 0 };
 	const char *const *use = (const char *const *)paths;
 	size_t count = (size_t)n;
-	int rc;
+	int rc = 0;
 
 	if (n == 0) {
-		count = 0;
-		for (size_t i = 0; i < VIGIL_ARRAY_SIZE(default_paths); i++)
-			if (access(default_paths[i], F_OK) == 0)
-				defaults[count++] = default_paths[i];
-		if (!count) {
-			fprintf(errf, "rules: no policy at %s or %s; give "
-				      "paths\n", default_paths[0],
-				default_paths[1]);
-			return -ENOENT;
-		}
+		rc = vigil_policy_paths(NULL, 0, defaults, &count, &err);
 		use = defaults;
 	}
-	rc = vigil_ruleset_load(ft, use, count, rs, &err);
+	if (!rc)
+		rc = vigil_ruleset_load(ft, use, count, rs, &err);
 	if (rc)
 		fprintf(errf, "%s", vigil_buf_cstr(&err));
 	vigil_buf_free(&err);

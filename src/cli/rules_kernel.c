@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "schema.h"
 #include "settings.h"
 #include "audit/audit_event.h"

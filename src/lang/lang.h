@@ -40,6 +40,19 @@
 #define LANG_MAX_DEPTH 64         /* nesting of (), !, macros */
 #define LANG_MAX_EXPR_LEN 65536   /* bytes of one expression */
 #define LANG_MAX_LIST_ITEMS 65536 /* items of one list */
+/*
+ * Tokens of one expression with its macros expanded.  Each use of a macro
+ * parses its text again, so a chain of macros that each use the next one
+ * twice doubles per level: without this bound 25 levels (a file of under
+ * 1 KiB) take tens of seconds and gigabytes to compile.  The shipped
+ * policy's largest rule is a few hundred tokens; an expression without
+ * macros has at most LANG_MAX_EXPR_LEN + 1.
+ */
+#define LANG_MAX_EXPANDED_TOKENS (4 * LANG_MAX_EXPR_LEN)
+/* Tokens parsed inside macros over all the expressions of one policy:
+ * many rules using one macro just below the bound above would still take
+ * minutes. */
+#define LANG_MAX_MACRO_TOKENS (1 << 20)
 
 /* ---- source positions ---- */
 
@@ -282,6 +295,8 @@ struct lang_ctx {
 	struct vigil_buf *err; /* messages, one a line */
 	unsigned n_errors;
 	unsigned depth;
+	size_t tokens; /* of the expression being parsed, macros expanded */
+	size_t macro_tokens; /* inside macros, over every expression */
 	const struct vigil_field *ancestors_count_field; /* cached */
 };
 

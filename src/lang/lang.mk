@@ -7,9 +7,10 @@
 # from libvigilcore, which a plugin must not link).
 noinst_LTLIBRARIES += libvigilrules.la
 libvigilrules_la_SOURCES = \
-	src/lang/lang.h src/lang/rules.h \
+	src/lang/lang.h src/lang/policy.h src/lang/policy_int.h \
 	src/lang/lexer.c src/lang/parser.c src/lang/compile.c \
-	src/lang/eval.c src/lang/policy.c
+	src/lang/eval.c src/lang/policy_load.c src/lang/policy_compile.c \
+	src/lang/policy_eval.c src/lang/policy_info.c
 libvigilrules_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
 libvigilrules_la_LIBADD = $(PCRE2_LIBS)
 
@@ -68,6 +69,13 @@ EXTRA_DIST += src/lang/LANGUAGE.md tests/fixtures/lang/cli_policy.yaml \
 	tests/fixtures/lang/cli_event.json
 
 # ---- fuzz targets (configure --enable-fuzzers CC=clang) ----
+# Seeds for fuzz_policy are in tests/fuzz/corpus/policy; libFuzzer writes
+# what it finds to its first directory, so give it a scratch one first:
+#   mkdir -p /tmp/corpus && tests/fuzz/fuzz_policy -max_total_time=30 \
+#     /tmp/corpus $(top_srcdir)/tests/fuzz/corpus/policy
+EXTRA_DIST += tests/fuzz/corpus/policy/macro_chain_30.yaml \
+	tests/fuzz/corpus/policy/macro_many_uses.yaml \
+	tests/fuzz/corpus/policy/rule_list_exception_override.yaml
 if ENABLE_FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_expr tests/fuzz/fuzz_policy
 tests_fuzz_fuzz_expr_SOURCES = tests/fuzz/fuzz_expr.c

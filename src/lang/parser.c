@@ -34,6 +34,9 @@ struct parser {
 	bool failed;
 };
 
+static void fail(struct parser *p, size_t off, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void next(struct parser *p)
 {
 	p->prev_end = p->tok.off + p->tok.len;
@@ -42,10 +45,25 @@ static void next(struct parser *p)
 		lang_error(p->c, p->src, p->tok.off, "%s", p->tok.error);
 		p->failed = true;
 	}
+	/* macros are parsed again at every use: bound the expanded size,
+	 * per expression and over the policy */
+	p->c->tokens++;
+	if (p->c->depth > 1)
+		p->c->macro_tokens++;
+	if (p->failed)
+		return;
+	if (p->c->tokens > LANG_MAX_EXPANDED_TOKENS) {
+		fail(p, p->tok.off,
+		     "macro expansion exceeds %d tokens: a macro used more "
+		     "than once by macros that are themselves used more than "
+		     "once grows exponentially", LANG_MAX_EXPANDED_TOKENS);
+	} else if (p->c->macro_tokens > LANG_MAX_MACRO_TOKENS) {
+		fail(p, p->tok.off,
+		     "macros expand to more than %d tokens over the policy: "
+		     "use fewer macros inside macros, or lists",
+		     LANG_MAX_MACRO_TOKENS);
+	}
 }
-
-static void fail(struct parser *p, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 static void fail(struct parser *p, size_t off, const char *fmt, ...)
 {
@@ -522,6 +540,8 @@ static struct lang_expr *parse_src(struct lang_ctx *c,
 			   LANG_MAX_EXPR_LEN);
 		return NULL;
 	}
+	if (c->depth == 0)
+		c->tokens = 0; /* a new expression */
 	if (++c->depth > LANG_MAX_DEPTH) {
 		lang_error(c, src, 0, "macros nested too deeply");
 		c->depth--;

@@ -2,13 +2,15 @@
  * fuzz_policy.c - libFuzzer target for policy loading: YAML structure,
  * overrides, exceptions, list and macro resolution and compilation.  A
  * policy that loads is evaluated on a few events of different types.
+ * Seeds: tests/fuzz/corpus/policy (src/lang/lang.mk says how to run it),
+ * among them macro chains that reach the expansion bounds.
  */
 #include "config.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "schema.h"
 #include "util.h"
 

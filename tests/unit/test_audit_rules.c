@@ -23,7 +23,8 @@
 #include <libaudit.h>
 
 #include "cli/cli.h"
-#include "lang/rules.h"
+#include "lang/policy.h"
+#include "audit/audit_derive.h"
 #include "schema.h"
 #include "audit/audit_rules.h"
 
@@ -130,6 +131,69 @@ static char *derive(const char *text)
 	vigil_ruleset_free(rs);
 	assert_non_null(s);
 	return s;
+}
+
+/*
+ * The kernel filters of a policy: per event type, the union of what each
+ * enabled rule pins (paths, a directory, an executable); a type with a
+ * rule that pins nothing is unfiltered, and a disabled rule counts not.
+ */
+static void test_audit_kernel_filters_union_rule_constraints(void **state)
+{
+	struct vigil_ruleset *rs = policy(
+		"- rule: shadow\n  description: d\n  severity: low\n"
+		"  expression: open.file.path in [/etc/shadow, /etc/gshadow] "
+		"&& process.uid != 0\n"
+		"- rule: logs\n  description: d\n  severity: low\n"
+		"  expression: open.file.path =~ \"/var/log/**\"\n"
+		"- rule: nc\n  description: d\n  severity: low\n"
+		"  expression: exec.file.path == /usr/bin/nc\n"
+		"- rule: anything_dns\n  description: d\n  severity: low\n"
+		"  expression: dns.question.name =~ \"*.onion\"\n"
+		"- rule: exec_any\n  description: d\n  severity: low\n"
+		"  expression: event.type == exec && process.uid == 0\n"
+		"  enabled: false\n");
+	struct vigil_kfilter *kf;
+	size_t n;
+	bool saw_open = false, saw_exec = false, saw_dns = false;
+
+	assert_non_null(rs);
+	assert_int_equal(vigil_audit_kernel_filters(rs, &kf, &n), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		if (kf[i].event_type == VIGIL_EV_OPEN) {
+			int paths = 0, dirs = 0;
+
+			saw_open = true;
+			assert_false(kf[i].unfiltered);
+			assert_int_equal(kf[i].n_rules, 2);
+			for (uint32_t k = 0; k < kf[i].n_items; k++) {
+				if (kf[i].items[k].kind == VIGIL_KF_PATH)
+					paths++;
+				if (kf[i].items[k].kind == VIGIL_KF_DIR) {
+					dirs++;
+					assert_string_equal(kf[i].items[k].value,
+							    "/var/log");
+				}
+			}
+			assert_int_equal(paths, 2);
+			assert_int_equal(dirs, 1);
+		} else if (kf[i].event_type == VIGIL_EV_EXEC) {
+			/* the disabled catch-all does not widen it */
+			saw_exec = true;
+			assert_false(kf[i].unfiltered);
+			assert_int_equal(kf[i].n_items, 1);
+			assert_int_equal(kf[i].items[0].kind, VIGIL_KF_EXE);
+			assert_string_equal(kf[i].items[0].value,
+					    "/usr/bin/nc");
+		} else if (kf[i].event_type == VIGIL_EV_DNS) {
+			saw_dns = true;
+			assert_true(kf[i].unfiltered);
+		}
+	}
+	assert_true(saw_open && saw_exec && saw_dns);
+	free(kf);
+	vigil_ruleset_free(rs);
 }
 
 #define RULE(id, expr)                                                 \
@@ -612,6 +676,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 			test_audit_rules_cli_prints_what_the_source_derives),
+		cmocka_unit_test(
+			test_audit_kernel_filters_union_rule_constraints),
 		cmocka_unit_test(test_audit_rules_derived_from_a_small_policy),
 		cmocka_unit_test(
 			test_audit_rules_derived_leaves_out_unused_syscalls),

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <time.h>
+
 #include "test_lang_util.h"
 
 static void check_expr_error(const char *expr, const char *want)
@@ -99,6 +101,106 @@ static void test_lang_error_inside_macro_points_into_macro(void **state)
 		"  expression: exec.pid == 3 || m\n",
 		"test.yaml:2:32: unknown field 'exec.pidd' (did you mean "
 		"'exec.pid'?)\ntest.yaml:6:32: in macro 'm' used here");
+}
+
+/*
+ * A policy of macros m0 .. m<levels - 1>, each "m<i+1> or m<i+1>", over a
+ * leaf m<levels> (one comparison), then a rule r whose expression (on
+ * line 2 * levels + 6) is m0.
+ */
+static char *macro_chain(int levels)
+{
+	struct vigil_buf y = { 0 };
+	char *s;
+
+	for (int i = 0; i < levels; i++)
+		vigil_buf_printf(&y, "- macro: m%d\n  expression: m%d or m%d\n",
+				 i, i + 1, i + 1);
+	vigil_buf_printf(&y, "- macro: m%d\n  expression: open.file.path == "
+			     "/etc/x\n- rule: r\n  description: d\n  "
+			     "severity: low\n  expression: m0\n", levels);
+	s = strdup(vigil_buf_cstr(&y));
+	vigil_buf_free(&y);
+	assert_non_null(s);
+	return s;
+}
+
+/* CPU seconds of this process (the machine may be busy with others). */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Macros that use a macro twice double per level: 24 levels would expand
+ * to 2^24 comparisons.  The load stops at the expansion bound, fast, with
+ * the error at the macro text and the chain of uses back to the rule.
+ * (Without the bound this took minutes and gigabytes.)
+ */
+static void test_lang_error_exponential_macro_expansion_is_bounded(
+	void **state)
+{
+	char *yaml = macro_chain(24);
+	double t0 = now_s();
+	char *e = load_error(yaml);
+	double took = now_s() - t0;
+
+	assert_contains(e, "macro expansion exceeds 262144 tokens");
+	assert_contains(e, "test.yaml:2:15: in macro 'm1' used here");
+	/* the rule's use of m0: 25 macros of 2 lines, then r: line 54 */
+	assert_contains(e, "test.yaml:54:15: in macro 'm0' used here");
+	assert_true(took < 5.0);
+	free(e);
+	free(yaml);
+}
+
+/*
+ * Below the bound per expression but used by many rules, the same chain
+ * stops at the bound over the policy (tokens parsed inside macros) rather
+ * than compiling for as long as there are rules.
+ */
+static void test_lang_error_macro_expansion_bounded_over_the_policy(
+	void **state)
+{
+	struct vigil_buf y = { 0 };
+	char *chain = macro_chain(14), *e;
+	double t0, took;
+
+	vigil_buf_printf(&y, "%s", chain);
+	for (int i = 0; i < 40; i++)
+		vigil_buf_printf(&y, "- rule: r%d\n  description: d\n  "
+				     "severity: low\n  expression: m0\n", i);
+	t0 = now_s();
+	e = load_error(vigil_buf_cstr(&y));
+	took = now_s() - t0;
+	assert_contains(e, "macros expand to more than 1048576 tokens over "
+			   "the policy");
+	assert_null(strstr(e, "macro expansion exceeds"));
+	assert_true(took < 30.0);
+	free(e);
+	free(chain);
+	vigil_buf_free(&y);
+}
+
+/* Shared macros below the bound still load: 10 levels, 1024 leaves. */
+static void test_lang_macro_chain_below_the_bound_loads(void **state)
+{
+	char *yaml = macro_chain(10);
+	struct vigil_ruleset *rs = load_policy(yaml, NULL);
+	struct tev t;
+
+	assert_non_null(rs);
+	tev_init(&t, VIGIL_EV_OPEN);
+	t.ev.u.file.file.path = vigil_str_c("/etc/x");
+	assert_true(vigil_ruleset_rule_matches(rs, 0, &t.ev));
+	t.ev.u.file.file.path = vigil_str_c("/etc/y");
+	assert_false(vigil_ruleset_rule_matches(rs, 0, &t.ev));
+	tev_free(&t);
+	vigil_ruleset_free(rs);
+	free(yaml);
 }
 
 static void test_lang_error_bad_regex_gives_pcre2_message(void **state)
@@ -255,6 +357,11 @@ int main(void)
 			test_lang_error_undefined_list_and_macro_cycle),
 		cmocka_unit_test(
 			test_lang_error_inside_macro_points_into_macro),
+		cmocka_unit_test(
+			test_lang_error_exponential_macro_expansion_is_bounded),
+		cmocka_unit_test(
+			test_lang_error_macro_expansion_bounded_over_the_policy),
+		cmocka_unit_test(test_lang_macro_chain_below_the_bound_loads),
 		cmocka_unit_test(test_lang_error_bad_regex_gives_pcre2_message),
 		cmocka_unit_test(test_lang_error_syntax),
 		cmocka_unit_test(test_lang_error_positions_in_block_scalars),

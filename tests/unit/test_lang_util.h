@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "schema.h"
 #include "util.h"
 

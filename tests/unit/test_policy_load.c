@@ -422,65 +422,6 @@ static void test_policy_embedded_tests_are_kept(void **state)
 	vigil_ruleset_free(rs);
 }
 
-static void test_policy_kernel_filters_union_rule_constraints(void **state)
-{
-	struct vigil_ruleset *rs = load_policy(
-		"- rule: shadow\n  description: d\n  severity: low\n"
-		"  expression: open.file.path in [/etc/shadow, /etc/gshadow] "
-		"&& process.uid != 0\n"
-		"- rule: logs\n  description: d\n  severity: low\n"
-		"  expression: open.file.path =~ \"/var/log/**\"\n"
-		"- rule: nc\n  description: d\n  severity: low\n"
-		"  expression: exec.file.path == /usr/bin/nc\n"
-		"- rule: anything_dns\n  description: d\n  severity: low\n"
-		"  expression: dns.question.name =~ \"*.onion\"\n"
-		"- rule: exec_any\n  description: d\n  severity: low\n"
-		"  expression: event.type == exec && process.uid == 0\n"
-		"  enabled: false\n",
-		NULL);
-	struct vigil_kfilter *kf;
-	size_t n;
-	bool saw_open = false, saw_exec = false, saw_dns = false;
-
-	assert_non_null(rs);
-	assert_int_equal(vigil_ruleset_kernel_filters(rs, &kf, &n), 0);
-	assert_int_equal(n, 3);
-	for (size_t i = 0; i < n; i++) {
-		if (kf[i].event_type == VIGIL_EV_OPEN) {
-			int paths = 0, dirs = 0;
-
-			saw_open = true;
-			assert_false(kf[i].unfiltered);
-			assert_int_equal(kf[i].n_rules, 2);
-			for (uint32_t k = 0; k < kf[i].n_items; k++) {
-				if (kf[i].items[k].kind == VIGIL_KF_PATH)
-					paths++;
-				if (kf[i].items[k].kind == VIGIL_KF_DIR) {
-					dirs++;
-					assert_string_equal(kf[i].items[k].value,
-							    "/var/log");
-				}
-			}
-			assert_int_equal(paths, 2);
-			assert_int_equal(dirs, 1);
-		} else if (kf[i].event_type == VIGIL_EV_EXEC) {
-			/* the disabled catch-all does not widen it */
-			saw_exec = true;
-			assert_false(kf[i].unfiltered);
-			assert_int_equal(kf[i].n_items, 1);
-			assert_int_equal(kf[i].items[0].kind, VIGIL_KF_EXE);
-			assert_string_equal(kf[i].items[0].value,
-					    "/usr/bin/nc");
-		} else if (kf[i].event_type == VIGIL_EV_DNS) {
-			saw_dns = true;
-			assert_true(kf[i].unfiltered);
-		}
-	}
-	assert_true(saw_open && saw_exec && saw_dns);
-	free(kf);
-	vigil_ruleset_free(rs);
-}
-
 /*
  * The approver index (rules reached through one hash lookup of a field
  * value) selects exactly the rules a full scan would: over two bitmap
@@ -568,8 +509,6 @@ int main(void)
 		cmocka_unit_test(test_policy_bench_fixture_loads),
 		cmocka_unit_test(
 			test_policy_index_selects_same_rules_as_full_scan),
-		cmocka_unit_test(
-			test_policy_kernel_filters_union_rule_constraints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,7 +40,7 @@
 
 #include <uv.h>
 
-#include "lang/rules.h"
+#include "lang/policy.h"
 #include "node.h"
 #include "pipeline.h"
 #include "schema.h"

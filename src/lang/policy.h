@@ -1,5 +1,5 @@
 /*
- * rules.h - the detection rule engine: policies loaded from YAML into a
+ * policy.h - the detection rule engine: policies loaded from YAML into a
  * ruleset indexed by event type, evaluated per event with per-rule rate
  * control.
  *
@@ -11,8 +11,8 @@
  * neither the library nor its callers need the daemon: the field table is
  * a parameter.
  */
-#ifndef VIGIL_RULES_H
-#define VIGIL_RULES_H
+#ifndef VIGIL_LANG_POLICY_H
+#define VIGIL_LANG_POLICY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,6 +45,24 @@ int vigil_ruleset_load_mem(const struct vigil_field_table *ft,
 	__attribute__((warn_unused_result));
 
 void vigil_ruleset_free(struct vigil_ruleset *rs);
+
+/* Policy paths one configuration may name (the rules plugin's paths:). */
+#define VIGIL_POLICY_MAX_PATHS 64
+
+/*
+ * The policy paths to load, as the rules engine and the audit rules
+ * derived from it both use them: the n_conf configured paths (NULL
+ * entries, values that are not text, are left out), or, when none is
+ * configured, the defaults that exist: the shipped policy
+ * (VIGIL_DATADIR/rules) and /etc/vigil/rules.d.  Stores in out (room for
+ * VIGIL_POLICY_MAX_PATHS; pointers to the given strings or to static
+ * ones) and *n_out.  Returns 0, -E2BIG when more than
+ * VIGIL_POLICY_MAX_PATHS are configured, or -ENOENT when none is usable;
+ * then appends a line saying why to err.
+ */
+int vigil_policy_paths(const char *const *conf, size_t n_conf,
+		       const char **out, size_t *n_out, struct vigil_buf *err)
+	__attribute__((warn_unused_result));
 
 /*
  * Called for each rule that matched and was not suppressed by its rate
@@ -124,84 +142,18 @@ bool vigil_ruleset_explain(const struct vigil_ruleset *rs, size_t i,
 const struct vigil_node *vigil_ruleset_rule_tests(const struct vigil_ruleset *rs,
 						  size_t i, bool match);
 
-/* ---- kernel-side filter derivation ---- */
+/* ---- compiled conditions (src/audit/audit_derive.c) ---- */
+
+struct lang_expr;
 
 /*
- * What the kernel must report for one event type so that every enabled
- * rule of that type still sees all the events it can match.  When each of
- * those rules requires the file path (or the executable, the uid, the
- * login uid, a syscall argument) to be one of a few values or under a
- * directory, the union of those constraints is a filter the audit source
- * can install (-F path=, -F dir=, -F exe=, -F uid=, -F auid=, -F aN=);
- * otherwise the type is unfiltered.
+ * The enabled rules of event type t, as evaluation considers them: how
+ * many there are, and the compiled condition of the k-th (lang.h describes
+ * the tree; NULL when t or k is out of range).  The trees live as long as
+ * the ruleset.
  */
-enum vigil_kfilter_kind {
-	VIGIL_KF_PATH = 1, /* the event's file path equals value */
-	VIGIL_KF_DIR,      /* the event's file path is under value */
-	VIGIL_KF_EXE,      /* the process executable equals value */
-	VIGIL_KF_UID,      /* the process uid equals num */
-	VIGIL_KF_AUID,     /* the process login uid equals num */
-	VIGIL_KF_ARG,      /* syscall argument a<arg> equals num */
-};
+uint32_t vigil_ruleset_type_rules(const struct vigil_ruleset *rs, uint32_t t);
+const struct lang_expr *vigil_ruleset_type_cond(const struct vigil_ruleset *rs,
+						uint32_t t, uint32_t k);
 
-struct vigil_kfilter_item {
-	uint32_t kind; /* enum vigil_kfilter_kind */
-	const char *value; /* PATH, DIR, EXE; NULL for the others */
-	uint32_t arg;      /* ARG: 0 to 3 */
-	uint64_t num;      /* UID, AUID, ARG */
-};
-
-struct vigil_kfilter {
-	uint32_t event_type;
-	uint32_t n_rules; /* enabled rules of the type */
-	bool unfiltered;  /* some rule needs every event of the type */
-	const struct vigil_kfilter_item *items; /* any of them */
-	uint32_t n_items;
-};
-
-/*
- * One entry per event type that has enabled rules, in type order.  Stores
- * in *out an array of *n entries that the caller releases with one free();
- * strings point into the ruleset or into that block.  Returns 0 or
- * -ENOMEM.
- */
-int vigil_ruleset_kernel_filters(const struct vigil_ruleset *rs,
-				 struct vigil_kfilter **out, size_t *n);
-
-/*
- * Audit path watches for the open rules that pin file.path to a few
- * paths (/etc/shadow, /proc/sys/kernel/core_pattern,
- * /etc/ssh/ssh_host_*_key): places fanotify cannot see (/proc) or events
- * it does not report (reads).  Each enabled rule of type open whose &&
- * terms include file.path == P, in [...] or a glob asks for a watch on
- * each of those paths, with the access its flag terms allow: write when
- * it requires file.flags & O_WRONLY or O_RDWR, read when it excludes
- * O_WRONLY (!(file.flags & O_WRONLY)), both otherwise.  A glob pattern
- * with * or ? is passed on as a pattern (the audit rules watch each
- * existing path it matches); one with ** cannot be watched and is left
- * out (a term made only of those pins nothing).  Rules without such a
- * term ask for nothing (fanotify serves them on the fim trees).
- */
-enum vigil_watch_perm {
-	VIGIL_WATCH_READ = 1u << 0,
-	VIGIL_WATCH_WRITE = 1u << 1,
-};
-
-struct vigil_path_watch {
-	const char *path; /* into the ruleset */
-	uint32_t perm;    /* enum vigil_watch_perm bits */
-	bool pattern;     /* path has * or ? (no **): watch what it matches */
-};
-
-/*
- * One entry per distinct path, in rule order, permissions merged.  Stores
- * in *out an array of *n entries the caller releases with free() (NULL
- * when none).  Returns 0 or -ENOMEM.
- */
-int vigil_ruleset_open_watches(const struct vigil_ruleset *rs,
-			       struct vigil_path_watch **out, size_t *n);
-
-/* ---- command line ---- */
-
-
-#endif /* VIGIL_RULES_H */
+#endif /* VIGIL_LANG_POLICY_H */
