@@ -146,7 +146,42 @@ void vigil_plugin_close(struct vigil_plugin_inst *inst)
 	memset(inst, 0, sizeof(*inst));
 }
 
-int vigil_pipeline_load_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
+/* The file a plugin's entry names: its path, or plugin_dir/NAME.so. */
+static void plugin_file(const struct vigil_config *cfg,
+			const struct vigil_plugin_conf *pc, char *path,
+			size_t cap)
+{
+	if (pc->path)
+		snprintf(path, cap, "%s", pc->path);
+	else
+		snprintf(path, cap, "%s/%s.so", cfg->plugin_dir, pc->name);
+}
+
+/*
+ * Calls inst's init() with the pipeline's host API.  Returns 0, or the
+ * plugin's negative errno with a sentence naming it in err.
+ */
+static int plugin_init(struct vigil_pipeline *p, struct vigil_plugin_inst *inst,
+		       struct vigil_buf *err)
+{
+	int rc;
+
+	rc = inst->p.init(&p->api, inst, &inst->state);
+	if (rc) {
+		inst->state = NULL;
+		vigil_buf_printf(err,
+				 "plugin '%s' (%s) failed to start: %s (see the messages above)",
+				 inst->name, inst->path, strerror(-rc));
+		return rc;
+	}
+	inst->initialized = true;
+	vigil_info("plugin %s %s (%s) loaded from %s", inst->name,
+		   inst->p.version ? inst->p.version : "",
+		   vigil__plugin_kind_name(inst->p.kind), inst->path);
+	return 0;
+}
+
+int vigil_pipeline_open_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
 {
 	const struct vigil_config *cfg = p->cfg;
 	char path[PATH_MAX];
@@ -163,30 +198,38 @@ int vigil_pipeline_load_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
 
 		if (!pc->enabled)
 			continue;
-		if (pc->path)
-			snprintf(path, sizeof(path), "%s", pc->path);
-		else
-			snprintf(path, sizeof(path), "%s/%s.so",
-				 cfg->plugin_dir, pc->name);
+		plugin_file(cfg, pc, path, sizeof(path));
 		rc = vigil_plugin_open(pc->name, path, inst, err);
 		if (rc)
 			return rc;
 		inst->config = pc->config;
 		inst->pipeline = p;
 		p->n_plugins++;
-		rc = inst->p.init(&p->api, inst, &inst->state);
-		if (rc) {
-			vigil_buf_printf(err,
-					 "plugin '%s' (%s) failed to start: %s (see the messages above)",
-					 inst->name, inst->path, strerror(-rc));
-			return rc;
-		}
-		inst->initialized = true;
-		vigil_info("plugin %s %s (%s) loaded from %s", inst->name,
-			   inst->p.version ? inst->p.version : "",
-			   vigil__plugin_kind_name(inst->p.kind), inst->path);
 	}
 	return 0;
+}
+
+int vigil_pipeline_init_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
+{
+	int rc;
+
+	for (size_t i = 0; i < p->n_plugins; i++) {
+		struct vigil_plugin_inst *inst = &p->plugins[i];
+
+		if (inst->initialized)
+			continue;
+		rc = plugin_init(p, inst, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int vigil_pipeline_load_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
+{
+	int rc = vigil_pipeline_open_plugins(p, err);
+
+	return rc ? rc : vigil_pipeline_init_plugins(p, err);
 }
 
 void vigil_pipeline_unload(struct vigil_pipeline *p)
