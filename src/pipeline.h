@@ -71,11 +71,29 @@ int vigil_pipeline_init(struct vigil_pipeline *p, uv_loop_t *loop,
 	__attribute__((warn_unused_result));
 
 /*
- * Loads and initializes every enabled plugin of the configuration.  Stops
- * at the first plugin that cannot be loaded, with the reason (naming the
- * plugin) in err.
+ * Loads and initializes every enabled plugin of the configuration:
+ * vigil_pipeline_open_plugins() then vigil_pipeline_init_plugins().
+ * Stops at the first plugin that cannot be loaded, with the reason
+ * (naming the plugin) in err.
  */
 int vigil_pipeline_load_plugins(struct vigil_pipeline *p,
+				struct vigil_buf *err)
+	__attribute__((warn_unused_result));
+
+/*
+ * The two halves of vigil_pipeline_load_plugins(), for vigild, which must
+ * drop its capabilities in between: a plugin's init() may start threads
+ * (libuv's resolver pool), and capabilities can only be dropped while
+ * the process has one thread.  open loads every enabled plugin's code
+ * and checks its ABI, calling none of it; init calls init() of each
+ * plugin not yet initialized.  Both stop at the first failure, with the
+ * reason naming the plugin in err; vigil_pipeline_shutdown() and
+ * vigil_pipeline_unload() clean up after a failure as after success.
+ */
+int vigil_pipeline_open_plugins(struct vigil_pipeline *p,
+				struct vigil_buf *err)
+	__attribute__((warn_unused_result));
+int vigil_pipeline_init_plugins(struct vigil_pipeline *p,
 				struct vigil_buf *err)
 	__attribute__((warn_unused_result));
 

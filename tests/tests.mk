@@ -80,6 +80,8 @@ AM_TESTS_ENVIRONMENT = VIGIL_BUILDDIR='$(abs_top_builddir)'; \
 	export VIGIL_BUILDDIR VIGIL_SRCDIR VIGIL_SKIP_LIVE;
 TESTS += tests/integration/daemon/test_daemon.sh
 TESTS += tests/integration/daemon/test_valgrind.sh
+# root only: vigild with network outputs still drops its capabilities
+TESTS += tests/integration/daemon/test_privs_outputs.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 

@@ -298,8 +298,10 @@ static int status_json(struct daemon *d, struct vigil_buf *out)
 
 /*
  * Keeps only the capabilities the running sources still need.  Must run
- * before any thread exists (capabilities are per thread).  A failure
- * leaves vigild with what it had, and says so.
+ * before any thread exists (capabilities are per thread), so before the
+ * plugins' init().  Plugins get no capability: they keep uid 0, which is
+ * all their files and sockets take.  A failure leaves vigild with what it
+ * had, and says so.
  */
 static void drop_privileges(struct daemon *d)
 {
@@ -373,7 +375,8 @@ static int run(struct daemon *d)
 	if (rc)
 		return EXIT_RUNTIME;
 	setup_printer(d);
-	if (vigil_pipeline_load_plugins(&d->pipeline, &err)) {
+	/* Code and ABI checks now; init() after the drop below. */
+	if (vigil_pipeline_open_plugins(&d->pipeline, &err)) {
 		vigil_err("%s", vigil_buf_cstr(&err));
 		vigil_buf_free(&err);
 		vigil_pipeline_shutdown(&d->pipeline);
@@ -406,10 +409,23 @@ static int run(struct daemon *d)
 	uv_timer_start(&d->flush_timer, on_flush_timer, 1000, 1000);
 
 	vigil_pipeline_start_sources(&d->pipeline);
+	/*
+	 * While vigild has one thread: a plugin's init() may start some
+	 * (the forward, syslog and http outputs resolve their peer on
+	 * libuv's thread pool), after which no drop is possible.  The
+	 * sources' events wait in the kernel until the loop runs, after
+	 * the plugins started.
+	 */
 	drop_privileges(d);
-	vigil_notice("vigild %s started (pid %d, config %s)", PACKAGE_VERSION,
-		     (int)getpid(), d->config_path);
-	agent_event(d, "agent_started", "vigild started", 0);
+	if (vigil_pipeline_init_plugins(&d->pipeline, &err)) {
+		vigil_err("%s", vigil_buf_cstr(&err));
+		d->exit_code = EXIT_CONFIG;
+	} else {
+		vigil_notice("vigild %s started (pid %d, config %s)",
+			     PACKAGE_VERSION, (int)getpid(), d->config_path);
+		agent_event(d, "agent_started", "vigild started", 0);
+	}
+	vigil_buf_free(&err);
 	if (d->exit_code)
 		shutdown_daemon(d, d->exit_code);
 
