@@ -272,6 +272,8 @@ static void handle_event(struct proc_source *ps, const struct proc_event *pe,
 		if (!HAS(exec))
 			goto bad;
 		ps->counters[PC_EXEC]++;
+		vigil_proctable_exec_seen(ps->table,
+					  pe->event_data.exec.process_tgid);
 		/* Audit brings the exec event; here the image is read from
 		 * /proc so forks and exits carry the right exe and argv
 		 * even without audit. */
@@ -722,7 +724,8 @@ static int proc_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 ",\"table\":{\"entries\":%llu,\"live\":%llu,"
 			 "\"hits\":%llu,\"misses\":%llu,\"procfs_fills\":%llu,"
 			 "\"evicted_live\":%llu,\"evicted_exited\":%llu,"
-			 "\"expired\":%llu,\"pid_reuse\":%llu}",
+			 "\"expired\":%llu,\"pid_reuse\":%llu,"
+			 "\"vanished\":%llu,\"leader_exec\":%llu}",
 			 (unsigned long long)st.entries,
 			 (unsigned long long)st.live,
 			 (unsigned long long)st.hits,
@@ -731,7 +734,9 @@ static int proc_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 (unsigned long long)st.evicted_live,
 			 (unsigned long long)st.evicted_exited,
 			 (unsigned long long)st.expired,
-			 (unsigned long long)st.pid_reuse);
+			 (unsigned long long)st.pid_reuse,
+			 (unsigned long long)st.vanished,
+			 (unsigned long long)st.leader_exec);
 	if (ps->pacer_inited)
 		vigil_pacer_status_json(&ps->pacer, out);
 	return 0;

@@ -33,6 +33,15 @@
 /* Clock slack when comparing times from different sources: /proc start
  * times are derived from a boot time in whole seconds. */
 #define TIME_SLACK_NS (INT64_C(1) * 1000000000)
+/*
+ * The same for a start time taken from the proc connector's fork message
+ * (nanoseconds, read at the fork) against an audit time (the coarse clock
+ * at syscall entry, lagging up to a jiffy, cut to milliseconds): an
+ * exec's audit time is at most that much before the fork of the process
+ * that made it.  A later owner of the pid forked after that process
+ * exited, which no pid wrap does within 50 ms.
+ */
+#define FORK_SLACK_NS (INT64_C(50) * 1000000)
 
 /* User and group name cache: direct-mapped, entries expire so that
  * renamed accounts show up. */
@@ -56,6 +65,10 @@ struct pt_entry {
 	int64_t exit_time_ns;
 	uint64_t pin;      /* t->gen of the enrichment using it */
 	uint64_t seen;     /* t->seed_gen of the last seed that saw it */
+	bool fork_start;   /* start time from the fork message (exact) */
+	bool exit_guessed; /* exited because /proc lacked it at its exec,
+			    * not by an exit message (exit_time_ns is the
+			    * exec's time) */
 	struct vigil_process proc; /* strings point into buf */
 	char *buf;
 	size_t cap;
@@ -78,6 +91,7 @@ struct vigil_proctable {
 	size_t mask; /* buckets - 1; a power of two */
 	struct pt_list live;
 	struct pt_list exited;
+	struct pt_entry *check_next; /* in live: where check_live goes on */
 	struct pt_entry *free_entries; /* recycled through hnext */
 	char *spare; /* buffer updates are built in */
 	size_t spare_cap;
@@ -140,11 +154,19 @@ static bool is_exited(const struct pt_entry *e)
 	return e->proc.flags & VIGIL_PROC_EXITED;
 }
 
+/* Takes e off the live list; check_live's cursor moves past it. */
+static void live_remove(struct vigil_proctable *t, struct pt_entry *e)
+{
+	if (t->check_next == e)
+		t->check_next = e->next;
+	list_remove(&t->live, e);
+}
+
 /* Moves a live entry to the most-recently-used end. */
 static void touch(struct vigil_proctable *t, struct pt_entry *e)
 {
 	if (!is_exited(e) && t->live.tail != e) {
-		list_remove(&t->live, e);
+		live_remove(t, e);
 		list_append(&t->live, e);
 	}
 }
@@ -161,7 +183,7 @@ static void entry_drop(struct vigil_proctable *t, struct pt_entry *e)
 	if (is_exited(e)) {
 		list_remove(&t->exited, e);
 	} else {
-		list_remove(&t->live, e);
+		live_remove(t, e);
 		t->n_live--;
 	}
 	t->count--;
@@ -174,11 +196,22 @@ static void mark_exited(struct vigil_proctable *t, struct pt_entry *e,
 {
 	if (is_exited(e))
 		return;
-	list_remove(&t->live, e);
+	live_remove(t, e);
 	t->n_live--;
 	e->proc.flags |= VIGIL_PROC_EXITED;
 	e->exit_time_ns = time_ns;
 	list_append(&t->exited, e);
+}
+
+/* Undoes a guessed exit (exit_guessed): e is live again. */
+static void revive(struct vigil_proctable *t, struct pt_entry *e)
+{
+	list_remove(&t->exited, e);
+	e->proc.flags &= ~VIGIL_PROC_EXITED;
+	e->exit_time_ns = 0;
+	e->exit_guessed = false;
+	list_append(&t->live, e);
+	t->n_live++;
 }
 
 void vigil_proctable_expire(struct vigil_proctable *t, int64_t now_ns)
@@ -231,6 +264,8 @@ static struct pt_entry *entry_get(struct vigil_proctable *t)
 	e->exit_time_ns = 0;
 	e->pin = 0;
 	e->seen = t->seed_gen;
+	e->fork_start = false;
+	e->exit_guessed = false;
 	return e;
 }
 
@@ -268,6 +303,28 @@ static struct pt_entry *find_live(struct vigil_proctable *t, int32_t pid)
 	return e && !is_exited(e) ? e : NULL;
 }
 
+/* How far before e's start time an event of e's may be stamped. */
+static int64_t start_slack(const struct pt_entry *e)
+{
+	return e->fork_start ? FORK_SLACK_NS : TIME_SLACK_NS;
+}
+
+/* Whether e had started by time_ns (or its start is unknown). */
+static bool started_by(const struct pt_entry *e, int64_t time_ns)
+{
+	return !e->proc.start_time_ns ||
+	       e->proc.start_time_ns <= time_ns + start_slack(e);
+}
+
+/* Whether /proc's start time start_ns is e's own (within the slack of
+ * /proc's whole-second boot time). */
+static bool same_start(const struct pt_entry *e, int64_t start_ns)
+{
+	return e->proc.start_time_ns && start_ns &&
+	       e->proc.start_time_ns <= start_ns + TIME_SLACK_NS &&
+	       e->proc.start_time_ns >= start_ns - TIME_SLACK_NS;
+}
+
 /*
  * The entry for the process that had pid at time_ns: the newest one that
  * had started by then and, if it exited, had not exited long before.
@@ -283,8 +340,7 @@ static struct pt_entry *find_at(struct vigil_proctable *t, int32_t pid,
 			continue;
 		if (time_ns == 0)
 			return e;
-		if (e->proc.start_time_ns &&
-		    e->proc.start_time_ns > time_ns + TIME_SLACK_NS)
+		if (!started_by(e, time_ns))
 			continue; /* started after: a later owner of pid */
 		if (is_exited(e) && time_ns > e->exit_time_ns + TIME_SLACK_NS)
 			return NULL; /* a later process we have not seen */
@@ -413,8 +469,12 @@ static struct pt_entry *fill_from_procfs(struct vigil_proctable *t,
 	if (t->absent[slot].pid == pid && t->absent[slot].until_ns > now)
 		return NULL;
 	vigil_arena_reset(&t->scratch);
+	e = find_newest(t, pid);
 	if (vigil_procfs_read(&t->procfs, pid, VIGIL_PROCFS_ALL, &t->scratch,
-			      &p)) {
+			      &p) ||
+	    (e && is_exited(e) && same_start(e, p.start_time_ns))) {
+		/* Gone; or the zombie of a process whose exit was read,
+		 * which must not come back as a live entry. */
 		t->absent[slot].pid = pid;
 		t->absent[slot].until_ns = now + ABSENT_TTL_NS;
 		return NULL;
@@ -551,7 +611,14 @@ static int seed_one(struct vigil_proctable *t, int32_t pid, int64_t now_ns)
 			       &p);
 	if (rc)
 		return rc == -ENOMEM ? rc : 0; /* gone, or unreadable */
-	e = find_live(t, pid);
+	e = find_newest(t, pid);
+	if (e && is_exited(e) && same_start(e, p.start_time_ns)) {
+		if (!e->exit_guessed)
+			return 0; /* the zombie of a process seen exiting */
+		revive(t, e); /* its exec took it for gone: it is not */
+	}
+	if (e && is_exited(e))
+		e = NULL;
 	if (e && e->proc.start_time_ns && p.start_time_ns &&
 	    (e->proc.start_time_ns > p.start_time_ns + TIME_SLACK_NS ||
 	     e->proc.start_time_ns < p.start_time_ns - TIME_SLACK_NS)) {
@@ -666,15 +733,25 @@ int vigil_proctable_on_fork(struct vigil_proctable *t, int32_t ppid,
 	if (pid <= 0)
 		return -EINVAL;
 	vigil_proctable_expire(t, time_ns);
-	e = find_live(t, pid);
+	e = find_newest(t, pid);
+	/* An exec read before this fork took the process for gone, as
+	 * /proc no longer had it: its exit message, if any, is still to
+	 * come (the connector sends it after the fork's). */
+	if (e && e->exit_guessed && e->proc.ppid == ppid &&
+	    e->exit_time_ns + TIME_SLACK_NS >= time_ns)
+		revive(t, e);
+	if (e && is_exited(e))
+		e = NULL;
 	if (e && e->proc.ppid == ppid &&
 	    (!e->proc.start_time_ns ||
 	     e->proc.start_time_ns + TIME_SLACK_NS >= time_ns)) {
 		/* This very process, whose exec was read first (its
 		 * record overtook the fork's message; a previous owner of
 		 * the pid started before this fork): keep its image. */
-		if (!e->proc.start_time_ns)
+		if (!e->proc.start_time_ns) {
 			e->proc.start_time_ns = time_ns;
+			e->fork_start = true;
+		}
 		touch(t, e);
 		return 0;
 	}
@@ -688,6 +765,7 @@ int vigil_proctable_on_fork(struct vigil_proctable *t, int32_t ppid,
 		e = fill_from_procfs(t, pid);
 		if (e) {
 			e->proc.start_time_ns = time_ns;
+			e->fork_start = true;
 			return 0;
 		}
 		vigil_process_clear(&child);
@@ -704,7 +782,10 @@ int vigil_proctable_on_fork(struct vigil_proctable *t, int32_t ppid,
 	e = insert(t, &child);
 	if (parent)
 		parent->pin = parent_pin;
-	return e ? 0 : -ENOSPC;
+	if (!e)
+		return -ENOSPC;
+	e->fork_start = true;
+	return 0;
 }
 
 /* Fills the fields of dst that are unknown from src (same process). */
@@ -775,31 +856,75 @@ static void inherit_container(struct vigil_proctable *t,
 		memset(&np->container, 0, sizeof(np->container));
 }
 
+/*
+ * The exec of a process whose exit was read first (a short-lived child:
+ * the proc connector's exit overtakes the exec that audit delivers up to
+ * a read interval later).  The image goes on the exited entry, which
+ * stays exited: the exit will not come again.  /proc is not read, since
+ * the pid is gone or already another process's.  Returns 0 or -ENOMEM.
+ */
+static int exec_exited(struct vigil_proctable *t, struct pt_entry *e,
+		       struct vigil_process *np)
+{
+	merge_missing(np, &e->proc, false);
+	if (!np->container.id.len && !np->container.pod_uid.len &&
+	    np->ppid > 0) {
+		vigil_arena_reset(&t->scratch2);
+		inherit_container(t, np);
+	}
+	np->flags &= ~VIGIL_PROC_FROM_PROCFS;
+	np->flags |= VIGIL_PROC_EXITED; /* e stays on the exited list */
+	np->user.len = np->group.len = 0;
+	return entry_store(t, e, np);
+}
+
 int vigil_proctable_on_exec(struct vigil_proctable *t,
-			    const struct vigil_process *p)
+			    const struct vigil_process *p, int64_t time_ns)
 {
 	struct vigil_process np = *p;
-	struct pt_entry *e;
+	struct pt_entry *e, *newest;
+	bool alive = true;
+	int64_t ref;
 	int rc;
 
 	if (p->pid <= 0)
 		return -EINVAL;
-	e = find_live(t, p->pid);
+	e = find_at(t, p->pid, time_ns);
+	newest = find_newest(t, p->pid);
+	if (e && is_exited(e))
+		return exec_exited(t, e, &np);
+	/* Every process the table has for pid started after this exec:
+	 * its process came and went unseen, and has nowhere to go (an
+	 * entry for it would hide the later ones). */
+	if (!e && newest && time_ns && !started_by(newest, time_ns))
+		return 0;
 	if (e) {
 		/* Exec keeps pid, start, container, unit, tty, cwd. */
 		merge_missing(&np, &e->proc, false);
 	}
+	/* What /proc shows must have started by this exec to be its
+	 * process, not a later owner of the pid. */
+	ref = np.start_time_ns ? np.start_time_ns : time_ns;
 	if (!e || !np.file.path.len || !np.argv.n) {
 		struct vigil_process fresh;
+		bool ok;
 
 		vigil_arena_reset(&t->scratch);
-		if (t->have_procfs &&
-		    !vigil_procfs_read(&t->procfs, p->pid,
-				       e ? VIGIL_PROCFS_IMAGE :
-					   VIGIL_PROCFS_ALL,
-				       &t->scratch, &fresh) &&
-		    (!np.start_time_ns || !fresh.start_time_ns ||
-		     fresh.start_time_ns <= np.start_time_ns + TIME_SLACK_NS))
+		ok = t->have_procfs &&
+		     !vigil_procfs_read(&t->procfs, p->pid,
+					e ? VIGIL_PROCFS_IMAGE :
+					    VIGIL_PROCFS_ALL,
+					&t->scratch, &fresh) &&
+		     (!ref || !fresh.start_time_ns ||
+		      fresh.start_time_ns <= ref + TIME_SLACK_NS);
+		/* Without an entry, /proc (when the table has one) tells
+		 * whether the process lives; the zombie of the newest,
+		 * exited, entry does not. */
+		if (!e && t->have_procfs)
+			alive = ok && !(newest && is_exited(newest) &&
+					same_start(newest,
+						   fresh.start_time_ns));
+		if (ok && alive)
 			merge_missing(&np, &fresh, true);
 	}
 	/*
@@ -813,7 +938,8 @@ int vigil_proctable_on_exec(struct vigil_proctable *t,
 
 		vigil_process_clear(&cg);
 		vigil_arena_reset(&t->scratch2);
-		if (!vigil_procfs_read(&t->procfs, p->pid, VIGIL_PROCFS_CGROUP,
+		if (alive &&
+		    !vigil_procfs_read(&t->procfs, p->pid, VIGIL_PROCFS_CGROUP,
 				       &t->scratch2, &cg) &&
 		    (!np.start_time_ns || !cg.start_time_ns ||
 		     cg.start_time_ns <= np.start_time_ns + TIME_SLACK_NS)) {
@@ -835,18 +961,52 @@ int vigil_proctable_on_exec(struct vigil_proctable *t,
 			touch(t, e);
 		return rc;
 	}
-	return insert(t, &np) ? 0 : -ENOSPC;
+	e = insert(t, &np);
+	if (!e)
+		return -ENOSPC;
+	if (!alive) {
+		/* Gone before its exec was read, and its exit not read
+		 * yet, if ever (lost, or no proc connector): it must not
+		 * stay live.  A fork message still to come revives it. */
+		mark_exited(t, e, time_ns ? time_ns : t->now_ns);
+		e->exit_guessed = true;
+	}
+	return 0;
 }
 
 int vigil_proctable_on_exit(struct vigil_proctable *t, int32_t pid,
 			    int64_t time_ns)
 {
-	struct pt_entry *e = find_live(t, pid);
+	struct pt_entry *e = find_newest(t, pid);
 
-	if (e)
+	if (e && !is_exited(e)) {
 		mark_exited(t, e, time_ns);
+	} else if (e && e->exit_guessed) {
+		/* Its exec took it for gone: now the exit is known. */
+		e->exit_guessed = false;
+		e->exit_time_ns = time_ns;
+		list_remove(&t->exited, e);
+		list_append(&t->exited, e);
+	} else {
+		e = NULL;
+	}
 	vigil_proctable_expire(t, time_ns);
 	return e ? 0 : -ENOENT;
+}
+
+int vigil_proctable_exec_seen(struct vigil_proctable *t, int32_t pid)
+{
+	struct pt_entry *e = find_newest(t, pid);
+
+	if (!e)
+		return -ENOENT;
+	if (is_exited(e) && !e->exit_guessed) {
+		/* The exit read was the old leader thread's: the process
+		 * lives on in the thread that executed. */
+		revive(t, e);
+		t->stats.leader_exec++;
+	}
+	return 0;
 }
 
 int vigil_proctable_on_ids(struct vigil_proctable *t, int32_t pid,
@@ -928,6 +1088,43 @@ int vigil_proctable_refresh(struct vigil_proctable *t, int32_t pid)
 		return rc;
 	}
 	return insert(t, &p) ? 0 : -ENOSPC;
+}
+
+unsigned vigil_proctable_check_live(struct vigil_proctable *t, int64_t now_ns,
+				    unsigned max_checks)
+{
+	struct pt_entry *e, *next;
+	struct vigil_process p;
+	unsigned n, gone = 0;
+	int rc;
+
+	if (!t->have_procfs)
+		return 0;
+	e = t->check_next ? t->check_next : t->live.head;
+	for (n = 0; e && n < max_checks; n++, e = next) {
+		next = e->next;
+		if (e->proc.pid <= 0)
+			continue;
+		vigil_arena_reset(&t->scratch);
+		/* stat only: the pid directory and the start time */
+		rc = vigil_procfs_read(&t->procfs, e->proc.pid, 0, &t->scratch,
+				       &p);
+		if (rc == -ENOENT || rc == -ESRCH) {
+			mark_exited(t, e, now_ns);
+			t->stats.vanished++;
+			gone++;
+		} else if (!rc && e->proc.start_time_ns && p.start_time_ns &&
+			   !same_start(e, p.start_time_ns)) {
+			/* another process has the pid: its fork and this
+			 * one's exit were both lost */
+			mark_exited(t, e, now_ns);
+			t->stats.vanished++;
+			t->stats.pid_reuse++;
+			gone++;
+		}
+	}
+	t->check_next = e; /* NULL: from the head next time */
+	return gone;
 }
 
 const struct vigil_process *

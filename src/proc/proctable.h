@@ -46,6 +46,10 @@ struct vigil_proctable_stats {
 	uint64_t evicted_live;    /* dropped to make room, still alive */
 	uint64_t expired;         /* exited entries past the linger time */
 	uint64_t pid_reuse;       /* a new process took a known live pid */
+	uint64_t vanished;        /* live entries /proc no longer had
+				   * (vigil_proctable_check_live) */
+	uint64_t leader_exec;     /* exits undone by an exec from a thread
+				   * (vigil_proctable_exec_seen) */
 	uint64_t name_lookups;    /* getpwuid_r/getgrgid_r calls */
 };
 
@@ -89,14 +93,31 @@ int vigil_proctable_on_fork(struct vigil_proctable *t, int32_t ppid,
 			    int32_t pid, int64_t time_ns);
 
 /*
- * p->pid executed a new image (an audit exec event, or the proc connector
- * after re-reading /proc).  Replaces exe, argv, comm, ids and whatever
- * else p sets; keeps what exec does not change (start time, container,
- * unit, tty, cwd when p has none).  p's strings are copied; they may point
- * into the table itself.  Returns 0 or a negative errno.
+ * p->pid executed a new image at time_ns (an audit exec event; 0 when
+ * unknown: the newest process with that pid).  Replaces exe, argv, comm,
+ * ids and whatever else p sets; keeps what exec does not change (start
+ * time, container, unit, tty, cwd when p has none).  p's strings are
+ * copied; they may point into the table itself.
+ *
+ * The exec goes to the process that had the pid at time_ns, told from a
+ * later owner by start times.  When that process's exit was already read
+ * (audit delivers the exec after the proc connector's exit of a short
+ * process) the entry stays exited.  A process the table does not know is
+ * added live only if /proc has it; otherwise it is added as exited (a
+ * fork read later revives it).  Returns 0 or a negative errno.
  */
 int vigil_proctable_on_exec(struct vigil_proctable *t,
-			    const struct vigil_process *p);
+			    const struct vigil_process *p, int64_t time_ns);
+
+/*
+ * The proc connector's exec message for pid (before any image is read).
+ * The connector sends them in order: fork, exec, exit.  An exec after an
+ * exit of the same pid, with no fork between, is a thread other than the
+ * leader executing: the kernel reports the old leader's exit (pid ==
+ * tgid) and the process lives on, so its entry is made live again
+ * (stats.leader_exec).  Returns 0, or -ENOENT when pid is unknown.
+ */
+int vigil_proctable_exec_seen(struct vigil_proctable *t, int32_t pid);
 
 /* pid exited at time_ns; the entry lingers (see set_linger). */
 int vigil_proctable_on_exit(struct vigil_proctable *t, int32_t pid,
@@ -146,6 +167,18 @@ int vigil_proctable_enrich(struct vigil_proctable *t, struct vigil_event *ev);
 /* Drops exited entries whose linger time has passed as of now_ns; the
  * daemon calls it from a timer, the table also on every fork and exit. */
 void vigil_proctable_expire(struct vigil_proctable *t, int64_t now_ns);
+
+/*
+ * Checks up to max_checks live entries against /proc (a stat of
+ * /proc/PID/stat each), going round the live list from where the last
+ * call stopped: an entry whose process is gone, or whose pid another
+ * process now has, is marked exited as of now_ns (stats.vanished).  The
+ * daemon calls it from a timer, so that a lost exit does not leave an
+ * entry live for ever.  Returns how many it marked; 0 when the table was
+ * never seeded.
+ */
+unsigned vigil_proctable_check_live(struct vigil_proctable *t, int64_t now_ns,
+				    unsigned max_checks);
 
 void vigil_proctable_get_stats(const struct vigil_proctable *t,
 			       struct vigil_proctable_stats *out);

@@ -304,6 +304,33 @@ static void test_proc_connector_exit_event_marks_process_exited(void **state)
 		    VIGIL_PROC_EXITED);
 }
 
+/* A thread other than the leader executes: the kernel reports the old
+ * leader's exit (pid == tgid), then the exec; the process lives on. */
+static void test_proc_connector_exec_by_a_thread_keeps_process_live(
+	void **state)
+{
+	struct ctx *c = *state;
+	struct proc_event pe;
+
+	start(c);
+	memset(&pe, 0, sizeof(pe));
+	pe.what = PROC_EVENT_EXIT;
+	pe.timestamp_ns = (uint64_t)uv_hrtime();
+	pe.event_data.exit.process_pid = 4121;
+	pe.event_data.exit.process_tgid = 4121;
+	send_event(&pe, sizeof(pe), CN_IDX_PROC);
+	memset(&pe, 0, sizeof(pe));
+	pe.what = PROC_EVENT_EXEC;
+	pe.timestamp_ns = (uint64_t)uv_hrtime();
+	pe.event_data.exec.process_pid = 4121;
+	pe.event_data.exec.process_tgid = 4121;
+	send_event(&pe, sizeof(pe), CN_IDX_PROC);
+	pump(c);
+	assert_non_null(vigil_proctable_lookup(table, 4121, 0));
+	assert_false(vigil_proctable_lookup(table, 4121, 0)->flags &
+		     VIGIL_PROC_EXITED);
+}
+
 static void test_proc_connector_uid_event_updates_table(void **state)
 {
 	struct ctx *c = *state;
@@ -418,6 +445,7 @@ int main(void)
 		T(test_proc_connector_fork_event_carries_table_context),
 		T(test_proc_connector_ignores_thread_clones_and_exits),
 		T(test_proc_connector_exit_event_marks_process_exited),
+		T(test_proc_connector_exec_by_a_thread_keeps_process_live),
 		T(test_proc_connector_uid_event_updates_table),
 		T(test_proc_connector_drops_malformed_and_spoofed),
 		T(test_proc_connector_overrun_counts_loss_and_raises),

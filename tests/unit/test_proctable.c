@@ -192,7 +192,8 @@ static void test_proctable_exec_replaces_image_keeps_start(void **state)
 	np.comm = vigil_str_c("ls");
 	np.argv.v = args;
 	np.argv.n = 2;
-	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	assert_int_equal(
+		vigil_proctable_on_exec(c->t, &np, T0 + NS_PER_S / 1000), 0);
 	p = vigil_proctable_lookup(c->t, 5001, 0);
 	assert_non_null(p);
 	assert_str(p->file.path, "/usr/bin/ls");
@@ -221,7 +222,7 @@ static void test_proctable_exec_of_a_gone_child_takes_parents_container(
 	np.file.path = vigil_str_c("/bin/sh");
 	np.argv.v = args;
 	np.argv.n = 1;
-	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np, T0), 0);
 	p = vigil_proctable_lookup(c->t, 7001, 0);
 	assert_non_null(p);
 	assert_str(p->container.id, CONTAINER_ID);
@@ -230,7 +231,7 @@ static void test_proctable_exec_of_a_gone_child_takes_parents_container(
 	/* A host parent gives nothing. */
 	np.pid = 7002;
 	np.ppid = 4121;
-	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np, T0), 0);
 	p = vigil_proctable_lookup(c->t, 7002, 0);
 	assert_non_null(p);
 	assert_int_equal(p->container.id.len, 0);
@@ -254,7 +255,8 @@ static void test_proctable_exec_read_after_exit_keeps_container(void **state)
 	np.file.path = vigil_str_c("/tmp/docker");
 	np.argv.v = args;
 	np.argv.n = 2;
-	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	assert_int_equal(
+		vigil_proctable_on_exec(c->t, &np, T0 + NS_PER_S / 2000), 0);
 	ev = event_for(c, 7400, T0 + NS_PER_S / 500);
 	ev->process.ppid = 2010;
 	ev->process.file.path = vigil_str_c("/tmp/docker");
@@ -280,7 +282,8 @@ static void test_proctable_fork_read_after_exec_keeps_the_image(void **state)
 	np.file.path = vigil_str_c("/usr/bin/java");
 	np.argv.v = args;
 	np.argv.n = 2;
-	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	assert_int_equal(
+		vigil_proctable_on_exec(c->t, &np, T0 + NS_PER_S / 1000), 0);
 	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 7200, T0), 0);
 	p = vigil_proctable_lookup(c->t, 7200, 0);
 	assert_non_null(p);
@@ -312,7 +315,7 @@ static void test_proctable_exec_with_strings_from_the_table(void **state)
 		assert_non_null(p);
 		np = *p;
 		np.comm = p->argv.v[0];
-		assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+		assert_int_equal(vigil_proctable_on_exec(c->t, &np, T0), 0);
 	}
 	p = vigil_proctable_lookup(c->t, 4121, 0);
 	assert_str(p->comm, "-bash");
@@ -340,7 +343,7 @@ static void test_proctable_argv_bounded_and_flagged(void **state)
 	np.pid = 4121;
 	np.argv.v = args;
 	np.argv.n = N;
-	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	assert_int_equal(vigil_proctable_on_exec(c->t, &np, T0), 0);
 	p = vigil_proctable_lookup(c->t, 4121, 0);
 	assert_true(p->flags & VIGIL_PROC_ARGV_TRUNCATED);
 	assert_true(p->argv.n > 0 && p->argv.n < N);
@@ -540,7 +543,8 @@ static void test_proctable_parent_loop_terminates(void **state)
 	/* An exec event claims 31000's parent is 31001. */
 	np = *vigil_proctable_lookup(c->t, 31000, 0);
 	np.ppid = 31001;
-	assert_int_equal(vigil_proctable_on_exec(c->t, &np), 0);
+	assert_int_equal(
+		vigil_proctable_on_exec(c->t, &np, T0 + NS_PER_S / 2), 0);
 	ev = event_for(c, 31001, T0 + NS_PER_S);
 	ev->process.start_time_ns = 0;
 	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
@@ -564,6 +568,226 @@ static void test_proctable_resync_marks_vanished_exited(void **state)
 	p = vigil_proctable_lookup(c->t, 4121, 0);
 	assert_non_null(p);
 	assert_false(p->flags & VIGIL_PROC_EXITED);
+}
+
+/* An exec as audit reports it: the image, at time_ns. */
+static int exec_at(struct ctx *c, int32_t pid, int32_t ppid, const char *exe,
+		   int64_t time_ns)
+{
+	struct vigil_str args[1];
+	struct vigil_process np;
+
+	args[0] = vigil_str_c(exe);
+	vigil_process_clear(&np);
+	np.pid = pid;
+	np.ppid = ppid;
+	np.file.path = args[0];
+	np.argv.v = args;
+	np.argv.n = 1;
+	return vigil_proctable_on_exec(c->t, &np, time_ns);
+}
+
+/*
+ * Issue 22: a shell runs 1000 /bin/true; each one's exit is read (proc
+ * connector) before its exec (audit, up to a read interval later).  The
+ * execs go on the exited entries: nothing stays live, and the entries
+ * expire after their linger time.
+ */
+static void test_proctable_exec_read_after_exit_leaves_no_live_entry(
+	void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+	const struct vigil_process *p;
+	int64_t t = T0;
+
+	for (int32_t pid = 10000; pid < 11000; pid++, t += NS_PER_S / 500) {
+		assert_int_equal(vigil_proctable_on_fork(c->t, 4121, pid, t),
+				 0);
+		assert_int_equal(vigil_proctable_on_exit(c->t, pid,
+							 t + NS_PER_S / 1000),
+				 0);
+		/* audit's clock: coarse, a little before the fork's */
+		assert_int_equal(exec_at(c, pid, 4121, "/bin/true",
+					 t - NS_PER_S / 500), 0);
+	}
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS);
+	p = vigil_proctable_lookup(c->t, 10999, 0);
+	assert_non_null(p);
+	assert_true(p->flags & VIGIL_PROC_EXITED);
+	assert_str(p->file.path, "/bin/true");
+	assert_int_equal(p->ppid, 4121);
+	assert_true(p->start_time_ns == t - NS_PER_S / 500);
+
+	vigil_proctable_expire(c->t, t + 31 * NS_PER_S);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.expired, 1000);
+	assert_int_equal(st.entries, FIXTURE_PIDS);
+	assert_int_equal(st.live, FIXTURE_PIDS);
+}
+
+/*
+ * pid 7600 exits and is reused by a new process: the new one's exec gives
+ * it a live entry with its image, and the old one's exec, read after the
+ * new fork, goes to the old, exited, entry.
+ */
+static void test_proctable_exec_after_pid_reuse_is_the_new_process(
+	void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+	const struct vigil_process *p;
+	const int64_t t2 = T0 + 2 * NS_PER_S;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 7600, T0), 0);
+	assert_int_equal(vigil_proctable_on_exit(c->t, 7600,
+						 T0 + NS_PER_S / 100), 0);
+	assert_int_equal(vigil_proctable_on_fork(c->t, 2010, 7600, t2), 0);
+	assert_int_equal(exec_at(c, 7600, 2010, "/usr/sbin/nginx",
+				 t2 + NS_PER_S / 1000), 0);
+	/* the old process's exec, read late */
+	assert_int_equal(exec_at(c, 7600, 4121, "/usr/bin/id",
+				 T0 + NS_PER_S / 1000), 0);
+
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS + 1);
+	p = vigil_proctable_lookup(c->t, 7600, 0);
+	assert_non_null(p);
+	assert_false(p->flags & VIGIL_PROC_EXITED);
+	assert_str(p->file.path, "/usr/sbin/nginx");
+	assert_int_equal(p->ppid, 2010);
+	assert_str(p->container.id, CONTAINER_ID);
+	p = vigil_proctable_lookup(c->t, 7600, T0 + NS_PER_S / 200);
+	assert_non_null(p);
+	assert_true(p->flags & VIGIL_PROC_EXITED);
+	assert_str(p->file.path, "/usr/bin/id");
+	assert_int_equal(p->ppid, 4121);
+
+	/* A reuse within the second (the start times tell them apart to
+	 * the fork message's precision): still the new process. */
+	assert_int_equal(vigil_proctable_on_exit(c->t, 7600, t2 + NS_PER_S / 10),
+			 0);
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 7600,
+						 t2 + NS_PER_S / 5), 0);
+	assert_int_equal(exec_at(c, 7600, 4121, "/usr/bin/curl",
+				 t2 + NS_PER_S / 5 + NS_PER_S / 1000), 0);
+	p = vigil_proctable_lookup(c->t, 7600, 0);
+	assert_false(p->flags & VIGIL_PROC_EXITED);
+	assert_str(p->file.path, "/usr/bin/curl");
+	p = vigil_proctable_lookup(c->t, 7600, t2 + NS_PER_S / 20);
+	assert_str(p->file.path, "/usr/sbin/nginx");
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS + 1);
+}
+
+/*
+ * The proc connector's exec after an exit of the same pid, with no fork
+ * between: a thread other than the leader executed (the exit was the old
+ * leader's), and the process lives on.  After a reuse's fork it changes
+ * nothing.
+ */
+static void test_proctable_exec_seen_after_leader_exit_revives(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+	const struct vigil_process *p;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 7900, T0), 0);
+	assert_int_equal(vigil_proctable_on_exit(c->t, 7900,
+						 T0 + NS_PER_S / 10), 0);
+	assert_int_equal(vigil_proctable_exec_seen(c->t, 7900), 0);
+	assert_int_equal(exec_at(c, 7900, 4121, "/usr/bin/java",
+				 T0 + NS_PER_S / 20), 0);
+	p = vigil_proctable_lookup(c->t, 7900, 0);
+	assert_false(p->flags & VIGIL_PROC_EXITED);
+	assert_str(p->file.path, "/usr/bin/java");
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS + 1);
+	assert_int_equal(st.leader_exec, 1);
+
+	assert_int_equal(vigil_proctable_on_exit(c->t, 7900, T0 + NS_PER_S),
+			 0);
+	assert_int_equal(vigil_proctable_on_fork(c->t, 2010, 7900,
+						 T0 + 2 * NS_PER_S), 0);
+	assert_int_equal(vigil_proctable_exec_seen(c->t, 7900), 0);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS + 1);
+	assert_int_equal(st.leader_exec, 1);
+	assert_int_equal(vigil_proctable_exec_seen(c->t, 7901), -ENOENT);
+}
+
+/* An exec of a process the table never saw, which /proc does not have:
+ * gone, so not live; its exit message, read later, is taken. */
+static void test_proctable_exec_of_unknown_gone_process_is_not_live(
+	void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+	const struct vigil_process *p;
+
+	assert_int_equal(exec_at(c, 7700, 4121, "/bin/true", T0), 0);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS);
+	p = vigil_proctable_lookup(c->t, 7700, 0);
+	assert_non_null(p);
+	assert_true(p->flags & VIGIL_PROC_EXITED);
+	assert_str(p->file.path, "/bin/true");
+	assert_int_equal(vigil_proctable_on_exit(c->t, 7700,
+						 T0 + NS_PER_S / 100), 0);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS);
+}
+
+/* /proc still shows a process whose exit was read (a zombie): a miss
+ * for it must not bring it back as live. */
+static void test_proctable_zombie_of_exited_process_is_not_refilled(
+	void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+	struct vigil_event *ev;
+
+	assert_int_equal(vigil_proctable_on_exit(c->t, 4121, T0), 0);
+	/* an event long after the exit: a miss, and /proc has 4121 */
+	ev = event_for(c, 4121, T0 + 10 * NS_PER_S);
+	assert_int_equal(vigil_proctable_enrich(c->t, ev), 0);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS - 1);
+	assert_int_equal(st.procfs_fills, 0);
+	assert_int_equal(vigil_proctable_resync(c->t), 0);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS - 1);
+}
+
+/* Lost exits: the check against /proc marks what is gone, a bounded
+ * number of entries per call, going round the live list. */
+static void test_proctable_check_live_marks_gone_processes(void **state)
+{
+	struct ctx *c = *state;
+	struct vigil_proctable_stats st;
+	unsigned marked = 0;
+
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 7801, T0), 0);
+	assert_int_equal(vigil_proctable_on_fork(c->t, 4121, 7802, T0), 0);
+	/* least recently used first: the seeded processes */
+	assert_int_equal(vigil_proctable_check_live(c->t, T0 + NS_PER_S, 5),
+			 0);
+	for (int i = 0; i < 3; i++)
+		marked += vigil_proctable_check_live(c->t, T0 + NS_PER_S, 5);
+	assert_int_equal(marked, 2);
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.live, FIXTURE_PIDS);
+	assert_int_equal(st.vanished, 2);
+	assert_true(vigil_proctable_lookup(c->t, 7801, 0)->flags &
+		    VIGIL_PROC_EXITED);
+	assert_false(vigil_proctable_lookup(c->t, 4121, 0)->flags &
+		     VIGIL_PROC_EXITED);
+	/* round again: nothing more */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(vigil_proctable_check_live(c->t,
+							    T0 + NS_PER_S, 5),
+				 0);
 }
 
 /* The live /proc: our own ancestry ends at init and starts at our parent. */
@@ -615,6 +839,12 @@ int main(void)
 		T(test_proctable_ancestry_depth_is_bounded),
 		T(test_proctable_parent_loop_terminates),
 		T(test_proctable_resync_marks_vanished_exited),
+		T(test_proctable_exec_read_after_exit_leaves_no_live_entry),
+		T(test_proctable_exec_after_pid_reuse_is_the_new_process),
+		T(test_proctable_exec_of_unknown_gone_process_is_not_live),
+		T(test_proctable_exec_seen_after_leader_exit_revives),
+		T(test_proctable_zombie_of_exited_process_is_not_refilled),
+		T(test_proctable_check_live_marks_gone_processes),
 		cmocka_unit_test(test_proctable_live_proc_ancestry_of_self),
 	};
 #undef T
