@@ -1,10 +1,12 @@
 # plugins/common/common.mk - what the forwarders share: the durable spool,
 # output selection and TLS.  These are compiled into each plugin that uses
-# them (plugins link no vigil library).  Also their tests and fuzz target,
+# them (plugins link no vigil library); so is the core's one growable
+# buffer (src/buf.c, buf_sources).  Also their tests and fuzz target,
 # and the forwarders' shared integration driver and scripts.
 spool_sources = plugins/common/spool.c plugins/common/spool.h \
 	plugins/common/select.c plugins/common/select.h
 tls_sources = plugins/common/tls.c plugins/common/tls.h
+buf_sources = src/buf.c src/buf.h
 plugin_common_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 
 EXTRA_DIST += tests/integration/forward bench/forward_bench.sh

@@ -54,6 +54,7 @@
 
 #include <vigil/plugin.h>
 
+#include "buf.h"
 #include "forward_proto.h"
 #include "spool.h"
 #include "select.h"
@@ -281,7 +282,7 @@ static int fwd_send_chunk(struct forward *f)
 			break;
 		}
 		kind = ((const uint8_t *)d)[0];
-		if (fwd_buf_append(&f->batch, (const char *)d + 1, len - 1)) {
+		if (vigil_buf_append(&f->batch, (const char *)d + 1, len - 1)) {
 			vigil_spool_unread(f->spool);
 			break;
 		}
@@ -510,7 +511,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	struct forward *f = h->data;
 
 	(void)hint;
-	if (fwd_buf_reserve(&f->rx, 65536)) {
+	if (vigil_buf_reserve(&f->rx, 65536)) {
 		*buf = uv_buf_init(NULL, 0);
 		return;
 	}
@@ -570,7 +571,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 					return;
 			}
 		}
-	} else if (fwd_buf_append(&f->in, buf->base, (size_t)nread)) {
+	} else if (vigil_buf_append(&f->in, buf->base, (size_t)nread)) {
 		fwd_disconnect(f, "out of memory reading");
 		return;
 	}
@@ -860,7 +861,7 @@ static int fwd_record(struct forward *f, int kind, const struct vigil_event *ev,
 	f->entry.len = 0;
 	rc = f->api->encode_msgpack(ev, sig, &f->rec);
 	if (!rc)
-		rc = fwd_buf_append(&f->entry, &(char){ (char)kind }, 1);
+		rc = vigil_buf_append(&f->entry, &(char){ (char)kind }, 1);
 	if (!rc)
 		rc = fwd_encode_entry(&f->entry, ev->time_ns, f->rec.data,
 				      f->rec.len);

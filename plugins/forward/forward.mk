@@ -3,7 +3,7 @@
 plugin_LTLIBRARIES += plugins/forward.la
 plugins_forward_la_SOURCES = plugins/forward/forward.c \
 	plugins/forward/forward_proto.c plugins/forward/forward_proto.h \
-	$(spool_sources) $(tls_sources)
+	$(spool_sources) $(tls_sources) $(buf_sources)
 plugins_forward_la_CPPFLAGS = $(plugin_common_cppflags)
 plugins_forward_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) \
 	$(OPENSSL_CFLAGS)
@@ -14,7 +14,8 @@ if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_forward_proto
 TESTS += tests/unit/test_forward_proto
 tests_unit_test_forward_proto_SOURCES = tests/unit/test_forward_proto.c \
-	plugins/forward/forward_proto.c plugins/forward/forward_proto.h
+	plugins/forward/forward_proto.c plugins/forward/forward_proto.h \
+	$(buf_sources)
 tests_unit_test_forward_proto_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-I$(top_srcdir)/plugins/forward
 tests_unit_test_forward_proto_CFLAGS = $(TEST_CFLAGS) $(MSGPACK_CFLAGS) \
@@ -26,7 +27,8 @@ endif
 if ENABLE_FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_forward_proto
 tests_fuzz_fuzz_forward_proto_SOURCES = tests/fuzz/fuzz_forward_proto.c \
-	plugins/forward/forward_proto.c plugins/forward/forward_proto.h
+	plugins/forward/forward_proto.c plugins/forward/forward_proto.h \
+	$(buf_sources)
 tests_fuzz_fuzz_forward_proto_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/plugins/forward
 tests_fuzz_fuzz_forward_proto_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) \

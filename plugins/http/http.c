@@ -41,6 +41,7 @@
 
 #include <vigil/plugin.h>
 
+#include "buf.h"
 #include "spool.h"
 #include "select.h"
 
@@ -103,26 +104,6 @@ struct http {
 };
 
 static void http_send(struct http *h, bool force);
-
-static int buf_put(struct vigil_buf *b, const void *p, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *q;
-
-	if (b->len + n + 1 > b->cap) {
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		q = realloc(b->data, cap);
-		if (!q)
-			return -ENOMEM;
-		b->data = q;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
 
 /* Frees what http_configure filled and clears it (not the spool). */
 static void http_settings_free(struct http_settings *set)
@@ -417,14 +398,14 @@ static void http_send(struct http *h, bool force)
 	if (!force && h->unsent_bytes < (uint64_t)h->set.batch_bytes)
 		return;
 	h->batch_n = 0;
-	if (h->set.format == F_ARRAY && buf_put(&raw, "[", 1))
+	if (h->set.format == F_ARRAY && vigil_buf_append(&raw, "[", 1))
 		return;
 	while ((int64_t)raw.len < h->set.batch_bytes &&
 	       vigil_spool_next(h->spool, &d, &len) == 0) {
-		if (h->set.format == F_ARRAY && h->batch_n && buf_put(&raw, ",", 1))
+		if (h->set.format == F_ARRAY && h->batch_n && vigil_buf_append(&raw, ",", 1))
 			goto out_nomem;
-		if (buf_put(&raw, d, len) ||
-		    (h->set.format != F_ARRAY && buf_put(&raw, "\n", 1)))
+		if (vigil_buf_append(&raw, d, len) ||
+		    (h->set.format != F_ARRAY && vigil_buf_append(&raw, "\n", 1)))
 			goto out_nomem;
 		h->batch_n++;
 		h->unsent_bytes = h->unsent_bytes > len ? h->unsent_bytes - len :
@@ -435,7 +416,7 @@ static void http_send(struct http *h, bool force)
 		free(raw.data);
 		return;
 	}
-	if (h->set.format == F_ARRAY && buf_put(&raw, "]", 1))
+	if (h->set.format == F_ARRAY && vigil_buf_append(&raw, "]", 1))
 		goto out_nomem;
 	vigil_spool_tell(h->spool, &h->batch_end);
 	if (h->set.gzip) {
@@ -514,7 +495,7 @@ static int http_record(struct http *h, const struct vigil_event *ev,
 		int n = snprintf(action, sizeof(action),
 				 "{\"index\":{\"_index\":\"%s\"}}\n", h->set.index);
 
-		rc = buf_put(&h->rec, action, (size_t)n);
+		rc = vigil_buf_append(&h->rec, action, (size_t)n);
 		break;
 	}
 	case F_SPLUNK: {
@@ -525,16 +506,16 @@ static int http_record(struct http *h, const struct vigil_event *ev,
 				 (long long)(ev->time_ns % 1000000000 / 1000),
 				 h->set.sourcetype);
 
-		rc = buf_put(&h->rec, head, (size_t)n);
+		rc = vigil_buf_append(&h->rec, head, (size_t)n);
 		break;
 	}
 	default:
 		break;
 	}
 	if (!rc)
-		rc = buf_put(&h->rec, h->json.data, h->json.len);
+		rc = vigil_buf_append(&h->rec, h->json.data, h->json.len);
 	if (!rc && h->set.format == F_SPLUNK)
-		rc = buf_put(&h->rec, "}", 1);
+		rc = vigil_buf_append(&h->rec, "}", 1);
 	if (!rc)
 		rc = vigil_spool_append(h->spool, h->rec.data, h->rec.len);
 	if (rc)

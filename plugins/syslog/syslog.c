@@ -34,6 +34,7 @@
 
 #include <vigil/plugin.h>
 
+#include "buf.h"
 #include "spool.h"
 #include "select.h"
 #include "syslog_fmt.h"
@@ -136,25 +137,6 @@ static void slog_unref(struct slog *s)
 {
 	if (--s->refs == 0 && s->destroyed)
 		slog_free(s);
-}
-
-static int buf_put(struct vigil_buf *b, const void *p, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *q;
-
-	if (b->len + n + 1 > b->cap) {
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		q = realloc(b->data, cap);
-		if (!q)
-			return -ENOMEM;
-		b->data = q;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return 0;
 }
 
 static uint64_t rng_next(struct slog *s)
@@ -300,8 +282,8 @@ static void slog_pump(struct slog *s)
 		       vigil_spool_next(s->spool, &d, &len) == 0) {
 			int h = snprintf(hdr, sizeof(hdr), "%zu ", len);
 
-			if (buf_put(&batch, hdr, (size_t)h) ||
-			    buf_put(&batch, d, len)) {
+			if (vigil_buf_append(&batch, hdr, (size_t)h) ||
+			    vigil_buf_append(&batch, d, len)) {
 				free(batch.data);
 				slog_disconnect(s, "out of memory");
 				return;
