@@ -1,5 +1,6 @@
 # plugins/common/common.mk - what the forwarders share: the durable spool,
-# output selection and TLS.  These are compiled into each plugin that uses
+# output selection, the outlet (spool, tick, counters, backoff), the
+# connection layer and TLS.  These are compiled into each plugin that uses
 # them (plugins link no vigil library); so is the core's one growable
 # buffer (src/buf.c, buf_sources).  Also their tests and fuzz target,
 # and the forwarders' shared integration driver and scripts.
@@ -7,6 +8,11 @@ spool_sources = plugins/common/spool.c plugins/common/spool.h \
 	plugins/common/select.c plugins/common/select.h
 tls_sources = plugins/common/tls.c plugins/common/tls.h
 buf_sources = src/buf.c src/buf.h
+outlet_sources = plugins/common/outlet.c plugins/common/outlet.h
+# the connection layer, with what it stands on (a plugin lists these, not
+# the pieces: automake refuses a source listed twice)
+conn_sources = plugins/common/conn.c plugins/common/conn.h \
+	$(outlet_sources) $(spool_sources) $(tls_sources) $(buf_sources)
 plugin_common_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 
 EXTRA_DIST += tests/integration/forward bench/forward_bench.sh

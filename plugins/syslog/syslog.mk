@@ -3,7 +3,7 @@
 plugin_LTLIBRARIES += plugins/syslog.la
 plugins_syslog_la_SOURCES = plugins/syslog/syslog.c \
 	plugins/syslog/syslog_fmt.c plugins/syslog/syslog_fmt.h \
-	$(spool_sources) $(tls_sources) $(buf_sources)
+	$(conn_sources)
 plugins_syslog_la_CPPFLAGS = $(plugin_common_cppflags)
 plugins_syslog_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(OPENSSL_CFLAGS)
 plugins_syslog_la_LIBADD = $(LIBUV_LIBS) $(OPENSSL_LIBS) -lz
