@@ -36,8 +36,10 @@ dist_noinst_SCRIPTS += tests/integration/forward/forward_e2e.sh \
 	tests/integration/forward/fwd_server.py \
 	tests/integration/forward/syslog_e2e.sh \
 	tests/integration/forward/http_e2e.sh \
-	tests/integration/forward/http_server.py
-TESTS += tests/integration/forward/forward_e2e_quick.sh \
+	tests/integration/forward/http_server.py \
+	tests/integration/forward/conn_e2e.sh
+TESTS += tests/integration/forward/conn_e2e.sh \
+	tests/integration/forward/forward_e2e_quick.sh \
 	tests/integration/forward/syslog_e2e.sh \
 	tests/integration/forward/http_e2e.sh
 endif
