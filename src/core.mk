@@ -3,7 +3,7 @@
 # linked into vigild, vigilctl and the tests; it includes no part above it.
 noinst_LTLIBRARIES += libvigilcore.la
 libvigilcore_la_SOURCES = \
-	src/util.c src/util.h \
+	src/util.c src/util.h src/buf.c src/buf.h \
 	src/node.c src/node.h src/source.h \
 	src/schema.c src/schema.h \
 	src/codec_encode.c src/codec_decode.c src/codec.h \

@@ -14,27 +14,9 @@
 #include <vigil/event.h>
 #include <vigil/plugin.h>
 
+#include "buf.h"
+
 #define VIGIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- buffer (struct vigil_buf, vigil/plugin.h) ---- */
-
-/* Makes room for n more bytes.  Returns 0 or -ENOMEM. */
-int vigil_buf_reserve(struct vigil_buf *b, size_t n)
-	__attribute__((warn_unused_result));
-int vigil_buf_append(struct vigil_buf *b, const void *p, size_t n)
-	__attribute__((warn_unused_result));
-int vigil_buf_putc(struct vigil_buf *b, char c)
-	__attribute__((warn_unused_result));
-int vigil_buf_puts(struct vigil_buf *b, const char *s)
-	__attribute__((warn_unused_result));
-/* On -ENOMEM the buffer keeps what it had: callers that only build
- * messages may ignore the result. */
-int vigil_buf_printf(struct vigil_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Returns a NUL-terminated view (the NUL is not counted in len). */
-const char *vigil_buf_cstr(struct vigil_buf *b);
-void vigil_buf_reset(struct vigil_buf *b);
-void vigil_buf_free(struct vigil_buf *b);
 
 /* ---- arena ---- */
 

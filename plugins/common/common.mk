@@ -1,10 +1,18 @@
 # plugins/common/common.mk - what the forwarders share: the durable spool,
-# output selection and TLS.  These are compiled into each plugin that uses
-# them (plugins link no vigil library).  Also their tests and fuzz target,
+# output selection, the outlet (spool, tick, counters, backoff), the
+# connection layer and TLS.  These are compiled into each plugin that uses
+# them (plugins link no vigil library); so is the core's one growable
+# buffer (src/buf.c, buf_sources).  Also their tests and fuzz target,
 # and the forwarders' shared integration driver and scripts.
 spool_sources = plugins/common/spool.c plugins/common/spool.h \
 	plugins/common/select.c plugins/common/select.h
 tls_sources = plugins/common/tls.c plugins/common/tls.h
+buf_sources = src/buf.c src/buf.h
+outlet_sources = plugins/common/outlet.c plugins/common/outlet.h
+# the connection layer, with what it stands on (a plugin lists these, not
+# the pieces: automake refuses a source listed twice)
+conn_sources = plugins/common/conn.c plugins/common/conn.h \
+	$(outlet_sources) $(spool_sources) $(tls_sources) $(buf_sources)
 plugin_common_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 
 EXTRA_DIST += tests/integration/forward bench/forward_bench.sh
@@ -28,8 +36,10 @@ dist_noinst_SCRIPTS += tests/integration/forward/forward_e2e.sh \
 	tests/integration/forward/fwd_server.py \
 	tests/integration/forward/syslog_e2e.sh \
 	tests/integration/forward/http_e2e.sh \
-	tests/integration/forward/http_server.py
-TESTS += tests/integration/forward/forward_e2e_quick.sh \
+	tests/integration/forward/http_server.py \
+	tests/integration/forward/conn_e2e.sh
+TESTS += tests/integration/forward/conn_e2e.sh \
+	tests/integration/forward/forward_e2e_quick.sh \
 	tests/integration/forward/syslog_e2e.sh \
 	tests/integration/forward/http_e2e.sh
 endif

@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "buf.h"
 #include "tls.h"
 
 #define TLS_IO_CHUNK 16384
@@ -25,23 +26,6 @@ struct vigil_tls {
 	BIO *wbio; /* ssl -> network, owned by ssl */
 	bool ready;
 };
-
-static int buf_grow(struct vigil_buf *b, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *p;
-
-	if (b->len + n + 1 <= b->cap)
-		return 0;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	p = realloc(b->data, cap);
-	if (!p)
-		return -ENOMEM;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
 
 /* The first OpenSSL error (and the verify result) as a sentence. */
 static void ssl_reason(const SSL *ssl, char *err, size_t errlen,
@@ -129,7 +113,7 @@ static int drain(struct vigil_tls *t, struct vigil_buf *net_out)
 	while (BIO_ctrl_pending(t->wbio)) {
 		int n;
 
-		if (buf_grow(net_out, TLS_IO_CHUNK))
+		if (vigil_buf_reserve(net_out, TLS_IO_CHUNK))
 			return -ENOMEM;
 		n = BIO_read(t->wbio, net_out->data + net_out->len,
 			     TLS_IO_CHUNK);
@@ -233,7 +217,7 @@ int vigil_tls_feed(struct vigil_tls *t, const void *data, size_t len,
 	for (;;) {
 		int n, e;
 
-		if (buf_grow(plain_out, TLS_IO_CHUNK))
+		if (vigil_buf_reserve(plain_out, TLS_IO_CHUNK))
 			return -ENOMEM;
 		n = SSL_read(t->ssl, plain_out->data + plain_out->len,
 			     TLS_IO_CHUNK);

@@ -31,6 +31,8 @@
 
 #include <vigil/plugin.h>
 
+#include "buf.h"
+
 #define WRITE_THRESHOLD (64 * 1024)
 #define MAX_PENDING (8 * 1024 * 1024)
 #define ERROR_LOG_INTERVAL_S 10
@@ -53,23 +55,6 @@ struct file_sink {
 	uint64_t dropped_at_log; /* st.dropped when last logged */
 	bool failing;
 };
-
-static int buf_reserve(struct vigil_buf *b, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *p;
-
-	if (b->len + n + 1 <= b->cap)
-		return 0;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	p = realloc(b->data, cap);
-	if (!p)
-		return -ENOMEM;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
 
 static int sink_open(struct file_sink *s)
 {
@@ -240,7 +225,7 @@ static int sink_record(struct file_sink *s, const struct vigil_event *ev,
 			return -ENOSPC;
 		}
 	}
-	if (buf_reserve(&s->buf, s->rec.len)) {
+	if (vigil_buf_reserve(&s->buf, s->rec.len)) {
 		s->st.dropped++;
 		return -ENOMEM;
 	}

@@ -14,39 +14,13 @@
 #include <msgpack.h>
 #include <openssl/evp.h>
 
+#include "buf.h"
 #include "forward_proto.h"
-
-int fwd_buf_reserve(struct vigil_buf *b, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *p;
-
-	if (b->len + n + 1 <= b->cap)
-		return 0;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	p = realloc(b->data, cap);
-	if (!p)
-		return -ENOMEM;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
-
-int fwd_buf_append(struct vigil_buf *b, const void *data, size_t n)
-{
-	if (fwd_buf_reserve(b, n))
-		return -ENOMEM;
-	memcpy(b->data + b->len, data, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
 
 /* msgpack-c packer callback: append to a vigil_buf. */
 static int pk_write(void *data, const char *buf, size_t len)
 {
-	return fwd_buf_append(data, buf, len) ? -1 : 0;
+	return vigil_buf_append(data, buf, len) ? -1 : 0;
 }
 
 static int pk_str(msgpack_packer *pk, const char *s)
@@ -75,7 +49,7 @@ int fwd_encode_entry(struct vigil_buf *out, int64_t time_ns,
 	    msgpack_pack_ext(&pk, sizeof(t), FWD_EVENT_TIME_EXT) ||
 	    msgpack_pack_ext_body(&pk, t, sizeof(t)))
 		return -ENOMEM;
-	return fwd_buf_append(out, record, len);
+	return vigil_buf_append(out, record, len);
 }
 
 int fwd_encode_message(struct vigil_buf *out, enum fwd_mode mode,
@@ -93,7 +67,7 @@ int fwd_encode_message(struct vigil_buf *out, enum fwd_mode mode,
 			return -ENOMEM;
 	} else {
 		if (msgpack_pack_array(&pk, n) ||
-		    fwd_buf_append(out, entries, len))
+		    vigil_buf_append(out, entries, len))
 			return -ENOMEM;
 	}
 	if (msgpack_pack_map(&pk, chunk ? 2 : 1) || pk_str(&pk, "size") ||

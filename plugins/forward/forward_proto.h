@@ -38,10 +38,6 @@ enum fwd_mode {
 	FWD_MODE_PACKED = 1,
 };
 
-/* Grows b to hold n more bytes (and a NUL).  0 or -ENOMEM. */
-int fwd_buf_reserve(struct vigil_buf *b, size_t n);
-int fwd_buf_append(struct vigil_buf *b, const void *data, size_t n);
-
 /*
  * Appends one Entry, [EventTime(time_ns), record], where record is one
  * msgpack map already encoded.  0 or -ENOMEM.

@@ -2,9 +2,11 @@
  * http - POSTs batches of events and/or signals as JSON to an HTTP(S)
  * endpoint with libcurl's multi-socket API driven by the daemon's loop
  * (uv_poll for curl's sockets, a uv_timer for its timeouts), so no request
- * ever blocks the loop.  Records go through the forwarders' disk spool; a
- * batch leaves it on a 2xx answer, is retried (with backoff) on 429, 5xx,
- * timeouts and connection errors, and is dropped and counted on any other
+ * ever blocks the loop.  Records go through the forwarders' disk spool
+ * (outlet.h: spool, tick, counters, backoff); a batch leaves it on a 2xx
+ * answer, is retried (with backoff and jitter) on 429, 5xx, timeouts,
+ * connection errors and refused credentials (401, 403, 407: fixing them
+ * must not cost the records), and is dropped and counted on any other
  * 4xx, since sending it again would fail the same way.
  *
  * Configuration (plugins: - name: http, config: ...):
@@ -41,10 +43,10 @@
 
 #include <vigil/plugin.h>
 
-#include "spool.h"
+#include "buf.h"
+#include "outlet.h"
 #include "select.h"
 
-#define TICK_MS 100
 #define GZIP_WINDOW (15 + 16) /* deflate window bits + gzip wrapper */
 #define GZIP_MEMLEVEL 8
 
@@ -72,18 +74,13 @@ struct http_settings {
 };
 
 struct http {
-	const struct vigil_host_api *api;
-	void *host;
-	uv_loop_t *loop;
-
+	struct vigil_outlet out;  /* first: the plugin table's callbacks */
 	struct http_settings set; /* what http_configure reads */
 	struct http_sock *socks;  /* watched sockets */
 
-	struct vigil_spool *spool;
 	CURLM *multi;
 	CURL *easy;               /* the request in flight, or NULL */
 	uv_timer_t curl_timer;    /* curl's timeout */
-	uv_timer_t tick;          /* flush and retry */
 	struct vigil_buf body;    /* the batch being sent (maybe gzipped) */
 	struct vigil_spool_pos batch_end;
 	uint32_t batch_n;
@@ -93,36 +90,13 @@ struct http {
 	char errbuf[CURL_ERROR_SIZE];
 
 	struct vigil_buf json, rec;
-	struct vigil_plugin_stats st;
-	int refs;
-	bool destroyed, warned;
+	bool warned;
 	/* Settings a reload read while a request was in flight (it uses the
 	 * old URL and headers): taken when it is over. */
 	struct http_settings *pending;
-	char spool_dir[PATH_MAX];
 };
 
 static void http_send(struct http *h, bool force);
-
-static int buf_put(struct vigil_buf *b, const void *p, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *q;
-
-	if (b->len + n + 1 > b->cap) {
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		q = realloc(b->data, cap);
-		if (!q)
-			return -ENOMEM;
-		b->data = q;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
 
 /* Frees what http_configure filled and clears it (not the spool). */
 static void http_settings_free(struct http_settings *set)
@@ -164,12 +138,15 @@ static void http_take_pending(struct http *h)
 	h->backoff_ms = 0;
 	h->retry_at_ms = 0;
 	h->warned = false;
-	h->api->log(h->host, VIGIL_LOG_NOTICE,
-		    "settings reloaded: sending to %s", h->set.url);
+	h->out.api->log(h->out.host, VIGIL_LOG_NOTICE,
+			"settings reloaded: sending to %s", h->set.url);
 }
 
-static void http_free(struct http *h)
+/* The outlet's release: the last reference after destroy. */
+static void http_release(struct vigil_outlet *o)
 {
+	struct http *h = (struct http *)o;
+
 	if (h->easy) {
 		curl_multi_remove_handle(h->multi, h->easy);
 		curl_easy_cleanup(h->easy);
@@ -178,22 +155,18 @@ static void http_free(struct http *h)
 		curl_multi_cleanup(h->multi);
 	http_pending_free(h);
 	http_settings_free(&h->set);
-	vigil_spool_close(h->spool);
+	vigil_outlet_fini(&h->out);
 	free(h->body.data);
 	free(h->json.data);
 	free(h->rec.data);
 	free(h);
 }
 
-static void http_unref(struct http *h)
-{
-	if (--h->refs == 0 && h->destroyed)
-		http_free(h);
-}
-
 static void on_handle_close(uv_handle_t *handle)
 {
-	http_unref(handle->data);
+	struct http *h = handle->data;
+
+	vigil_outlet_unref(&h->out);
 }
 
 static void on_sock_close(uv_handle_t *handle)
@@ -202,7 +175,7 @@ static void on_sock_close(uv_handle_t *handle)
 	struct http *h = s->h;
 
 	free(s);
-	http_unref(h);
+	vigil_outlet_unref(&h->out);
 }
 
 /* gzip src into dst (replacing its content).  0 or -ENOMEM / -EIO. */
@@ -241,30 +214,34 @@ out_nomem:
 /* The request is over: commit, drop or retry by the answer. */
 static void http_done(struct http *h, CURLcode res)
 {
+	struct vigil_outlet *o = &h->out;
 	long status = 0;
-	bool ok, drop;
+	bool ok, drop, auth;
 
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(h->multi, h->easy);
 	curl_easy_cleanup(h->easy);
 	h->easy = NULL;
 	ok = res == CURLE_OK && status >= 200 && status < 300;
+	/* refused credentials are fixed on the server or by a reload: keep */
+	auth = res == CURLE_OK &&
+	       (status == 401 || status == 403 || status == 407);
 	drop = res == CURLE_OK && status >= 400 && status < 500 &&
-	       status != 429;
+	       status != 429 && !auth;
 	if (ok || drop) {
-		if (vigil_spool_commit(h->spool, &h->batch_end))
-			h->st.errors++;
+		if (vigil_spool_commit(o->spool, &h->batch_end))
+			o->st.errors++;
 		if (ok) {
-			h->st.records_out += h->batch_n;
-			h->st.bytes_out += h->body.len;
+			o->st.records_out += h->batch_n;
+			o->st.bytes_out += h->body.len;
 			if (h->warned)
-				h->api->log(h->host, VIGIL_LOG_NOTICE,
+				o->api->log(o->host, VIGIL_LOG_NOTICE,
 					    "%s accepts records again", h->set.url);
 			h->warned = false;
 		} else {
-			h->st.dropped += h->batch_n;
-			h->st.errors++;
-			h->api->log(h->host, VIGIL_LOG_ERR,
+			o->st.dropped += h->batch_n;
+			o->st.errors++;
+			o->api->log(o->host, VIGIL_LOG_ERR,
 				    "%s answered %ld: %u records dropped (the request is wrong, resending cannot help)",
 				    h->set.url, status, h->batch_n);
 		}
@@ -273,9 +250,13 @@ static void http_done(struct http *h, CURLcode res)
 		http_send(h, false);
 		return;
 	}
-	/* 429, 5xx, timeout, connection: try the same records again */
-	if (!h->warned)
-		h->api->log(h->host, VIGIL_LOG_WARNING,
+	/* 429, 5xx, 401/403/407, timeout, connection: try them again */
+	if (auth)
+		o->api->log(o->host, VIGIL_LOG_ERR,
+			    "%s answered %ld: credentials refused (check token, headers, proxy); %u records stay in the spool and are retried",
+			    h->set.url, status, h->batch_n);
+	else if (!h->warned)
+		o->api->log(o->host, VIGIL_LOG_WARNING,
 			    "%s: %s; records stay in the spool and are retried",
 			    h->set.url,
 			    res != CURLE_OK ? (h->errbuf[0] ? h->errbuf :
@@ -283,13 +264,13 @@ static void http_done(struct http *h, CURLcode res)
 					      status == 429 ? "429 too many requests" :
 							      "server error");
 	h->warned = true;
-	h->st.errors++;
-	vigil_spool_rewind(h->spool);
+	o->st.errors++;
+	vigil_spool_rewind(o->spool);
 	h->unsent_bytes = UINT64_MAX / 2;
-	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : h->set.retry_min_ms;
-	if (h->backoff_ms > h->set.retry_max_ms)
-		h->backoff_ms = h->set.retry_max_ms;
-	h->retry_at_ms = uv_now(h->loop) + (uint64_t)h->backoff_ms;
+	h->retry_at_ms = uv_now(o->loop) +
+			 (uint64_t)vigil_outlet_backoff(o, &h->backoff_ms,
+							h->set.retry_min_ms,
+							h->set.retry_max_ms);
 	/* new settings: the same records go to the new destination now */
 	http_take_pending(h);
 }
@@ -361,12 +342,12 @@ static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *arg,
 			return -1;
 		s->h = h;
 		s->fd = fd;
-		if (uv_poll_init_socket(h->loop, &s->poll, fd)) {
+		if (uv_poll_init_socket(h->out.loop, &s->poll, fd)) {
 			free(s);
 			return -1;
 		}
 		s->poll.data = s;
-		h->refs++;
+		h->out.refs++;
 		s->next = h->socks;
 		if (h->socks)
 			h->socks->pprev = &s->next;
@@ -412,19 +393,19 @@ static void http_send(struct http *h, bool force)
 	size_t len;
 	CURL *e;
 
-	if (h->easy || h->destroyed || uv_now(h->loop) < h->retry_at_ms)
+	if (h->easy || h->out.destroyed || uv_now(h->out.loop) < h->retry_at_ms)
 		return;
 	if (!force && h->unsent_bytes < (uint64_t)h->set.batch_bytes)
 		return;
 	h->batch_n = 0;
-	if (h->set.format == F_ARRAY && buf_put(&raw, "[", 1))
+	if (h->set.format == F_ARRAY && vigil_buf_append(&raw, "[", 1))
 		return;
 	while ((int64_t)raw.len < h->set.batch_bytes &&
-	       vigil_spool_next(h->spool, &d, &len) == 0) {
-		if (h->set.format == F_ARRAY && h->batch_n && buf_put(&raw, ",", 1))
+	       vigil_spool_next(h->out.spool, &d, &len) == 0) {
+		if (h->set.format == F_ARRAY && h->batch_n && vigil_buf_append(&raw, ",", 1))
 			goto out_nomem;
-		if (buf_put(&raw, d, len) ||
-		    (h->set.format != F_ARRAY && buf_put(&raw, "\n", 1)))
+		if (vigil_buf_append(&raw, d, len) ||
+		    (h->set.format != F_ARRAY && vigil_buf_append(&raw, "\n", 1)))
 			goto out_nomem;
 		h->batch_n++;
 		h->unsent_bytes = h->unsent_bytes > len ? h->unsent_bytes - len :
@@ -435,9 +416,9 @@ static void http_send(struct http *h, bool force)
 		free(raw.data);
 		return;
 	}
-	if (h->set.format == F_ARRAY && buf_put(&raw, "]", 1))
+	if (h->set.format == F_ARRAY && vigil_buf_append(&raw, "]", 1))
 		goto out_nomem;
-	vigil_spool_tell(h->spool, &h->batch_end);
+	vigil_spool_tell(h->out.spool, &h->batch_end);
 	if (h->set.gzip) {
 		if (gzip_buf(&raw, &h->body))
 			goto out_nomem;
@@ -476,34 +457,35 @@ static void http_send(struct http *h, bool force)
 		goto out_rewind;
 	}
 	h->easy = e;
-	h->last_send_ms = uv_now(h->loop);
+	h->last_send_ms = uv_now(h->out.loop);
 	return;
 
 out_nomem:
 	free(raw.data);
-	h->st.errors++;
+	h->out.st.errors++;
 out_rewind:
-	vigil_spool_rewind(h->spool);
+	vigil_spool_rewind(h->out.spool);
 	h->unsent_bytes = UINT64_MAX / 2;
 }
 
-static void on_tick(uv_timer_t *t)
+static void http_tick(struct vigil_outlet *o)
 {
-	struct http *h = t->data;
+	struct http *h = (struct http *)o;
 
-	if (uv_now(h->loop) - h->last_send_ms >= (uint64_t)h->set.flush_ms)
+	if (uv_now(o->loop) - h->last_send_ms >= (uint64_t)h->set.flush_ms)
 		http_send(h, true);
 }
 
 /* Encodes a record in the format's unit and spools it. */
-static int http_record(struct http *h, const struct vigil_event *ev,
+static int http_record(struct vigil_outlet *o, const struct vigil_event *ev,
 		       const struct vigil_signal *sig)
 {
+	struct http *h = (struct http *)o;
 	int rc;
 
 	h->json.len = 0;
 	h->rec.len = 0;
-	rc = h->api->encode_json(ev, sig, &h->json);
+	rc = o->api->encode_json(ev, sig, &h->json);
 	if (rc)
 		goto out_drop;
 	while (h->json.len && h->json.data[h->json.len - 1] == '\n')
@@ -514,7 +496,7 @@ static int http_record(struct http *h, const struct vigil_event *ev,
 		int n = snprintf(action, sizeof(action),
 				 "{\"index\":{\"_index\":\"%s\"}}\n", h->set.index);
 
-		rc = buf_put(&h->rec, action, (size_t)n);
+		rc = vigil_buf_append(&h->rec, action, (size_t)n);
 		break;
 	}
 	case F_SPLUNK: {
@@ -525,18 +507,18 @@ static int http_record(struct http *h, const struct vigil_event *ev,
 				 (long long)(ev->time_ns % 1000000000 / 1000),
 				 h->set.sourcetype);
 
-		rc = buf_put(&h->rec, head, (size_t)n);
+		rc = vigil_buf_append(&h->rec, head, (size_t)n);
 		break;
 	}
 	default:
 		break;
 	}
 	if (!rc)
-		rc = buf_put(&h->rec, h->json.data, h->json.len);
+		rc = vigil_buf_append(&h->rec, h->json.data, h->json.len);
 	if (!rc && h->set.format == F_SPLUNK)
-		rc = buf_put(&h->rec, "}", 1);
+		rc = vigil_buf_append(&h->rec, "}", 1);
 	if (!rc)
-		rc = vigil_spool_append(h->spool, h->rec.data, h->rec.len);
+		rc = vigil_spool_append(o->spool, h->rec.data, h->rec.len);
 	if (rc)
 		goto out_drop;
 	h->unsent_bytes += h->rec.len;
@@ -544,42 +526,19 @@ static int http_record(struct http *h, const struct vigil_event *ev,
 	return 0;
 
 out_drop:
-	h->st.dropped++;
+	o->st.dropped++;
 	return rc == -ENOSPC ? 0 : rc;
 }
 
-static int http_event(void *state, const struct vigil_event *ev)
-{
-	struct http *h = state;
-
-	h->st.events_in++;
-	if (!vigil_select_event(&h->set.sel, ev))
-		return 0;
-	return http_record(h, ev, NULL);
-}
-
-static int http_signal(void *state, const struct vigil_event *ev,
-		       const struct vigil_signal *sig)
-{
-	struct http *h = state;
-
-	h->st.signals_in++;
-	if (!vigil_select_signal(&h->set.sel, sig))
-		return 0;
-	return http_record(h, ev, sig);
-}
+static const struct vigil_outlet_ops http_outlet_ops = {
+	.record = http_record,
+	.tick = http_tick,
+	.release = http_release,
+};
 
 static int http_flush(void *state)
 {
 	http_send(state, true);
-	return 0;
-}
-
-static int http_stats(void *state, struct vigil_plugin_stats *out)
-{
-	struct http *h = state;
-
-	vigil_spool_plugin_stats(h->spool, &h->st, out);
 	return 0;
 }
 
@@ -589,8 +548,8 @@ static void http_destroy(void *state)
 
 	if (!h)
 		return;
-	h->destroyed = true;
 	/* an unanswered batch stays in the spool for the next start */
+	vigil_outlet_destroy(&h->out);
 	if (h->easy) {
 		curl_multi_remove_handle(h->multi, h->easy);
 		curl_easy_cleanup(h->easy);
@@ -600,9 +559,7 @@ static void http_destroy(void *state)
 	h->multi = NULL;
 	while (h->socks) /* what curl did not tell us to stop watching */
 		sock_close(h->socks);
-	vigil_spool_sync(h->spool);
 	uv_close((uv_handle_t *)&h->curl_timer, on_handle_close);
-	uv_close((uv_handle_t *)&h->tick, on_handle_close);
 }
 
 /*
@@ -689,31 +646,15 @@ static int http_configure(const struct vigil_host_api *api, void *ho,
 						     &err);
 	if (!err)
 		set->timeout_ms = 1000 * api->config_int(ho, "timeout", 30, &err);
-	if (!err)
-		set->retry_min_ms =
-			1000 * api->config_int(ho, "retry_min", 1, &err);
-	if (!err)
-		set->retry_max_ms =
-			1000 * api->config_int(ho, "retry_max", 60, &err);
-	if (!err)
-		so->max_bytes = (uint64_t)api->config_int(ho, "spool.max_size",
-							  0, &err);
-	if (!err)
-		so->segment_bytes = (uint64_t)api->config_int(
-			ho, "spool.segment_size", 0, &err);
-	v = api->config_str(ho, "spool.on_full", "drop_oldest");
-	if (!strcmp(v, "drop_newest"))
-		so->full_policy = VIGIL_SPOOL_DROP_NEWEST;
-	else if (strcmp(v, "drop_oldest"))
-		err = -EINVAL;
 	if (err || set->batch_bytes < 1 || set->batch_bytes > (64 << 20) ||
-	    set->flush_ms < 1 || set->timeout_ms < 1000 ||
-	    set->retry_min_ms < 1 ||
-	    set->retry_max_ms < set->retry_min_ms) {
+	    set->flush_ms < 1 || set->timeout_ms < 1000) {
 		api->log(ho, VIGIL_LOG_ERR,
-			 "config: batch_size is a size up to 64M; flush_interval, timeout (>= 1s), retry_min <= retry_max are durations; spool.on_full is drop_oldest or drop_newest");
+			 "config: batch_size is a size up to 64M; flush_interval and timeout (>= 1s) are durations");
 		return -EINVAL;
 	}
+	if (vigil_outlet_backoff_config(api, ho, "retry", &set->retry_min_ms,
+					&set->retry_max_ms))
+		return -EINVAL;
 	set->verify = api->config_bool(ho, "tls.verify", 1);
 	if (!set->verify)
 		api->log(ho, VIGIL_LOG_WARNING,
@@ -721,21 +662,7 @@ static int http_configure(const struct vigil_host_api *api, void *ho,
 	set->ca_file = vigil_config_dup(api, ho, "tls.ca_file", NULL);
 	set->cert_file = vigil_config_dup(api, ho, "tls.cert_file", NULL);
 	set->key_file = vigil_config_dup(api, ho, "tls.key_file", NULL);
-	v = api->config_str(ho, "spool.dir", NULL);
-	if (v) {
-		snprintf(dir, cap, "%s", v);
-	} else {
-		const char *sd = api->state_dir(ho);
-
-		if (!sd) {
-			api->log(ho, VIGIL_LOG_ERR,
-				 "no state_dir for the spool: set agent.state_dir or config.spool.dir");
-			return -EINVAL;
-		}
-		snprintf(dir, cap, "%s/spool/%s", sd,
-			 api->config_str(ho, "spool.name", "http"));
-	}
-	return 0;
+	return vigil_outlet_spool_config(api, ho, "http", dir, cap, so);
 }
 
 static int http_init(const struct vigil_host_api *api, void *host,
@@ -748,15 +675,9 @@ static int http_init(const struct vigil_host_api *api, void *host,
 
 	if (!h)
 		return -ENOMEM;
-	h->api = api;
-	h->host = host;
-	h->loop = api->loop(host);
-	if (!h->loop) {
-		api->log(host, VIGIL_LOG_ERR,
-			 "the http output needs the daemon's event loop");
-		rc = -EINVAL;
+	rc = vigil_outlet_init(&h->out, api, host, &http_outlet_ops, "http");
+	if (rc)
 		goto out_free;
-	}
 	/* once, before any other thread could use curl */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		rc = -ENOMEM;
@@ -765,37 +686,29 @@ static int http_init(const struct vigil_host_api *api, void *host,
 	rc = http_configure(api, host, &h->set, dir, sizeof(dir), &so);
 	if (rc)
 		goto out_free;
-	snprintf(h->spool_dir, sizeof(h->spool_dir), "%s", dir);
-	so.dir = dir;
-	rc = vigil_spool_open(&so, &h->spool);
-	if (rc) {
-		api->log(host, VIGIL_LOG_ERR, "cannot open the spool %s: %s%s",
-			 dir, strerror(-rc),
-			 rc == -EBUSY ?
-				 " (another output uses it: give each its own spool.name)" :
-				 "");
-		goto out_free;
-	}
+	h->out.sel = &h->set.sel;
 	h->multi = curl_multi_init();
 	if (!h->multi) {
 		rc = -ENOMEM;
 		goto out_free;
 	}
+	/* last: from here timers run */
+	rc = vigil_outlet_open(&h->out, dir, &so);
+	if (rc)
+		goto out_free;
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-	uv_timer_init(h->loop, &h->curl_timer);
-	uv_timer_init(h->loop, &h->tick);
-	h->curl_timer.data = h->tick.data = h;
-	h->refs = 2;
-	uv_timer_start(&h->tick, on_tick, TICK_MS, TICK_MS);
+	uv_timer_init(h->out.loop, &h->curl_timer);
+	h->curl_timer.data = h;
+	h->out.refs++;
 	h->unsent_bytes = UINT64_MAX / 2; /* anything left from the last run */
 	*state = h;
 	return 0;
 
 out_free:
-	http_free(h);
+	http_release(&h->out);
 	return rc;
 }
 
@@ -817,13 +730,13 @@ static int http_reload(void *state)
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	rc = http_configure(h->api, h->host, n, dir, sizeof(dir), &so);
+	rc = http_configure(h->out.api, h->out.host, n, dir, sizeof(dir), &so);
 	if (rc) {
 		http_settings_free(n);
 		free(n);
 		return rc;
 	}
-	vigil_spool_note_reload(h->api, h->host, h->spool_dir, dir);
+	vigil_spool_note_reload(h->out.api, h->out.host, h->out.spool_dir, dir);
 	http_pending_free(h);
 	h->pending = n;
 	if (!h->easy)
@@ -838,10 +751,10 @@ static const struct vigil_plugin http_plugin = {
 	.version = "1.0",
 	.description = "JSON batches over HTTP(S) (libcurl multi on the loop), Elasticsearch bulk and Splunk HEC presets, with a disk spool",
 	.init = http_init,
-	.on_event = http_event,
-	.on_signal = http_signal,
+	.on_event = vigil_outlet_on_event,
+	.on_signal = vigil_outlet_on_signal,
 	.flush = http_flush,
-	.stats = http_stats,
+	.stats = vigil_outlet_on_stats,
 	.reload = http_reload,
 	.destroy = http_destroy,
 };

@@ -11,36 +11,15 @@
 
 #include <vigil/fields.h>
 
+#include "buf.h"
 #include "syslog_fmt.h"
 
 #define SYSLOG_VERSION 1
 #define NILVALUE "-"
 
-static int grow(struct vigil_buf *b, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 1024;
-	char *p;
-
-	if (b->len + n + 1 <= b->cap)
-		return 0;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	p = realloc(b->data, cap);
-	if (!p)
-		return -ENOMEM;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
-
 static int put(struct vigil_buf *b, const char *s, size_t n)
 {
-	if (grow(b, n))
-		return -ENOMEM;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
+	return vigil_buf_append(b, s, n);
 }
 
 static int putf(struct vigil_buf *b, const char *fmt, ...)

@@ -15,7 +15,7 @@ libvigilrules_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
 libvigilrules_la_LIBADD = $(PCRE2_LIBS)
 
 noinst_LTLIBRARIES += libvigilrulesrt.la
-libvigilrulesrt_la_SOURCES = src/util.c src/node.c
+libvigilrulesrt_la_SOURCES = src/util.c src/buf.c src/node.c
 libvigilrulesrt_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
 libvigilrulesrt_la_LIBADD = $(YAML_LIBS)
 

@@ -11,11 +11,16 @@ line "VIOLATION <what>" and makes the server exit 3.
   fwd_server.py serve --port P --out FILE [--shared-key K] [--no-ack]
                       [--hostname H] [--ready FILE]
                       [--tls-cert C --tls-key K [--tls-client-ca CA]]
+                      [--silent] [--hostile-ack ID] [--refuse-reason R]
   fwd_server.py check --out FILE --expect N [--start S] [--allow-extra K]
 
 check: every seq in [S, S+N) arrived; within a connection the seqs are
 consecutive; a new connection starts at or before the highest seq seen so
 far plus one (a resend after a lost ack, never a gap).  Exit 0 or 1.
+
+Hostile peers for conn_e2e.sh: --silent accepts and never speaks;
+--hostile-ack sends an extra ack with that id after each chunk;
+--refuse-reason answers PING with a refusing PONG carrying that reason.
 """
 import argparse
 import hashlib
@@ -115,6 +120,7 @@ class Server:
                 self.tls.verify_mode = ssl.CERT_REQUIRED
                 self.tls.load_verify_locations(args.tls_client_ca)
         self.failed = False
+        self.held = []
 
     def log(self, line):
         with self.lock:
@@ -137,6 +143,9 @@ class Server:
         _, host, salt, dig, _user, _pw = ping
         salt_b = salt if isinstance(salt, bytes) else salt.encode()
         key = self.args.shared_key
+        if self.args.refuse_reason is not None:
+            sock.sendall(msgpack.packb(["PONG", False, self.args.refuse_reason, "", ""]))
+            return False
         if dig != digest(salt_b, host, nonce, key):
             sock.sendall(msgpack.packb(["PONG", False, "shared_key mismatch", "", ""]))
             return False
@@ -155,6 +164,11 @@ class Server:
             unp.feed(data)
 
     def serve_conn(self, sock):
+        if self.args.silent:
+            # accepts and never says a word (nor reads): a hung peer
+            self.log("SILENT")
+            self.held.append(sock)
+            return
         if self.tls:
             try:
                 sock = self.tls.wrap_socket(sock, server_side=True)
@@ -190,6 +204,9 @@ class Server:
                     lines.append("%d %d" % (conn, ev.get("seq", 0)))
                 with self.lock:
                     self.out.write("".join(l + "\n" for l in lines))
+                if "chunk" in option and self.args.hostile_ack:
+                    # an ack naming no chunk, made to garble a log line
+                    sock.sendall(msgpack.packb({"ack": self.args.hostile_ack}))
                 if "chunk" in option:
                     sock.sendall(msgpack.packb({"ack": option["chunk"]}))
         except Violation as v:
@@ -267,6 +284,10 @@ def main():
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--tls-client-ca", help="require a client certificate from this CA")
+    ap.add_argument("--silent", action="store_true",
+                    help="accept connections and never speak")
+    ap.add_argument("--hostile-ack", help="also send an ack with this id")
+    ap.add_argument("--refuse-reason", help="refuse the handshake with this reason")
     ap.add_argument("--expect", type=int, default=0)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--allow-extra", type=int, default=0,

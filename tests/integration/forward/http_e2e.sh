@@ -1,9 +1,10 @@
 #!/bin/bash
 # http_e2e - the http output against a python receiver on loopback:
 # json_lines with gzip and a custom header, json_array, Elasticsearch bulk
-# and Splunk HEC bodies are checked record by record; 503 answers are
-# retried until every record arrives in order; a 400 answer drops that
-# batch (counted) and the rest still arrives; what, event_types and
+# and Splunk HEC bodies are checked record by record; 503 answers, and
+# 401/403/407 (credentials refused), are retried until every record
+# arrives in order; a 400 answer drops that batch (counted) and the rest
+# still arrives; what, event_types and
 # min_severity select what is sent; https verifies the server.
 # make distcheck repeats the suite after the main pass (.ci/run):
 # VIGIL_SKIP_LIVE skips the live-kernel suites there.
@@ -124,6 +125,18 @@ read -r _ _ first last < <(grep '^REJECTED 400' "$tmp/bad.out")
 [ "$first" = 0 ] || fail "the first batch should have been refused"
 grep -q "answered 400" "$tmp/bad.drive" || fail "no drop logged"
 check "$tmp/bad.out" --start $((last + 1)) --expect $((2999 - last))
+echo "== 401, 403, 407: credentials refused, kept and retried, nothing lost"
+for st in 401 403 407; do
+	start_server --out "$tmp/auth$st.out" --format json_lines --fail-first 2 \
+		--fail-status $st
+	run auth$st 3000 ''
+	stop_server
+	[ "$(grep -c "^REJECTED $st" "$tmp/auth$st.out")" = 2 ] ||
+		fail "$st: expected 2 rejected requests"
+	grep -q "answered $st: credentials refused" "$tmp/auth$st.drive" ||
+		fail "$st: the refusal was not logged: $(tail -3 "$tmp/auth$st.drive")"
+	check "$tmp/auth$st.out" --expect 3000
+done
 echo "== selection: event_types, what, min_severity"
 start_server --out "$tmp/sel.out" --format json_lines
 cat >"$tmp/sel.yaml" <<EOF

@@ -1,0 +1,129 @@
+/*
+ * outlet.h - what every output that delivers through the disk spool
+ * shares (forward, syslog, http, and the notifiers to come): its place on
+ * the daemon's loop, the spool (opened and logged the same way, fsynced
+ * and trimmed on libuv's thread pool), the counters and the selection of
+ * what is kept, retry backoff with jitter, a 100 ms tick, and the
+ * reference count that keeps the plugin's state alive until the last
+ * libuv callback has run.
+ *
+ * A plugin embeds a struct vigil_outlet as the FIRST member of its state,
+ * so its plugin table can name vigil_outlet_on_event, _on_signal and
+ * _on_stats directly.  Its connection, if it makes one itself, is a
+ * struct vigil_conn (conn.h) on top of this.
+ *
+ * Lifetime: vigil_outlet_init, then the plugin reads its settings, then
+ * vigil_outlet_open (spool and tick; one reference).  Everything that will
+ * call back later (handles, requests) holds a reference; destroy drops the
+ * tick's, and the last vigil_outlet_unref after it calls ops->release,
+ * which frees the plugin's state (vigil_outlet_fini closes the spool).
+ */
+#ifndef VIGIL_OUTLET_H
+#define VIGIL_OUTLET_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include <vigil/plugin.h>
+
+#include "select.h"
+#include "spool.h"
+
+#define VIGIL_OUTLET_TICK_MS 100
+
+struct vigil_outlet;
+
+struct vigil_outlet_ops {
+	/* Encodes and spools one record that the selection kept (sig NULL
+	 * for an event).  The plugin's on_event/on_signal result. */
+	int (*record)(struct vigil_outlet *o, const struct vigil_event *ev,
+		      const struct vigil_signal *sig);
+	/* Every tick, after the periodic fsync; may be NULL. */
+	void (*tick)(struct vigil_outlet *o);
+	/* Frees the plugin's state, after destroy, at the last reference. */
+	void (*release)(struct vigil_outlet *o);
+};
+
+struct vigil_outlet {
+	const struct vigil_host_api *api;
+	void *host;
+	uv_loop_t *loop;
+	const struct vigil_outlet_ops *ops;
+	const struct vigil_select *sel; /* in the plugin's settings */
+	struct vigil_spool *spool;
+	char spool_dir[PATH_MAX];
+	int64_t sync_ms;               /* fsync period; 0: at stop only */
+	uint64_t last_sync_ms;
+	uint64_t rng;
+	struct vigil_plugin_stats st;
+	uv_timer_t tick;
+	int refs;
+	bool destroyed, syncing;
+};
+
+/*
+ * Fills o for the plugin called name (for messages): 0, or -EINVAL
+ * (logged) when the host has no event loop for it.
+ */
+int vigil_outlet_init(struct vigil_outlet *o, const struct vigil_host_api *api,
+		      void *host, const struct vigil_outlet_ops *ops,
+		      const char *name);
+
+/*
+ * Reads the spool settings: dir (or <state_dir>/spool/<name>, name from
+ * spool.name or dflt_name) into dir[cap], max_size, segment_size and
+ * on_full into so.  0, or -EINVAL after logging what is wrong.
+ */
+int vigil_outlet_spool_config(const struct vigil_host_api *api, void *host,
+			      const char *dflt_name, char *dir, size_t cap,
+			      struct vigil_spool_opts *so);
+
+/*
+ * Reads the backoff bounds <prefix>_min and <prefix>_max (durations, 1s
+ * and 60s) in milliseconds.  0, or -EINVAL after logging.
+ */
+int vigil_outlet_backoff_config(const struct vigil_host_api *api, void *host,
+				const char *prefix, int64_t *min_ms,
+				int64_t *max_ms);
+
+/*
+ * Opens the spool in dir with so (delivered segments are removed on the
+ * thread pool), logs what it found, and starts the tick: o holds one
+ * reference from here.  0 or -errno (logged).
+ */
+int vigil_outlet_open(struct vigil_outlet *o, const char *dir,
+		      struct vigil_spool_opts *so);
+
+/* The plugin is going away: fsyncs the spool and stops the tick. */
+void vigil_outlet_destroy(struct vigil_outlet *o);
+void vigil_outlet_unref(struct vigil_outlet *o);
+/* Closes the spool (from ops->release or an init that failed). */
+void vigil_outlet_fini(struct vigil_outlet *o);
+
+/*
+ * The delay before the next retry: *cur doubled from min (0: start) up
+ * to max, then a random point between half and all of it, so that many
+ * agents cut off together do not come back in step.  Milliseconds.
+ */
+int64_t vigil_outlet_backoff(struct vigil_outlet *o, int64_t *cur, int64_t min,
+			     int64_t max);
+/* Not for secrets: jitter and fallbacks. */
+uint64_t vigil_outlet_rand(struct vigil_outlet *o);
+
+/*
+ * Copies s into out[cap] for a log line, control characters, quotes,
+ * backslashes and bytes above 0x7e as \xNN (a peer's text must not forge
+ * or garble log lines).  Cut to fit.  Returns out.
+ */
+const char *vigil_outlet_escape(const char *s, char *out, size_t cap);
+
+/* Plugin callbacks for a state whose first member is the outlet. */
+int vigil_outlet_on_event(void *state, const struct vigil_event *ev);
+int vigil_outlet_on_signal(void *state, const struct vigil_event *ev,
+			   const struct vigil_signal *sig);
+int vigil_outlet_on_stats(void *state, struct vigil_plugin_stats *out);
+
+#endif /* VIGIL_OUTLET_H */
