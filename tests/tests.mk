@@ -97,6 +97,7 @@ tests_fuzz_fuzz_msgpack_LDADD = libvigilcore.la
 tests_fuzz_fuzz_msgpack_LDFLAGS = $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/fuzz_yaml.c tests/fuzz/fuzz_json.c tests/fuzz/fuzz_msgpack.c
+dist_noinst_SCRIPTS += tests/fuzz/run_all.sh
 
 # EXTRA_DIST names whole test folders; in an in-tree build they also hold
 # what the build made there.  Ship sources only.
