@@ -21,12 +21,12 @@ tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LDADD)
 
-check_PROGRAMS += tests/unit/test_util_term
-TESTS += tests/unit/test_util_term
-tests_unit_test_util_term_SOURCES = tests/unit/test_util_term.c
-tests_unit_test_util_term_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_unit_test_util_term_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_util_term_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_util
+TESTS += tests/unit/test_util
+tests_unit_test_util_SOURCES = tests/unit/test_util.c
+tests_unit_test_util_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_util_LDADD = $(TEST_LDADD)
 
 tests_unit_test_pacer_SOURCES = tests/unit/test_pacer.c
 tests_unit_test_pacer_CPPFLAGS = $(TEST_CPPFLAGS)
