@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,52 @@ int vigil_parse_time(const char *s, size_t len, int64_t *ns)
 static int log_target = VIGIL_LOG_STDERR;
 static int log_level = VIGIL_LOG_INFO;
 static const char *log_ident = "vigild";
+
+static bool owner_ok(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+int vigil_path_trusted(const char *path, struct vigil_buf *why)
+{
+	char buf[PATH_MAX];
+	struct stat st, below = { 0 };
+	char *slash;
+	bool first = true;
+
+	if (!path || path[0] != '/' || strlen(path) >= sizeof(buf)) {
+		vigil_buf_printf(why, "%s: not an absolute path", path ? path : "");
+		return -EPERM;
+	}
+	strcpy(buf, path);
+	for (;;) {
+		if (stat(buf, &st))
+			return -errno;
+		if (!owner_ok(&st)) {
+			vigil_buf_printf(why,
+					 "%s is owned by uid %u, not root: chown root %s",
+					 buf, (unsigned)st.st_uid, buf);
+			return -EPERM;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    (first || !S_ISDIR(st.st_mode) || !(st.st_mode & S_ISVTX) ||
+		     !owner_ok(&below))) {
+			vigil_buf_printf(why,
+					 "%s is writable by group or others (mode %04o): chmod go-w %s",
+					 buf, (unsigned)(st.st_mode & 07777), buf);
+			return -EPERM;
+		}
+		if (strcmp(buf, "/") == 0)
+			return 0;
+		below = st;
+		first = false;
+		slash = strrchr(buf, '/');
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
 
 void vigil_log_setup(int target, int level, const char *ident)
 {

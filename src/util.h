@@ -79,6 +79,18 @@ size_t vigil_format_time(int64_t ns, char out[40]);
 /* Parses that format (fraction optional). Returns 0 or -EINVAL. */
 int vigil_parse_time(const char *s, size_t len, int64_t *ns);
 
+/*
+ * Is the file at path safe to load code or policy from, like sshd's
+ * StrictModes?  The file must be owned by root or by us and writable by
+ * nobody else, and so must every directory above it -- except that a
+ * sticky directory (/tmp) may be world-writable when the entry below it
+ * is ours, since then no one else can rename or replace that entry.
+ * Returns 0, -EPERM with the offending path and the fix in why, or
+ * another negative errno from lstat.
+ */
+int vigil_path_trusted(const char *path, struct vigil_buf *why)
+	__attribute__((warn_unused_result));
+
 /* ---- logging ---- */
 enum vigil_log_target { VIGIL_LOG_STDERR, VIGIL_LOG_SYSLOG };
 void vigil_log_setup(int target, int level, const char *ident);

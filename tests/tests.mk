@@ -21,12 +21,12 @@ tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LDADD)
 
-check_PROGRAMS += tests/unit/test_util_term
-TESTS += tests/unit/test_util_term
-tests_unit_test_util_term_SOURCES = tests/unit/test_util_term.c
-tests_unit_test_util_term_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_unit_test_util_term_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_util_term_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test_util
+TESTS += tests/unit/test_util
+tests_unit_test_util_SOURCES = tests/unit/test_util.c
+tests_unit_test_util_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_util_LDADD = $(TEST_LDADD)
 
 tests_unit_test_pacer_SOURCES = tests/unit/test_pacer.c
 tests_unit_test_pacer_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -99,6 +99,7 @@ tests_fuzz_fuzz_msgpack_LDADD = libvigilcore.la
 tests_fuzz_fuzz_msgpack_LDFLAGS = $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/fuzz_yaml.c tests/fuzz/fuzz_json.c tests/fuzz/fuzz_msgpack.c
+dist_noinst_SCRIPTS += tests/fuzz/run_all.sh
 
 # EXTRA_DIST names whole test folders; in an in-tree build they also hold
 # what the build made there.  Ship sources only.
