@@ -48,11 +48,11 @@
  * policy's largest rule is a few hundred tokens; an expression without
  * macros has at most LANG_MAX_EXPR_LEN + 1.
  */
-#define LANG_MAX_EXPANDED_TOKENS (4 * LANG_MAX_EXPR_LEN)
+#define LANG_MAX_EXPANDED_TOKENS (2 * LANG_MAX_EXPR_LEN)
 /* Tokens parsed inside macros over all the expressions of one policy:
  * many rules using one macro just below the bound above would still take
  * minutes. */
-#define LANG_MAX_MACRO_TOKENS (1 << 20)
+#define LANG_MAX_MACRO_TOKENS (1 << 18)
 
 /* ---- source positions ---- */
 

@@ -4,7 +4,8 @@
  * that more than one of them uses.  Not installed, not for callers
  * outside src/lang (they use policy.h).
  *
- * policy_load.c   policy files into entries (load order, overrides)
+ * policy_files.c  paths, files read in order, the passes, release
+ * policy_load.c   policy entries into the ruleset (load order, overrides)
  * policy_compile.c entries into compiled rules and the per-type index
  * policy_eval.c   evaluation of an event, with rate control
  * policy_info.c   inspection (vigilctl rules list, explain, status)
@@ -152,6 +153,13 @@ struct pol_macro *pol_find_macro(struct vigil_ruleset *rs, const char *n,
 				 size_t len);
 struct pol_list *pol_find_list(struct vigil_ruleset *rs, const char *n,
 			       size_t len);
+
+/* Grows array *v of *cap entries of size bytes (zeroed) to hold more
+ * than n.  Returns 0 or -ENOMEM. */
+int pol_grow(void **v, size_t *cap, size_t n, size_t size);
+/* The first pass over file f: its entries into rs.  Returns 0, -EINVAL
+ * after reporting, or -ENOMEM. */
+int pol_load_entries(struct vigil_ruleset *rs, const struct pol_file *f);
 
 /* ---- policy_compile.c ---- */
 
