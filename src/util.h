@@ -18,6 +18,21 @@
 
 #define VIGIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Marks a deliberate fall through to the next case label for
+ * -Wimplicit-fallthrough: clang does not take a comment for it.  Compilers
+ * without the attribute (gcc < 7; gcc < 5 has no __has_attribute) have no
+ * such warning either, so there it is an empty statement.
+ */
+#if defined(__has_attribute)
+#if __has_attribute(fallthrough)
+#define VIGIL_FALLTHROUGH __attribute__((fallthrough))
+#endif
+#endif
+#ifndef VIGIL_FALLTHROUGH
+#define VIGIL_FALLTHROUGH do { } while (0)
+#endif
+
 /* ---- arena ---- */
 
 /*

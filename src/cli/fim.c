@@ -553,7 +553,9 @@ static int cmd_update(struct cli *c)
 		if (S_ISREG(sb.st_mode) &&
 		    (c->cfg.hash_max_size <= 0 ||
 		     sb.st_size <= c->cfg.hash_max_size) &&
-		    vigil_fim_hash_file(files.v[i], c->cfg.hash_max_size,
+		    vigil_fim_hash_file(vigil_fim_config_root(&c->cfg,
+							      files.v[i]),
+					files.v[i], c->cfg.hash_max_size,
 					a.sha256, NULL) == 0)
 			a.has_hash = true;
 		rc = vigil_fim_baseline_add(&fresh, files.v[i], &a);

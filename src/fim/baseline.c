@@ -169,13 +169,15 @@ out_free_roots:
 
 struct hash_job {
 	struct vigil_fim_baseline *b;
+	const struct vigil_fim_config *cfg;
 	int64_t max;
 	size_t next;       /* __atomic */
 	size_t done;       /* __atomic */
 	size_t unreadable; /* __atomic */
 };
 
-static void hash_one(struct vigil_fim_record *r, int64_t max,
+static void hash_one(const struct vigil_fim_config *cfg,
+		     struct vigil_fim_record *r, int64_t max,
 		     size_t *unreadable)
 {
 	int rc;
@@ -184,7 +186,8 @@ static void hash_one(struct vigil_fim_record *r, int64_t max,
 		return;
 	if (max > 0 && r->attr.size > max)
 		return;
-	rc = vigil_fim_hash_file(r->path, max, r->attr.sha256, NULL);
+	rc = vigil_fim_hash_file(vigil_fim_config_root(cfg, r->path), r->path,
+				 max, r->attr.sha256, NULL);
 	if (rc == 0)
 		r->attr.has_hash = true;
 	else if (rc != -EFBIG)
@@ -198,7 +201,7 @@ static void *hash_thread(void *arg)
 
 	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) <
 	       j->b->n) {
-		hash_one(&j->b->rec[i], j->max, &j->unreadable);
+		hash_one(j->cfg, &j->b->rec[i], j->max, &j->unreadable);
 		__atomic_fetch_add(&j->done, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
@@ -210,7 +213,7 @@ int vigil_fim_baseline_build(struct vigil_fim_baseline *b,
 			     void *arg, size_t *unreadable)
 {
 	pthread_t tid[BASELINE_MAX_THREADS];
-	struct hash_job j = { .b = b, .max = cfg->hash_max_size };
+	struct hash_job j = { .b = b, .cfg = cfg, .max = cfg->hash_max_size };
 	unsigned started = 0;
 	long ncpu;
 	int rc;
@@ -279,7 +282,7 @@ int vigil_fim_rescan(struct vigil_fim_baseline *b,
 			rc = -ECANCELED;
 			goto out_prio;
 		}
-		hash_one(&b->rec[i], cfg->hash_max_size, &unreadable);
+		hash_one(cfg, &b->rec[i], cfg->hash_max_size, &unreadable);
 		if (files_per_sec > 0) {
 			/* Sleep until file i+1 is due. */
 			int64_t due = start + (int64_t)(i + 1) * 1000000000LL /

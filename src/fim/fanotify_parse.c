@@ -9,6 +9,7 @@
 #include <sys/fanotify.h>
 
 #include "fim/fanotify_parse.h"
+#include "util.h"
 
 /* The fixed part of an fid record: header + fsid + handle header. */
 #define FID_FIXED (sizeof(struct fanotify_event_info_fid) + \
@@ -99,7 +100,7 @@ int vigil_fan_next(const void *buf, size_t len, size_t *off,
 			break;
 		case FAN_EVENT_INFO_TYPE_DFID_NAME:
 			name = true;
-			/* fall through */
+			VIGIL_FALLTHROUGH;
 		case FAN_EVENT_INFO_TYPE_DFID:
 			dst = &ev->dfid;
 			ev->has_dfid = true;

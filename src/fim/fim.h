@@ -115,12 +115,32 @@ void vigil_fim_diff_names(unsigned diff, struct vigil_buf *out);
 uint64_t vigil_fim_attrib_events(unsigned diff);
 
 /*
- * SHA-256 of the regular file at path, as 64 hex digits into out.  Files
+ * Opens path with flags, following no symbolic link below root: a user
+ * who controls a directory inside a watched tree must not make us read
+ * what a link there points to.  root itself (the configured path, the
+ * administrator's choice) resolves as usual; path must be root or lie
+ * under it ("/" for anything).  openat2(RESOLVE_NO_SYMLINKS |
+ * RESOLVE_BENEATH) where the kernel has it, else a walk that opens one
+ * component at a time with O_NOFOLLOW.  Returns the descriptor or a
+ * negative errno (-ELOOP or -ENOTDIR for a link on the way, -EXDEV for
+ * a path that leaves root).
+ */
+int vigil_fim_open_beneath(const char *root, const char *path, int flags);
+/* Tests: take the component walk even where openat2() exists. */
+void vigil__fim_force_open_walk(bool on);
+/* The configured tree path lies in (the longest), or "/". */
+const char *vigil_fim_config_root(const struct vigil_fim_config *cfg,
+				  const char *path);
+
+/*
+ * SHA-256 of the regular file at path, as 64 hex digits into out.  path
+ * is opened with vigil_fim_open_beneath(root, ...) and must still be the
+ * object lstat(path) names (same device and inode), else -ESTALE.  Files
  * larger than max_size (when > 0) are not read: returns -EFBIG.  Returns
  * 0, -EINVAL for a file that is not regular, or a negative errno.  The
  * size read is stored in *size when size is not NULL.  Thread safe.
  */
-int vigil_fim_hash_file(const char *path, int64_t max_size,
+int vigil_fim_hash_file(const char *root, const char *path, int64_t max_size,
 			char out[VIGIL_FIM_SHA256_HEX + 1], int64_t *size);
 /* Same, on an open descriptor (read from its current offset 0). */
 int vigil_fim_hash_fd(int fd, int64_t max_size,

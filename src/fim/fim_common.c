@@ -8,8 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -405,20 +409,179 @@ out_free_buf:
 	return rc;
 }
 
-int vigil_fim_hash_file(const char *path, int64_t max_size,
+/* ---- opening without links ---- */
+
+#ifndef RESOLVE_NO_SYMLINKS
+#define RESOLVE_NO_SYMLINKS 0x04 /* linux/openat2.h, 5.6 */
+#endif
+#ifndef RESOLVE_BENEATH
+#define RESOLVE_BENEATH 0x08
+#endif
+
+/* struct open_how of linux/openat2.h (extensible: its size is passed). */
+struct fim_open_how {
+	uint64_t flags;
+	uint64_t mode;
+	uint64_t resolve;
+};
+
+/* 0: unknown yet, 1: openat2 works, -1: ENOSYS or forced off. */
+static int fim_openat2_state;
+
+void vigil__fim_force_open_walk(bool on)
+{
+	__atomic_store_n(&fim_openat2_state, on ? -1 : 0, __ATOMIC_RELAXED);
+}
+
+/* openat2() of rel beneath dirfd; -ENOSYS where the kernel (or libc's
+ * headers) lack it. */
+static int open_openat2(int dirfd, const char *rel, int flags)
+{
+#ifdef SYS_openat2
+	struct fim_open_how how = {
+		.flags = (uint64_t)(unsigned)flags,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
+	};
+	long fd;
+
+	if (__atomic_load_n(&fim_openat2_state, __ATOMIC_RELAXED) < 0)
+		return -ENOSYS;
+	fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd >= 0)
+		return (int)fd;
+	if (errno == ENOSYS)
+		__atomic_store_n(&fim_openat2_state, -1, __ATOMIC_RELAXED);
+	return -errno;
+#else
+	(void)dirfd;
+	(void)rel;
+	(void)flags;
+	return -ENOSYS;
+#endif
+}
+
+/* The walk for kernels before 5.6: each directory on the way opened with
+ * O_NOFOLLOW from the one before; ".." is refused (it could leave root). */
+static int open_walk(int dirfd, const char *rel, int flags)
+{
+	const char *p = rel;
+	int cur = dirfd;
+
+	for (;;) {
+		char name[NAME_MAX + 1];
+		const char *end;
+		size_t len;
+		bool last;
+		int fd;
+
+		while (*p == '/')
+			p++;
+		end = strchr(p, '/');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len > NAME_MAX) {
+			fd = -ENAMETOOLONG;
+			goto out_close;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p += len;
+		while (*p == '/')
+			p++;
+		last = *p == '\0';
+		if (!strcmp(name, "..")) {
+			fd = -EXDEV;
+			goto out_close;
+		}
+		if (last)
+			fd = openat(cur, len ? name : ".", flags | O_NOFOLLOW);
+		else if (len == 0 || !strcmp(name, "."))
+			continue;
+		else
+			fd = openat(cur, name, O_PATH | O_DIRECTORY |
+					       O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		if (cur != dirfd)
+			close(cur);
+		if (last || fd < 0)
+			return fd;
+		cur = fd;
+		continue;
+out_close:
+		if (cur != dirfd)
+			close(cur);
+		return fd;
+	}
+}
+
+int vigil_fim_open_beneath(const char *root, const char *path, int flags)
+{
+	const char *rel;
+	int rfd, fd;
+
+	if (!vigil_fim_path_under(path, root))
+		return -EXDEV;
+	rel = path + (strcmp(root, "/") ? strlen(root) : 0);
+	while (*rel == '/')
+		rel++;
+	if (!*rel) {
+		/* The root itself (a watched file): only its last
+		 * component is ours to refuse. */
+		fd = open(path, flags | O_NOFOLLOW);
+		return fd < 0 ? -errno : fd;
+	}
+	rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return -errno;
+	fd = open_openat2(rfd, rel, flags);
+	if (fd == -ENOSYS)
+		fd = open_walk(rfd, rel, flags);
+	close(rfd);
+	return fd;
+}
+
+const char *vigil_fim_config_root(const struct vigil_fim_config *cfg,
+				  const char *path)
+{
+	const char *best = "/";
+	size_t best_len = 1;
+
+	for (size_t i = 0; i < cfg->n_paths; i++) {
+		size_t n = strlen(cfg->paths[i]);
+
+		if (n > best_len && vigil_fim_path_under(path, cfg->paths[i])) {
+			best = cfg->paths[i];
+			best_len = n;
+		}
+	}
+	return best;
+}
+
+int vigil_fim_hash_file(const char *root, const char *path, int64_t max_size,
 			char out[VIGIL_FIM_SHA256_HEX + 1], int64_t *size)
 {
-	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
+	struct stat fst, lst;
 	int fd, rc;
 
 	/* O_NOATIME keeps the scan from touching atimes; it needs
 	 * ownership or CAP_FOWNER, so retry without it. */
-	fd = open(path, flags | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(path, flags);
+	fd = vigil_fim_open_beneath(root, path, flags | O_NOATIME);
+	if (fd == -EPERM)
+		fd = vigil_fim_open_beneath(root, path, flags);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	/* What we opened must be what the path names now. */
+	if (fstat(fd, &fst) < 0 || lstat(path, &lst) < 0) {
+		rc = -errno;
+		goto out_close;
+	}
+	if (fst.st_dev != lst.st_dev || fst.st_ino != lst.st_ino) {
+		rc = -ESTALE;
+		goto out_close;
+	}
 	rc = vigil_fim_hash_fd(fd, max_size, out, size);
+out_close:
 	close(fd);
 	return rc;
 }

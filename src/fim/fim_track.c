@@ -41,6 +41,7 @@ struct vigil__fim_pending {
 	struct vigil_arena arena;
 	uv_work_t work;
 	const char *hash_path; /* in arena; NULL: nothing to hash */
+	const char *hash_root; /* its watched tree (in the config) */
 	const char *cache_path; /* the path whose cache hash this updates */
 	int64_t hash_max;
 	int hash_rc;
@@ -202,8 +203,8 @@ static void hash_work(uv_work_t *w)
 {
 	struct vigil__fim_pending *p = w->data;
 
-	p->hash_rc = vigil_fim_hash_file(p->hash_path, p->hash_max, p->sha,
-					 NULL);
+	p->hash_rc = vigil_fim_hash_file(p->hash_root, p->hash_path,
+					 p->hash_max, p->sha, NULL);
 }
 
 static void hash_done(uv_work_t *w, int status)
@@ -354,6 +355,7 @@ static void event_want_hash(struct vigil__fim_track *t,
 	if (vigil_arena_str(&p->arena, &s, path, strlen(path)))
 		return;
 	p->hash_path = s.ptr;
+	p->hash_root = vigil_fim_config_root(&t->cfg, path);
 	p->cache_path = s.ptr;
 	p->set_prev = set_prev;
 }

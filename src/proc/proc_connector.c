@@ -345,6 +345,13 @@ bad:
 	ps->src->drops++;
 }
 
+/* NLMSG_OK without its int/__u32 comparison (clang -Wsign-compare). */
+static bool nlmsg_fits(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned)len;
+}
+
 /* Walks the netlink messages of one datagram (in slot of ps->rx). */
 static void handle_datagram(struct proc_source *ps, unsigned slot, size_t n)
 {
@@ -352,7 +359,7 @@ static void handle_datagram(struct proc_source *ps, unsigned slot, size_t n)
 	struct nlmsghdr *nlh = &ps->rx[slot].hdr;
 	int len = (int)n;
 
-	for (; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+	for (; nlmsg_fits(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
 		const struct cn_msg *cn;
 		struct proc_event pe;
 		size_t payload;

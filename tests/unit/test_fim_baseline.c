@@ -6,12 +6,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -245,14 +249,84 @@ static void test_fim_hash_file_matches_known_digest(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "abc", 3), 3);
 	close(fd);
-	assert_int_equal(vigil_fim_hash_file(path, 0, hex, &size), 0);
+	assert_int_equal(vigil_fim_hash_file("/", path, 0, hex, &size), 0);
 	/* FIPS 180-2 test vector for "abc". */
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_true(size == 3);
-	assert_int_equal(vigil_fim_hash_file(path, 2, hex, NULL), -EFBIG);
-	assert_int_equal(vigil_fim_hash_file("/tmp", 0, hex, NULL), -EINVAL);
+	assert_int_equal(vigil_fim_hash_file("/", path, 2, hex, NULL), -EFBIG);
+	assert_int_equal(vigil_fim_hash_file("/", "/tmp", 0, hex, NULL), -EINVAL);
 	unlink(path);
-	assert_int_equal(vigil_fim_hash_file(path, 0, hex, NULL), -ENOENT);
+	assert_int_equal(vigil_fim_hash_file("/", path, 0, hex, NULL), -ENOENT);
+}
+
+/*
+ * A user who controls a directory inside a watched tree swaps it for a
+ * symlink to a directory outside (think /etc): the hash recorded under
+ * their path must not be that of the file outside.  Run twice: with
+ * openat2() where the kernel has it, and with the component walk.
+ */
+static void check_symlinked_parent_is_refused(void)
+{
+	char root[] = "/tmp/vigil-fim-root-XXXXXX";
+	char outside[] = "/tmp/vigil-fim-out-XXXXXX";
+	char path[PATH_MAX], secret[PATH_MAX], link[PATH_MAX];
+	char hex[VIGIL_FIM_SHA256_HEX + 1] = "";
+	int fd;
+
+	assert_non_null(mkdtemp(root));
+	assert_non_null(mkdtemp(outside));
+	snprintf(secret, sizeof(secret), "%s/shadow", outside);
+	fd = open(secret, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "root:secret", 11), 11);
+	close(fd);
+	/* root/user is the user's directory, now a link to outside. */
+	snprintf(link, sizeof(link), "%s/user", root);
+	assert_int_equal(symlink(outside, link), 0);
+	snprintf(path, sizeof(path), "%s/user/shadow", root);
+	assert_true(vigil_fim_hash_file(root, path, 0, hex, NULL) < 0);
+	assert_string_equal(hex, "");
+	/* The file itself, reached without a link, still hashes, and so
+	 * does one two real directories down. */
+	assert_int_equal(vigil_fim_hash_file(outside, secret, 0, hex, NULL), 0);
+	snprintf(path, sizeof(path), "%s/a", root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b", root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b/f", root);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	close(fd);
+	hex[0] = '\0';
+	assert_int_equal(vigil_fim_hash_file(root, path, 0, hex, NULL), 0);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/a/b", root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/a", root);
+	rmdir(path);
+	hex[0] = '\0';
+	/* ".." out of the root is refused too. */
+	snprintf(path, sizeof(path), "%s/../%s/shadow", root,
+		 strrchr(outside, '/') + 1);
+	hex[0] = '\0';
+	assert_true(vigil_fim_hash_file(root, path, 0, hex, NULL) < 0);
+	assert_string_equal(hex, "");
+	unlink(link);
+	unlink(secret);
+	rmdir(outside);
+	rmdir(root);
+}
+
+static void test_fim_hash_refuses_symlinked_parent_dir(void **state)
+{
+	(void)state;
+	vigil__fim_force_open_walk(false);
+	check_symlinked_parent_is_refused();
+	vigil__fim_force_open_walk(true);
+	check_symlinked_parent_is_refused();
+	vigil__fim_force_open_walk(false);
 }
 
 int main(void)
@@ -263,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_fim_baseline_save_does_not_follow_planted_symlink),
 		cmocka_unit_test(test_fim_baseline_parse_refuses_damaged_files),
 		cmocka_unit_test(test_fim_hash_file_matches_known_digest),
+		cmocka_unit_test(test_fim_hash_refuses_symlinked_parent_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
