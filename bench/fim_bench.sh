@@ -1,7 +1,7 @@
 #!/bin/sh
 # fim_bench.sh - FIM benchmarks, all in one run on the same machine:
 #
-#  1. baseline of a tree (default /usr): `vigil-fim baseline` against
+#  1. baseline of a tree (default /usr): `vigilctl fim baseline` against
 #     `aide --init` configured for SHA-256 only, page cache warm for both
 #     (one warm-up pass first), best of ROUNDS; aide with its default
 #     (num_workers=1) and with as many workers as vigil uses threads;
@@ -20,10 +20,10 @@ rounds=${ROUNDS:-2}
 sample=${SAMPLE:-500}
 idle_s=${IDLE_S:-30}
 top=${abs_top_builddir:-$PWD}
-fim="$top/vigil-fim"
+vigilctl="$top/vigilctl"
 lat="$top/bench/fim_latency"
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
-[ -x "$fim" ] && [ -x "$lat" ] || { echo "build vigil-fim and bench/fim_latency first"; exit 77; }
+[ -x "$vigilctl" ] && [ -x "$lat" ] || { echo "build vigilctl and bench/fim_latency first"; exit 77; }
 command -v aide >/dev/null || { echo "skip: aide not installed (apt-get install -y aide)"; exit 77; }
 tmp=$(mktemp -d /var/tmp/vigil-fimbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -66,12 +66,12 @@ best() { # command... ; prints the best wall time of $rounds runs
 }
 
 echo "== baseline of $tree ($(find "$tree" -xdev -type f 2>/dev/null | wc -l) files, $ncpu CPUs)"
-vfim() { "$fim" baseline --quiet --config "$tmp/vigil.yaml" --state-dir "$tmp/vigil"; }
+vfim() { "$vigilctl" fim baseline --quiet --config "$tmp/vigil.yaml" --state-dir "$tmp/vigil"; }
 vfim # warm-up
 t_vigil=$(best vfim)
 t_aide1=$(best aide --init --config "$tmp/aide-1.conf")
 t_aideN=$(best aide --init --config "$tmp/aide-$threads.conf")
-printf 'vigil-fim baseline (%d threads): %.2f s\n' "$threads" "$t_vigil"
+printf 'vigilctl fim baseline (%d threads): %.2f s\n' "$threads" "$t_vigil"
 printf 'aide --init (num_workers=1, default): %.2f s  ratio %.2fx\n' \
 	"$t_aide1" "$(echo "$t_aide1 / $t_vigil" | bc -l)"
 printf 'aide --init (num_workers=%d): %.2f s  ratio %.2fx\n' "$threads" \
