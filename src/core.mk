@@ -7,6 +7,7 @@ libvigilcore_la_SOURCES = \
 	src/node.c src/node.h src/source.h \
 	src/schema.c src/schema.h \
 	src/codec.c src/codec.h \
+	src/confmap.c src/confmap.h \
 	src/settings.c src/settings.h \
 	src/pipeline.c src/pipeline.h \
 	src/ctl.c src/ctl.h \

@@ -12,14 +12,21 @@ EXTRA_DIST += tests/fixtures tests/integration
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_config tests/unit/test_codec \
-	tests/unit/test_plugin_loader tests/unit/test_pacer
+	tests/unit/test_plugin_loader tests/unit/test_pacer \
+	tests/unit/test_confmap
 TESTS += tests/unit/test_config tests/unit/test_codec \
-	tests/unit/test_plugin_loader tests/unit/test_pacer
+	tests/unit/test_plugin_loader tests/unit/test_pacer \
+	tests/unit/test_confmap
 
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LDADD)
+
+tests_unit_test_confmap_SOURCES = tests/unit/test_confmap.c
+tests_unit_test_confmap_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_confmap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_confmap_LDADD = $(TEST_LDADD)
 
 tests_unit_test_pacer_SOURCES = tests/unit/test_pacer.c
 tests_unit_test_pacer_CPPFLAGS = $(TEST_CPPFLAGS)
