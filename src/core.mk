@@ -9,7 +9,8 @@ libvigilcore_la_SOURCES = \
 	src/codec.c src/codec.h \
 	src/confmap.c src/confmap.h \
 	src/settings.c src/settings.h \
-	src/pipeline.c src/pipeline.h \
+	src/pipeline.c src/pipeline.h src/pipeline_int.h \
+	src/plugin_host.c src/plugin_loader.c \
 	src/ctl.c src/ctl.h \
 	src/pacer.c src/pacer.h
 libvigilcore_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) $(YAML_CFLAGS)

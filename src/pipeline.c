@@ -1,17 +1,13 @@
 /*
- * pipeline.c - the path of every event: enrichment, engines, sinks; the
- * plugin loader and the host API plugins call back into.
- *
- * Plugins receive a pointer to their struct vigil_plugin_inst as the
- * opaque "host" handle, so every host function knows which plugin called
- * it (for log prefixes, configuration and counters).
+ * pipeline.c - the path of every event: sources, enrichment, engines,
+ * sinks, verdicts; reload, shutdown and the status report.  The plugin
+ * loader is in plugin_loader.c, the host API plugins call back into in
+ * plugin_host.c.
  */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,117 +16,13 @@
 
 #include "codec.h"
 #include "pipeline.h"
+#include "pipeline_int.h"
 #include "schema.h"
 #include "util.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
 #endif
-
-/* ---- host API ---- */
-
-static void __attribute__((format(printf, 3, 4)))
-host_log(void *host, int level, const char *fmt, ...)
-{
-	struct vigil_plugin_inst *inst = host;
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	vigil_log(level, "plugin %s: %s", inst->name, msg);
-}
-
-static const struct vigil_node *host_cfg(void *host, const char *key)
-{
-	struct vigil_plugin_inst *inst = host;
-
-	if (!inst->config || inst->config->type != VIGIL_NODE_MAP)
-		return NULL;
-	return vigil_node_path(inst->config, key);
-}
-
-static const char *host_config_str(void *host, const char *key,
-				   const char *dflt)
-{
-	const struct vigil_node *n = host_cfg(host, key);
-
-	return vigil_node_is_scalar(n) && !vigil_node_is_null(n) ? n->str :
-								   dflt;
-}
-
-static int64_t host_config_int(void *host, const char *key, int64_t dflt,
-			       int *err)
-{
-	const struct vigil_node *n = host_cfg(host, key);
-	int64_t v;
-
-	if (err)
-		*err = 0;
-	if (!n || vigil_node_is_null(n))
-		return dflt;
-	if (vigil_node_size(n, &v) == 0 || vigil_node_int(n, &v) == 0)
-		return v;
-	if (vigil_node_duration(n, &v) == 0)
-		return v;
-	if (err)
-		*err = -EINVAL;
-	return dflt;
-}
-
-static int host_config_bool(void *host, const char *key, int dflt)
-{
-	const struct vigil_node *n = host_cfg(host, key);
-	bool b;
-
-	if (!n || vigil_node_bool(n, &b))
-		return dflt;
-	return b;
-}
-
-static size_t host_config_list_len(void *host, const char *key)
-{
-	const struct vigil_node *n = host_cfg(host, key);
-
-	if (!n)
-		return 0;
-	if (n->type == VIGIL_NODE_SEQ)
-		return n->n;
-	return vigil_node_is_null(n) ? 0 : 1; /* a scalar is a list of one */
-}
-
-static const char *host_config_list_str(void *host, const char *key, size_t i)
-{
-	const struct vigil_node *n = host_cfg(host, key);
-
-	if (!n)
-		return NULL;
-	if (n->type != VIGIL_NODE_SEQ)
-		return i == 0 && vigil_node_is_scalar(n) ? n->str : NULL;
-	if (i >= n->n || !vigil_node_is_scalar(n->items[i]))
-		return NULL;
-	return n->items[i]->str;
-}
-
-static const struct vigil_field_table *host_fields(void *host)
-{
-	return vigil_fields();
-}
-
-static const char *host_state_dir(void *host)
-{
-	struct vigil_plugin_inst *inst = host;
-
-	return inst->pipeline->cfg ? inst->pipeline->cfg->state_dir : NULL;
-}
-
-static void *host_loop(void *host)
-{
-	struct vigil_plugin_inst *inst = host;
-
-	return inst->pipeline->loop;
-}
 
 static int print_record(struct vigil_pipeline *p, const struct vigil_event *ev,
 			const struct vigil_signal *sig)
@@ -156,56 +48,26 @@ static int print_record(struct vigil_pipeline *p, const struct vigil_event *ev,
 }
 
 /*
- * Delivers a signal to stdout and every sink.  A sink that fails is
- * counted; the others still get it.
+ * Delivers a signal, already checked by the host API, to stdout and every
+ * sink.  A sink that fails is counted; the others still get it.
  */
-static int host_emit_signal(void *host, const struct vigil_event *ev,
+void vigil__pipeline_signal(struct vigil_pipeline *p,
+			    const struct vigil_event *ev,
 			    const struct vigil_signal *sig)
 {
-	struct vigil_plugin_inst *from = host;
-	struct vigil_pipeline *p = from->pipeline;
-	struct vigil_signal copy;
-
-	if (!sig || !ev || !sig->rule_id)
-		return -EINVAL;
-	/* A producer built for an older header may pass a smaller struct. */
-	memset(&copy, 0, sizeof(copy));
-	memcpy(&copy, sig,
-	       sig->struct_size && sig->struct_size < sizeof(copy) ?
-		       sig->struct_size :
-		       sizeof(copy));
-	if (!copy.engine)
-		copy.engine = from->name;
-	if (copy.severity >= VIGIL_SEV__COUNT)
-		copy.severity = VIGIL_SEV_INFO;
 	p->signals++;
 	if (p->collect_actions)
-		*p->collect_actions |= copy.actions;
-	print_record(p, ev, &copy);
+		*p->collect_actions |= sig->actions;
+	print_record(p, ev, sig);
 	for (size_t i = 0; i < p->n_plugins; i++) {
 		struct vigil_plugin_inst *inst = &p->plugins[i];
 
 		if (!inst->initialized || !inst->p.on_signal ||
 		    inst->p.kind != VIGIL_PLUGIN_SINK)
 			continue;
-		if (inst->p.on_signal(inst->state, ev, &copy))
+		if (inst->p.on_signal(inst->state, ev, sig))
 			inst->errors++;
 	}
-	return 0;
-}
-
-static int host_encode_json(const struct vigil_event *ev,
-			    const struct vigil_signal *sig,
-			    struct vigil_buf *out)
-{
-	return vigil_encode_json(ev, sig, out);
-}
-
-static int host_encode_msgpack(const struct vigil_event *ev,
-			       const struct vigil_signal *sig,
-			       struct vigil_buf *out)
-{
-	return vigil_encode_msgpack(ev, sig, out);
 }
 
 int vigil_pipeline_init(struct vigil_pipeline *p, uv_loop_t *loop,
@@ -219,197 +81,8 @@ int vigil_pipeline_init(struct vigil_pipeline *p, uv_loop_t *loop,
 		snprintf(p->hostname, sizeof(p->hostname), "%s", cfg->hostname);
 	else if (gethostname(p->hostname, sizeof(p->hostname) - 1))
 		strcpy(p->hostname, "localhost");
-	p->api.abi_major = VIGIL_PLUGIN_ABI_MAJOR;
-	p->api.abi_minor = VIGIL_PLUGIN_ABI_MINOR;
-	p->api.struct_size = sizeof(p->api);
-	p->api.log = host_log;
-	p->api.emit_signal = host_emit_signal;
-	p->api.config_str = host_config_str;
-	p->api.config_int = host_config_int;
-	p->api.config_bool = host_config_bool;
-	p->api.config_list_len = host_config_list_len;
-	p->api.config_list_str = host_config_list_str;
-	p->api.fields = host_fields;
-	p->api.encode_json = host_encode_json;
-	p->api.encode_msgpack = host_encode_msgpack;
-	p->api.state_dir = host_state_dir;
-	p->api.loop = host_loop;
+	vigil__host_api_init(&p->api);
 	vigil_fields(); /* build the registry before any event */
-	return 0;
-}
-
-/* ---- plugin loading ---- */
-
-static const char *kind_name(uint32_t kind)
-{
-	switch (kind) {
-	case VIGIL_PLUGIN_SINK:
-		return "sink";
-	case VIGIL_PLUGIN_ENGINE:
-		return "engine";
-	case VIGIL_PLUGIN_SOURCE:
-		return "source";
-	default:
-		return "unknown";
-	}
-}
-
-int vigil_plugin_open(const char *name, const char *path,
-		      struct vigil_plugin_inst *inst, struct vigil_buf *err)
-{
-	const struct vigil_plugin *desc;
-	vigil_plugin_entry_fn entry;
-	size_t min_size = offsetof(struct vigil_plugin, reserved);
-	void *dl;
-
-	memset(inst, 0, sizeof(*inst));
-	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!dl) {
-		vigil_buf_printf(err, "plugin '%s': cannot load %s: %s", name,
-				 path, dlerror());
-		return -ENOENT;
-	}
-	*(void **)&entry = dlsym(dl, VIGIL_PLUGIN_ENTRY_NAME);
-	if (!entry) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: it does not export %s(); it is not a vigil plugin",
-				 name, path, VIGIL_PLUGIN_ENTRY_NAME);
-		goto out_close;
-	}
-	desc = entry();
-	if (!desc) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: %s() returned NULL",
-				 name, path, VIGIL_PLUGIN_ENTRY_NAME);
-		goto out_close;
-	}
-	/* Read nothing past the ABI header before it checks out. */
-	if (desc->abi_major != VIGIL_PLUGIN_ABI_MAJOR) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: built for plugin ABI %u.%u, this vigil provides %u.%u; rebuild the plugin against this version's <vigil/plugin.h>",
-				 name, path, desc->abi_major, desc->abi_minor,
-				 VIGIL_PLUGIN_ABI_MAJOR,
-				 VIGIL_PLUGIN_ABI_MINOR);
-		goto out_close;
-	}
-	if (desc->abi_minor > VIGIL_PLUGIN_ABI_MINOR) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: built for plugin ABI %u.%u, newer than this vigil's %u.%u; upgrade vigil or rebuild the plugin",
-				 name, path, desc->abi_major, desc->abi_minor,
-				 VIGIL_PLUGIN_ABI_MAJOR,
-				 VIGIL_PLUGIN_ABI_MINOR);
-		goto out_close;
-	}
-	if (desc->struct_size < min_size) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: its descriptor is %u bytes, ABI %u.%u needs at least %zu; it was built against a broken header",
-				 name, path, desc->struct_size, desc->abi_major,
-				 desc->abi_minor, min_size);
-		goto out_close;
-	}
-	memcpy(&inst->p, desc,
-	       desc->struct_size < sizeof(inst->p) ? desc->struct_size :
-						     sizeof(inst->p));
-	if (!inst->p.name || !inst->p.init || !inst->p.destroy) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: it lacks a name, init() or destroy()",
-				 name, path);
-		goto out_close;
-	}
-	if (inst->p.kind == VIGIL_PLUGIN_ENGINE && !inst->p.on_event) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: an engine needs on_event()",
-				 name, path);
-		goto out_close;
-	}
-	if (inst->p.kind == VIGIL_PLUGIN_SINK && !inst->p.on_event &&
-	    !inst->p.on_signal) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: a sink needs on_event() or on_signal()",
-				 name, path);
-		goto out_close;
-	}
-	if (inst->p.kind != VIGIL_PLUGIN_ENGINE &&
-	    inst->p.kind != VIGIL_PLUGIN_SINK) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: kind %u (%s) is not supported by this vigil",
-				 name, path, inst->p.kind,
-				 kind_name(inst->p.kind));
-		goto out_close;
-	}
-	inst->dl = dl;
-	inst->name = strdup(name);
-	inst->path = strdup(path);
-	if (!inst->name || !inst->path) {
-		vigil_plugin_close(inst);
-		return -ENOMEM;
-	}
-	return 0;
-
-out_close:
-	dlclose(dl);
-	memset(inst, 0, sizeof(*inst));
-	return -EPROTO;
-}
-
-void vigil_plugin_destroy(struct vigil_plugin_inst *inst)
-{
-	if (inst->initialized && inst->p.destroy)
-		inst->p.destroy(inst->state);
-	inst->initialized = false;
-	inst->state = NULL;
-}
-
-void vigil_plugin_close(struct vigil_plugin_inst *inst)
-{
-	vigil_plugin_destroy(inst);
-	if (inst->dl)
-		dlclose(inst->dl);
-	free(inst->name);
-	free(inst->path);
-	memset(inst, 0, sizeof(*inst));
-}
-
-int vigil_pipeline_load_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
-{
-	const struct vigil_config *cfg = p->cfg;
-	char path[PATH_MAX];
-	int rc;
-
-	if (!cfg || !cfg->n_plugins)
-		return 0;
-	p->plugins = calloc(cfg->n_plugins, sizeof(*p->plugins));
-	if (!p->plugins)
-		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_plugins; i++) {
-		const struct vigil_plugin_conf *pc = &cfg->plugins[i];
-		struct vigil_plugin_inst *inst = &p->plugins[p->n_plugins];
-
-		if (!pc->enabled)
-			continue;
-		if (pc->path)
-			snprintf(path, sizeof(path), "%s", pc->path);
-		else
-			snprintf(path, sizeof(path), "%s/%s.so",
-				 cfg->plugin_dir, pc->name);
-		rc = vigil_plugin_open(pc->name, path, inst, err);
-		if (rc)
-			return rc;
-		inst->config = pc->config;
-		inst->pipeline = p;
-		p->n_plugins++;
-		rc = inst->p.init(&p->api, inst, &inst->state);
-		if (rc) {
-			vigil_buf_printf(err,
-					 "plugin '%s' (%s) failed to start: %s (see the messages above)",
-					 inst->name, inst->path, strerror(-rc));
-			return rc;
-		}
-		inst->initialized = true;
-		vigil_info("plugin %s %s (%s) loaded from %s", inst->name,
-			   inst->p.version ? inst->p.version : "",
-			   kind_name(inst->p.kind), inst->path);
-	}
 	return 0;
 }
 
@@ -583,15 +256,6 @@ void vigil_pipeline_shutdown(struct vigil_pipeline *p)
 	vigil_buf_free(&p->outbuf);
 }
 
-void vigil_pipeline_unload(struct vigil_pipeline *p)
-{
-	for (size_t i = p->n_plugins; i-- > 0;)
-		vigil_plugin_close(&p->plugins[i]);
-	free(p->plugins);
-	p->plugins = NULL;
-	p->n_plugins = 0;
-}
-
 /* ---- status ---- */
 
 static int json_kv_str(struct vigil_buf *out, const char *k, const char *v,
@@ -688,7 +352,8 @@ int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out)
 		if (!rc)
 			rc = json_kv_str(out, "name", inst->name, false);
 		if (!rc)
-			rc = json_kv_str(out, "kind", kind_name(inst->p.kind),
+			rc = json_kv_str(out, "kind",
+					 vigil__plugin_kind_name(inst->p.kind),
 					 true);
 		if (!rc)
 			rc = json_kv_str(out, "version", inst->p.version, true);
