@@ -80,6 +80,16 @@ int vigil_pipeline_load_plugins(struct vigil_pipeline *p,
 	__attribute__((warn_unused_result));
 
 /*
+ * Checks the section of every enabled plugin that publishes a
+ * configuration table (struct vigil_plugin.config_table) without starting
+ * it: loads the file, reads the section into a scratch struct, unloads
+ * (vigild --check-config).  Returns 0, or a negative errno with one line
+ * in err (a plugin that does not load, or "file:line:col: ...").
+ */
+int vigil_plugins_check(const struct vigil_config *cfg, struct vigil_buf *err)
+	__attribute__((warn_unused_result));
+
+/*
  * Loads one plugin file, checks its ABI and copies its descriptor into
  * inst.  Does not call init.  On refusal returns a negative errno with a
  * sentence naming the plugin and the reason in err.

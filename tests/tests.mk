@@ -49,7 +49,8 @@ tests/unit/test_plugin_loader.$(OBJEXT): $(check_LTLIBRARIES) plugins/file_sink.
 check_LTLIBRARIES += tests/plugins/abi_good.la tests/plugins/abi_major.la \
 	tests/plugins/abi_minor.la tests/plugins/abi_size.la \
 	tests/plugins/abi_no_entry.la tests/plugins/abi_null.la \
-	tests/plugins/abi_no_init.la
+	tests/plugins/abi_no_init.la tests/plugins/abi_old_minor.la \
+	tests/plugins/abi_bad_table.la
 abi_ldflags = -module -avoid-version -shared -rpath /nowhere
 tests_plugins_abi_good_la_SOURCES = tests/plugins/abi_variant.c
 tests_plugins_abi_good_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_GOOD
@@ -72,6 +73,12 @@ tests_plugins_abi_null_la_LDFLAGS = $(abi_ldflags)
 tests_plugins_abi_no_init_la_SOURCES = tests/plugins/abi_variant.c
 tests_plugins_abi_no_init_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_NO_INIT
 tests_plugins_abi_no_init_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_old_minor_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_old_minor_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_OLD_MINOR
+tests_plugins_abi_old_minor_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_bad_table_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_bad_table_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_BAD_TABLE
+tests_plugins_abi_bad_table_la_LDFLAGS = $(abi_ldflags)
 endif
 
 # Integration tests get the build directory; they exit 77 to skip.
