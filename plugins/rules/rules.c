@@ -11,10 +11,10 @@
  * The host calls on_event and reload from its event loop thread, so the
  * swap needs no lock: no event is being evaluated while it happens.
  *
- * Configuration:
- *   engines:
- *     rules:
- *       paths: [/usr/share/vigil/rules, /etc/vigil/rules.d]
+ * Configuration (rules_table):
+ *   plugins:
+ *     - name: rules
+ *       config: {paths: [/usr/share/vigil/rules, /etc/vigil/rules.d]}
  */
 #include "config.h"
 
@@ -33,6 +33,18 @@
 static const char *const default_paths[] = {
 	VIGIL_DATADIR "/rules",
 	VIGIL_SYSCONFDIR "/vigil/rules.d",
+};
+
+struct rules_settings {
+	const char *paths[RULES_MAX_PATHS];
+	size_t n_paths;
+};
+
+static const struct vigil_config_entry rules_table[] = {
+	{ VIGIL_CFG_PATHLIST("paths", struct rules_settings, paths, n_paths,
+			     "policy files or directories; default: the "
+			     "shipped policy and " VIGIL_SYSCONFDIR
+			     "/vigil/rules.d") },
 };
 
 struct rules_state {
@@ -64,24 +76,17 @@ static void log_lines(struct rules_state *st, int level, const char *text)
  */
 static int rules_load(struct rules_state *st, struct vigil_ruleset **out)
 {
-	const char *paths[RULES_MAX_PATHS];
+	struct rules_settings set;
+	const char **paths = set.paths;
 	struct vigil_buf err = { 0 };
-	size_t n = 0, want;
+	size_t n;
 	int rc;
 
-	want = st->api->config_list_len(st->host, "paths");
-	if (want > RULES_MAX_PATHS) {
-		st->api->log(st->host, VIGIL_LOG_ERR,
-			     "paths: at most %d entries", RULES_MAX_PATHS);
-		return -E2BIG;
-	}
-	for (size_t i = 0; i < want; i++) {
-		const char *p = st->api->config_list_str(st->host, "paths", i);
-
-		if (p)
-			paths[n++] = p;
-	}
-	if (!want) {
+	rc = VIGIL_CONFIG_MAP(st->api, st->host, rules_table, &set);
+	if (rc)
+		return rc;
+	n = set.n_paths;
+	if (!n) {
 		/* the defaults that exist: a host without user policies
 		 * has no rules.d */
 		for (size_t i = 0; i < VIGIL_ARRAY_SIZE(default_paths); i++)
@@ -117,9 +122,12 @@ static int rules_init(const struct vigil_host_api *api, void *host,
 	struct rules_state *st;
 	int rc;
 
-	if (api->struct_size <
-	    offsetof(struct vigil_host_api, fields) + sizeof(api->fields)) {
-		api->log(host, VIGIL_LOG_ERR, "host API too old");
+	if (api->abi_minor < 1 ||
+	    api->struct_size < offsetof(struct vigil_host_api, config_map) +
+				       sizeof(api->config_map) ||
+	    !api->config_map) {
+		api->log(host, VIGIL_LOG_ERR,
+			 "host API too old (plugin ABI 1.1 needed)");
 		return -EPROTO;
 	}
 	st = calloc(1, sizeof(*st));
@@ -214,6 +222,7 @@ static const struct vigil_plugin rules_plugin = {
 	.stats = rules_stats,
 	.reload = rules_reload,
 	.destroy = rules_destroy,
+	VIGIL_PLUGIN_CONFIG(rules_table, struct rules_settings),
 };
 
 const struct vigil_plugin *VIGIL_PLUGIN_ENTRY(void)
