@@ -128,13 +128,12 @@ static int check_entry(const struct ctx *c, const struct vigil_config_entry *e,
 	}
 	switch (e->type) {
 	case VIGIL_CFG_T_DURATION:
-		if (e->unit <= 0)
-			return table_error(c, k, "is a duration without a "
-						 "unit");
-		/* fall through */
 	case VIGIL_CFG_T_BOOL:
 	case VIGIL_CFG_T_INT:
 	case VIGIL_CFG_T_SIZE:
+		if (e->type == VIGIL_CFG_T_DURATION && e->unit <= 0)
+			return table_error(c, k, "is a duration without a "
+						 "unit");
 		if (e->min > e->max || !fits(e->min, e->size, sgn) ||
 		    !fits(e->max, e->size, sgn))
 			return table_error(c, k, "has a range its member "
@@ -466,9 +465,9 @@ static void fmt_range(char *buf, size_t cap,
 static int name_error(const struct ctx *c, const struct vigil_config_entry *e,
 		      const struct vigil_node *n, const char *path)
 {
-	const char *list[64];
+	const char *list[64], *near;
+	char got[128];
 	size_t k = 0;
-	const char *near;
 
 	for (size_t i = 0; e->names[i].name && k < VIGIL_ARRAY_SIZE(list);
 	     i++) {
@@ -480,9 +479,9 @@ static int name_error(const struct ctx *c, const struct vigil_config_entry *e,
 		if (j == i) /* aliases are accepted, not listed */
 			list[k++] = e->names[i].name;
 	}
+	describe(got, sizeof(got), n);
 	near = vigil_node_is_scalar(n) ? vigil_nearest(n->str, list, k) : NULL;
-	vigil_node_error(c->err, n, "%s: '%s' is not one of ", path,
-			 vigil_node_is_scalar(n) ? n->str : "");
+	vigil_node_error(c->err, n, "%s: %s is not one of ", path, got);
 	for (size_t i = 0; i < k; i++)
 		vigil_buf_printf(c->err, "%s%s", i ? ", " : "", list[i]);
 	if (near)

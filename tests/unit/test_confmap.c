@@ -285,6 +285,8 @@ static void test_confmap_enum_and_flags_name_the_choices(void **state)
 	expect_error("path: /x\nflags: [a, d]\n",
 		     "t.yaml:2:12: sec.flags: 'd' is not one of a, b, c");
 	expect_error("path: /x\nflags: a\n", "sec.flags: want a list of names");
+	expect_error("path: /x\ncolor: [red]\n",
+		     "sec.color: a list is not one of red, green, blue");
 }
 
 static void test_confmap_unknown_key_suggests_the_nearest(void **state)
