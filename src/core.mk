@@ -7,6 +7,7 @@ libvigilcore_la_SOURCES = \
 	src/node.c src/node.h src/source.h \
 	src/schema.c src/schema.h \
 	src/codec_encode.c src/codec_decode.c src/codec.h \
+	src/confmap.c src/confmap.h \
 	src/settings.c src/settings.h \
 	src/pipeline.c src/pipeline.h src/pipeline_int.h \
 	src/plugin_host.c src/plugin_loader.c \

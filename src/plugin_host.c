@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "confmap.h"
 #include "pipeline.h"
 #include "pipeline_int.h"
 #include "schema.h"
@@ -104,6 +105,28 @@ static const char *host_config_list_str(void *host, const char *key, size_t i)
 	return n->items[i]->str;
 }
 
+/*
+ * config_map (ABI 1.1): reads the plugin's section with its table; logs
+ * the one-line error as the plugin's.
+ */
+static int host_config_map(void *host, const struct vigil_config_entry *table,
+			   size_t n, size_t entry_size, void *settings)
+{
+	struct vigil_plugin_inst *inst = host;
+	struct vigil_buf err = { 0 };
+	char where[160];
+	int rc;
+
+	snprintf(where, sizeof(where), "plugins[%s].config", inst->name);
+	rc = vigil_confmap_read(table, n, entry_size, inst->config, where,
+				settings, &err);
+	if (rc)
+		vigil_log(VIGIL_LOG_ERR, "plugin %s: %s", inst->name,
+			  vigil_buf_cstr(&err));
+	vigil_buf_free(&err);
+	return rc;
+}
+
 static const struct vigil_field_table *host_fields(void *host)
 {
 	return vigil_fields();
@@ -183,4 +206,5 @@ void vigil__host_api_init(struct vigil_host_api *api)
 	api->encode_msgpack = host_encode_msgpack;
 	api->state_dir = host_state_dir;
 	api->loop = host_loop;
+	api->config_map = host_config_map;
 }

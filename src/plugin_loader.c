@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confmap.h"
 #include "pipeline.h"
 #include "pipeline_int.h"
 #include "util.h"
@@ -35,7 +36,8 @@ int vigil_plugin_open(const char *name, const char *path,
 {
 	const struct vigil_plugin *desc;
 	vigil_plugin_entry_fn entry;
-	size_t min_size = offsetof(struct vigil_plugin, reserved);
+	/* what ABI 1.0 defined; later fields are read by minor version */
+	size_t min_size = offsetof(struct vigil_plugin, config_table);
 	void *dl;
 
 	memset(inst, 0, sizeof(*inst));
@@ -86,6 +88,22 @@ int vigil_plugin_open(const char *name, const char *path,
 	memcpy(&inst->p, desc,
 	       desc->struct_size < sizeof(inst->p) ? desc->struct_size :
 						     sizeof(inst->p));
+	if (desc->abi_minor < 1) {
+		/* 1.0 had reserved slots here: not ours to read */
+		inst->p.config_table = NULL;
+		inst->p.config_entries = 0;
+		inst->p.config_entry_size = 0;
+		inst->p.settings_size = 0;
+	}
+	if (inst->p.config_table &&
+	    vigil_confmap_check_table(inst->p.config_table,
+				      inst->p.config_entries,
+				      inst->p.config_entry_size,
+				      inst->p.settings_size, name, err)) {
+		vigil_buf_printf(err, "; plugin '%s' (%s) refused", name,
+				 path);
+		goto out_close;
+	}
 	if (!inst->p.name || !inst->p.init || !inst->p.destroy) {
 		vigil_buf_printf(err,
 				 "plugin '%s' (%s) refused: it lacks a name, init() or destroy()",
@@ -155,6 +173,46 @@ static void plugin_file(const struct vigil_config *cfg,
 		snprintf(path, cap, "%s", pc->path);
 	else
 		snprintf(path, cap, "%s/%s.so", cfg->plugin_dir, pc->name);
+}
+
+int vigil_plugins_check(const struct vigil_config *cfg, struct vigil_buf *err)
+{
+	struct vigil_plugin_inst inst;
+	char path[PATH_MAX], where[160];
+	void *scratch;
+	int rc;
+
+	for (size_t i = 0; i < cfg->n_plugins; i++) {
+		const struct vigil_plugin_conf *pc = &cfg->plugins[i];
+
+		if (!pc->enabled)
+			continue;
+		plugin_file(cfg, pc, path, sizeof(path));
+		rc = vigil_plugin_open(pc->name, path, &inst, err);
+		if (rc)
+			return rc;
+		if (!inst.p.config_table) {
+			vigil_plugin_close(&inst);
+			continue;
+		}
+		scratch = calloc(1, inst.p.settings_size ?
+					    inst.p.settings_size : 1);
+		if (!scratch) {
+			vigil_plugin_close(&inst);
+			return -ENOMEM;
+		}
+		snprintf(where, sizeof(where), "plugins[%s].config",
+			 pc->name);
+		rc = vigil_confmap_read(inst.p.config_table,
+					inst.p.config_entries,
+					inst.p.config_entry_size, pc->config,
+					where, scratch, err);
+		free(scratch);
+		vigil_plugin_close(&inst);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 /*

@@ -49,6 +49,10 @@ struct vigil_config {
 	uint32_t stdout_what;      /* enum vigil_output_what */
 	struct vigil_plugin_conf *plugins;
 	size_t n_plugins;
+	/* The sections read elsewhere (NULL when absent or null). */
+	struct {
+		const struct vigil_node *plugins, *audit, *proc, *fim, *dns;
+	} nodes;
 	/* Set from the command line, not the file: vigild runs as auditd's
 	 * dispatcher plugin (records on stdin). */
 	bool audit_dispatcher;
@@ -63,7 +67,6 @@ int vigil_config_load(const char *path, struct vigil_config *cfg,
 		      struct vigil_buf *err) __attribute__((warn_unused_result));
 void vigil_config_free(struct vigil_config *cfg);
 
-/* A source's section ("audit"), or NULL. */
 /*
  * Checks that map is a map with only the given keys; otherwise writes
  * "file:line:col: unknown key 'x' in WHAT (did you mean 'y'?)" (or the
@@ -73,6 +76,7 @@ int vigil_config_check_keys(const struct vigil_node *map, const char *what,
 			    const char *const *keys, size_t n,
 			    struct vigil_buf *err);
 
+/* A source's section ("audit"), or NULL. */
 const struct vigil_node *vigil_config_section(const struct vigil_config *cfg,
 					      const char *name);
 

@@ -12,9 +12,11 @@ EXTRA_DIST += tests/fixtures tests/integration
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_config tests/unit/test_codec \
-	tests/unit/test_plugin_loader tests/unit/test_pacer
+	tests/unit/test_plugin_loader tests/unit/test_pacer \
+	tests/unit/test_confmap
 TESTS += tests/unit/test_config tests/unit/test_codec \
-	tests/unit/test_plugin_loader tests/unit/test_pacer
+	tests/unit/test_plugin_loader tests/unit/test_pacer \
+	tests/unit/test_confmap
 
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -27,6 +29,10 @@ tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LDADD)
+tests_unit_test_confmap_SOURCES = tests/unit/test_confmap.c
+tests_unit_test_confmap_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_confmap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_confmap_LDADD = $(TEST_LDADD)
 
 tests_unit_test_pacer_SOURCES = tests/unit/test_pacer.c
 tests_unit_test_pacer_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -49,7 +55,8 @@ tests/unit/test_plugin_loader.$(OBJEXT): $(check_LTLIBRARIES) plugins/file_sink.
 check_LTLIBRARIES += tests/plugins/abi_good.la tests/plugins/abi_major.la \
 	tests/plugins/abi_minor.la tests/plugins/abi_size.la \
 	tests/plugins/abi_no_entry.la tests/plugins/abi_null.la \
-	tests/plugins/abi_no_init.la
+	tests/plugins/abi_no_init.la tests/plugins/abi_old_minor.la \
+	tests/plugins/abi_bad_table.la
 abi_ldflags = -module -avoid-version -shared -rpath /nowhere
 tests_plugins_abi_good_la_SOURCES = tests/plugins/abi_variant.c
 tests_plugins_abi_good_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_GOOD
@@ -72,6 +79,12 @@ tests_plugins_abi_null_la_LDFLAGS = $(abi_ldflags)
 tests_plugins_abi_no_init_la_SOURCES = tests/plugins/abi_variant.c
 tests_plugins_abi_no_init_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_NO_INIT
 tests_plugins_abi_no_init_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_old_minor_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_old_minor_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_OLD_MINOR
+tests_plugins_abi_old_minor_la_LDFLAGS = $(abi_ldflags)
+tests_plugins_abi_bad_table_la_SOURCES = tests/plugins/abi_variant.c
+tests_plugins_abi_bad_table_la_CFLAGS = $(AM_CFLAGS) -DVARIANT_BAD_TABLE
+tests_plugins_abi_bad_table_la_LDFLAGS = $(abi_ldflags)
 endif
 
 # Integration tests get the build directory; they exit 77 to skip.

@@ -20,10 +20,12 @@
 #ifndef VIGIL_PLUGIN_H
 #define VIGIL_PLUGIN_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vigil/confmap.h>
 #include <vigil/event.h>
 #include <vigil/fields.h>
 
@@ -32,7 +34,8 @@ extern "C" {
 #endif
 
 #define VIGIL_PLUGIN_ABI_MAJOR 1
-#define VIGIL_PLUGIN_ABI_MINOR 0
+/* 1.1: config_map in the host API, config_table in the descriptor */
+#define VIGIL_PLUGIN_ABI_MINOR 1
 
 #define VIGIL_PLUGIN_ENTRY vigil_plugin_entry
 #define VIGIL_PLUGIN_ENTRY_NAME "vigil_plugin_entry"
@@ -125,7 +128,21 @@ struct vigil_host_api {
 	/* The daemon's uv_loop_t, for plugins that do I/O. */
 	void *(*loop)(void *host);
 
-	void *reserved[16];
+	/*
+	 * ABI 1.1.  Reads the plugin's section into settings as table says
+	 * (vigil/confmap.h): every key's default, then the keys present.
+	 * A key that is unknown, of the wrong type or out of range is
+	 * logged as "file:line:col: ..." and makes it return -EINVAL;
+	 * settings may then be partly written, so read into a scratch
+	 * struct on reload.  entry_size is sizeof(struct
+	 * vigil_config_entry) where the table was built.  Strings point
+	 * into the configuration, which the host keeps until it exits.
+	 * NULL in a 1.0 host: call it through vigil_config_map().
+	 */
+	int (*config_map)(void *host, const struct vigil_config_entry *table,
+			  size_t n, size_t entry_size, void *settings);
+
+	void *reserved[15];
 };
 
 struct vigil_plugin {
@@ -161,13 +178,54 @@ struct vigil_plugin {
 	/* Release everything; state is not used again. */
 	void (*destroy)(void *state);
 
-	void *reserved[8];
+	/*
+	 * ABI 1.1.  The table the plugin reads its section with (through
+	 * config_map), and the size of the settings struct it fills, so
+	 * that vigild --check-config checks the section without starting
+	 * the plugin.  NULL: the section is not checked.  Set them with
+	 * VIGIL_PLUGIN_CONFIG(table, struct my_settings).
+	 */
+	const struct vigil_config_entry *config_table;
+	size_t config_entries;
+	size_t config_entry_size;
+	size_t settings_size;
+
+	void *reserved[4];
 };
 
 typedef const struct vigil_plugin *(*vigil_plugin_entry_fn)(void);
 
 /* Each plugin defines this. */
 const struct vigil_plugin *VIGIL_PLUGIN_ENTRY(void);
+
+/* Initializer for the configuration table of a plugin's struct. */
+#define VIGIL_PLUGIN_CONFIG(table, settings_type)                              \
+	.config_table = (table),                                               \
+	.config_entries = sizeof(table) / sizeof((table)[0]),                  \
+	.config_entry_size = sizeof((table)[0]),                               \
+	.settings_size = sizeof(settings_type)
+
+/*
+ * Reads the plugin's section through the host's config_map: 0, -EINVAL
+ * (logged by the host), or -ENOSYS from a host older than ABI 1.1.
+ */
+static inline int vigil_config_map(const struct vigil_host_api *api,
+				   void *host,
+				   const struct vigil_config_entry *table,
+				   size_t n, void *settings)
+{
+	if (api->abi_minor < 1 ||
+	    api->struct_size < offsetof(struct vigil_host_api, config_map) +
+				       sizeof(api->config_map) ||
+	    !api->config_map)
+		return -ENOSYS;
+	return api->config_map(host, table, n, sizeof(*table), settings);
+}
+
+/* vigil_config_map() of a table array declared in scope. */
+#define VIGIL_CONFIG_MAP(api, host, table, settings)                           \
+	vigil_config_map((api), (host), (table),                               \
+			 sizeof(table) / sizeof((table)[0]), (settings))
 
 /* Initializer for the ABI header of a plugin's struct. */
 #define VIGIL_PLUGIN_HEADER                                                    \

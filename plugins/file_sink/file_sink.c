@@ -3,11 +3,8 @@
  * line (or msgpack maps back to back, which `vigilctl replay` reads), with
  * size-based rotation.
  *
- * Configuration (plugins: - name: file_sink, config: ...):
- *   path:    file to append to (required)
- *   what:    signals (default), events or both
- *   format:  json (default) or msgpack
- *   rotate:  { max_size: 100M, keep: 5 }   (max_size 0 disables rotation)
+ * Configuration (plugins: - name: file_sink, config: ...): see
+ * file_sink_table below.
  *
  * Records are gathered in a buffer and written when it passes 64 KiB, on
  * flush (every second and at shutdown) and before a rotation, so a crash
@@ -37,13 +34,44 @@
 #define MAX_PENDING (8 * 1024 * 1024)
 #define ERROR_LOG_INTERVAL_S 10
 
+enum { SINK_EVENTS = 1, SINK_SIGNALS = 2 };
+
+struct file_sink_settings {
+	char path[PATH_MAX];
+	uint32_t what;    /* SINK_* bits */
+	bool msgpack;
+	int64_t max_size; /* 0: no rotation */
+	int64_t keep;
+};
+
+static const struct vigil_config_name whats[] = {
+	{ "signals", SINK_SIGNALS },
+	{ "events", SINK_EVENTS },
+	{ "both", SINK_EVENTS | SINK_SIGNALS },
+	{ NULL, 0 },
+};
+static const struct vigil_config_name formats[] = {
+	{ "json", 0 }, { "msgpack", 1 }, { NULL, 0 },
+};
+
+#define S struct file_sink_settings
+static const struct vigil_config_entry file_sink_table[] = {
+	{ VIGIL_CFG_PATHBUF("path", S, path, NULL, "the file to append to"),
+	  .required = 1 },
+	{ VIGIL_CFG_ENUM("what", S, what, SINK_SIGNALS, whats, NULL) },
+	{ VIGIL_CFG_ENUM("format", S, msgpack, 0, formats,
+			 "msgpack is what vigilctl replay reads") },
+	{ VIGIL_CFG_SIZE("rotate.max_size", S, max_size, 100 << 20, 0,
+			 INT64_MAX, "0 disables rotation") },
+	{ VIGIL_CFG_INT("rotate.keep", S, keep, 5, 0, 1000,
+			"rotated files kept") },
+};
+#undef S
+
 struct file_sink {
 	const struct vigil_host_api *api;
 	void *host;
-	char path[PATH_MAX];
-	bool events, signals, msgpack;
-	int64_t max_size;
-	int64_t keep;
+	struct file_sink_settings set;
 	int fd;
 	int64_t size; /* bytes in the current file */
 	struct vigil_buf buf; /* records not yet written */
@@ -63,7 +91,7 @@ static int sink_open(struct file_sink *s)
 	struct stat st;
 
 	/* The log directory may not exist on a fresh host. */
-	snprintf(dir, sizeof(dir), "%s", s->path);
+	snprintf(dir, sizeof(dir), "%s", s->set.path);
 	for (slash = dir + 1; (slash = strchr(slash, '/')); slash++) {
 		*slash = '\0';
 		if (mkdir(dir, 0750) && errno != EEXIST)
@@ -78,14 +106,14 @@ static int sink_open(struct file_sink *s)
 	 * user who can write the log directory must not be able to point
 	 * the agent's output at another file.
 	 */
-	s->fd = open(s->path,
+	s->fd = open(s->set.path,
 		     O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 		     0600);
 	if (s->fd < 0) {
 		int e = errno;
 
 		s->api->log(s->host, VIGIL_LOG_ERR, "cannot open %s: %s%s",
-			    s->path, strerror(e),
+			    s->set.path, strerror(e),
 			    e == ELOOP ? " (a symlink: refused)" : "");
 		return -e;
 	}
@@ -93,7 +121,7 @@ static int sink_open(struct file_sink *s)
 	    st.st_uid != geteuid()) {
 		s->api->log(s->host, VIGIL_LOG_ERR,
 			    "refusing %s: not a regular file owned by uid %u",
-			    s->path, (unsigned)geteuid());
+			    s->set.path, (unsigned)geteuid());
 		close(s->fd);
 		s->fd = -1;
 		return -EPERM;
@@ -114,7 +142,7 @@ static void sink_write_error(struct file_sink *s, int e)
 		return;
 	s->api->log(s->host, VIGIL_LOG_ERR,
 		    "write to %s failed: %s (%zu bytes kept, %llu records dropped since the last report)",
-		    s->path, strerror(e), s->buf.len,
+		    s->set.path, strerror(e), s->buf.len,
 		    (unsigned long long)(s->st.dropped - s->dropped_at_log));
 	s->last_error_log = now;
 	s->dropped_at_log = s->st.dropped;
@@ -158,7 +186,7 @@ static int sink_write(struct file_sink *s)
 		s->failing = false;
 		s->api->log(s->host, VIGIL_LOG_NOTICE,
 			    "writing to %s again (%llu records dropped in all)",
-			    s->path, (unsigned long long)s->st.dropped);
+			    s->set.path, (unsigned long long)s->st.dropped);
 	}
 	return 0;
 }
@@ -173,20 +201,20 @@ static int sink_rotate(struct file_sink *s)
 		close(s->fd);
 		s->fd = -1;
 	}
-	for (int64_t i = s->keep; i >= 1; i--) {
-		snprintf(to, sizeof(to), "%s.%lld", s->path, (long long)i);
+	for (int64_t i = s->set.keep; i >= 1; i--) {
+		snprintf(to, sizeof(to), "%s.%lld", s->set.path, (long long)i);
 		if (i == 1)
-			snprintf(from, sizeof(from), "%s", s->path);
+			snprintf(from, sizeof(from), "%s", s->set.path);
 		else
-			snprintf(from, sizeof(from), "%s.%lld", s->path,
+			snprintf(from, sizeof(from), "%s.%lld", s->set.path,
 				 (long long)(i - 1));
 		if (rename(from, to) && errno != ENOENT)
 			s->api->log(s->host, VIGIL_LOG_WARNING,
 				    "rotate %s -> %s: %s", from, to,
 				    strerror(errno));
 	}
-	if (s->keep == 0)
-		unlink(s->path);
+	if (s->set.keep == 0)
+		unlink(s->set.path);
 	return sink_open(s);
 }
 
@@ -196,7 +224,7 @@ static int sink_record(struct file_sink *s, const struct vigil_event *ev,
 	int rc;
 
 	s->rec.len = 0;
-	rc = s->msgpack ? s->api->encode_msgpack(ev, sig, &s->rec) :
+	rc = s->set.msgpack ? s->api->encode_msgpack(ev, sig, &s->rec) :
 			  s->api->encode_json(ev, sig, &s->rec);
 	if (rc) {
 		s->st.dropped++;
@@ -204,8 +232,8 @@ static int sink_record(struct file_sink *s, const struct vigil_event *ev,
 	}
 	/* Rotate before the file would pass max_size: a record never spans
 	 * two files, and a record larger than max_size gets a file alone. */
-	if (s->max_size > 0 &&
-	    s->size + (int64_t)(s->buf.len + s->rec.len) > s->max_size &&
+	if (s->set.max_size > 0 &&
+	    s->size + (int64_t)(s->buf.len + s->rec.len) > s->set.max_size &&
 	    s->size + (int64_t)s->buf.len > 0) {
 		rc = sink_write(s);
 		if (!rc)
@@ -241,8 +269,7 @@ static int file_sink_init(const struct vigil_host_api *api, void *host,
 			  void **state)
 {
 	struct file_sink *s;
-	const char *path, *what, *format;
-	int err = 0;
+	int rc;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -250,54 +277,18 @@ static int file_sink_init(const struct vigil_host_api *api, void *host,
 	s->api = api;
 	s->host = host;
 	s->fd = -1;
-	path = api->config_str(host, "path", NULL);
-	if (!path || !*path) {
-		api->log(host, VIGIL_LOG_ERR,
-			 "config.path is required (the file to write)");
-		goto out_free;
-	}
-	if (strlen(path) >= sizeof(s->path)) {
-		api->log(host, VIGIL_LOG_ERR, "config.path is too long");
-		goto out_free;
-	}
-	strcpy(s->path, path);
-	what = api->config_str(host, "what", "signals");
-	if (strcmp(what, "signals") == 0) {
-		s->signals = true;
-	} else if (strcmp(what, "events") == 0) {
-		s->events = true;
-	} else if (strcmp(what, "both") == 0) {
-		s->events = s->signals = true;
-	} else {
-		api->log(host, VIGIL_LOG_ERR,
-			 "config.what is '%s'; use signals, events or both",
-			 what);
-		goto out_free;
-	}
-	format = api->config_str(host, "format", "json");
-	if (strcmp(format, "msgpack") == 0) {
-		s->msgpack = true;
-	} else if (strcmp(format, "json") != 0) {
-		api->log(host, VIGIL_LOG_ERR,
-			 "config.format is '%s'; use json or msgpack", format);
-		goto out_free;
-	}
-	s->max_size = api->config_int(host, "rotate.max_size", 100 << 20, &err);
-	if (!err)
-		s->keep = api->config_int(host, "rotate.keep", 5, &err);
-	if (err || s->max_size < 0 || s->keep < 0 || s->keep > 1000) {
-		api->log(host, VIGIL_LOG_ERR,
-			 "config.rotate: max_size is a size (100M) and keep a count (0-1000)");
-		goto out_free;
-	}
-	if (sink_open(s))
+	rc = VIGIL_CONFIG_MAP(api, host, file_sink_table, &s->set);
+	if (rc == -ENOSYS)
+		api->log(host, VIGIL_LOG_ERR, "this vigil is too old for "
+			 "this plugin (it needs plugin ABI 1.1)");
+	if (rc || (rc = sink_open(s)))
 		goto out_free;
 	*state = s;
 	return 0;
 
 out_free:
 	free(s);
-	return -EINVAL;
+	return rc;
 }
 
 static int file_sink_event(void *state, const struct vigil_event *ev)
@@ -305,7 +296,7 @@ static int file_sink_event(void *state, const struct vigil_event *ev)
 	struct file_sink *s = state;
 
 	s->st.events_in++;
-	return s->events ? sink_record(s, ev, NULL) : 0;
+	return s->set.what & SINK_EVENTS ? sink_record(s, ev, NULL) : 0;
 }
 
 static int file_sink_signal(void *state, const struct vigil_event *ev,
@@ -314,7 +305,7 @@ static int file_sink_signal(void *state, const struct vigil_event *ev,
 	struct file_sink *s = state;
 
 	s->st.signals_in++;
-	return s->signals ? sink_record(s, ev, sig) : 0;
+	return s->set.what & SINK_SIGNALS ? sink_record(s, ev, sig) : 0;
 }
 
 static int file_sink_flush(void *state)
@@ -360,6 +351,7 @@ static const struct vigil_plugin file_sink_plugin = {
 	.flush = file_sink_flush,
 	.stats = file_sink_stats,
 	.destroy = file_sink_destroy,
+	VIGIL_PLUGIN_CONFIG(file_sink_table, struct file_sink_settings),
 };
 
 const struct vigil_plugin *vigil_plugin_entry(void)

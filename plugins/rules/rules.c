@@ -11,22 +11,37 @@
  * The host calls on_event and reload from its event loop thread, so the
  * swap needs no lock: no event is being evaluated while it happens.
  *
- * Configuration:
- *   engines:
- *     rules:
- *       paths: [/usr/share/vigil/rules, /etc/vigil/rules.d]
+ * Configuration (rules_table):
+ *   plugins:
+ *     - name: rules
+ *       config: {paths: [/usr/share/vigil/rules, /etc/vigil/rules.d]}
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <vigil/plugin.h>
 
 #include "lang/policy.h"
 #include "util.h"
+
+struct rules_settings {
+	const char *paths[VIGIL_POLICY_MAX_PATHS];
+	size_t n_paths;
+};
+
+static const struct vigil_config_entry rules_table[] = {
+	{ VIGIL_CFG_PATHLIST("paths", struct rules_settings, paths, n_paths,
+			     "policy files or directories; default: the "
+			     "shipped policy and " VIGIL_SYSCONFDIR
+			     "/vigil/rules.d") },
+};
 
 struct rules_state {
 	const struct vigil_host_api *api;
@@ -52,23 +67,58 @@ static void log_lines(struct rules_state *st, int level, const char *text)
 }
 
 /*
+ * Refuses a policy path (a file, or a directory and the policy files in
+ * it) that someone other than root could write: such a user could
+ * disable every rule or add their own.  Returns 0 or -EPERM with the
+ * offending path and the fix in err.
+ */
+static int policy_trusted(const char *path, struct vigil_buf *err)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int rc = vigil_path_trusted(path, err);
+
+	if (rc || stat(path, &st) || !S_ISDIR(st.st_mode))
+		return rc;
+	d = opendir(path);
+	if (!d)
+		return 0; /* the loader reports it */
+	while (!rc && (de = readdir(d))) {
+		char sub[PATH_MAX];
+		size_t len = strlen(de->d_name);
+
+		if (len < 5 || (strcmp(de->d_name + len - 5, ".yaml") &&
+				strcmp(de->d_name + len - 4, ".yml")))
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >=
+		    (int)sizeof(sub))
+			continue;
+		rc = vigil_path_trusted(sub, err);
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
  * Loads the configured policy into *out.  Returns 0, or a negative errno
  * after logging every error.
  */
 static int rules_load(struct rules_state *st, struct vigil_ruleset **out)
 {
-	const char *conf[VIGIL_POLICY_MAX_PATHS + 1];
+	struct rules_settings set;
 	const char *paths[VIGIL_POLICY_MAX_PATHS];
 	struct vigil_buf err = { 0 };
-	size_t n = 0, want;
+	size_t n;
 	int rc;
 
-	want = st->api->config_list_len(st->host, "paths");
-	/* one more than allowed is enough for vigil_policy_paths to refuse */
-	for (size_t i = 0; i < want && i < VIGIL_ARRAY_SIZE(conf); i++)
-		conf[i] = st->api->config_list_str(st->host, "paths", i);
-	rc = vigil_policy_paths(conf, want < VIGIL_ARRAY_SIZE(conf) ? want :
-				VIGIL_ARRAY_SIZE(conf), paths, &n, &err);
+	rc = VIGIL_CONFIG_MAP(st->api, st->host, rules_table, &set);
+	if (rc)
+		return rc;
+	rc = vigil_policy_paths(set.paths, set.n_paths, paths, &n, &err);
+	/* code and policy only from files no one else can write */
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = policy_trusted(paths[i], &err);
 	if (!rc)
 		rc = vigil_ruleset_load(st->ft, paths, n, out, &err);
 	if (rc) {
@@ -92,9 +142,12 @@ static int rules_init(const struct vigil_host_api *api, void *host,
 	struct rules_state *st;
 	int rc;
 
-	if (api->struct_size <
-	    offsetof(struct vigil_host_api, fields) + sizeof(api->fields)) {
-		api->log(host, VIGIL_LOG_ERR, "host API too old");
+	if (api->abi_minor < 1 ||
+	    api->struct_size < offsetof(struct vigil_host_api, config_map) +
+				       sizeof(api->config_map) ||
+	    !api->config_map) {
+		api->log(host, VIGIL_LOG_ERR,
+			 "host API too old (plugin ABI 1.1 needed)");
 		return -EPROTO;
 	}
 	st = calloc(1, sizeof(*st));
@@ -189,6 +242,7 @@ static const struct vigil_plugin rules_plugin = {
 	.stats = rules_stats,
 	.reload = rules_reload,
 	.destroy = rules_destroy,
+	VIGIL_PLUGIN_CONFIG(rules_table, struct rules_settings),
 };
 
 const struct vigil_plugin *VIGIL_PLUGIN_ENTRY(void)

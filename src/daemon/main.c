@@ -520,6 +520,8 @@ int main(int argc, char **argv)
 		d.cfg.stdout_enabled = false;
 	if (check) {
 		rc = vigil_sources_check(&d.cfg, &err);
+		if (!rc)
+			rc = vigil_plugins_check(&d.cfg, &err);
 		if (rc) {
 			fprintf(stderr, "vigild: %s\n", vigil_buf_cstr(&err));
 			vigil_buf_free(&err);

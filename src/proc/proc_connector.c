@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "confmap.h"
 #include "settings.h"
 #include "pacer.h"
 #include "proc/proc_connector.h"
@@ -35,7 +36,7 @@
 #define PROC_RECV_SLOTS 16
 /* A busy connector is read every 10 ms (pacer.h), like audit. */
 #define DEFAULT_READ_INTERVAL_MS 10
-#define MAX_READ_INTERVAL_NS NS_PER_S
+#define MAX_READ_INTERVAL_MS 1000
 #define NS_PER_S INT64_C(1000000000)
 #define NS_PER_MS INT64_C(1000000)
 #define OVERRUN_REPORT_INTERVAL_NS NS_PER_S
@@ -88,6 +89,9 @@ struct proc_source {
 	int64_t last_resync_ns; /* monotonic */
 	int rcvbuf;
 	bool read_exec_image; /* re-read exe/argv from /proc on exec */
+	/* read by the registry; here for the table */
+	bool enabled;
+	uint32_t max_processes;
 	uint64_t seq;
 	union {
 		struct nlmsghdr hdr; /* aligns the buffer for netlink */
@@ -108,9 +112,6 @@ int vigil_proc_source_attach(struct vigil_source *src,
 	ps->src = src;
 	ps->table = t;
 	ps->fd = -1;
-	ps->rcvbuf = VIGIL_PROC_RCVBUF_DEFAULT;
-	ps->read_interval_ms = DEFAULT_READ_INTERVAL_MS;
-	ps->read_exec_image = true;
 	vigil_arena_init(&ps->arena, 0);
 	src->priv = ps;
 	return 0;
@@ -504,58 +505,29 @@ static void set_rcvbuf(struct proc_source *ps)
 		ps->rcvbuf = v;
 }
 
-/* Writes "file:line:col: msg" for a bad configuration value to err. */
-static int config_error(struct vigil_buf *err, const struct vigil_node *n,
-			const char *msg)
-{
-	vigil_node_error(err, n, "%s", msg);
-	return -EINVAL;
-}
+#define PS struct proc_source
+static const struct vigil_config_entry proc_table[] = {
+	{ VIGIL_CFG_BOOL("enabled", PS, enabled, 1, NULL) },
+	{ VIGIL_CFG_INT("max_processes", PS, max_processes,
+			VIGIL_PROCTABLE_DEFAULT_MAX, 1, INT32_MAX,
+			"size of the process table") },
+	{ VIGIL_CFG_SIZE("rcvbuf", PS, rcvbuf, VIGIL_PROC_RCVBUF_DEFAULT, 1,
+			 INT32_MAX, "socket receive buffer") },
+	{ VIGIL_CFG_DURATION_MS("read_interval", PS, read_interval_ms,
+				DEFAULT_READ_INTERVAL_MS, 0,
+				MAX_READ_INTERVAL_MS,
+				"0 reads at every wake-up") },
+	{ VIGIL_CFG_BOOL("read_exec_image", PS, read_exec_image, 1,
+			 "re-read exe and argv from /proc on exec") },
+};
+#undef PS
 
-/* Reads rcvbuf, read_interval and read_exec_image from the source's
- * configuration section.  Returns 0 or -EINVAL with "file:line:col: ..."
- * in err. */
+/* Reads the source's configuration section into ps (the table's
+ * members).  Returns 0 or -EINVAL with "file:line:col: ..." in err. */
 static int read_config(struct proc_source *ps, struct vigil_buf *err)
 {
-	static const char *const keys[] = {
-		"enabled", "max_processes", "rcvbuf", "read_exec_image",
-		"read_interval",
-	};
-	const struct vigil_node *cfg = ps->src->config, *n;
-	int64_t v;
-
-	if (!cfg)
-		return 0;
-	if (vigil_config_check_keys(cfg, "proc", keys, VIGIL_ARRAY_SIZE(keys),
-				    err))
-		return -EINVAL;
-	n = vigil_node_get(cfg, "max_processes");
-	if (n && (vigil_node_int(n, &v) || v <= 0 || v > INT32_MAX))
-		return config_error(err, n, "proc.max_processes: want a "
-					    "count such as 32768");
-	n = vigil_node_get(cfg, "rcvbuf");
-	if (n) {
-		if (vigil_node_size(n, &v) || v <= 0 || v > INT32_MAX)
-			return config_error(err, n, "proc.rcvbuf: want a size "
-						    "such as 8M");
-		ps->rcvbuf = (int)v;
-	}
-	n = vigil_node_get(cfg, "read_interval");
-	if (n) {
-		int64_t ns;
-
-		if (vigil_node_duration(n, &ns) || ns < 0 ||
-		    ns > MAX_READ_INTERVAL_NS)
-			return config_error(err, n, "proc.read_interval: want "
-						    "a duration from 0 (read "
-						    "at every wake-up) to 1s");
-		ps->read_interval_ms = (uint64_t)(ns / NS_PER_MS);
-	}
-	n = vigil_node_get(cfg, "read_exec_image");
-	if (n && vigil_node_bool(n, &ps->read_exec_image))
-		return config_error(err, n, "proc.read_exec_image: want true "
-					    "or false");
-	return 0;
+	return VIGIL_CONFMAP_READ(proc_table, ps->src->config, "proc", ps,
+				  err);
 }
 
 /* The check op: read_config on a scratch state. */

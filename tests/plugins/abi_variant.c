@@ -8,6 +8,10 @@
  *   VARIANT_NO_ENTRY   does not export vigil_plugin_entry
  *   VARIANT_NULL       the entry returns NULL
  *   VARIANT_NO_INIT    lacks init()
+ *   VARIANT_OLD_MINOR  built for ABI 1.0 (before config_table), with
+ *                      junk where 1.0 had reserved slots: loads, and
+ *                      the loader reads no table from it
+ *   VARIANT_BAD_TABLE  publishes a configuration table that is wrong
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -30,6 +34,17 @@ static int v_signal(void *state, const struct vigil_event *ev,
 static void v_destroy(void *state)
 {
 }
+#endif
+
+#ifdef VARIANT_BAD_TABLE
+struct bad_settings {
+	int a;
+};
+/* the same key twice */
+static const struct vigil_config_entry bad_table[] = {
+	{ VIGIL_CFG_INT("a", struct bad_settings, a, 0, 0, 1, NULL) },
+	{ VIGIL_CFG_INT("a", struct bad_settings, a, 0, 0, 1, NULL) },
+};
 #endif
 
 #if defined(VARIANT_NO_ENTRY)
@@ -71,6 +86,17 @@ const struct vigil_plugin *vigil_plugin_entry(void)
 #endif
 #ifdef VARIANT_SIZE
 	p.struct_size = 16;
+#endif
+#ifdef VARIANT_OLD_MINOR
+	p.abi_minor = 0;
+	p.config_table = (const struct vigil_config_entry *)&p;
+	p.config_entries = 99;
+#endif
+#ifdef VARIANT_BAD_TABLE
+	p.config_table = bad_table;
+	p.config_entries = 2;
+	p.config_entry_size = sizeof(bad_table[0]);
+	p.settings_size = sizeof(struct bad_settings);
 #endif
 	return &p;
 }

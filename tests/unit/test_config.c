@@ -65,16 +65,16 @@ static const struct {
 	const char *where; /* "line:col" */
 	const char *says;
 } bad[] = {
-	{ "bad_log_level.yaml", "3:12", "log level 'loud' is not one of" },
+	{ "bad_log_level.yaml", "3:12", "agent.log.level: 'loud' is not one of error, warning, notice, info, debug" },
 	{ "bad_unknown_key.yaml", "3:3",
 	  "unknown key 'pidfile' in agent (did you mean 'pid_file'?)" },
 	{ "bad_top_key.yaml", "1:1", "unknown key 'agnet' in the configuration (did you mean 'agent'?)" },
 	{ "bad_syntax.yaml", "3:1", "YAML syntax error" },
 	{ "bad_duplicate.yaml", "3:3", "duplicate key 'hostname' (first at line 2)" },
-	{ "bad_feature.yaml", "5:9", "unknown feature 'time_travel'" },
+	{ "bad_feature.yaml", "5:9", "agent.features.disable: 'time_travel' is not one of audit_multicast," },
 	{ "bad_plugins.yaml", "3:11", "plugin 'file_sink' is listed twice" },
 	{ "bad_alias.yaml", "3:8", "aliases (*name) are not supported" },
-	{ "bad_stdout_what.yaml", "3:11", "'everything' is not signals, events or both" },
+	{ "bad_stdout_what.yaml", "3:11", "output.stdout.what: 'everything' is not one of signals, events, both" },
 	{ "bad_tab.yaml", "2:1", "indent YAML with spaces" },
 };
 

@@ -9,6 +9,7 @@
 
 #include <vigil/plugin.h>
 
+#include "confmap.h"
 #include "test_lang_util.h"
 
 static char policy_path[64];
@@ -30,14 +31,27 @@ static int fake_emit(void *host, const struct vigil_event *ev,
 	return 0;
 }
 
-static size_t fake_list_len(void *host, const char *key)
-{
-	return strcmp(key, "paths") == 0 ? 1 : 0;
-}
+/* The host's config_map on the section {paths: [policy_path]}, read by
+ * the real table engine; the document lives as long as the strings. */
+static struct vigil_doc section;
 
-static const char *fake_list_str(void *host, const char *key, size_t i)
+static int fake_config_map(void *host, const struct vigil_config_entry *table,
+			   size_t n, size_t entry_size, void *settings)
 {
-	return i == 0 ? policy_path : NULL;
+	struct vigil_buf err = { 0 };
+	char yaml[128];
+	int rc;
+
+	if (!section.root) {
+		snprintf(yaml, sizeof(yaml), "paths: ['%s']\n", policy_path);
+		rc = vigil_doc_load_yaml("t.yaml", yaml, strlen(yaml),
+					 &section, &err);
+		assert_int_equal(rc, 0);
+	}
+	rc = vigil_confmap_read(table, n, entry_size, section.root,
+				"plugins[rules].config", settings, &err);
+	vigil_buf_free(&err);
+	return rc;
 }
 
 static const struct vigil_field_table *fake_fields(void *host)
@@ -51,8 +65,7 @@ static const struct vigil_host_api api = {
 	.struct_size = sizeof(struct vigil_host_api),
 	.log = fake_log,
 	.emit_signal = fake_emit,
-	.config_list_len = fake_list_len,
-	.config_list_str = fake_list_str,
+	.config_map = fake_config_map,
 	.fields = fake_fields,
 };
 
@@ -123,5 +136,8 @@ int main(void)
 		cmocka_unit_test(test_lang_plugin_emits_and_reloads_atomically),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	vigil_doc_free(&section);
+	return rc;
 }

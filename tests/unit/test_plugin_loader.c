@@ -55,15 +55,36 @@ static void test_plugin_loader_accepts_current_abi(void **state)
 	vigil_buf_free(&err);
 }
 
+static void test_plugin_loader_loads_previous_minor_without_its_slots(void **state)
+{
+	struct vigil_plugin_inst inst;
+	struct vigil_buf err = { 0 };
+
+	assert_int_equal(vigil_plugin_open("variant", TP("abi_old_minor"),
+					   &inst, &err),
+			 0);
+	assert_int_equal(inst.p.abi_minor, 0);
+	/* 1.0's reserved slots are not read as a configuration table */
+	assert_null(inst.p.config_table);
+	assert_int_equal(inst.p.config_entries, 0);
+	vigil_plugin_close(&inst);
+	vigil_buf_free(&err);
+}
+
+static void test_plugin_loader_refuses_a_wrong_config_table(void **state)
+{
+	expect_refused(TP("abi_bad_table"), "entry 'a' is there twice");
+}
+
 static void test_plugin_loader_refuses_other_major(void **state)
 {
 	expect_refused(TP("abi_major"),
-		       "built for plugin ABI 99.0, this vigil provides 1.0");
+		       "built for plugin ABI 99.1, this vigil provides 1.1");
 }
 
 static void test_plugin_loader_refuses_newer_minor(void **state)
 {
-	expect_refused(TP("abi_minor"), "newer than this vigil's 1.0");
+	expect_refused(TP("abi_minor"), "newer than this vigil's 1.1");
 }
 
 static void test_plugin_loader_refuses_short_descriptor(void **state)
@@ -343,6 +364,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plugin_loader_accepts_current_abi),
+		cmocka_unit_test(test_plugin_loader_loads_previous_minor_without_its_slots),
+		cmocka_unit_test(test_plugin_loader_refuses_a_wrong_config_table),
 		cmocka_unit_test(test_plugin_loader_refuses_other_major),
 		cmocka_unit_test(test_plugin_loader_refuses_newer_minor),
 		cmocka_unit_test(test_plugin_loader_refuses_short_descriptor),

@@ -60,7 +60,7 @@ auditd_private_start "$work/auditd" || { echo "auditd did not start"; exit 1; }
 check "$bin/audit_live" exec multicast
 check "$bin/audit_live" expect-mode multicast
 check "$bin/audit_live" expect-fail unicast "owns the audit unicast socket"
-check "$bin/audit_live" expect-fail bogus-mode "unknown"
+check "$bin/audit_live" expect-fail bogus-mode "audit.mode: 'bogus-mode' is not one of auto, multicast"
 check "$bin/audit_live" flush multicast
 check "$bin/audit_live" derived multicast "$work"
 # auditd kept logging while vigil read the same stream

@@ -37,7 +37,7 @@ EOC
 printf 'agent:\n  log:\n    level: loud\n' > "$T/bad.yaml"
 "$VIGILD" --check-config -c "$T/bad.yaml" 2>"$T/err"; rc=$?
 [ $rc -eq 2 ] || fail "broken config exit code $rc, want 2"
-grep -q "bad.yaml:3:12: log level 'loud'" "$T/err" || fail "error lacks line:col: $(cat "$T/err")"
+grep -q "bad.yaml:3:12: agent.log.level: 'loud' is not one of error, warning" "$T/err" || fail "error lacks line:col: $(cat "$T/err")"
 [ "$(wc -l < "$T/err")" -eq 1 ] || fail "error is not one line"
 
 # the monitors' sections are checked too, before anything starts
@@ -51,9 +51,21 @@ check_bad "audit typo" bad.yaml "bad.yaml:3:3: unknown key 'read_intervall' in a
 printf 'proc:\n  read_interval: 2s\n' > "$T/bad.yaml"
 check_bad "proc range" bad.yaml "bad.yaml:2:18: proc.read_interval: want a duration from 0"
 printf 'audit:\n  mode: sideways\n' > "$T/bad.yaml"
-check_bad "audit mode" bad.yaml "bad.yaml:2:9: audit.mode 'sideways' unknown"
+check_bad "audit mode" bad.yaml "bad.yaml:2:9: audit.mode: 'sideways' is not one of auto, multicast"
 printf 'fim:\n  enabled: maybe\n' > "$T/bad.yaml"
 check_bad "fim enabled" bad.yaml "bad.yaml:2:12: fim.enabled: expected true or false"
+# and the plugins' sections, through the table each plugin publishes
+printf 'agent: {plugin_dir: %s}\nplugins:\n  - name: file_sink\n    config: {path: /tmp/x.json, rotate: {keep: 5000}}\n' \
+	"$VIGIL_BUILDDIR/plugins/.libs" > "$T/bad.yaml"
+check_bad "plugin range" bad.yaml "bad.yaml:4:48: plugins[file_sink].config.rotate.keep: want an integer from 0 to 1000, not '5000'"
+printf 'agent: {plugin_dir: %s}\nplugins:\n  - name: file_sink\n    config: {path: log/x.json, wat: both}\n' \
+	"$VIGIL_BUILDDIR/plugins/.libs" > "$T/bad.yaml"
+check_bad "plugin typo" bad.yaml "bad.yaml:4:32: unknown key 'wat' in plugins[file_sink].config (did you mean 'what'?)"
+printf 'agent: {plugin_dir: %s}\nplugins:\n  - name: file_sink\n    config: {path: log/x.json}\n' \
+	"$VIGIL_BUILDDIR/plugins/.libs" > "$T/bad.yaml"
+check_bad "plugin relative path" bad.yaml "bad.yaml:4:20: plugins[file_sink].config.path: want an absolute path"
+printf 'agent: {plugin_dir: plugins}\n' > "$T/bad.yaml"
+check_bad "relative plugin_dir" bad.yaml "bad.yaml:1:21: agent.plugin_dir: want an absolute path"
 
 mkdir -p "$T/run"
 "$VIGILD" -f --json -c "$T/vigil.yaml" >"$T/stdout" 2>"$T/stderr" &
