@@ -95,6 +95,9 @@ int vigil_pipeline_open_plugins(struct vigil_pipeline *p,
 	__attribute__((warn_unused_result));
 int vigil_pipeline_init_plugins(struct vigil_pipeline *p,
 				struct vigil_buf *err)
+	__attribute__((warn_unused_result));
+
+/*
  * Checks the section of every enabled plugin that publishes a
  * configuration table (struct vigil_plugin.config_table) without starting
  * it: loads the file, reads the section into a scratch struct, unloads

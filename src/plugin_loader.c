@@ -41,6 +41,21 @@ int vigil_plugin_open(const char *name, const char *path,
 	void *dl;
 
 	memset(inst, 0, sizeof(*inst));
+	/*
+	 * Code that anyone but root can write is not loaded into a root
+	 * daemon (StrictModes; a missing file is dlopen's to report).
+	 */
+	{
+		struct vigil_buf why = { 0 };
+
+		if (vigil_path_trusted(path, &why) == -EPERM) {
+			vigil_buf_printf(err, "plugin '%s' (%s) refused: %s",
+					 name, path, vigil_buf_cstr(&why));
+			vigil_buf_free(&why);
+			return -EPERM;
+		}
+		vigil_buf_free(&why);
+	}
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!dl) {
 		vigil_buf_printf(err, "plugin '%s': cannot load %s: %s", name,

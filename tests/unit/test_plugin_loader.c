@@ -107,6 +107,37 @@ static void test_plugin_loader_refuses_missing_init(void **state)
 	expect_refused(TP("abi_no_init"), "lacks a name, init() or destroy()");
 }
 
+/*
+ * Issue 22 L7: a plugin file others can write is refused before dlopen
+ * (its constructor would run as root), naming the file and the fix.
+ */
+static void test_plugin_loader_refuses_group_writable_file(void **state)
+{
+	char dir[] = "/tmp/vigil-test-plugXXXXXX", copy[128], cmd[300];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(copy, sizeof(copy), "%s/abi_good.so", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s/abi_good.so %s", TEST_PLUGIN_DIR,
+		 copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(chmod(copy, 0775), 0);
+	expect_refused(copy, "chmod go-w");
+	/* the same file, private again, loads */
+	assert_int_equal(chmod(copy, 0755), 0);
+	{
+		struct vigil_plugin_inst inst;
+		struct vigil_buf err = { 0 };
+
+		assert_int_equal(vigil_plugin_open("variant", copy, &inst, &err),
+				 0);
+		vigil_plugin_close(&inst);
+		vigil_buf_free(&err);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_plugin_loader_missing_file_names_it(void **state)
 {
 	expect_refused("/nonexistent/x.so", "cannot load /nonexistent/x.so");
@@ -370,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_plugin_loader_refuses_newer_minor),
 		cmocka_unit_test(test_plugin_loader_refuses_short_descriptor),
 		cmocka_unit_test(test_plugin_loader_refuses_missing_entry),
+		cmocka_unit_test(test_plugin_loader_refuses_group_writable_file),
 		cmocka_unit_test(test_plugin_loader_refuses_null_descriptor),
 		cmocka_unit_test(test_plugin_loader_refuses_missing_init),
 		cmocka_unit_test(test_plugin_loader_missing_file_names_it),
