@@ -196,6 +196,63 @@ int vigil_pipeline_submit_verdict(struct vigil_pipeline *p,
 	return rc;
 }
 
+/*
+ * Raises an agent event (kind output_dropped) for each sink whose dropped
+ * counter grew since the last check: a full disk, a peer down past its
+ * spool, a bounded buffer.  Sinks only count; the host, which sees them
+ * all, makes the loss a signal (rule agent_output_records_lost), so no
+ * sink can lose records silently.  The event goes to every sink,
+ * including the one that lost records, which is harmless: it is raised
+ * at most once per check.
+ */
+static void report_sink_losses(struct vigil_pipeline *p)
+{
+	struct vigil_arena arena;
+	bool arena_ready = false;
+
+	for (size_t i = 0; i < p->n_plugins; i++) {
+		struct vigil_plugin_inst *inst = &p->plugins[i];
+		struct vigil_plugin_stats st;
+		struct vigil_event ev;
+		char detail[300];
+		uint64_t lost;
+
+		if (!inst->initialized || inst->p.kind != VIGIL_PLUGIN_SINK ||
+		    !inst->p.stats)
+			continue;
+		memset(&st, 0, sizeof(st));
+		if (inst->p.stats(inst->state, &st) ||
+		    st.dropped <= inst->dropped_reported)
+			continue;
+		lost = st.dropped - inst->dropped_reported;
+		inst->dropped_reported = st.dropped;
+		if (!arena_ready) {
+			vigil_arena_init(&arena, 1024);
+			arena_ready = true;
+		}
+		vigil_arena_reset(&arena);
+		vigil_event_init(&ev, &arena);
+		snprintf(detail, sizeof(detail),
+			 "output %s dropped %" PRIu64 " records (%" PRIu64
+			 " since start); see its log lines",
+			 inst->name, lost, st.dropped);
+		ev.type = VIGIL_EV_AGENT;
+		ev.source = VIGIL_SRC_AGENT;
+		ev.process.pid = ev.process.tid = (int32_t)getpid();
+		ev.u.agent.count = (int64_t)lost;
+		if (vigil_arena_str(&arena, &ev.u.agent.kind, "output_dropped",
+				    strlen("output_dropped")) ||
+		    vigil_arena_str(&arena, &ev.u.agent.subsystem, inst->name,
+				    strlen(inst->name)) ||
+		    vigil_arena_str(&arena, &ev.u.agent.detail, detail,
+				    strlen(detail)))
+			continue;
+		(void)vigil_pipeline_submit(p, &ev);
+	}
+	if (arena_ready)
+		vigil_arena_free(&arena);
+}
+
 void vigil_pipeline_flush(struct vigil_pipeline *p)
 {
 	for (size_t i = 0; i < p->n_plugins; i++) {
@@ -205,6 +262,7 @@ void vigil_pipeline_flush(struct vigil_pipeline *p)
 		    inst->p.flush(inst->state))
 			inst->errors++;
 	}
+	report_sink_losses(p);
 	if (p->printer.out)
 		fflush(p->printer.out);
 }

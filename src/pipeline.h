@@ -30,6 +30,7 @@ struct vigil_plugin_inst {
 	struct vigil_pipeline *pipeline;
 	bool initialized;
 	uint64_t errors;         /* failed callbacks */
+	uint64_t dropped_reported; /* stats.dropped already raised as lost */
 };
 
 /* Where a pipeline prints (vigild -f, vigilctl replay). */

@@ -11,7 +11,7 @@
  * loses at most a second of records; a clean stop loses none.
  *
  * When the file cannot be written (disk full, I/O error) the buffer keeps
- * what it has up to MAX_PENDING and new records beyond that are dropped
+ * what it has up to max_pending (8M) and new records beyond that are dropped
  * and counted (stats: dropped), so a full disk costs records, never the
  * agent's memory.  A record counts as out only once it is written.  The
  * error is logged once per ERROR_LOG_INTERVAL with what was dropped.
@@ -31,7 +31,6 @@
 #include "buf.h"
 
 #define WRITE_THRESHOLD (64 * 1024)
-#define MAX_PENDING (8 * 1024 * 1024)
 #define ERROR_LOG_INTERVAL_S 10
 
 enum { SINK_EVENTS = 1, SINK_SIGNALS = 2 };
@@ -42,6 +41,7 @@ struct file_sink_settings {
 	bool msgpack;
 	int64_t max_size; /* 0: no rotation */
 	int64_t keep;
+	int64_t max_pending; /* bytes held while the file cannot be written */
 };
 
 static const struct vigil_config_name whats[] = {
@@ -65,6 +65,11 @@ static const struct vigil_config_entry file_sink_table[] = {
 			 INT64_MAX, "0 disables rotation") },
 	{ VIGIL_CFG_INT("rotate.keep", S, keep, 5, 0, 1000,
 			"rotated files kept") },
+	{ VIGIL_CFG_SIZE("max_pending", S, max_pending, 8 << 20, 4096,
+			 (int64_t)1 << 30,
+			 "records held in memory while the file cannot be "
+			 "written (disk full); beyond it they are dropped "
+			 "and counted") },
 };
 #undef S
 
@@ -243,12 +248,12 @@ static int sink_record(struct file_sink *s, const struct vigil_event *ev,
 			return rc;
 		}
 	}
-	/* a file that cannot be written holds back at most MAX_PENDING */
-	if (s->buf.len + s->rec.len > MAX_PENDING) {
+	/* a file that cannot be written holds back at most max_pending */
+	if ((int64_t)(s->buf.len + s->rec.len) > s->set.max_pending) {
 		/* while failing, only the flush timer retries */
 		if (!s->failing)
 			(void)sink_write(s);
-		if (s->buf.len + s->rec.len > MAX_PENDING) {
+		if ((int64_t)(s->buf.len + s->rec.len) > s->set.max_pending) {
 			s->st.dropped++;
 			return -ENOSPC;
 		}

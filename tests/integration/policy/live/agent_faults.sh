@@ -14,7 +14,9 @@
 # each fanotify group has its own queue, so auditd, the main vigild and
 # other agents see everything.  No system setting is changed.  Last, its
 # configuration file is broken and it is sent SIGHUP: the reload fails
-# and the file is put back.
+# and the file is put back.  A third output of it, a file_sink on a
+# 64 KiB tmpfs the suite mounts (a full disk of its own, unmounted on
+# exit), drops records past its max_pending and the host raises the loss.
 #
 # Uses expect, skipped, source_running (agent.sh), $VIGILD, $VIGILCTL,
 # $VIGIL_BUILDDIR, $VIGIL_SRCDIR, $PY, $ME; sets AGENT_RESTORE and
@@ -27,6 +29,7 @@ AGENT_SIGNALS=$AF/signals.json
 # (run.sh's cleanup ends the second vigild first, by AFPID)
 agent_faults_restore() {
 	[ -f "$AF/vigil.yaml.good" ] && mv -f "$AF/vigil.yaml.good" "$AF/vigil.yaml"
+	mountpoint -q "$AF/full" 2>/dev/null && umount -l "$AF/full"
 	if [ "${LIVE_KEEP:-0}" = 1 ]; then echo "kept $AF"; else rm -rf "$AF"; fi
 }
 AGENT_RESTORE=agent_faults_restore
@@ -36,7 +39,10 @@ af_fired() {
 	grep -q "\"rule\":\"$1\"" "$AGENT_SIGNALS" 2>/dev/null
 }
 
-mkdir -p "$AF/run" "$AF/state" "$AF/fim"
+mkdir -p "$AF/run" "$AF/state" "$AF/fim" "$AF/full"
+af_full=0
+mount -t tmpfs -o size=64k,mode=0755 vigil-live-full "$AF/full" 2>/dev/null &&
+	af_full=1
 cat >"$AF/vigil.yaml" <<EOC
 agent:
   pid_file: $AF/run/vigild.pid
@@ -52,6 +58,9 @@ plugins:
     config: {paths: [$VIGIL_SRCDIR/rules/default]}
   - name: file_sink
     config: {path: $AGENT_SIGNALS, what: signals, format: json}
+  - name: full_sink
+    path: $VIGIL_BUILDDIR/plugins/.libs/file_sink.so
+    config: {path: $AF/full/events.json, what: events, max_pending: 16K}
 EOC
 "$VIGILD" -f -c "$AF/vigil.yaml" >"$AF/vigild.out" 2>"$AF/vigild.err" &
 AFPID=$!
@@ -69,7 +78,8 @@ done
 if [ $af_up = 0 ]; then
 	sed 's/^/  second vigild: /' "$AF/vigild.err"
 	for r in agent_audit_events_lost agent_proc_connector_overrun \
-		agent_fanotify_overflow agent_config_reload_failed; do
+		agent_fanotify_overflow agent_config_reload_failed \
+		agent_output_records_lost; do
 		skipped $r starve "the second vigild's audit, proc and fanotify sources did not all run"
 	done
 else
@@ -93,7 +103,9 @@ for i in range(n):
 	for i in $(seq 300); do
 		af_fired agent_fanotify_overflow &&
 			af_fired agent_proc_connector_overrun &&
-			af_fired agent_audit_events_lost && break
+			af_fired agent_audit_events_lost &&
+			{ [ $af_full = 0 ] || af_fired agent_output_records_lost; } &&
+			break
 		sleep 0.1
 	done
 	af_filled=0
@@ -108,6 +120,14 @@ for i in range(n):
 		fi
 		expect "${r%%:*}" "${r#*:}" "$AFPID" "$VIGILD" "$AF/vigil.yaml" "$ME"
 	done
+	# the outlet on the full tmpfs held 16K and dropped the rest
+	if [ $af_full = 1 ]; then
+		expect agent_output_records_lost disk-full "$AFPID" "$VIGILD" \
+			"$AF/vigil.yaml" "$ME"
+	else
+		skipped agent_output_records_lost disk-full \
+			"cannot mount a tmpfs here (no CAP_SYS_ADMIN?)"
+	fi
 	# a configuration that does not load: SIGHUP keeps the old one
 	cp "$AF/vigil.yaml" "$AF/vigil.yaml.good"
 	echo 'no_such_section: {}' >>"$AF/vigil.yaml"
