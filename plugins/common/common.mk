@@ -5,6 +5,7 @@
 # buffer (src/buf.c, buf_sources).  Also their tests and fuzz target,
 # and the forwarders' shared integration driver and scripts.
 spool_sources = plugins/common/spool.c plugins/common/spool.h \
+	plugins/common/spool_check.c plugins/common/spool_int.h \
 	plugins/common/select.c plugins/common/select.h
 tls_sources = plugins/common/tls.c plugins/common/tls.h
 buf_sources = src/buf.c src/buf.h

@@ -22,104 +22,7 @@
 
 #include <zlib.h>
 
-#include "spool.h"
-
-#define SEG_MAGIC "VGLSPOOL"
-#define SEG_VERSION 1u
-#define ACK_MAGIC "VGLSPACK"
-#define REC_HDR 8u /* u32 length + u32 crc */
-#define DEFAULT_MAX_BYTES (256ull << 20)
-#define DEFAULT_SEGMENT_BYTES (4ull << 20)
-#define MAX_SEGMENT_BYTES (64ull << 20)
-#define SEG_NAME_LEN 20 /* 16 hex digits + ".seg" */
-
-/* The first bytes of every segment file. */
-struct spool_seg_hdr {
-	char magic[8];
-	uint8_t version[4]; /* little endian */
-	uint8_t reserved[4];
-};
-
-/* The ack file: the committed position and a CRC of what precedes it. */
-struct spool_ack_file {
-	char magic[8];
-	uint8_t seg[8];
-	uint8_t off[8];
-	uint8_t crc[4];
-};
-
-/*
- * One segment in memory.  first_n is the ordinal of its first record,
- * counted from the committed position at open (negative before it), so
- * that the number of records between two positions is a subtraction.
- */
-struct spool_seg {
-	uint64_t id;
-	uint64_t size;
-	uint64_t records;
-	int64_t first_n;
-};
-
-struct vigil_spool {
-	char dir[PATH_MAX];
-	uint64_t max_bytes;
-	uint64_t segment_bytes;
-	int policy;
-	void (*remove)(void *arg, const char *path);
-	void *remove_arg;
-	int lock_fd;
-	int wfd;           /* the last segment, O_APPEND */
-	struct spool_seg *segs; /* oldest first; never empty */
-	size_t n_segs, cap_segs;
-	struct vigil_spool_pos ack;  /* .n: ordinal of the record there */
-	struct vigil_spool_pos rpos;
-	struct vigil_spool_pos prev; /* rpos before the last next() */
-	/* A copy of segment mirror_seg from mirror_base to its end, so that
-	 * a reader keeping up with the writer never touches the disk. */
-	uint8_t *mirror;
-	size_t mirror_len, mirror_cap;
-	uint64_t mirror_seg, mirror_base;
-	int rfd;           /* segment rfd_seg, or -1 */
-	uint64_t rfd_seg;
-	uint8_t *rbuf;
-	size_t rbuf_cap;
-	uint64_t bytes;
-	struct vigil_spool_stats st;
-};
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-/* CRC-32 of a record: its 4 length bytes, then its payload. */
-static uint32_t rec_crc(const uint8_t *lenbytes, const void *data, size_t len)
-{
-	uLong c = crc32(0L, Z_NULL, 0);
-
-	c = crc32(c, lenbytes, 4);
-	if (len)
-		c = crc32(c, data, (uInt)len);
-	return (uint32_t)c;
-}
+#include "spool_int.h"
 
 size_t vigil_spool_seg_hdr_size(void)
 {
@@ -162,8 +65,8 @@ int vigil_spool_scan(const uint8_t *buf, size_t len, size_t *valid,
 	return 0;
 }
 
-static void seg_path(const struct vigil_spool *s, uint64_t id, char *out,
-		     size_t n)
+void vigil__spool_seg_path(const struct vigil_spool *s, uint64_t id, char *out,
+			   size_t n)
 {
 	snprintf(out, n, "%s/%016" PRIx64 ".seg", s->dir, id);
 }
@@ -189,7 +92,7 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int vigil__spool_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -206,7 +109,7 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int segs_push(struct vigil_spool *s, const struct spool_seg *seg)
+int vigil__spool_segs_push(struct vigil_spool *s, const struct spool_seg *seg)
 {
 	if (s->n_segs == s->cap_segs) {
 		size_t cap = s->cap_segs ? s->cap_segs * 2 : 16;
@@ -229,8 +132,7 @@ static struct spool_seg *seg_find(struct vigil_spool *s, uint64_t id)
 	return NULL;
 }
 
-/* Creates segment id (truncating any leftover) with its header. */
-static int seg_create(struct vigil_spool *s, uint64_t id, int *fd_out)
+int vigil__spool_seg_create(struct vigil_spool *s, uint64_t id, int *fd_out)
 {
 	char path[PATH_MAX + SEG_NAME_LEN + 2];
 	struct spool_seg_hdr h = { .magic = SEG_MAGIC };
@@ -238,12 +140,12 @@ static int seg_create(struct vigil_spool *s, uint64_t id, int *fd_out)
 
 	memcpy(h.magic, SEG_MAGIC, sizeof(h.magic));
 	put_le32(h.version, SEG_VERSION);
-	seg_path(s, id, path, sizeof(path));
+	vigil__spool_seg_path(s, id, path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
 		  0600);
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, &h, sizeof(h));
+	rc = vigil__spool_write_all(fd, &h, sizeof(h));
 	if (rc) {
 		close(fd);
 		unlink(path);
@@ -264,10 +166,10 @@ static int seg_rotate(struct vigil_spool *s)
 	};
 	int fd = -1, rc;
 
-	rc = seg_create(s, seg.id, &fd);
+	rc = vigil__spool_seg_create(s, seg.id, &fd);
 	if (rc)
 		return rc;
-	rc = segs_push(s, &seg);
+	rc = vigil__spool_segs_push(s, &seg);
 	if (rc) {
 		close(fd);
 		return rc;
@@ -305,7 +207,7 @@ static int ack_store(struct vigil_spool *s, const struct vigil_spool_pos *pos)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, &a, sizeof(a));
+	rc = vigil__spool_write_all(fd, &a, sizeof(a));
 	close(fd);
 	if (!rc && rename(tmp, path))
 		rc = -errno;
@@ -386,331 +288,11 @@ static int list_segments(struct vigil_spool *s, uint64_t **ids, size_t *n)
 	return 0;
 }
 
-/*
- * A segment larger than this is damaged (sparse, or written by something
- * else): a segment rotates once it passes segment_bytes, so it can
- * overshoot by one record at most.  What lies beyond is not scanned.
- */
-#define SEG_SCAN_LIMIT \
-	(MAX_SEGMENT_BYTES + REC_HDR + VIGIL_SPOOL_MAX_RECORD + \
-	 sizeof(struct spool_seg_hdr))
-#define SCAN_CHUNK (1u << 20)
-
-/*
- * A window over a file for the scan at open: at most one chunk, or one
- * record when a record is larger, is in memory at a time, however large
- * the file claims to be.
- */
-struct seg_reader {
-	int fd;
-	uint64_t size; /* what is scanned: min(file size, SEG_SCAN_LIMIT) */
-	uint8_t *buf;
-	size_t cap;
-	uint64_t base; /* file offset of buf[0] */
-	size_t len;    /* valid bytes in buf */
-	uint64_t read; /* bytes read so far, against SCAN_BUDGET */
-};
-/* Resynchronising re-reads records that turn out bad; past this many
- * bytes read the rest of a segment is given up as damaged. */
-#define SCAN_BUDGET(size) (4 * (size) + (64ull << 20))
-
-/*
- * Makes [off, off + n) available and points *p at it.  Returns 0,
- * -ENODATA past the end of what is scanned, -ENOMEM or an I/O errno.
- */
-static int seg_reader_get(struct seg_reader *r, uint64_t off, size_t n,
-			  const uint8_t **p)
-{
-	size_t want;
-
-	if (off > r->size || n > r->size - off)
-		return -ENODATA;
-	if (off >= r->base && off + n <= r->base + r->len) {
-		*p = r->buf + (off - r->base);
-		return 0;
-	}
-	want = n > SCAN_CHUNK ? n : SCAN_CHUNK;
-	if (want > r->size - off)
-		want = (size_t)(r->size - off);
-	if (r->cap < want) {
-		uint8_t *b = realloc(r->buf, want);
-
-		if (!b)
-			return -ENOMEM;
-		r->buf = b;
-		r->cap = want;
-	}
-	r->base = off;
-	r->len = 0;
-	while (r->len < want) {
-		ssize_t got = pread(r->fd, r->buf + r->len, want - r->len,
-				    (off_t)(off + r->len));
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			break;
-		r->len += (size_t)got;
-	}
-	r->read += r->len;
-	if (r->len < n)
-		return -ENODATA;
-	*p = r->buf;
-	return 0;
-}
-
-/* Is there a whole, checked record at off?  Sets *end past it. */
-static bool seg_record_at(struct seg_reader *r, uint64_t off, uint64_t *end)
-{
-	const uint8_t *h, *d;
-	uint8_t hdr[REC_HDR];
-	uint32_t rlen;
-
-	if (seg_reader_get(r, off, REC_HDR, &h))
-		return false;
-	rlen = get_le32(h);
-	if (rlen > VIGIL_SPOOL_MAX_RECORD || off + REC_HDR + rlen > r->size)
-		return false;
-	memcpy(hdr, h, sizeof(hdr)); /* the window may move for the data */
-	if (seg_reader_get(r, off + REC_HDR, rlen, &d))
-		return false;
-	if (rec_crc(hdr, d, rlen) != get_le32(hdr + 4))
-		return false;
-	*end = off + REC_HDR + rlen;
-	return true;
-}
-
-/*
- * Zeroed blocks (a crash, a sparse file) are the commonest damage.  No
- * record starts with 8 zero bytes (a zero length has a non-zero CRC), so
- * in a run of zeros the next candidate is 7 bytes before its end.
- * Returns the offset to try next minus one (the caller increments).
- */
-static uint64_t skip_zeros(struct seg_reader *r, uint64_t off)
-{
-	const uint8_t *p, *q, *end;
-	uint64_t nz;
-
-	if (seg_reader_get(r, off, 1, &p) || *p)
-		return off;
-	end = r->buf + r->len;
-	for (q = p; q < end && !*q; q++)
-		;
-	nz = off + (uint64_t)(q - p);
-	return nz >= off + 8 ? nz - 8 : off;
-}
-
-/* A run of good records: [from, to) in the file as it is on disk. */
-struct seg_run {
-	uint64_t from, to;
-};
-
-/*
- * Writes the segment anew from its good runs (header first) and moves
- * the damaged file aside as ID.seg.bad, for whoever investigates.
- */
-static int seg_rewrite(struct vigil_spool *s, uint64_t id,
-		       struct seg_reader *r, const struct seg_run *runs,
-		       size_t n_runs)
-{
-	char path[PATH_MAX + SEG_NAME_LEN + 2], tmp[sizeof(path) + 8],
-		bad[sizeof(path) + 8];
-	struct spool_seg_hdr h;
-	int fd, rc = 0;
-
-	seg_path(s, id, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	snprintf(bad, sizeof(bad), "%s.bad", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0)
-		return -errno;
-	memcpy(h.magic, SEG_MAGIC, sizeof(h.magic));
-	put_le32(h.version, SEG_VERSION);
-	memset(h.reserved, 0, sizeof(h.reserved));
-	rc = write_all(fd, &h, sizeof(h));
-	for (size_t i = 0; !rc && i < n_runs; i++) {
-		for (uint64_t off = runs[i].from; !rc && off < runs[i].to;) {
-			size_t n = runs[i].to - off > SCAN_CHUNK ?
-					   SCAN_CHUNK :
-					   (size_t)(runs[i].to - off);
-			const uint8_t *p;
-
-			rc = seg_reader_get(r, off, n, &p);
-			if (!rc)
-				rc = write_all(fd, p, n);
-			off += n;
-		}
-	}
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(path, bad))
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
-
-/*
- * Checks segment id on disk and appends it to s->segs.  The file is read
- * in bounded chunks.  A damaged stretch does not end the segment: the
- * scan resynchronises on the next offset that holds a whole record whose
- * CRC checks, so one flipped byte costs one record, not the rest of the
- * file.  Damage is counted (corrupt, or torn for a bad tail of the newest
- * segment, which is only truncated); a segment with damage inside is
- * rewritten from its good records and the original kept as ID.seg.bad.
- * When the segment holds the committed position, works out the ordinal
- * of its first record and where that position lands after a rewrite.
- */
-static int seg_load(struct vigil_spool *s, uint64_t id, bool newest)
-{
-	char path[PATH_MAX + SEG_NAME_LEN + 2];
-	struct spool_seg seg = { .id = id };
-	struct seg_reader r = { .fd = -1 };
-	struct seg_run *runs = NULL;
-	size_t n_runs = 0, cap_runs = 0;
-	const uint64_t hdr_len = sizeof(struct spool_seg_hdr);
-	uint64_t off, kept = hdr_len, ack_new = 0, before = 0;
-	bool damaged = false, torn = false, ack_found = false;
-	const struct spool_seg_hdr *h;
-	struct stat st;
-	int rc;
-
-	seg_path(s, id, path, sizeof(path));
-	r.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r.fd < 0)
-		return -errno;
-	if (fstat(r.fd, &st)) {
-		rc = -errno;
-		goto out;
-	}
-	r.size = (uint64_t)st.st_size;
-	if (r.size > SEG_SCAN_LIMIT) {
-		r.size = SEG_SCAN_LIMIT;
-		damaged = true;
-	}
-	if (seg_reader_get(&r, 0, hdr_len, (const uint8_t **)&h) ||
-	    memcmp(h->magic, SEG_MAGIC, sizeof(h->magic)) ||
-	    get_le32(h->version) != SEG_VERSION) {
-		/* not even a header: keep what is there aside, start again */
-		int fd = -1;
-		char bad[sizeof(path) + 8];
-
-		if (newest && r.size < hdr_len)
-			s->st.torn++;
-		else
-			s->st.corrupt++;
-		snprintf(bad, sizeof(bad), "%s.bad", path);
-		if (r.size && rename(path, bad) == 0)
-			s->st.bad_segments++;
-		rc = seg_create(s, id, &fd);
-		if (rc)
-			goto out;
-		close(fd);
-		seg.size = hdr_len;
-		if (id == s->ack.seg)
-			s->ack.off = hdr_len;
-		goto push;
-	}
-	if (id == s->ack.seg && s->ack.off == hdr_len)
-		ack_found = true, ack_new = hdr_len;
-	for (off = hdr_len; off < r.size;) {
-		uint64_t end;
-
-		if (seg_record_at(&r, off, &end)) {
-			/* extend the current run, or start one */
-			if (n_runs && runs[n_runs - 1].to == off) {
-				runs[n_runs - 1].to = end;
-			} else {
-				if (n_runs == cap_runs) {
-					size_t c = cap_runs ? cap_runs * 2 : 8;
-					struct seg_run *p =
-						realloc(runs, c * sizeof(*p));
-
-					if (!p) {
-						rc = -ENOMEM;
-						goto out;
-					}
-					runs = p;
-					cap_runs = c;
-				}
-				runs[n_runs++] = (struct seg_run){ off, end };
-			}
-			seg.records++;
-			kept += end - off;
-			if (id == s->ack.seg && end == s->ack.off) {
-				ack_found = true;
-				ack_new = kept;
-				before = seg.records;
-			}
-			off = end;
-			continue;
-		}
-		/* resynchronise on the next whole, checked record */
-		while (++off < r.size && r.read < SCAN_BUDGET(r.size) &&
-		       !seg_record_at(&r, off, &end))
-			off = skip_zeros(&r, off);
-		if (off < r.size && r.read >= SCAN_BUDGET(r.size))
-			off = r.size; /* crafted to be slow: the rest is lost */
-		if (off >= r.size && newest && !damaged) {
-			torn = true; /* a record cut short by a crash */
-		} else {
-			damaged = true;
-			s->st.corrupt++;
-		}
-	}
-	if (damaged) {
-		rc = seg_rewrite(s, id, &r, runs, n_runs);
-		if (rc)
-			goto out;
-		s->st.bad_segments++;
-		if (torn)
-			s->st.torn++;
-	} else if (torn) {
-		s->st.torn++;
-		if (truncate(path, (off_t)kept)) {
-			rc = -errno;
-			goto out;
-		}
-	}
-	seg.size = kept;
-	if (id == s->ack.seg) {
-		/* A commit always lands between records; if this one does
-		 * not, do not trust it and resend the whole segment. */
-		if (!ack_found)
-			ack_new = hdr_len, before = 0;
-		s->ack.off = ack_new;
-	}
-push:
-	if (id == s->ack.seg) {
-		seg.first_n = -(int64_t)before;
-	} else if (s->n_segs) {
-		const struct spool_seg *p = &s->segs[s->n_segs - 1];
-
-		seg.first_n = p->first_n + (int64_t)p->records;
-	}
-	rc = segs_push(s, &seg);
-	if (!rc)
-		s->bytes += seg.size;
-out:
-	if (r.fd >= 0)
-		close(r.fd);
-	free(r.buf);
-	free(runs);
-	return rc;
-}
-
 static void seg_unlink(struct vigil_spool *s, uint64_t id)
 {
 	char path[PATH_MAX + SEG_NAME_LEN + 2];
 
-	seg_path(s, id, path, sizeof(path));
+	vigil__spool_seg_path(s, id, path, sizeof(path));
 	unlink(path);
 }
 
@@ -724,7 +306,7 @@ static void seg_drop_first(struct vigil_spool *s)
 		close(s->rfd);
 		s->rfd = -1;
 	}
-	seg_path(s, first->id, path, sizeof(path));
+	vigil__spool_seg_path(s, first->id, path, sizeof(path));
 	if (s->remove)
 		s->remove(s->remove_arg, path);
 	else
@@ -800,7 +382,7 @@ int vigil_spool_open(const struct vigil_spool_opts *o,
 		s->ack.off = sizeof(struct spool_seg_hdr);
 	}
 	for (size_t i = first; i < n_ids; i++) {
-		rc = seg_load(s, ids[i], i + 1 == n_ids);
+		rc = vigil__spool_seg_load(s, ids[i], i + 1 == n_ids);
 		if (rc)
 			goto out_free_segs;
 	}
@@ -810,17 +392,17 @@ int vigil_spool_open(const struct vigil_spool_opts *o,
 			.size = sizeof(struct spool_seg_hdr),
 		};
 
-		rc = seg_create(s, seg.id, &s->wfd);
+		rc = vigil__spool_seg_create(s, seg.id, &s->wfd);
 		if (rc)
 			goto out_free_segs;
-		rc = segs_push(s, &seg);
+		rc = vigil__spool_segs_push(s, &seg);
 		if (rc)
 			goto out_free_segs;
 		s->bytes = seg.size;
 		s->ack.seg = seg.id;
 		s->ack.off = seg.size;
 	} else {
-		seg_path(s, s->segs[s->n_segs - 1].id, path, sizeof(path));
+		vigil__spool_seg_path(s, s->segs[s->n_segs - 1].id, path, sizeof(path));
 		s->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (s->wfd < 0) {
 			rc = -errno;
@@ -966,7 +548,7 @@ int vigil_spool_append(struct vigil_spool *s, const void *data, size_t len)
 		return -ENOMEM;
 	memcpy(buf, hdr, REC_HDR);
 	memcpy(buf + REC_HDR, data, len);
-	rc = write_all(s->wfd, buf, need);
+	rc = vigil__spool_write_all(s->wfd, buf, need);
 	if (buf != small)
 		free(buf);
 	if (rc) {
@@ -993,7 +575,7 @@ static int reader_open(struct vigil_spool *s)
 		return 0;
 	if (s->rfd >= 0)
 		close(s->rfd);
-	seg_path(s, s->rpos.seg, path, sizeof(path));
+	vigil__spool_seg_path(s, s->rpos.seg, path, sizeof(path));
 	s->rfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (s->rfd < 0)
 		return -errno;
