@@ -14,8 +14,8 @@
 #     answers them when unbound is installed and 127.0.0.1:53 is free;
 #     otherwise the queries go unanswered (vigil still sees them).
 # Every INTERVAL seconds it prints a row: elapsed time, vigild's RSS, the
-# process table's entries and live count, the host's process count
-# (/proc/[0-9]*), and events so far.  At the end: RSS after the warm-up
+# process table's entries, live count and string buffers, the host's
+# process count (/proc/[0-9]*), and events so far.  At the end: RSS after the warm-up
 # (the first WARMUP seconds: the table's 30 s linger and the caches fill)
 # against the end of the run, the slope, and whether RSS stayed flat:
 # the mean of the last third of the post-warm-up samples exceeds the mean
@@ -218,17 +218,19 @@ def sample():
                 file=sum(by.get(k, 0) for k in ("create", "modify",
                                                  "unlink", "rename")),
                 expired=tab.get("expired", 0),
+                buf=tab.get("buffer_bytes", 0) // 1024,
                 evicted=tab.get("evicted_live", 0))
-print("%7s %9s %8s %6s %6s %9s %8s %7s %7s %8s" % ("t(s)", "RSS(KiB)",
-      "entries", "live", "host", "events", "exec", "file", "dns", "expired"))
+print("%7s %9s %8s %6s %6s %9s %8s %7s %7s %8s %8s" % ("t(s)", "RSS(KiB)",
+      "entries", "live", "host", "events", "exec", "file", "dns", "expired",
+      "buf(KiB)"))
 rows = []
 t0 = time.monotonic()
 while True:
     el = time.monotonic() - t0
     r = sample(); r["t"] = el; rows.append(r)
-    print("%7.0f %9d %8d %6d %6d %9d %8d %7d %7d %8d" % (el, r["rss"],
+    print("%7.0f %9d %8d %6d %6d %9d %8d %7d %7d %8d %8d" % (el, r["rss"],
           r["entries"], r["live"], r["host"], r["events"], r["exec"],
-          r["file"], r["dns"], r["expired"]), flush=True)
+          r["file"], r["dns"], r["expired"], r["buf"]), flush=True)
     if el >= secs:
         break
     time.sleep(max(0.0, min(interval, secs - el) - (time.monotonic() - t0 - el)))
