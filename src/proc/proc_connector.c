@@ -704,7 +704,8 @@ static int proc_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 "\"hits\":%llu,\"misses\":%llu,\"procfs_fills\":%llu,"
 			 "\"evicted_live\":%llu,\"evicted_exited\":%llu,"
 			 "\"expired\":%llu,\"pid_reuse\":%llu,"
-			 "\"vanished\":%llu,\"leader_exec\":%llu}",
+			 "\"vanished\":%llu,\"leader_exec\":%llu,"
+			 "\"buffer_bytes\":%llu}",
 			 (unsigned long long)st.entries,
 			 (unsigned long long)st.live,
 			 (unsigned long long)st.hits,
@@ -715,7 +716,8 @@ static int proc_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 (unsigned long long)st.expired,
 			 (unsigned long long)st.pid_reuse,
 			 (unsigned long long)st.vanished,
-			 (unsigned long long)st.leader_exec);
+			 (unsigned long long)st.leader_exec,
+			 (unsigned long long)st.buffer_bytes);
 	if (ps->pacer_inited)
 		vigil_pacer_status_json(&ps->pacer, out);
 	return 0;

@@ -52,6 +52,9 @@
  * that is gone does not cost an open() per event. */
 #define ABSENT_SLOTS 256
 #define ABSENT_TTL_NS (INT64_C(1) * 1000000000)
+/* An entry's string buffer larger than this and than four times what it
+ * holds is cut to size (entry_fit). */
+#define BUF_FIT_MIN 4096
 /* getpwuid_r buffer when sysconf gives no hint. */
 #define PW_BUF_DEFAULT 16384
 
@@ -95,6 +98,7 @@ struct vigil_proctable {
 	struct pt_entry *free_entries; /* recycled through hnext */
 	char *spare; /* buffer updates are built in */
 	size_t spare_cap;
+	size_t buf_bytes; /* entries' buffers and the spare */
 	int64_t linger_ns;
 	int64_t now_ns; /* newest time seen in a call */
 	uint64_t gen;
@@ -372,6 +376,55 @@ static struct vigil_str str_put(char **pos, struct vigil_str s)
 }
 
 /*
+ * Gives e a buffer of its content's size (used bytes) when the one it got
+ * from the spare is much larger: a long command line's buffer would
+ * otherwise go round through the spare from entry to entry, and each
+ * long one the table ever stored would leave one more large buffer in
+ * the pool for good (RSS creeping up by steps on a host whose builds run
+ * long compiler command lines).  Allocates only then, at most once per
+ * large buffer; on -ENOMEM e keeps the large one.
+ */
+static void entry_fit(struct vigil_proctable *t, struct pt_entry *e,
+		      size_t used)
+{
+	struct vigil_process *p = &e->proc;
+	struct vigil_str *const strs[] = {
+		&p->comm, &p->tty, &p->cwd, &p->unit, &p->file.path,
+		&p->container.id, &p->container.runtime,
+		&p->container.pod_uid,
+	};
+	uintptr_t lo = (uintptr_t)e->buf, hi = lo + e->cap;
+	char *nb;
+
+	if (e->cap <= BUF_FIT_MIN || e->cap / 4 < used)
+		return;
+	nb = malloc(used ? used : 1);
+	if (!nb)
+		return;
+	if (used)
+		memcpy(nb, e->buf, used);
+#define REBASE(s)                                                              \
+	do {                                                                   \
+		uintptr_t a_ = (uintptr_t)(s).ptr;                             \
+		if (a_ >= lo && a_ < hi)                                       \
+			(s).ptr = nb + (a_ - lo);                              \
+	} while (0)
+	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(strs); i++)
+		REBASE(*strs[i]);
+	if (p->argv.n) {
+		/* the vector is at the start of the buffer */
+		p->argv.v = (struct vigil_str *)(void *)nb;
+		for (uint32_t i = 0; i < p->argv.n; i++)
+			REBASE(p->argv.v[i]);
+	}
+#undef REBASE
+	free(e->buf);
+	t->buf_bytes -= e->cap - used;
+	e->buf = nb;
+	e->cap = used;
+}
+
+/*
  * Stores src as e's context: scalars copied, strings packed into one
  * buffer (argv bounded by VIGIL_ARGV_MAX_BYTES/ARGS, cut arguments flag
  * the process), names and file hashes left out.  The buffer is built in
@@ -387,7 +440,7 @@ static int entry_store(struct vigil_proctable *t, struct pt_entry *e,
 		&src->container.pod_uid,
 	};
 	struct vigil_process np = *src;
-	size_t need = 0, argv_bytes = 0;
+	size_t need = 0, argv_bytes = 0, used;
 	uint32_t argc = 0;
 	char *pos, *tmp;
 
@@ -408,6 +461,7 @@ static int entry_store(struct vigil_proctable *t, struct pt_entry *e,
 		if (!tmp)
 			return -ENOMEM;
 		t->spare = tmp;
+		t->buf_bytes += need - t->spare_cap;
 		t->spare_cap = need;
 	}
 	/* The vector goes first so that it is aligned. */
@@ -441,6 +495,7 @@ static int entry_store(struct vigil_proctable *t, struct pt_entry *e,
 	np.user.ptr = np.group.ptr = "";
 	np.user.len = np.group.len = 0;
 	/* Swap: the old buffer becomes the spare for the next update. */
+	used = need;
 	tmp = e->buf;
 	e->buf = t->spare;
 	t->spare = tmp;
@@ -448,6 +503,7 @@ static int entry_store(struct vigil_proctable *t, struct pt_entry *e,
 	e->cap = t->spare_cap;
 	t->spare_cap = need;
 	e->proc = np;
+	entry_fit(t, e, used);
 	return 0;
 }
 
@@ -1328,4 +1384,5 @@ void vigil_proctable_get_stats(const struct vigil_proctable *t,
 	*out = t->stats;
 	out->entries = t->count;
 	out->live = t->n_live;
+	out->buffer_bytes = t->buf_bytes;
 }

@@ -50,6 +50,7 @@ struct vigil_proctable_stats {
 				   * (vigil_proctable_check_live) */
 	uint64_t leader_exec;     /* exits undone by an exec from a thread
 				   * (vigil_proctable_exec_seen) */
+	uint64_t buffer_bytes;    /* held by the entries' strings */
 	uint64_t name_lookups;    /* getpwuid_r/getgrgid_r calls */
 };
 

@@ -790,6 +790,61 @@ static void test_proctable_check_live_marks_gone_processes(void **state)
 				 0);
 }
 
+/*
+ * Long command lines (a build's compiler calls), then short processes
+ * that reuse the entries once those have expired: the table's string
+ * buffers come back to what its entries hold, instead of keeping a large
+ * buffer for every long command line it ever stored.
+ */
+static void test_proctable_long_argv_buffers_do_not_pile_up(void **state)
+{
+	struct ctx *c = *state;
+	enum { LONGS = 64, SMALLS = 512, LONG = 32768 };
+	struct vigil_proctable_stats st;
+	struct vigil_str big = { NULL, LONG };
+	const struct vigil_process *p;
+	char *text = malloc(LONG);
+	struct vigil_process np;
+	int64_t t = T0;
+	int32_t pid = 20000;
+
+	assert_non_null(text);
+	memset(text, 'x', LONG);
+	big.ptr = text;
+	for (int r = 0; r < LONGS; r++, pid++, t += NS_PER_S / 100) {
+		assert_int_equal(vigil_proctable_on_fork(c->t, 4121, pid, t),
+				 0);
+		vigil_process_clear(&np);
+		np.pid = pid;
+		np.file.path = vigil_str_c("/usr/bin/cc");
+		np.argv.v = &big;
+		np.argv.n = 1;
+		assert_int_equal(vigil_proctable_on_exec(c->t, &np, t), 0);
+		p = vigil_proctable_lookup(c->t, pid, 0);
+		assert_int_equal(p->argv.v[0].len, LONG);
+		assert_memory_equal(p->argv.v[0].ptr, text, LONG);
+		assert_int_equal(vigil_proctable_on_exit(c->t, pid, t + 1), 0);
+	}
+	t += 31 * NS_PER_S; /* past the linger: their entries are free */
+	for (int k = 0; k < SMALLS; k++, pid++, t += NS_PER_S / 100) {
+		assert_int_equal(vigil_proctable_on_fork(c->t, 4121, pid, t),
+				 0);
+		assert_int_equal(exec_at(c, pid, 4121, "/bin/true", t), 0);
+		p = vigil_proctable_lookup(c->t, pid, 0);
+		assert_str(p->file.path, "/bin/true");
+		assert_str(p->argv.v[0], "/bin/true");
+		assert_str(p->tty, "pts0");
+		assert_int_equal(vigil_proctable_on_exit(c->t, pid, t + 1), 0);
+	}
+	vigil_proctable_get_stats(c->t, &st);
+	assert_int_equal(st.expired, LONGS);
+	/* A couple of large buffers (the spare) at most. */
+	if (st.buffer_bytes > 4 * (size_t)LONG + 65536)
+		fail_msg("%llu bytes of buffers after %d long command lines",
+			 (unsigned long long)st.buffer_bytes, LONGS);
+	free(text);
+}
+
 /* The live /proc: our own ancestry ends at init and starts at our parent. */
 static void test_proctable_live_proc_ancestry_of_self(void **state)
 {
@@ -845,6 +900,7 @@ int main(void)
 		T(test_proctable_exec_seen_after_leader_exit_revives),
 		T(test_proctable_zombie_of_exited_process_is_not_refilled),
 		T(test_proctable_check_live_marks_gone_processes),
+		T(test_proctable_long_argv_buffers_do_not_pile_up),
 		cmocka_unit_test(test_proctable_live_proc_ancestry_of_self),
 	};
 #undef T
