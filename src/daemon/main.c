@@ -117,11 +117,28 @@ static int pidfile_lock(struct daemon *d)
 			  d->cfg.pid_file, strerror(-rc));
 		return EXIT_RUNTIME;
 	}
-	fd = open(d->cfg.pid_file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/*
+	 * Never through a symlink, and only a regular file of our own: a
+	 * planted link would have vigild truncate and write another file.
+	 */
+	fd = open(d->cfg.pid_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
 	if (fd < 0) {
-		vigil_err("cannot open pid file %s: %s", d->cfg.pid_file,
-			  strerror(errno));
+		vigil_err("cannot open pid file %s: %s%s", d->cfg.pid_file,
+			  strerror(errno),
+			  errno == ELOOP ? " (a symlink: refused)" : "");
 		return EXIT_RUNTIME;
+	}
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid()) {
+			vigil_err("refusing pid file %s: not a regular file owned by uid %u",
+				  d->cfg.pid_file, (unsigned)geteuid());
+			close(fd);
+			return EXIT_RUNTIME;
+		}
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		n = read(fd, buf, sizeof(buf) - 1);

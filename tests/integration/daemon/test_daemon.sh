@@ -108,6 +108,17 @@ wait "$PID"; rc=$?; PID=
 [ $rc -eq 0 ] || fail "exit code $rc after SIGTERM"
 [ ! -e "$T/run/vigil.sock" ] || fail "socket left behind"
 [ ! -e "$T/run/vigild.pid" ] || fail "pid file left behind"
+
+# issue 22 L5: a symlink planted at the pid file is refused, its target
+# left as it was
+printf 'precious\n' > "$T/victim"
+ln -s "$T/victim" "$T/run/vigild.pid"
+"$VIGILD" -f -c "$T/vigil.yaml" >/dev/null 2>"$T/err3"; rc=$?
+[ $rc -eq 1 ] || fail "symlinked pid file: exit $rc, want 1"
+grep -q "cannot open pid file $T/run/vigild.pid: .*(a symlink: refused)" "$T/err3" ||
+	fail "symlinked pid file message: $(cat "$T/err3")"
+[ "$(cat "$T/victim")" = precious ] || fail "the pid file's symlink target was written"
+rm -f "$T/run/vigild.pid"
 # every event reached the sink before exit, the last one included
 grep -q '"kind":"agent_started"' "$T/log/events.json" || fail "sink lacks start event"
 grep -q '"kind":"config_reloaded"' "$T/log/events.json" || fail "sink lacks reload event"
