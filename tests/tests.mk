@@ -75,6 +75,8 @@ TESTS += tests/integration/daemon/test_daemon.sh
 TESTS += tests/integration/daemon/test_valgrind.sh
 # root only: vigild with network outputs still drops its capabilities
 TESTS += tests/integration/daemon/test_privs_outputs.sh
+# binds 127.0.0.1:24224: plugins removed, disabled and added by a reload
+TESTS += tests/integration/daemon/test_reload_plugins.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 
