@@ -12,9 +12,13 @@ EXTRA_DIST += tests/fixtures tests/integration
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_config tests/unit/test_codec \
-	tests/unit/test_plugin_loader tests/unit/test_pacer
+	tests/unit/test_plugin_loader tests/unit/test_pacer tests/unit/test_ctl
 TESTS += tests/unit/test_config tests/unit/test_codec \
-	tests/unit/test_plugin_loader tests/unit/test_pacer
+	tests/unit/test_plugin_loader tests/unit/test_pacer tests/unit/test_ctl
+tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
+tests_unit_test_ctl_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ctl_LDADD = $(TEST_LDADD)
 
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
