@@ -24,6 +24,7 @@ struct vigil_ctl {
 	vigil_ctl_handler fn;
 	void *arg;
 	struct ctl_client *clients;
+	bool server_closed; /* its close callback ran: free with the last client */
 };
 
 struct ctl_client {
@@ -37,12 +38,26 @@ struct ctl_client {
 	bool answered;
 };
 
+/*
+ * Frees ctl once vigil_ctl_stop() ran and every handle it owns has
+ * closed: libuv runs close callbacks in no order we may rely on, so the
+ * server's may come before its clients', which still walk ctl->clients.
+ */
+static void ctl_free_if_closed(struct vigil_ctl *ctl)
+{
+	if (!ctl->server_closed || ctl->clients)
+		return;
+	free(ctl->path);
+	free(ctl);
+}
+
 static void client_closed(uv_handle_t *h)
 {
 	struct ctl_client *c = h->data;
+	struct vigil_ctl *ctl = c->ctl;
 	struct ctl_client **pp;
 
-	for (pp = &c->ctl->clients; *pp; pp = &(*pp)->next) {
+	for (pp = &ctl->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
@@ -50,6 +65,7 @@ static void client_closed(uv_handle_t *h)
 	}
 	vigil_buf_free(&c->answer);
 	free(c);
+	ctl_free_if_closed(ctl);
 }
 
 static void client_close(struct ctl_client *c)
@@ -74,6 +90,7 @@ static void client_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void client_answer(struct ctl_client *c)
 {
 	char *nl = memchr(c->req, '\n', c->len);
+	size_t n;
 	uv_buf_t b;
 	int rc;
 
@@ -82,8 +99,10 @@ static void client_answer(struct ctl_client *c)
 	if (nl)
 		*nl = '\0';
 	c->req[c->len] = '\0';
-	if (c->len && c->req[strlen(c->req) - 1] == '\r')
-		c->req[strlen(c->req) - 1] = '\0';
+	/* the command may be empty: "\n..." or a NUL first */
+	n = strlen(c->req);
+	if (n && c->req[n - 1] == '\r')
+		c->req[n - 1] = '\0';
 	rc = c->ctl->fn(c->ctl->arg, c->req, &c->answer);
 	if (rc) {
 		vigil_buf_reset(&c->answer);
@@ -193,8 +212,8 @@ static void server_closed(uv_handle_t *h)
 {
 	struct vigil_ctl *ctl = h->data;
 
-	free(ctl->path);
-	free(ctl);
+	ctl->server_closed = true;
+	ctl_free_if_closed(ctl);
 }
 
 void vigil_ctl_stop(struct vigil_ctl *ctl)

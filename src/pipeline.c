@@ -60,7 +60,7 @@ void vigil__pipeline_signal(struct vigil_pipeline *p,
 		*p->collect_actions |= sig->actions;
 	print_record(p, ev, sig);
 	for (size_t i = 0; i < p->n_plugins; i++) {
-		struct vigil_plugin_inst *inst = &p->plugins[i];
+		struct vigil_plugin_inst *inst = p->plugins[i];
 
 		if (!inst->initialized || !inst->p.on_signal ||
 		    inst->p.kind != VIGIL_PLUGIN_SINK)
@@ -171,7 +171,7 @@ int vigil_pipeline_submit(struct vigil_pipeline *p, struct vigil_event *ev)
 		p->by_type[ev->type]++;
 	print_record(p, ev, NULL);
 	for (size_t i = 0; i < p->n_plugins; i++) {
-		struct vigil_plugin_inst *inst = &p->plugins[i];
+		struct vigil_plugin_inst *inst = p->plugins[i];
 
 		if (!inst->initialized || !inst->p.on_event)
 			continue;
@@ -256,7 +256,7 @@ static void report_sink_losses(struct vigil_pipeline *p)
 void vigil_pipeline_flush(struct vigil_pipeline *p)
 {
 	for (size_t i = 0; i < p->n_plugins; i++) {
-		struct vigil_plugin_inst *inst = &p->plugins[i];
+		struct vigil_plugin_inst *inst = p->plugins[i];
 
 		if (inst->initialized && inst->p.flush &&
 		    inst->p.flush(inst->state))
@@ -271,18 +271,7 @@ void vigil_pipeline_reload(struct vigil_pipeline *p,
 			   const struct vigil_config *cfg)
 {
 	p->cfg = cfg;
-	for (size_t i = 0; i < p->n_plugins; i++) {
-		struct vigil_plugin_inst *inst = &p->plugins[i];
-
-		inst->config = NULL;
-		for (size_t j = 0; j < cfg->n_plugins; j++)
-			if (strcmp(cfg->plugins[j].name, inst->name) == 0)
-				inst->config = cfg->plugins[j].config;
-		if (inst->initialized && inst->p.reload &&
-		    inst->p.reload(inst->state))
-			vigil_warn("plugin %s kept its previous settings",
-				   inst->name);
-	}
+	vigil__pipeline_reload_plugins(p, cfg);
 	for (size_t i = 0; i < p->n_sources; i++) {
 		struct vigil_source *src = p->sources[i];
 
@@ -310,7 +299,7 @@ void vigil_pipeline_shutdown(struct vigil_pipeline *p)
 	/* Destroy now, unload later: a plugin's libuv handles close on the
 	 * next loop turns, and their callbacks are code in the plugin. */
 	for (size_t i = p->n_plugins; i-- > 0;)
-		vigil_plugin_destroy(&p->plugins[i]);
+		vigil_plugin_destroy(p->plugins[i]);
 	vigil_buf_free(&p->outbuf);
 }
 
@@ -400,11 +389,11 @@ int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out)
 	if (!rc)
 		rc = vigil_buf_puts(out, "],\"plugins\":[");
 	for (size_t i = 0; !rc && i < p->n_plugins; i++) {
-		struct vigil_plugin_inst *inst = &p->plugins[i];
+		struct vigil_plugin_inst *inst = p->plugins[i];
 		struct vigil_plugin_stats st;
 
 		memset(&st, 0, sizeof(st));
-		if (inst->p.stats)
+		if (inst->initialized && inst->p.stats)
 			inst->p.stats(inst->state, &st);
 		rc = vigil_buf_printf(out, "%s{", i ? "," : "");
 		if (!rc)
@@ -438,8 +427,9 @@ int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out)
 			struct vigil_plugin_stats st;
 
 			memset(&st, 0, sizeof(st));
-			if (p->plugins[i].p.stats)
-				p->plugins[i].p.stats(p->plugins[i].state, &st);
+			if (p->plugins[i]->initialized && p->plugins[i]->p.stats)
+				p->plugins[i]->p.stats(p->plugins[i]->state,
+						       &st);
 			rules += st.rules_loaded;
 		}
 		rc = vigil_buf_printf(out, "],\"rules_loaded\":%" PRIu64 "}",

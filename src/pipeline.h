@@ -47,8 +47,14 @@ struct vigil_pipeline {
 	const struct vigil_config *cfg;
 	char hostname[256];
 	struct vigil_host_api api;
-	struct vigil_plugin_inst *plugins;
+	/* The running plugins, in the configuration's order.  Each is its
+	 * own allocation: plugins hold its address as their host handle. */
+	struct vigil_plugin_inst **plugins;
 	size_t n_plugins;
+	/* Destroyed by a reload, their code still loaded: their libuv
+	 * handles may still call back.  Closed by vigil_pipeline_unload(). */
+	struct vigil_plugin_inst **retired;
+	size_t n_retired;
 	struct vigil_source **sources;
 	size_t n_sources;
 	vigil_enrich_fn enrich;
@@ -126,7 +132,16 @@ int vigil_pipeline_add_source(struct vigil_pipeline *p,
 			      struct vigil_source *src);
 void vigil_pipeline_start_sources(struct vigil_pipeline *p);
 
-/* New configuration: plugins and sources re-read their sections. */
+/*
+ * New configuration.  The plugins become the enabled ones of cfg: one
+ * that is gone, disabled or has another file is flushed and destroyed; a
+ * new one is loaded (ABI checks as at start) and initialized; one that
+ * stays gets its new section and reload(), and keeps its previous section
+ * when reload() refuses.  A plugin that cannot be loaded or started is
+ * logged and left out.  Sources re-read their sections.  p keeps
+ * pointers into cfg and into the previous configuration: the caller
+ * keeps both alive until vigil_pipeline_unload().
+ */
 void vigil_pipeline_reload(struct vigil_pipeline *p,
 			   const struct vigil_config *cfg);
 

@@ -9,6 +9,7 @@
 
 #include <vigil/plugin.h>
 
+struct vigil_config;
 struct vigil_pipeline;
 
 /* Fills api with the host functions (plugin_host.c). */
@@ -21,6 +22,13 @@ void vigil__host_api_init(struct vigil_host_api *api);
 void vigil__pipeline_signal(struct vigil_pipeline *p,
 			    const struct vigil_event *ev,
 			    const struct vigil_signal *sig);
+
+/*
+ * Makes the plugins those cfg enables (plugin_loader.c); see
+ * vigil_pipeline_reload().
+ */
+void vigil__pipeline_reload_plugins(struct vigil_pipeline *p,
+				    const struct vigil_config *cfg);
 
 /* "sink", "engine", "source" or "unknown" (plugin_loader.c). */
 const char *vigil__plugin_kind_name(uint32_t kind);

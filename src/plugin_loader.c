@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,10 +255,67 @@ static int plugin_init(struct vigil_pipeline *p, struct vigil_plugin_inst *inst,
 	return 0;
 }
 
+/*
+ * A new instance of pc's plugin for p: loaded and ABI-checked, not
+ * initialized.  Returns it (free it with plugin_free()), or NULL with the
+ * negative errno in *rc and the reason naming the plugin in err.
+ */
+static struct vigil_plugin_inst *plugin_new(struct vigil_pipeline *p,
+					    const struct vigil_config *cfg,
+					    const struct vigil_plugin_conf *pc,
+					    struct vigil_buf *err, int *rc)
+{
+	struct vigil_plugin_inst *inst = calloc(1, sizeof(*inst));
+	char path[PATH_MAX];
+
+	if (!inst) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	plugin_file(cfg, pc, path, sizeof(path));
+	*rc = vigil_plugin_open(pc->name, path, inst, err);
+	if (*rc) {
+		free(inst);
+		return NULL;
+	}
+	inst->config = pc->config;
+	inst->pipeline = p;
+	return inst;
+}
+
+/* destroy() if needed, unload the code and free inst itself. */
+static void plugin_free(struct vigil_plugin_inst *inst)
+{
+	vigil_plugin_close(inst);
+	free(inst);
+}
+
+/*
+ * Stops a plugin for good while the daemon runs: flush, destroy, and keep
+ * inst (its address is the plugin's host handle) and its code until
+ * vigil_pipeline_unload(), for the callbacks of the libuv handles it
+ * closed.  On -ENOMEM inst is destroyed but leaked, never freed early.
+ */
+static int plugin_retire(struct vigil_pipeline *p,
+			 struct vigil_plugin_inst *inst)
+{
+	struct vigil_plugin_inst **r;
+
+	if (inst->initialized && inst->p.flush && inst->p.flush(inst->state))
+		vigil_warn("plugin %s: flush failed while stopping it",
+			   inst->name);
+	vigil_plugin_destroy(inst);
+	r = realloc(p->retired, (p->n_retired + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	p->retired = r;
+	p->retired[p->n_retired++] = inst;
+	return 0;
+}
+
 int vigil_pipeline_open_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
 {
 	const struct vigil_config *cfg = p->cfg;
-	char path[PATH_MAX];
 	int rc;
 
 	if (!cfg || !cfg->n_plugins)
@@ -267,17 +325,14 @@ int vigil_pipeline_open_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_plugins; i++) {
 		const struct vigil_plugin_conf *pc = &cfg->plugins[i];
-		struct vigil_plugin_inst *inst = &p->plugins[p->n_plugins];
+		struct vigil_plugin_inst *inst;
 
 		if (!pc->enabled)
 			continue;
-		plugin_file(cfg, pc, path, sizeof(path));
-		rc = vigil_plugin_open(pc->name, path, inst, err);
-		if (rc)
+		inst = plugin_new(p, cfg, pc, err, &rc);
+		if (!inst)
 			return rc;
-		inst->config = pc->config;
-		inst->pipeline = p;
-		p->n_plugins++;
+		p->plugins[p->n_plugins++] = inst;
 	}
 	return 0;
 }
@@ -287,7 +342,7 @@ int vigil_pipeline_init_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
 	int rc;
 
 	for (size_t i = 0; i < p->n_plugins; i++) {
-		struct vigil_plugin_inst *inst = &p->plugins[i];
+		struct vigil_plugin_inst *inst = p->plugins[i];
 
 		if (inst->initialized)
 			continue;
@@ -305,11 +360,129 @@ int vigil_pipeline_load_plugins(struct vigil_pipeline *p, struct vigil_buf *err)
 	return rc ? rc : vigil_pipeline_init_plugins(p, err);
 }
 
+/*
+ * Takes out of running[0..n) the initialized instance for pc (same name,
+ * same file) and returns it, or NULL when there is none.
+ */
+static struct vigil_plugin_inst *
+plugin_take(struct vigil_plugin_inst **running, size_t n,
+	    const struct vigil_config *cfg, const struct vigil_plugin_conf *pc)
+{
+	char path[PATH_MAX];
+
+	plugin_file(cfg, pc, path, sizeof(path));
+	for (size_t i = 0; i < n; i++) {
+		struct vigil_plugin_inst *inst = running[i];
+
+		if (inst && inst->initialized &&
+		    strcmp(inst->name, pc->name) == 0 &&
+		    strcmp(inst->path, path) == 0) {
+			running[i] = NULL;
+			return inst;
+		}
+	}
+	return NULL;
+}
+
+void vigil__pipeline_reload_plugins(struct vigil_pipeline *p,
+				    const struct vigil_config *cfg)
+{
+	struct vigil_plugin_inst **next, **old = p->plugins;
+	const struct vigil_node **conf;
+	size_t n_next = 0, n_old = p->n_plugins, after;
+	struct vigil_buf err = { 0 };
+	bool *fresh;
+	int rc;
+
+	next = calloc(cfg->n_plugins + 1, sizeof(*next));
+	conf = calloc(cfg->n_plugins + 1, sizeof(*conf));
+	fresh = calloc(cfg->n_plugins + 1, sizeof(*fresh));
+	if (!next || !conf || !fresh) {
+		vigil_err("reload: out of memory; the plugins stay as they were");
+		goto out_free;
+	}
+	/* Who stays, who is new, in the new file's order. */
+	for (size_t i = 0; i < cfg->n_plugins; i++) {
+		const struct vigil_plugin_conf *pc = &cfg->plugins[i];
+		struct vigil_plugin_inst *inst;
+
+		if (!pc->enabled)
+			continue;
+		inst = plugin_take(old, n_old, cfg, pc);
+		if (!inst) {
+			vigil_buf_reset(&err);
+			inst = plugin_new(p, cfg, pc, &err, &rc);
+			if (!inst) {
+				vigil_err("reload: %s",
+					  rc == -ENOMEM ? "out of memory" :
+							  vigil_buf_cstr(&err));
+				continue;
+			}
+			fresh[n_next] = true;
+		}
+		conf[n_next] = pc->config;
+		next[n_next++] = inst;
+	}
+	/* Gone, disabled or another file: stop them before anything new. */
+	for (size_t i = 0; i < n_old; i++) {
+		if (!old[i])
+			continue;
+		vigil_notice("plugin %s: no longer in the configuration, stopped",
+			     old[i]->name);
+		if (plugin_retire(p, old[i]))
+			vigil_err("plugin %s: out of memory retiring it",
+				  old[i]->name);
+	}
+	free(old);
+	p->plugins = next;
+	p->n_plugins = n_next;
+	next = NULL;
+	/* The ones that stay read their new section; the new ones start. */
+	for (size_t i = 0; i < p->n_plugins; i++) {
+		struct vigil_plugin_inst *inst = p->plugins[i];
+		const struct vigil_node *prev = inst->config;
+
+		inst->config = conf[i];
+		if (fresh[i] || !inst->p.reload || !inst->p.reload(inst->state))
+			continue;
+		inst->config = prev;
+		vigil_warn("plugin %s kept its previous settings", inst->name);
+	}
+	for (size_t i = 0; i < p->n_plugins;) {
+		struct vigil_plugin_inst *inst = p->plugins[i];
+
+		vigil_buf_reset(&err);
+		if (!fresh[i] || !plugin_init(p, inst, &err)) {
+			i++;
+			continue;
+		}
+		vigil_err("reload: %s", vigil_buf_cstr(&err));
+		after = p->n_plugins - i - 1;
+		memmove(&p->plugins[i], &p->plugins[i + 1],
+			after * sizeof(*p->plugins));
+		memmove(&fresh[i], &fresh[i + 1], after * sizeof(*fresh));
+		p->n_plugins--;
+		if (plugin_retire(p, inst))
+			vigil_err("plugin %s: out of memory retiring it",
+				  inst->name);
+	}
+out_free:
+	vigil_buf_free(&err);
+	free(fresh);
+	free(conf);
+	free(next);
+}
+
 void vigil_pipeline_unload(struct vigil_pipeline *p)
 {
 	for (size_t i = p->n_plugins; i-- > 0;)
-		vigil_plugin_close(&p->plugins[i]);
+		plugin_free(p->plugins[i]);
 	free(p->plugins);
 	p->plugins = NULL;
 	p->n_plugins = 0;
+	for (size_t i = p->n_retired; i-- > 0;)
+		plugin_free(p->retired[i]);
+	free(p->retired);
+	p->retired = NULL;
+	p->n_retired = 0;
 }

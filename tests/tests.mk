@@ -13,10 +13,14 @@ EXTRA_DIST += tests/fixtures tests/integration
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_config tests/unit/test_codec \
 	tests/unit/test_plugin_loader tests/unit/test_pacer \
-	tests/unit/test_confmap
+	tests/unit/test_confmap tests/unit/test_ctl
 TESTS += tests/unit/test_config tests/unit/test_codec \
 	tests/unit/test_plugin_loader tests/unit/test_pacer \
-	tests/unit/test_confmap
+	tests/unit/test_confmap tests/unit/test_ctl
+tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
+tests_unit_test_ctl_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ctl_LDADD = $(TEST_LDADD)
 
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -95,6 +99,8 @@ TESTS += tests/integration/daemon/test_daemon.sh
 TESTS += tests/integration/daemon/test_valgrind.sh
 # root only: vigild with network outputs still drops its capabilities
 TESTS += tests/integration/daemon/test_privs_outputs.sh
+# binds 127.0.0.1:24224: plugins removed, disabled and added by a reload
+TESTS += tests/integration/daemon/test_reload_plugins.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 

@@ -207,7 +207,7 @@ static void test_plugin_file_sink_writes_flushes_and_rotates(void **state)
 		ev.process.file.path = vigil_str_c("/usr/bin/true");
 		assert_int_equal(vigil_pipeline_submit(&pl, &ev), 0);
 		if (i % 10 == 0)
-			pl.api.emit_signal(&pl.plugins[0], &ev, &sig);
+			pl.api.emit_signal(pl.plugins[0], &ev, &sig);
 	}
 	/* nothing reaches the disk before a flush: the buffer holds it */
 	vigil_pipeline_shutdown(&pl);

@@ -81,7 +81,7 @@ static uint64_t records_out(struct drive *d)
 
 	if (!d->pl.n_plugins)
 		return 0;
-	inst = &d->pl.plugins[0];
+	inst = d->pl.plugins[0];
 	if (inst->p.stats)
 		inst->p.stats(inst->state, &st);
 	return st.records_out + (d->count_dropped ? st.dropped : 0);
@@ -125,7 +125,7 @@ static void on_submit(uv_timer_t *t)
 				.title = "drive test signal",
 			};
 
-			d->pl.api.emit_signal(&d->pl.plugins[0], &ev, &sig);
+			d->pl.api.emit_signal(d->pl.plugins[0], &ev, &sig);
 		}
 		d->next++;
 	}
