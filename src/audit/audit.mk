@@ -7,6 +7,8 @@ libvigilaudit_la_SOURCES = \
 	src/audit/audit_execve.c src/audit/audit_execve.h \
 	src/audit/audit_reasm.c src/audit/audit_reasm.h \
 	src/audit/audit_event.c src/audit/audit_event.h \
+	src/audit/audit_event_kernel.c src/audit/audit_event_file.c \
+	src/audit/audit_event_int.h \
 	src/audit/audit_netlink.c src/audit/audit_netlink.h \
 	src/audit/audit_derive.c src/audit/audit_derive.h \
 	src/audit/audit_rules.c src/audit/audit_rules.h \

@@ -6,61 +6,25 @@
  * CWD, PATH..., PROCTITLE, OBJ_PID, CAPSET); the second parses each one in
  * turn into the builder's single field array and copies what it needs into
  * the event's arena, so no record has to stay parsed.
+ *
+ * This file reads what every event has (process, syscall, cwd, argv,
+ * PATH records) and decides which records are vigil's; the per-syscall
+ * part of kernel-activity events is in audit_event_kernel.c, that of
+ * file events in audit_event_file.c.  audit_event_int.h is what the
+ * three share.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <libaudit.h>
 
-#include "audit/audit_event.h"
-
-/* Largest file capability value (struct vfs_ns_cap_data, v3). */
-#define XATTR_SIZE_MAX_CAPS 24
-
-/* PATH records kept per event (the kernel's AUDIT_NAMES is 5; renames
- * across directories and exec of scripts add a few). */
-#define MAX_PATHS 16
-
-/* What a syscall becomes. */
-enum sc_kind {
-	SC_EXEC = 1,
-	SC_EXIT,
-	SC_REQ_A0,    /* request = a0: bpf cmd, unshare flags, personality */
-	SC_REQ_A1,    /* request = a1: setns nstype */
-	SC_PTRACE,    /* request = a0, target = a1 / OBJ_PID */
-	SC_TARGET_A0, /* process_vm_writev: target = a0 */
-	SC_MODULE,    /* init/finit_module */
-	SC_UNMODULE,  /* delete_module */
-	SC_MOUNT,
-	SC_UMOUNT,
-	SC_PIVOT,
-	SC_CHROOT,
-	SC_PLAIN,     /* only the syscall: perf_event_open, kexec ... */
-	SC_MEMFD,
-	SC_CAPSET,
-	SC_SETUID,    /* new ids from the arguments, per syscall below */
-	SC_SETGID,
-	SC_KILL,      /* kill/tkill: target a0, signal a1 */
-	SC_TGKILL,    /* tgkill: target a0, signal a2 */
-	SC_FILE,      /* file activity: needs vigil's key */
-};
-
-struct sc_map {
-	const char *name;
-	uint16_t type; /* VIGIL_EV_* */
-	uint8_t kind;  /* enum sc_kind */
-	uint8_t arg;   /* SC_FILE: argument with the mode/owner; SC_SET*ID:
-			* layout, see set_ids() */
-};
+#include "audit/audit_event_int.h"
 
 /* Sorted by name for bsearch. */
 static const struct sc_map sc_table[] = {
@@ -142,34 +106,6 @@ static int sc_cmp(const void *key, const void *elem)
 	return strcmp(key, ((const struct sc_map *)elem)->name);
 }
 
-/* PATH nametype values as the kernel writes them. */
-enum path_nametype {
-	NT_UNKNOWN = 0,
-	NT_NORMAL,
-	NT_PARENT,
-	NT_CREATE,
-	NT_DELETE,
-};
-
-struct path_info {
-	int64_t item;
-	struct vigil_str name; /* in the arena */
-	uint64_t inode, dev;
-	uint64_t cap_fver; /* file capabilities at lookup: 0 none */
-	uint32_t mode, ouid, ogid;
-	uint8_t nametype;
-	bool has_stat;
-	bool has_fcaps; /* cap_fver= was there (kernel 4.15+...) */
-};
-
-/* What the first pass found. */
-struct layout {
-	int32_t syscall, cwd, proctitle, obj_pid, capset;
-	uint32_t n_execve, n_path;
-	uint32_t *execve; /* VIGIL_AUDIT_MAX_EVENT_RECORDS, the builder's */
-	uint32_t path[MAX_PATHS];
-};
-
 int vigil_audit_builder_init(struct vigil_audit_builder *b, const char *key)
 {
 	memset(b, 0, sizeof(*b));
@@ -233,9 +169,9 @@ void vigil_audit_builder_free(struct vigil_audit_builder *b)
 }
 
 /* Parses record i of ae into rec with the builder's field array. */
-static int load(struct vigil_audit_builder *b,
-		const struct vigil_audit_asm_event *ae, uint32_t i,
-		struct vigil_audit_record *rec)
+int vigil__audit_load(struct vigil_audit_builder *b,
+		      const struct vigil_audit_asm_event *ae, uint32_t i,
+		      struct vigil_audit_record *rec)
 {
 	vigil_audit_asm_record(ae, i, rec);
 	if (vigil_audit_record_fields(rec, b->fields, VIGIL_AUDIT_MAX_FIELDS) <
@@ -251,9 +187,9 @@ static int load(struct vigil_audit_builder *b,
  * missing field, (null) or ? leaves *out empty; bad hex keeps the raw text
  * so nothing is silently lost.
  */
-static int copy_ustr(struct vigil_event *ev,
-		     const struct vigil_audit_record *rec, const char *key,
-		     struct vigil_str *out)
+int vigil__audit_copy_ustr(struct vigil_event *ev,
+			   const struct vigil_audit_record *rec,
+			   const char *key, struct vigil_str *out)
 {
 	const struct vigil_audit_field *f = vigil_audit_field_find(rec, key);
 	struct vigil_str raw;
@@ -365,9 +301,9 @@ static int fill_process(struct vigil_event *ev,
 	vigil_audit_get_id(rec, "ses", &p->session_id);
 	r = copy_word(ev, rec, "tty", &p->tty);
 	if (!r)
-		r = copy_ustr(ev, rec, "comm", &p->comm);
+		r = vigil__audit_copy_ustr(ev, rec, "comm", &p->comm);
 	if (!r)
-		r = copy_ustr(ev, rec, "exe", &p->file.path);
+		r = vigil__audit_copy_ustr(ev, rec, "exe", &p->file.path);
 	return r;
 }
 
@@ -391,8 +327,8 @@ static void fill_syscall(struct vigil_event *ev,
 }
 
 /* Joins a relative PATH name onto the cwd ("./x" -> "<cwd>/x"). */
-static int absolute(struct vigil_event *ev, struct vigil_str cwd,
-		    struct vigil_str name, struct vigil_str *out)
+int vigil__audit_absolute(struct vigil_event *ev, struct vigil_str cwd,
+			  struct vigil_str name, struct vigil_str *out)
 {
 	char *p;
 	size_t n;
@@ -463,10 +399,10 @@ static int read_path(struct vigil_event *ev,
 	vigil_audit_get_id(rec, "ogid", &pi->ogid);
 	pi->nametype = nametype_of(rec);
 	pi->has_fcaps = !vigil_audit_get_hex(rec, "cap_fver", &pi->cap_fver);
-	return copy_ustr(ev, rec, "name", &pi->name);
+	return vigil__audit_copy_ustr(ev, rec, "name", &pi->name);
 }
 
-static void path_to_file(const struct path_info *pi, struct vigil_file *f)
+void vigil__audit_path_to_file(const struct path_info *pi, struct vigil_file *f)
 {
 	if (!pi->has_stat)
 		return;
@@ -479,26 +415,13 @@ static void path_to_file(const struct path_info *pi, struct vigil_file *f)
 }
 
 /* The PATH record with item n, or NULL. */
-static const struct path_info *path_item(const struct path_info *paths,
-					 uint32_t n_paths, int64_t item)
+const struct path_info *vigil__audit_path_item(const struct path_info *paths,
+					       uint32_t n_paths, int64_t item)
 {
 	uint32_t i;
 
 	for (i = 0; i < n_paths; i++)
 		if (paths[i].item == item)
-			return &paths[i];
-	return NULL;
-}
-
-/* The first path with nametype nt (NT_UNKNOWN: the first not PARENT). */
-static const struct path_info *path_kind(const struct path_info *paths,
-					 uint32_t n_paths, uint8_t nt)
-{
-	uint32_t i;
-
-	for (i = 0; i < n_paths; i++)
-		if (nt == NT_UNKNOWN ? paths[i].nametype != NT_PARENT
-				     : paths[i].nametype == nt)
 			return &paths[i];
 	return NULL;
 }
@@ -531,125 +454,6 @@ static int argv_to_event(struct vigil_event *ev,
 	out->v = v;
 	out->n = a->argc;
 	return 0;
-}
-
-/* Allocates ev->u.kernel.target with pid and, from OBJ_PID, its ids. */
-static int fill_target(struct vigil_event *ev, int64_t pid,
-		       const struct vigil_audit_record *obj)
-{
-	struct vigil_process *t = vigil_arena_alloc(ev->arena, sizeof(*t));
-	int64_t v;
-
-	if (!t)
-		return -ENOMEM;
-	vigil_process_clear(t);
-	t->pid = t->tid = (int32_t)pid;
-	ev->u.kernel.target = t;
-	if (!obj)
-		return 0;
-	if (!vigil_audit_get_dec(obj, "opid", &v))
-		t->pid = t->tid = (int32_t)v;
-	vigil_audit_get_id(obj, "ouid", &t->uid);
-	vigil_audit_get_id(obj, "oauid", &t->auid);
-	vigil_audit_get_id(obj, "oses", &t->session_id);
-	return copy_ustr(ev, obj, "ocomm", &t->comm);
-}
-
-/*
- * A module name from the command line, for delete_module and
- * init/finit_module whose name the kernel does not log: the last
- * argument that is not an option, without directory and ".ko*" suffix.
- */
-static int module_from_argv(struct vigil_event *ev, struct vigil_str *out)
-{
-	const struct vigil_strv *a = &ev->process.argv;
-	struct vigil_str s;
-	const char *slash, *dot;
-	uint32_t i;
-
-	for (i = a->n; i-- > 1;) {
-		s = a->v[i];
-		if (s.len == 0 || s.ptr[0] == '-' || memchr(s.ptr, '=', s.len))
-			continue;
-		slash = memrchr(s.ptr, '/', s.len);
-		if (slash) {
-			s.len -= (uint32_t)(slash + 1 - s.ptr);
-			s.ptr = slash + 1;
-		}
-		dot = memmem(s.ptr, s.len, ".ko", 3);
-		if (dot)
-			s.len = (uint32_t)(dot - s.ptr);
-		*out = s;
-		return 0;
-	}
-	return 0;
-}
-
-/*
- * The module file of init/finit_module, which the kernel does not log
- * (finit_module takes an fd, init_module a buffer): the command line
- * argument that names a module file (*.ko, *.ko.gz, *.ko.xz, *.ko.zst,
- * as insmod FILE takes it), made absolute with the cwd.  modprobe NAME
- * names none: the path stays unknown.  Returns 0 or -ENOMEM.
- */
-static int module_file_from_argv(struct vigil_event *ev, struct vigil_str *out)
-{
-	static const char *const sfx[] = { ".ko", ".ko.gz", ".ko.xz",
-					   ".ko.zst" };
-	const struct vigil_strv *a = &ev->process.argv;
-
-	for (uint32_t i = a->n; i-- > 1;) {
-		struct vigil_str s = a->v[i];
-
-		if (s.len == 0 || s.ptr[0] == '-')
-			continue;
-		for (size_t k = 0; k < VIGIL_ARRAY_SIZE(sfx); k++) {
-			size_t n = strlen(sfx[k]);
-
-			if (s.len > n &&
-			    memcmp(s.ptr + s.len - n, sfx[k], n) == 0)
-				return absolute(ev, ev->process.cwd, s, out);
-		}
-	}
-	return 0;
-}
-
-/* Second argument after "-t" in a mount command line: the fs type. */
-static void fstype_from_argv(struct vigil_event *ev)
-{
-	const struct vigil_strv *a = &ev->process.argv;
-	uint32_t i;
-
-	for (i = 1; i + 1 < a->n; i++)
-		if (vigil_str_eq(a->v[i], "-t")) {
-			ev->u.kernel.fs_type = a->v[i + 1];
-			return;
-		}
-}
-
-/*
- * New ids of the setuid/setgid family from a0..a2.  layout: 0 setuid(x):
- * all three; 1 setreuid(r, e): fs follows e; 2 setresuid(r, e, s);
- * 3 setfsuid(fs).  (uid_t)-1 ("unchanged") stays VIGIL_ID_UNSET.
- */
-static void set_ids(const uint64_t *a, uint8_t layout, uint32_t *id,
-		    uint32_t *eid, uint32_t *fsid)
-{
-	uint32_t a0 = (uint32_t)a[0], a1 = (uint32_t)a[1];
-
-	switch (layout) {
-	case 0:
-		*id = *eid = *fsid = a0;
-		break;
-	case 1:
-	case 2:
-		*id = a0;
-		*eid = *fsid = a1;
-		break;
-	default:
-		*fsid = a0;
-		break;
-	}
 }
 
 /* Names of records the first pass sorts out. */
@@ -706,7 +510,8 @@ static int on_watched_path(const struct vigil_audit_builder *b,
 	for (uint32_t i = 0; i < n_paths; i++) {
 		if (paths[i].nametype == NT_PARENT || !paths[i].name.len)
 			continue;
-		if (absolute(ev, ev->process.cwd, paths[i].name, &abs))
+		if (vigil__audit_absolute(ev, ev->process.cwd, paths[i].name,
+					  &abs))
 			return -ENOMEM;
 		for (uint32_t k = 0; k < b->n_watch_paths; k++)
 			if (vigil_str_eq(abs, b->watch_paths[k]))
@@ -736,244 +541,6 @@ static bool has_key(struct vigil_audit_builder *b,
 		}
 	}
 	return false;
-}
-
-/* The first name that is neither a PARENT record nor not: for symlink
- * and link, the name that is not the new one. */
-static const struct path_info *other_name(const struct path_info *paths,
-					  uint32_t n_paths,
-					  const struct path_info *not)
-{
-	for (uint32_t i = 0; i < n_paths; i++)
-		if (paths[i].nametype != NT_PARENT && &paths[i] != not)
-			return &paths[i];
-	return NULL;
-}
-
-/*
- * A symlink renamed into place (ln -sf makes it under a temporary name):
- * what the link at the destination points to, read on this host.  The
- * kernel logs the target only when the link is made.  Returns 0 or
- * -ENOMEM.
- */
-static int link_from_host(struct vigil_event *ev)
-{
-	struct vigil_file_part *fp = &ev->u.file;
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-
-	if (!fp->destination.path.len ||
-	    fp->destination.path.len >= sizeof(path))
-		return 0;
-	memcpy(path, fp->destination.path.ptr, fp->destination.path.len);
-	path[fp->destination.path.len] = '\0';
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return 0;
-	return vigil_arena_str(ev->arena, &fp->link_target, target, (size_t)n);
-}
-
-/*
- * The attribute a setxattr or removexattr of src changed, when it is the
- * file capabilities: the PATH record holds the capabilities the file had
- * when the call looked it up (cap_fver 0: none), and the file on this
- * host now has them (setxattr, with a value of the size the call passed)
- * or no longer (removexattr).  Any other attribute stays unnamed.
- */
-static void xattr_from_host(struct vigil_event *ev,
-			    const struct path_info *src, uint64_t size)
-{
-	static const char cap_name[] = "security.capability";
-	struct vigil_file_part *fp = &ev->u.file;
-	char path[PATH_MAX], value[XATTR_SIZE_MAX_CAPS];
-	ssize_t n;
-
-	if (!src->has_fcaps || !fp->file.path.len ||
-	    fp->file.path.len >= sizeof(path))
-		return;
-	memcpy(path, fp->file.path.ptr, fp->file.path.len);
-	path[fp->file.path.len] = '\0';
-	n = lgetxattr(path, cap_name, value, sizeof(value));
-	if (ev->type == VIGIL_EV_SETXATTR ? src->cap_fver == 0 && n > 0 &&
-						    (uint64_t)n == size
-					  : src->cap_fver != 0 && n < 0 &&
-						    errno == ENODATA)
-		fp->xattr_name = vigil_str_c(cap_name);
-}
-
-/* File events from audit watches: the object and, for rename and link,
- * the destination; chmod/chown carry the new mode/owner. */
-static int fill_file(struct vigil_audit_builder *b, struct vigil_event *ev,
-		     const struct sc_map *m, const struct path_info *paths,
-		     uint32_t n_paths)
-{
-	struct vigil_file_part *fp = &ev->u.file;
-	const struct path_info *src, *dst = NULL;
-	const uint64_t *a = ev->u.kernel.args;
-	uint64_t args[4];
-	int r;
-
-	memcpy(args, a, sizeof(args)); /* the union is reused below */
-	memset(fp, 0, sizeof(*fp));
-	vigil_file_clear(&fp->file);
-	vigil_file_clear(&fp->destination);
-	src = path_kind(paths, n_paths, NT_DELETE);
-	if (src && (ev->type == VIGIL_EV_RENAME))
-		dst = path_kind(paths, n_paths, NT_CREATE);
-	/* symlink(target, name), link(old, name): the new name is the
-	 * CREATE record; the target is the one other name (for symlink a
-	 * string the kernel never looked up: no inode) */
-	if (ev->type == VIGIL_EV_SYMLINK || ev->type == VIGIL_EV_LINK) {
-		dst = path_kind(paths, n_paths, NT_CREATE);
-		src = other_name(paths, n_paths, dst);
-		if (!src || !dst)
-			dst = NULL;
-		if (!src)
-			src = path_kind(paths, n_paths, NT_CREATE);
-	}
-	if (!src)
-		src = path_kind(paths, n_paths, NT_CREATE);
-	if (src && ev->type == VIGIL_EV_OPEN && src->nametype == NT_CREATE)
-		ev->type = VIGIL_EV_CREATE;
-	if (src && ev->type == VIGIL_EV_UNLINK && S_ISDIR(src->mode))
-		ev->type = VIGIL_EV_RMDIR;
-	if (!src)
-		src = path_kind(paths, n_paths, NT_UNKNOWN);
-	if (!src && n_paths)
-		src = &paths[0];
-	if (src && ev->type == VIGIL_EV_SYMLINK && dst) {
-		/* a link's target is kept as written, relative or not */
-		fp->file.path = src->name;
-		fp->link_target = src->name;
-	} else if (src) {
-		r = absolute(ev, ev->process.cwd, src->name, &fp->file.path);
-		if (r)
-			return r;
-		path_to_file(src, &fp->file);
-	}
-	if (dst) {
-		r = absolute(ev, ev->process.cwd, dst->name,
-			     &fp->destination.path);
-		if (r)
-			return r;
-		path_to_file(dst, &fp->destination);
-	}
-	if (ev->type == VIGIL_EV_CHMOD && m->arg)
-		fp->destination.mode = (uint32_t)args[m->arg];
-	if (ev->type == VIGIL_EV_CHOWN && m->arg && m->arg < 3) {
-		fp->destination.uid = (uint32_t)args[m->arg];
-		fp->destination.gid = (uint32_t)args[m->arg + 1];
-	}
-	if ((ev->type == VIGIL_EV_OPEN || ev->type == VIGIL_EV_CREATE) &&
-	    m->arg)
-		fp->open_flags = (uint32_t)args[m->arg];
-	if (b->probe_host && ev->type == VIGIL_EV_RENAME && dst &&
-	    S_ISLNK(dst->mode)) {
-		r = link_from_host(ev);
-		if (r)
-			return r;
-	}
-	/* setxattr(path, name, value, size, flags): a3 is the size */
-	if (b->probe_host && src &&
-	    (ev->type == VIGIL_EV_SETXATTR || ev->type == VIGIL_EV_REMOVEXATTR))
-		xattr_from_host(ev, src, args[3]);
-	return 0;
-}
-
-/* Per-kind part of kernel events. */
-static int fill_kernel(struct vigil_audit_builder *b,
-		       const struct vigil_audit_asm_event *ae,
-		       const struct layout *l, struct vigil_event *ev,
-		       const struct sc_map *m, const struct path_info *paths,
-		       uint32_t n_paths)
-{
-	struct vigil_kernel_part *k = &ev->u.kernel;
-	const struct path_info *p0 = path_item(paths, n_paths, 0);
-	const struct path_info *p1 = path_item(paths, n_paths, 1);
-	struct vigil_audit_record rec, *obj = NULL;
-	uint64_t v;
-	int r = 0;
-
-	if (l->obj_pid >= 0 && !load(b, ae, (uint32_t)l->obj_pid, &rec))
-		obj = &rec;
-	switch (m->kind) {
-	case SC_REQ_A0:
-		k->request = k->args[0];
-		break;
-	case SC_REQ_A1:
-		k->request = k->args[1];
-		break;
-	case SC_PTRACE:
-		k->request = k->args[0];
-		r = fill_target(ev, (int32_t)k->args[1], obj);
-		break;
-	case SC_TARGET_A0:
-		r = fill_target(ev, (int32_t)k->args[0], obj);
-		break;
-	case SC_KILL:
-		k->request = k->args[1];
-		r = fill_target(ev, (int32_t)k->args[0], obj);
-		break;
-	case SC_TGKILL:
-		k->request = k->args[2];
-		r = fill_target(ev, (int32_t)k->args[1], obj);
-		break;
-	case SC_MODULE:
-		if (p0)
-			k->path = p0->name;
-		else
-			r = module_file_from_argv(ev, &k->path);
-		if (!r)
-			r = module_from_argv(ev, &k->name);
-		break;
-	case SC_UNMODULE:
-		/* delete_module's name is a user pointer the kernel does
-		 * not log: take it from the command line (rmmod NAME). */
-		r = module_from_argv(ev, &k->name);
-		break;
-	case SC_MOUNT:
-		/* The kernel looks up the mount point first, then (bind,
-		 * move) the source. */
-		if (p0)
-			r = absolute(ev, ev->process.cwd, p0->name, &k->path);
-		if (!r && p1)
-			r = absolute(ev, ev->process.cwd, p1->name, &k->source);
-		fstype_from_argv(ev);
-		break;
-	case SC_UMOUNT:
-	case SC_CHROOT:
-		if (p0)
-			r = absolute(ev, ev->process.cwd, p0->name, &k->path);
-		break;
-	case SC_PIVOT:
-		if (p0)
-			r = absolute(ev, ev->process.cwd, p0->name, &k->path);
-		if (!r && p1)
-			r = absolute(ev, ev->process.cwd, p1->name, &k->source);
-		break;
-	case SC_CAPSET:
-		if (l->capset >= 0 && !load(b, ae, (uint32_t)l->capset, &rec)) {
-			if (!vigil_audit_get_hex(&rec, "cap_pe", &v))
-				k->cap_effective = v;
-			if (!vigil_audit_get_hex(&rec, "cap_pp", &v))
-				k->cap_permitted = v;
-			if (!vigil_audit_get_hex(&rec, "cap_pi", &v))
-				k->cap_inheritable = v;
-		}
-		break;
-	case SC_SETUID:
-		set_ids(k->args, m->arg, &k->new_uid, &k->new_euid,
-			&k->new_fsuid);
-		break;
-	case SC_SETGID:
-		set_ids(k->args, m->arg, &k->new_gid, &k->new_egid,
-			&k->new_fsgid);
-		break;
-	default: /* SC_PLAIN, SC_MEMFD: the name is a user pointer the
-		  * kernel does not log, so memfd_create.name stays empty */
-		break;
-	}
-	return r;
 }
 
 int vigil_audit_syscall_event_type(const char *name)
@@ -1022,7 +589,7 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 	r = scan(ae, l);
 	if (r)
 		return r;
-	r = load(b, ae, (uint32_t)l->syscall, &rec);
+	r = vigil__audit_load(b, ae, (uint32_t)l->syscall, &rec);
 	if (r)
 		return r;
 	vigil_audit_get_hex(&rec, "arch", &arch);
@@ -1063,13 +630,13 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 	if (m->kind != SC_EXEC && m->kind != SC_EXIT)
 		fill_syscall(ev, &rec, nr, arch, name);
 
-	if (l->cwd >= 0 && !load(b, ae, (uint32_t)l->cwd, &rec)) {
-		r = copy_ustr(ev, &rec, "cwd", &ev->process.cwd);
+	if (l->cwd >= 0 && !vigil__audit_load(b, ae, (uint32_t)l->cwd, &rec)) {
+		r = vigil__audit_copy_ustr(ev, &rec, "cwd", &ev->process.cwd);
 		if (r)
 			return r;
 	}
 	for (i = 0; i < l->n_path; i++) {
-		r = load(b, ae, l->path[i], &rec);
+		r = vigil__audit_load(b, ae, l->path[i], &rec);
 		if (!r)
 			r = read_path(ev, &rec, &paths[i]);
 		else
@@ -1088,7 +655,7 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 	if (l->n_execve > 0) {
 		vigil_audit_argv_begin(&b->argv);
 		for (i = 0, r = 0; i < l->n_execve && !r; i++) {
-			r = load(b, ae, l->execve[i], &rec);
+			r = vigil__audit_load(b, ae, l->execve[i], &rec);
 			if (!r)
 				r = vigil_audit_argv_add(&b->argv, &rec);
 		}
@@ -1101,7 +668,7 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 		}
 	}
 	if (!argv_done && l->proctitle >= 0 &&
-	    !load(b, ae, (uint32_t)l->proctitle, &rec)) {
+	    !vigil__audit_load(b, ae, (uint32_t)l->proctitle, &rec)) {
 		const struct vigil_audit_field *f =
 			vigil_audit_field_find(&rec, "proctitle");
 
@@ -1116,16 +683,16 @@ int vigil_audit_build(struct vigil_audit_builder *b,
 
 	r = 0;
 	if (m->kind == SC_EXEC) {
-		p0 = path_item(paths, l->n_path, 0);
+		p0 = vigil__audit_path_item(paths, l->n_path, 0);
 		if (p0 && p0->name.len) {
-			r = absolute(ev, ev->process.cwd, p0->name,
-				     &ev->process.file.path);
-			path_to_file(p0, &ev->process.file);
+			r = vigil__audit_absolute(ev, ev->process.cwd, p0->name,
+						  &ev->process.file.path);
+			vigil__audit_path_to_file(p0, &ev->process.file);
 		}
 	} else if (m->kind == SC_FILE) {
-		r = fill_file(b, ev, m, paths, l->n_path);
+		r = vigil__audit_fill_file(b, ev, m, paths, l->n_path);
 	} else if (m->kind != SC_EXIT) {
-		r = fill_kernel(b, ae, l, ev, m, paths, l->n_path);
+		r = vigil__audit_fill_kernel(b, ae, l, ev, m, paths, l->n_path);
 	}
 	return r;
 }

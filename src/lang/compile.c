@@ -1,7 +1,9 @@
 /*
- * compile.c - from parsed pieces to the compiled form: memory pool and
- * string interning, field lookup with suggestions, typed literals, sets,
- * globs and regexes, and constant folding with event-type inference.
+ * compile.c - typing a comparison: field names resolved (with suggestions
+ * for unknown ones), literals converted to the field's type, and the typed
+ * comparison nodes built (sets, CIDR and integer lists, globs, regexes,
+ * event-type masks).  Memory and interning are in pool.c, folding in
+ * fold.c.
  */
 #include "config.h"
 
@@ -27,171 +29,6 @@ static bool lang_running_on_valgrind(void)
 	return false;
 }
 #endif
-
-/* ---- pool ---- */
-
-#define POOL_BLOCK 16384
-
-struct lang_pool_block {
-	struct lang_pool_block *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
-void lang_pool_init(struct lang_pool *p)
-{
-	memset(p, 0, sizeof(*p));
-}
-
-/* Zeroed memory owned by the pool; NULL on ENOMEM. */
-void *lang_alloc(struct lang_pool *p, size_t n)
-{
-	struct lang_pool_block *b = p->blocks;
-	size_t a = sizeof(max_align_t);
-
-	n = (n + a - 1) / a * a;
-	if (!n)
-		n = a;
-	if (!b || b->size - b->used < n) {
-		size_t size = n > POOL_BLOCK ? n : POOL_BLOCK;
-
-		b = calloc(1, sizeof(*b) + size);
-		if (!b)
-			return NULL;
-		b->size = size;
-		b->next = p->blocks;
-		p->blocks = b;
-	}
-	b->used += n;
-	return (char *)b->data + b->used - n;
-}
-
-void lang_pool_free(struct lang_pool *p)
-{
-	struct lang_pool_block *b, *next;
-
-	for (size_t i = 0; i < p->n_regexes; i++) {
-		pcre2_match_data_free(p->regexes[i]->md);
-		pcre2_code_free(p->regexes[i]->code);
-	}
-	free(p->regexes);
-	for (b = p->blocks; b; b = next) {
-		next = b->next;
-		free(b);
-	}
-	lang_strset_free(&p->interned);
-	memset(p, 0, sizeof(*p));
-}
-
-/* ---- string sets ---- */
-
-static void strset_put(struct lang_strslot *slots, uint32_t mask,
-		       uint32_t hash, const char *s, size_t n)
-{
-	uint32_t i = hash & mask;
-
-	while (slots[i].ptr)
-		i = (i + 1) & mask;
-	slots[i].hash = hash;
-	slots[i].len = (uint32_t)n;
-	slots[i].ptr = s;
-}
-
-static struct lang_strslot *strset_find(const struct lang_strset *set,
-					uint32_t hash, const char *s,
-					size_t n)
-{
-	uint32_t i;
-
-	if (!set->slots)
-		return NULL;
-	for (i = hash & set->mask; set->slots[i].ptr; i = (i + 1) & set->mask)
-		if (set->slots[i].hash == hash && set->slots[i].len == n &&
-		    memcmp(set->slots[i].ptr, s, n) == 0)
-			return &set->slots[i];
-	return NULL;
-}
-
-int lang_strset_add(struct lang_strset *set, const char *s, size_t n,
-		    bool *added)
-{
-	uint32_t hash = lang_hash(s, n, false);
-
-	*added = false;
-	if (strset_find(set, hash, s, n))
-		return 0;
-	if (!set->slots || (set->n + 1) * 2 > set->mask + 1) {
-		uint32_t cap = set->slots ? (set->mask + 1) * 2 : 64;
-		struct lang_strslot *slots = calloc(cap, sizeof(*slots));
-
-		if (!slots)
-			return -ENOMEM;
-		for (uint32_t i = 0; set->slots && i <= set->mask; i++)
-			if (set->slots[i].ptr)
-				strset_put(slots, cap - 1, set->slots[i].hash,
-					   set->slots[i].ptr,
-					   set->slots[i].len);
-		free(set->slots);
-		set->slots = slots;
-		set->mask = cap - 1;
-	}
-	strset_put(set->slots, set->mask, hash, s, n);
-	set->n++;
-	*added = true;
-	return 0;
-}
-
-void lang_strset_free(struct lang_strset *set)
-{
-	free(set->slots);
-	memset(set, 0, sizeof(*set));
-}
-
-const char *lang_intern(struct lang_pool *p, const char *s, size_t len)
-{
-	struct lang_strslot *slot;
-	bool added;
-	char *copy;
-
-	slot = strset_find(&p->interned, lang_hash(s, len, false), s, len);
-	if (slot)
-		return slot->ptr;
-	copy = lang_alloc(p, len + 1);
-	if (!copy)
-		return NULL;
-	memcpy(copy, s, len);
-	copy[len] = '\0';
-	if (lang_strset_add(&p->interned, copy, len, &added))
-		return NULL;
-	return copy;
-}
-
-/* A set of n strings whose slots live in the pool (no growth). */
-static struct lang_strset *strset_build(struct lang_pool *p, size_t n)
-{
-	struct lang_strset *set = lang_alloc(p, sizeof(*set));
-	uint32_t cap = 8;
-
-	if (!set)
-		return NULL;
-	while (cap < n * 2)
-		cap *= 2;
-	set->slots = lang_alloc(p, cap * sizeof(*set->slots));
-	if (!set->slots)
-		return NULL;
-	set->mask = cap - 1;
-	return set;
-}
-
-static void strset_build_add(struct lang_strset *set, const char *s, size_t n)
-{
-	uint32_t hash = lang_hash(s, n, false);
-
-	if (strset_find(set, hash, s, n))
-		return;
-	strset_put(set->slots, set->mask, hash, s, n);
-	set->n++;
-}
 
 /* ---- errors and names ---- */
 
@@ -310,190 +147,6 @@ const char *lang_type_name(uint32_t vtype)
 	default:
 		return "untyped";
 	}
-}
-
-/* ---- nodes and folding ---- */
-
-struct lang_expr *lang_new(struct lang_pool *p, int kind)
-{
-	struct lang_expr *e = lang_alloc(p, sizeof(*e));
-
-	if (e)
-		e->kind = (uint8_t)kind;
-	return e;
-}
-
-struct lang_expr *lang_new_n(struct lang_pool *p, int kind, uint32_t n)
-{
-	struct lang_expr *e = lang_new(p, kind);
-
-	if (!e)
-		return NULL;
-	e->n = n;
-	e->kids = lang_alloc(p, (n ? n : 1) * sizeof(*e->kids));
-	return e->kids ? e : NULL;
-}
-
-/* Relative cost of evaluating e: cheap tests run first in && and ||. */
-static unsigned expr_cost(const struct lang_expr *e)
-{
-	unsigned c = 0;
-
-	switch (e->kind) {
-	case LX_TRUE:
-	case LX_FALSE:
-	case LX_EVTYPE:
-		return 0;
-	case LX_NOT:
-		return expr_cost(e->kids[0]);
-	case LX_AND:
-	case LX_OR:
-		for (uint32_t i = 0; i < e->n; i++)
-			c += expr_cost(e->kids[i]);
-		return c;
-	default:
-		break;
-	}
-	switch (e->op) {
-	case CMP_REGEX:
-		c = 40 * e->n;
-		break;
-	case CMP_GLOB:
-		c = 6 * e->n;
-		break;
-	case CMP_IN:
-		c = 4;
-		break;
-	default:
-		c = e->vtype == VIGIL_T_STR ? 3 : 2;
-		break;
-	}
-	if (e->field->flags & (VIGIL_FIELD_ITER | VIGIL_FIELD_LIST))
-		c *= 8;
-	if (e->field->flags & VIGIL_FIELD_DERIVED)
-		c += 2;
-	return c;
-}
-
-/* Types for which e can be true. */
-static uint64_t expr_types(const struct lang_expr *e)
-{
-	uint64_t m;
-
-	switch (e->kind) {
-	case LX_FALSE:
-		return 0;
-	case LX_TRUE:
-		return LANG_ALL_TYPES;
-	case LX_EVTYPE:
-		return e->evmask;
-	case LX_NOT:
-		if (e->kids[0]->kind == LX_EVTYPE)
-			return LANG_ALL_TYPES & ~e->kids[0]->evmask;
-		return LANG_ALL_TYPES;
-	case LX_AND:
-		m = LANG_ALL_TYPES;
-		for (uint32_t i = 0; i < e->n; i++)
-			m &= e->kids[i]->evmask;
-		return m;
-	case LX_OR:
-		m = 0;
-		for (uint32_t i = 0; i < e->n; i++)
-			m |= e->kids[i]->evmask;
-		return m;
-	default:
-		return e->field->events ? e->field->events & LANG_ALL_TYPES :
-					  LANG_ALL_TYPES;
-	}
-}
-
-/*
- * Folds e in place where it can and returns the folded node (possibly a
- * kid of e, or a new constant): constants absorbed by && and ||, nested
- * && and || flattened, double negation removed, kids ordered by cost.
- * Every returned node has evmask set.  NULL on ENOMEM.
- */
-struct lang_expr *lang_fold(struct lang_pool *p, struct lang_expr *e)
-{
-	if (!e)
-		return NULL;
-	if (e->kind == LX_NOT) {
-		struct lang_expr *k = lang_fold(p, e->kids[0]);
-
-		if (!k)
-			return NULL;
-		if (k->kind == LX_TRUE || k->kind == LX_FALSE) {
-			struct lang_expr *r = lang_new(
-				p, k->kind == LX_TRUE ? LX_FALSE : LX_TRUE);
-
-			if (r) {
-				r->src = e->src;
-				r->src_off = e->src_off;
-				r->src_len = e->src_len;
-				r->evmask = expr_types(r);
-			}
-			return r;
-		}
-		if (k->kind == LX_NOT)
-			return k->kids[0];
-		e->kids[0] = k;
-	} else if (e->kind == LX_AND || e->kind == LX_OR) {
-		int absorb = e->kind == LX_AND ? LX_FALSE : LX_TRUE;
-		int neutral = e->kind == LX_AND ? LX_TRUE : LX_FALSE;
-		uint32_t n = 0, total = 0;
-		struct lang_expr **kids;
-
-		for (uint32_t i = 0; i < e->n; i++) {
-			e->kids[i] = lang_fold(p, e->kids[i]);
-			if (!e->kids[i])
-				return NULL;
-			total += e->kids[i]->kind == e->kind ?
-					 e->kids[i]->n :
-					 1;
-		}
-		kids = lang_alloc(p, (total ? total : 1) * sizeof(*kids));
-		if (!kids)
-			return NULL;
-		for (uint32_t i = 0; i < e->n; i++) {
-			struct lang_expr *k = e->kids[i];
-
-			if (k->kind == absorb)
-				return k;
-			if (k->kind == neutral)
-				continue;
-			if (k->kind == e->kind) {
-				for (uint32_t j = 0; j < k->n; j++)
-					kids[n++] = k->kids[j];
-				continue;
-			}
-			kids[n++] = k;
-		}
-		if (n == 0) {
-			struct lang_expr *r = lang_new(p, neutral);
-
-			if (r)
-				r->evmask = expr_types(r);
-			return r;
-		}
-		if (n == 1)
-			return kids[0];
-		/* insertion sort by cost; stable */
-		for (uint32_t i = 1; i < n; i++) {
-			struct lang_expr *k = kids[i];
-			unsigned ck = expr_cost(k);
-			uint32_t j = i;
-
-			while (j > 0 && expr_cost(kids[j - 1]) > ck) {
-				kids[j] = kids[j - 1];
-				j--;
-			}
-			kids[j] = k;
-		}
-		e->kids = kids;
-		e->n = n;
-	}
-	e->evmask = expr_types(e);
-	return e;
 }
 
 /* ---- operands ---- */
@@ -1114,7 +767,7 @@ struct lang_expr *lang_build_cmp(struct lang_ctx *c,
 			return NULL;
 		e->n = (uint32_t)n;
 		if (od->vtype == VIGIL_T_STR) {
-			struct lang_strset *set = strset_build(c->pool, n);
+			struct lang_strset *set = lang_strset_build(c->pool, n);
 
 			if (!set)
 				return NULL;
@@ -1123,7 +776,7 @@ struct lang_expr *lang_build_cmp(struct lang_ctx *c,
 							items[i].len);
 				if (!s)
 					return NULL;
-				strset_build_add(set, s, items[i].len);
+				lang_strset_build_add(set, s, items[i].len);
 			}
 			e->v.sset = set;
 		} else if (od->vtype == VIGIL_T_IP) {

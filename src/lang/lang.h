@@ -2,11 +2,12 @@
  * lang.h - internal: the rule expression language.
  *
  * An expression is lexed (lexer.c), parsed by recursive descent straight
- * into its compiled form (parser.c, with type checks, literal conversion,
- * macro and list expansion and folding in compile.c) and evaluated against
- * events (eval.c).  The compiled form is a tree of struct lang_expr that
- * lives in the ruleset's arena: every literal is converted, interned and
- * indexed at compile time, so evaluation only reads fields and compares.
+ * into its compiled form (parser.c, with macro and list expansion; type
+ * checks and literal conversion in compile.c, folding in fold.c) and
+ * evaluated against events (eval.c).  The compiled form is a tree of
+ * struct lang_expr that lives in the ruleset's pool (pool.c): every literal
+ * is converted, interned and indexed at compile time, so evaluation only
+ * reads fields and compares.
  *
  * Nothing here calls the daemon (vigil_fields(), vigil_log()): the field
  * table and the error buffer come in as parameters, so the same code runs
@@ -391,6 +392,14 @@ bool lang_strset_has(const struct lang_strset *set, const char *s, size_t n,
 int lang_strset_add(struct lang_strset *set, const char *s, size_t n,
 		    bool *added);
 void lang_strset_free(struct lang_strset *set);
+/*
+ * A set for n strings whose slots live in p (it never grows and is freed
+ * with the pool), or NULL on ENOMEM.  Fill it with lang_strset_build_add:
+ * s is interned by the caller, a duplicate is ignored, and at most n
+ * strings go in.
+ */
+struct lang_strset *lang_strset_build(struct lang_pool *p, size_t n);
+void lang_strset_build_add(struct lang_strset *set, const char *s, size_t n);
 
 /* Whether field f has at least one value in ev. */
 bool lang_field_present(const struct vigil_field *f,

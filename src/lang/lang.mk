@@ -8,8 +8,9 @@
 noinst_LTLIBRARIES += libvigilrules.la
 libvigilrules_la_SOURCES = \
 	src/lang/lang.h src/lang/policy.h src/lang/policy_int.h \
-	src/lang/lexer.c src/lang/parser.c src/lang/compile.c \
-	src/lang/eval.c src/lang/policy_files.c src/lang/policy_load.c \
+	src/lang/lexer.c src/lang/parser.c src/lang/pool.c \
+	src/lang/compile.c src/lang/fold.c src/lang/eval.c \
+	src/lang/policy_files.c src/lang/policy_load.c \
 	src/lang/policy_compile.c src/lang/policy_eval.c src/lang/policy_info.c
 libvigilrules_la_CFLAGS = $(AM_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
 libvigilrules_la_LIBADD = $(PCRE2_LIBS)
