@@ -71,6 +71,17 @@ static inline struct vigil_str vigil_str_c(const char *s)
 	struct vigil_str r = { s, s ? (uint32_t)strlen(s) : 0 };
 	return r;
 }
+/* The value of the hex digit c (0-9, a-f, A-F), or -1 if it is none. */
+static inline int vigil_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 static inline bool vigil_str_eq(struct vigil_str a, const char *b)
 {
 	size_t n = strlen(b);

@@ -38,17 +38,6 @@ void lang_lexer_free(struct lang_lexer *lx)
 	vigil_buf_free(&lx->scratch);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A quoted string starting at lx->pos (the quote). */
 static void lex_string(struct lang_lexer *lx, struct lang_token *t)
 {
@@ -79,8 +68,10 @@ static void lex_string(struct lang_lexer *lx, struct lang_token *t)
 				c = '\0';
 				break;
 			case 'x':
-				h = p < lx->len ? hexval(lx->s[p]) : -1;
-				l = p + 1 < lx->len ? hexval(lx->s[p + 1]) : -1;
+				h = p < lx->len ?
+					    vigil_hex_digit(lx->s[p]) : -1;
+				l = p + 1 < lx->len ?
+					    vigil_hex_digit(lx->s[p + 1]) : -1;
 				if (h < 0 || l < 0) {
 					t->type = LT_ERROR;
 					t->off = (uint32_t)(p - 2);
