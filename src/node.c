@@ -231,7 +231,7 @@ int vigil_node_size(const struct vigil_node *n, int64_t *out)
 	return 0;
 }
 
-int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns)
+int64_t vigil_duration_unit(const char *u, size_t n)
 {
 	static const struct {
 		const char *unit;
@@ -245,7 +245,18 @@ int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns)
 		{ "h", INT64_C(3600000000000) },
 		{ "d", INT64_C(86400000000000) },
 	};
-	int64_t v;
+
+	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(units); i++) {
+		if (strlen(units[i].unit) == n &&
+		    memcmp(u, units[i].unit, n) == 0)
+			return units[i].ns;
+	}
+	return 0;
+}
+
+int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns)
+{
+	int64_t v, unit;
 	char *end;
 	size_t ulen;
 
@@ -258,16 +269,13 @@ int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns)
 		*out_ns = v * 1000000000;
 		return 0;
 	}
-	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(units); i++) {
-		if (strlen(units[i].unit) == ulen &&
-		    memcmp(end, units[i].unit, ulen) == 0) {
-			if (v > INT64_MAX / units[i].ns)
-				return -ERANGE;
-			*out_ns = v * units[i].ns;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	unit = vigil_duration_unit(end, ulen);
+	if (!unit)
+		return -EINVAL;
+	if (v > INT64_MAX / unit)
+		return -ERANGE;
+	*out_ns = v * unit;
+	return 0;
 }
 
 int vigil_node_duration(const struct vigil_node *n, int64_t *out_ns)

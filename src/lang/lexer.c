@@ -413,19 +413,7 @@ void lang_src_pos(const struct lang_src *s, size_t off, uint32_t *line,
 
 int lang_parse_duration(const char *s, size_t len, int64_t *ns)
 {
-	static const struct {
-		const char *unit;
-		int64_t mult;
-	} units[] = {
-		{ "ns", 1 },
-		{ "us", 1000 },
-		{ "ms", 1000000 },
-		{ "s", 1000000000 },
-		{ "m", INT64_C(60) * 1000000000 },
-		{ "h", INT64_C(3600) * 1000000000 },
-		{ "d", INT64_C(86400) * 1000000000 },
-	};
-	int64_t v = 0;
+	int64_t v = 0, unit;
 	size_t i = 0;
 
 	if (!len || s[0] < '0' || s[0] > '9')
@@ -435,14 +423,10 @@ int lang_parse_duration(const char *s, size_t len, int64_t *ns)
 			return -EINVAL;
 		v = v * 10 + (s[i++] - '0');
 	}
-	for (size_t u = 0; u < VIGIL_ARRAY_SIZE(units); u++) {
-		if (strlen(units[u].unit) == len - i &&
-		    memcmp(s + i, units[u].unit, len - i) == 0) {
-			if (v > INT64_MAX / units[u].mult)
-				return -EINVAL;
-			*ns = v * units[u].mult;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	/* Unlike a duration in vigil.yaml, a literal must name its unit. */
+	unit = vigil_duration_unit(s + i, len - i);
+	if (!unit || v > INT64_MAX / unit)
+		return -EINVAL;
+	*ns = v * unit;
+	return 0;
 }
