@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -473,39 +472,12 @@ int vigil_doc_load_yaml_file(const char *path, struct vigil_doc *doc,
 			     struct vigil_buf *err)
 {
 	struct vigil_buf data = { 0 };
-	char chunk[65536];
-	ssize_t n;
-	int fd, rc;
+	int rc;
 
 	memset(doc, 0, sizeof(*doc));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		vigil_buf_printf(err, "%s: cannot open: %s", path,
-				       strerror(errno));
-		return rc;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (data.len + (size_t)n > (64u << 20)) {
-			vigil_buf_printf(err, "%s: larger than 64 MiB",
-					       path);
-			rc = -EFBIG;
-			goto out_close;
-		}
-		rc = vigil_buf_append(&data, chunk, (size_t)n);
-		if (rc)
-			goto out_close;
-	}
-	if (n < 0) {
-		rc = -errno;
-		vigil_buf_printf(err, "%s: cannot read: %s", path,
-				       strerror(errno));
-		goto out_close;
-	}
-	rc = vigil_doc_load_yaml(path, data.data ? data.data : "", data.len,
-				 doc, err);
-out_close:
-	close(fd);
+	rc = vigil_read_file(path, 64u << 20, &data, err);
+	if (!rc)
+		rc = vigil_doc_load_yaml(path, data.data, data.len, doc, err);
 	vigil_buf_free(&data);
 	return rc;
 }

@@ -96,6 +96,17 @@ int vigil_mkdir_p(const char *dir, unsigned int mode)
 int vigil_mkdir_parent(const char *file, unsigned int mode)
 	__attribute__((warn_unused_result));
 
+/*
+ * Reads the whole file at path into out (empty on entry; the caller
+ * frees it, whatever the result).  On success out holds the bytes,
+ * NUL-terminated, and out->data is set even for an empty file.  A file
+ * of more than max bytes is refused with -EFBIG.  Returns 0 or a
+ * negative errno, with "path: what went wrong" (no newline) appended to
+ * err.
+ */
+int vigil_read_file(const char *path, size_t max, struct vigil_buf *out,
+		    struct vigil_buf *err) __attribute__((warn_unused_result));
+
 /* ---- time ---- */
 int64_t vigil_now_ns(void);       /* CLOCK_REALTIME */
 int64_t vigil_monotonic_ns(void); /* CLOCK_MONOTONIC */
