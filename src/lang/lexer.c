@@ -38,6 +38,19 @@ void lang_lexer_free(struct lang_lexer *lx)
 	vigil_buf_free(&lx->scratch);
 }
 
+/*
+ * Makes t an error of len bytes from t->off, what says what is wrong, and
+ * ends the lexing: the rest of the text is not read.
+ */
+static void lex_fail(struct lang_lexer *lx, struct lang_token *t,
+		     uint32_t len, const char *what)
+{
+	t->type = LT_ERROR;
+	t->len = len;
+	t->error = what;
+	lx->pos = lx->len;
+}
+
 /* A quoted string starting at lx->pos (the quote). */
 static void lex_string(struct lang_lexer *lx, struct lang_token *t)
 {
@@ -73,11 +86,9 @@ static void lex_string(struct lang_lexer *lx, struct lang_token *t)
 				l = p + 1 < lx->len ?
 					    vigil_hex_digit(lx->s[p + 1]) : -1;
 				if (h < 0 || l < 0) {
-					t->type = LT_ERROR;
 					t->off = (uint32_t)(p - 2);
-					t->len = 2;
-					t->error = "\\x needs two hex digits";
-					lx->pos = lx->len;
+					lex_fail(lx, t, 2,
+						 "\\x needs two hex digits");
 					return;
 				}
 				c = (char)(h * 16 + l);
@@ -88,27 +99,21 @@ static void lex_string(struct lang_lexer *lx, struct lang_token *t)
 			case '\'':
 				break;
 			default:
-				t->type = LT_ERROR;
 				t->off = (uint32_t)(p - 2);
-				t->len = 2;
-				t->error = "unknown escape (use \\\\ \\\" \\' \\n "
-					   "\\t \\r \\0 \\xHH)";
-				lx->pos = lx->len;
+				lex_fail(lx, t, 2,
+					 "unknown escape (use \\\\ \\\" \\' \\n "
+					 "\\t \\r \\0 \\xHH)");
 				return;
 			}
 		}
 		if (vigil_buf_putc(&lx->scratch, c)) {
-			t->type = LT_ERROR;
-			t->error = "out of memory";
-			lx->pos = lx->len;
+			lex_fail(lx, t, t->len, "out of memory");
 			return;
 		}
 	}
 	if (p >= lx->len) {
-		t->type = LT_ERROR;
-		t->len = (uint32_t)(lx->len - lx->pos);
-		t->error = "unterminated string";
-		lx->pos = lx->len;
+		lex_fail(lx, t, (uint32_t)(lx->len - lx->pos),
+			 "unterminated string");
 		return;
 	}
 	t->type = LT_STRING;
@@ -130,10 +135,8 @@ static void lex_regex(struct lang_lexer *lx, struct lang_token *t)
 		p++;
 	}
 	if (p >= lx->len) {
-		t->type = LT_ERROR;
-		t->len = (uint32_t)(lx->len - lx->pos);
-		t->error = "unterminated regular expression";
-		lx->pos = lx->len;
+		lex_fail(lx, t, (uint32_t)(lx->len - lx->pos),
+			 "unterminated regular expression");
 		return;
 	}
 	t->type = LT_REGEX;
