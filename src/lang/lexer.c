@@ -146,9 +146,72 @@ static void lex_regex(struct lang_lexer *lx, struct lang_token *t)
 	lx->pos = p + 1;
 }
 
-static bool is_kw(const char *s, size_t n, const char *kw)
+/*
+ * Operators and punctuation; a two-character operator comes before its
+ * first character alone, so the longest one wins.  '=' and '|' alone are
+ * errors with a hint.
+ */
+static const struct {
+	const char *op;
+	enum lang_tok type;
+	const char *error;
+} ops[] = {
+	{ "==", LT_EQ, NULL },
+	{ "=~", LT_MATCH, NULL },
+	{ "=", LT_ERROR, "'=' alone is not an operator (use == or =~)" },
+	{ "!=", LT_NE, NULL },
+	{ "!~", LT_NMATCH, NULL },
+	{ "!", LT_NOT, NULL },
+	{ "<=", LT_LE, NULL },
+	{ "<", LT_LT, NULL },
+	{ ">=", LT_GE, NULL },
+	{ ">", LT_GT, NULL },
+	{ "&&", LT_AND, NULL },
+	{ "&", LT_BITAND, NULL },
+	{ "||", LT_OR, NULL },
+	{ "|", LT_ERROR, "'|' alone is not an operator (use ||)" },
+	{ "(", LT_LPAREN, NULL },
+	{ ")", LT_RPAREN, NULL },
+	{ "[", LT_LBRACK, NULL },
+	{ "]", LT_RBRACK, NULL },
+	{ ",", LT_COMMA, NULL },
+};
+
+static const struct {
+	const char *kw;
+	enum lang_tok type;
+} keywords[] = {
+	{ "and", LT_AND },
+	{ "or", LT_OR },
+	{ "not", LT_NOT },
+	{ "in", LT_IN },
+};
+
+/* The operator that starts with c (d the next character, or NUL) into
+ * t's type, len and error.  Returns false if c starts none. */
+static bool lex_op(char c, char d, struct lang_token *t)
 {
-	return strlen(kw) == n && memcmp(s, kw, n) == 0;
+	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(ops); i++) {
+		if (ops[i].op[0] == c &&
+		    (ops[i].op[1] == '\0' || ops[i].op[1] == d)) {
+			t->type = ops[i].type;
+			t->len = (uint32_t)strlen(ops[i].op);
+			t->error = ops[i].error;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The keyword the n bytes at s spell, or LT_WORD. */
+static enum lang_tok word_type(const char *s, size_t n)
+{
+	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(keywords); i++) {
+		if (strlen(keywords[i].kw) == n &&
+		    memcmp(s, keywords[i].kw, n) == 0)
+			return keywords[i].type;
+	}
+	return LT_WORD;
 }
 
 void lang_lex(struct lang_lexer *lx, struct lang_token *t)
@@ -170,99 +233,29 @@ void lang_lex(struct lang_lexer *lx, struct lang_token *t)
 	c = s[p];
 	d = p + 1 < lx->len ? s[p + 1] : '\0';
 	t->len = 1;
-	switch (c) {
-	case '(':
-		t->type = LT_LPAREN;
-		break;
-	case ')':
-		t->type = LT_RPAREN;
-		break;
-	case '[':
-		t->type = LT_LBRACK;
-		break;
-	case ']':
-		t->type = LT_RBRACK;
-		break;
-	case ',':
-		t->type = LT_COMMA;
-		break;
-	case '"':
-	case '\'':
+	if (c == '"' || c == '\'') {
 		lex_string(lx, t);
 		return;
-	case '=':
-		if (d == '=') {
-			t->type = LT_EQ;
-			t->len = 2;
-		} else if (d == '~') {
-			t->type = LT_MATCH;
-			t->len = 2;
-		} else {
-			t->type = LT_ERROR;
-			t->error = "'=' alone is not an operator (use == or =~)";
-		}
-		break;
-	case '!':
-		if (d == '=') {
-			t->type = LT_NE;
-			t->len = 2;
-		} else if (d == '~') {
-			t->type = LT_NMATCH;
-			t->len = 2;
-		} else {
-			t->type = LT_NOT;
-		}
-		break;
-	case '<':
-		t->type = d == '=' ? LT_LE : LT_LT;
-		t->len = d == '=' ? 2 : 1;
-		break;
-	case '>':
-		t->type = d == '=' ? LT_GE : LT_GT;
-		t->len = d == '=' ? 2 : 1;
-		break;
-	case '&':
-		t->type = d == '&' ? LT_AND : LT_BITAND;
-		t->len = d == '&' ? 2 : 1;
-		break;
-	case '|':
-		if (d == '|') {
-			t->type = LT_OR;
-			t->len = 2;
-		} else {
-			t->type = LT_ERROR;
-			t->error = "'|' alone is not an operator (use ||)";
-		}
-		break;
-	default:
-		if (c == 'r' && (d == '"' || d == '\'')) {
-			lex_regex(lx, t);
-			return;
-		}
-		if (word_start(c) || (c == '-' && d >= '0' && d <= '9')) {
-			size_t e = p + 1;
+	}
+	if (c == 'r' && (d == '"' || d == '\'')) {
+		lex_regex(lx, t);
+		return;
+	}
+	if (word_start(c) || (c == '-' && d >= '0' && d <= '9')) {
+		size_t e = p + 1;
 
-			while (e < lx->len && word_char(s[e]))
-				e++;
-			t->len = (uint32_t)(e - p);
-			t->val = s + p;
-			t->val_len = t->len;
-			if (is_kw(s + p, t->len, "and"))
-				t->type = LT_AND;
-			else if (is_kw(s + p, t->len, "or"))
-				t->type = LT_OR;
-			else if (is_kw(s + p, t->len, "not"))
-				t->type = LT_NOT;
-			else if (is_kw(s + p, t->len, "in"))
-				t->type = LT_IN;
-			else
-				t->type = LT_WORD;
-			lx->pos = e;
-			return;
-		}
+		while (e < lx->len && word_char(s[e]))
+			e++;
+		t->len = (uint32_t)(e - p);
+		t->val = s + p;
+		t->val_len = t->len;
+		t->type = word_type(s + p, t->len);
+		lx->pos = e;
+		return;
+	}
+	if (!lex_op(c, d, t)) {
 		t->type = LT_ERROR;
 		t->error = "unexpected character";
-		break;
 	}
 	if (t->type != LT_ERROR || t->len)
 		lx->pos = p + t->len;
