@@ -180,6 +180,25 @@ int vigil_mkdir_parent(const char *file, unsigned int mode)
 
 /* ---- time ---- */
 
+int vigil_grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : first;
+	if (c < *cap || c > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*v, c * size);
+	if (!p)
+		return -ENOMEM;
+	memset((char *)p + *cap * size, 0, (c - *cap) * size);
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
 int vigil_read_file(const char *path, size_t max, struct vigil_buf *out,
 		    struct vigil_buf *err)
 {

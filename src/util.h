@@ -97,6 +97,15 @@ int vigil_mkdir_parent(const char *file, unsigned int mode)
 	__attribute__((warn_unused_result));
 
 /*
+ * Makes room in the array *v of *cap elements of size bytes for one more
+ * after the n in use: when n has reached *cap, *v is reallocated to twice
+ * *cap (first when it is 0) and the new elements are zeroed.  Returns 0
+ * or -ENOMEM, leaving *v and *cap as they were.
+ */
+int vigil_grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+	__attribute__((warn_unused_result));
+
+/*
  * Reads the whole file at path into out (empty on entry; the caller
  * frees it, whatever the result).  On success out holds the bytes,
  * NUL-terminated, and out->data is set even for an empty file.  A file

@@ -51,16 +51,10 @@ void vigil_fim_baseline_free(struct vigil_fim_baseline *b)
 static int add_owned(struct vigil_fim_baseline *b, char *path,
 		     const struct vigil_fim_attr *a)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		struct vigil_fim_record *r = realloc(b->rec, cap * sizeof(*r));
-
-		if (!r) {
-			free(path);
-			return -ENOMEM;
-		}
-		b->rec = r;
-		b->cap = cap;
+	if (vigil_grow((void **)&b->rec, &b->cap, b->n, sizeof(*b->rec),
+		       1024)) {
+		free(path);
+		return -ENOMEM;
 	}
 	b->rec[b->n].path = path;
 	b->rec[b->n].attr = *a;

@@ -46,7 +46,7 @@ static int add_file(struct vigil_ruleset *rs, const char *path,
 	struct pol_file *f;
 	int rc;
 
-	if (pol_grow((void **)&rs->files, cap, rs->n_files, sizeof(*f)))
+	if (vigil_grow((void **)&rs->files, cap, rs->n_files, sizeof(*f), 16))
 		return -ENOMEM;
 	f = &rs->files[rs->n_files];
 	memset(f, 0, sizeof(*f));
