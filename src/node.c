@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -231,7 +230,7 @@ int vigil_node_size(const struct vigil_node *n, int64_t *out)
 	return 0;
 }
 
-int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns)
+int64_t vigil_duration_unit(const char *u, size_t n)
 {
 	static const struct {
 		const char *unit;
@@ -245,7 +244,18 @@ int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns)
 		{ "h", INT64_C(3600000000000) },
 		{ "d", INT64_C(86400000000000) },
 	};
-	int64_t v;
+
+	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(units); i++) {
+		if (strlen(units[i].unit) == n &&
+		    memcmp(u, units[i].unit, n) == 0)
+			return units[i].ns;
+	}
+	return 0;
+}
+
+int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns)
+{
+	int64_t v, unit;
 	char *end;
 	size_t ulen;
 
@@ -258,16 +268,13 @@ int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns)
 		*out_ns = v * 1000000000;
 		return 0;
 	}
-	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(units); i++) {
-		if (strlen(units[i].unit) == ulen &&
-		    memcmp(end, units[i].unit, ulen) == 0) {
-			if (v > INT64_MAX / units[i].ns)
-				return -ERANGE;
-			*out_ns = v * units[i].ns;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	unit = vigil_duration_unit(end, ulen);
+	if (!unit)
+		return -EINVAL;
+	if (v > INT64_MAX / unit)
+		return -ERANGE;
+	*out_ns = v * unit;
+	return 0;
 }
 
 int vigil_node_duration(const struct vigil_node *n, int64_t *out_ns)
@@ -465,39 +472,12 @@ int vigil_doc_load_yaml_file(const char *path, struct vigil_doc *doc,
 			     struct vigil_buf *err)
 {
 	struct vigil_buf data = { 0 };
-	char chunk[65536];
-	ssize_t n;
-	int fd, rc;
+	int rc;
 
 	memset(doc, 0, sizeof(*doc));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		vigil_buf_printf(err, "%s: cannot open: %s", path,
-				       strerror(errno));
-		return rc;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (data.len + (size_t)n > (64u << 20)) {
-			vigil_buf_printf(err, "%s: larger than 64 MiB",
-					       path);
-			rc = -EFBIG;
-			goto out_close;
-		}
-		rc = vigil_buf_append(&data, chunk, (size_t)n);
-		if (rc)
-			goto out_close;
-	}
-	if (n < 0) {
-		rc = -errno;
-		vigil_buf_printf(err, "%s: cannot read: %s", path,
-				       strerror(errno));
-		goto out_close;
-	}
-	rc = vigil_doc_load_yaml(path, data.data ? data.data : "", data.len,
-				 doc, err);
-out_close:
-	close(fd);
+	rc = vigil_read_file(path, 64u << 20, &data, err);
+	if (!rc)
+		rc = vigil_doc_load_yaml(path, data.data, data.len, doc, err);
 	vigil_buf_free(&data);
 	return rc;
 }
@@ -539,17 +519,11 @@ static int hex4(const char *p, uint32_t *out)
 	uint32_t v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		char c = p[i];
+		int d = vigil_hex_digit(p[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (uint32_t)(c - 'A' + 10);
-		else
+		if (d < 0)
 			return -EINVAL;
+		v = v << 4 | (uint32_t)d;
 	}
 	*out = v;
 	return 0;

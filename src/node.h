@@ -79,6 +79,9 @@ int vigil_node_size(const struct vigil_node *n, int64_t *out);
 /* Durations: ns, us, ms, s, m, h, d; a bare number is seconds. */
 int vigil_node_duration(const struct vigil_node *n, int64_t *out_ns);
 int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns);
+/* Nanoseconds in the duration unit named by the n bytes at u (ns, us, ms,
+ * s, m, h, d); 0 if u names none.  The policy language shares it. */
+int64_t vigil_duration_unit(const char *u, size_t n);
 
 /* Appends "file:line:col: " followed by the formatted message to err. */
 void vigil_node_error(struct vigil_buf *err, const struct vigil_node *n,

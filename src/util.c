@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,67 @@ int vigil_mkdir_parent(const char *file, unsigned int mode)
 }
 
 /* ---- time ---- */
+
+int vigil_grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : first;
+	if (c < *cap || c > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*v, c * size);
+	if (!p)
+		return -ENOMEM;
+	memset((char *)p + *cap * size, 0, (c - *cap) * size);
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+int vigil_read_file(const char *path, size_t max, struct vigil_buf *out,
+		    struct vigil_buf *err)
+{
+	char chunk[65536];
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		vigil_buf_printf(err, "%s: cannot open: %s", path,
+				 strerror(-rc));
+		return rc;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (out->len + (size_t)n > max) {
+			vigil_buf_printf(err, "%s: larger than %zu MiB", path,
+					 max >> 20);
+			rc = -EFBIG;
+			goto out_close;
+		}
+		rc = vigil_buf_append(out, chunk, (size_t)n);
+		if (rc)
+			goto out_close;
+	}
+	if (n < 0) {
+		rc = -errno;
+		vigil_buf_printf(err, "%s: cannot read: %s", path,
+				 strerror(-rc));
+		goto out_close;
+	}
+	/* vigil_buf_append keeps a NUL after the data; an empty file has
+	 * none yet. */
+	if (!out->data && vigil_buf_reserve(out, 0))
+		rc = -ENOMEM;
+	else
+		vigil_buf_cstr(out);
+out_close:
+	close(fd);
+	return rc;
+}
 
 int64_t vigil_now_ns(void)
 {

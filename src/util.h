@@ -71,6 +71,17 @@ static inline struct vigil_str vigil_str_c(const char *s)
 	struct vigil_str r = { s, s ? (uint32_t)strlen(s) : 0 };
 	return r;
 }
+/* The value of the hex digit c (0-9, a-f, A-F), or -1 if it is none. */
+static inline int vigil_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 static inline bool vigil_str_eq(struct vigil_str a, const char *b)
 {
 	size_t n = strlen(b);
@@ -84,6 +95,26 @@ int vigil_mkdir_p(const char *dir, unsigned int mode)
 /* The same for the directory that holds file. */
 int vigil_mkdir_parent(const char *file, unsigned int mode)
 	__attribute__((warn_unused_result));
+
+/*
+ * Makes room in the array *v of *cap elements of size bytes for one more
+ * after the n in use: when n has reached *cap, *v is reallocated to twice
+ * *cap (first when it is 0) and the new elements are zeroed.  Returns 0
+ * or -ENOMEM, leaving *v and *cap as they were.
+ */
+int vigil_grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+	__attribute__((warn_unused_result));
+
+/*
+ * Reads the whole file at path into out (empty on entry; the caller
+ * frees it, whatever the result).  On success out holds the bytes,
+ * NUL-terminated, and out->data is set even for an empty file.  A file
+ * of more than max bytes is refused with -EFBIG.  Returns 0 or a
+ * negative errno, with "path: what went wrong" (no newline) appended to
+ * err.
+ */
+int vigil_read_file(const char *path, size_t max, struct vigil_buf *out,
+		    struct vigil_buf *err) __attribute__((warn_unused_result));
 
 /* ---- time ---- */
 int64_t vigil_now_ns(void);       /* CLOCK_REALTIME */

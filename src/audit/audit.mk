@@ -22,44 +22,43 @@ if ENABLE_FUZZERS
 libvigilaudit_la_CFLAGS += -fsanitize=fuzzer-no-link
 endif
 
+audit_test_cppflags = $(AM_CPPFLAGS) \
+	-DAUDIT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/audit"'
 audit_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(AUDIT_CFLAGS) \
 	$(LIBUV_CFLAGS)
 audit_test_ldadd = libvigilaudit.la libvigilcore.la $(CMOCKA_LIBS) \
 	$(AUDIT_LIBS)
+# The cmocka unit tests; each one's build follows.
+audit_unit_tests = tests/unit/test_audit_record \
+	tests/unit/test_audit_differential tests/unit/test_audit_reasm \
+	tests/unit/test_audit_event tests/unit/test_audit_source \
+	tests/unit/test_audit_rules
+check_PROGRAMS += $(audit_unit_tests)
+TESTS += $(audit_unit_tests)
 
-check_PROGRAMS += tests/unit/test_audit_record
 tests_unit_test_audit_record_SOURCES = tests/unit/test_audit_record.c
 tests_unit_test_audit_record_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_record_LDADD = $(audit_test_ldadd)
-TESTS += tests/unit/test_audit_record
 
-check_PROGRAMS += tests/unit/test_audit_differential
 tests_unit_test_audit_differential_SOURCES = \
 	tests/unit/test_audit_differential.c
-tests_unit_test_audit_differential_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DAUDIT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/audit"'
+tests_unit_test_audit_differential_CPPFLAGS = $(audit_test_cppflags)
 tests_unit_test_audit_differential_CFLAGS = $(audit_test_cflags) \
 	$(AUPARSE_CFLAGS)
 tests_unit_test_audit_differential_LDADD = $(audit_test_ldadd) \
 	$(AUPARSE_LIBS)
-TESTS += tests/unit/test_audit_differential
 EXTRA_DIST += tests/fixtures/audit/execve-hostile.log \
 	tests/fixtures/audit/record-fixtures.sh \
 	tests/integration/audit/audit_state.sh
 
-check_PROGRAMS += tests/unit/test_audit_reasm
 tests_unit_test_audit_reasm_SOURCES = tests/unit/test_audit_reasm.c
 tests_unit_test_audit_reasm_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_reasm_LDADD = $(audit_test_ldadd)
-TESTS += tests/unit/test_audit_reasm
 
-check_PROGRAMS += tests/unit/test_audit_event
 tests_unit_test_audit_event_SOURCES = tests/unit/test_audit_event.c
-tests_unit_test_audit_event_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DAUDIT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/audit"'
+tests_unit_test_audit_event_CPPFLAGS = $(audit_test_cppflags)
 tests_unit_test_audit_event_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_event_LDADD = $(audit_test_ldadd)
-TESTS += tests/unit/test_audit_event
 EXTRA_DIST += tests/fixtures/audit/kernel-activity.log \
 	tests/fixtures/audit/record-kernel.sh \
 	tests/integration/audit/run.sh
@@ -80,18 +79,16 @@ tests_integration_audit_audit_kact_SOURCES = \
 
 if ENABLE_FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_audit_record tests/fuzz/fuzz_audit_stream
+audit_fuzz_cflags = $(AM_CFLAGS) $(AUDIT_CFLAGS) -fsanitize=fuzzer
+audit_fuzz_ldadd = libvigilaudit.la libvigilcore.la $(AUDIT_LIBS)
 tests_fuzz_fuzz_audit_record_SOURCES = tests/fuzz/fuzz_audit_record.c
-tests_fuzz_fuzz_audit_record_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) \
-	-fsanitize=fuzzer
+tests_fuzz_fuzz_audit_record_CFLAGS = $(audit_fuzz_cflags)
 tests_fuzz_fuzz_audit_record_LDFLAGS = -fsanitize=fuzzer
-tests_fuzz_fuzz_audit_record_LDADD = libvigilaudit.la libvigilcore.la \
-	$(AUDIT_LIBS)
+tests_fuzz_fuzz_audit_record_LDADD = $(audit_fuzz_ldadd)
 tests_fuzz_fuzz_audit_stream_SOURCES = tests/fuzz/fuzz_audit_stream.c
-tests_fuzz_fuzz_audit_stream_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) \
-	-fsanitize=fuzzer
+tests_fuzz_fuzz_audit_stream_CFLAGS = $(audit_fuzz_cflags)
 tests_fuzz_fuzz_audit_stream_LDFLAGS = -fsanitize=fuzzer
-tests_fuzz_fuzz_audit_stream_LDADD = libvigilaudit.la libvigilcore.la \
-	$(AUDIT_LIBS)
+tests_fuzz_fuzz_audit_stream_LDADD = $(audit_fuzz_ldadd)
 endif
 
 # bench/audit_exec_bench.sh: vigil's reader vs auditd on the same stream;
@@ -121,17 +118,12 @@ auditplugins_DATA = etc/audit/vigil.conf
 auditexampledir = $(pkgdatadir)/audisp
 auditexample_DATA = etc/audit/vigil-audisp.conf
 
-check_PROGRAMS += tests/unit/test_audit_source
 tests_unit_test_audit_source_SOURCES = tests/unit/test_audit_source.c
-tests_unit_test_audit_source_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DAUDIT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/audit"'
+tests_unit_test_audit_source_CPPFLAGS = $(audit_test_cppflags)
 tests_unit_test_audit_source_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_source_LDADD = $(audit_test_ldadd) $(LIBUV_LIBS)
-TESTS += tests/unit/test_audit_source
 
-check_PROGRAMS += tests/unit/test_audit_rules
 tests_unit_test_audit_rules_SOURCES = tests/unit/test_audit_rules.c
 tests_unit_test_audit_rules_CFLAGS = $(audit_test_cflags) $(PCRE2_CFLAGS)
 tests_unit_test_audit_rules_LDADD = libvigilcli.la $(audit_test_ldadd) \
 	libvigilrules.la libvigilfim.la $(OPENSSL_LIBS)
-TESTS += tests/unit/test_audit_rules

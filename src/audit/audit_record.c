@@ -17,6 +17,7 @@
 #include <libaudit.h>
 
 #include "audit/audit_record.h"
+#include "util.h"
 
 /* Separates the raw record from auditd's enriched fields (log_format =
  * ENRICHED writes 0x1d, ASCII group separator). */
@@ -276,17 +277,6 @@ struct vigil_str vigil_audit_field_raw(const struct vigil_audit_record *rec,
 	return s;
 }
 
-static int hex_nibble(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int vigil_audit_hex_decode(const char *p, size_t n, char *out, size_t cap)
 {
 	size_t i;
@@ -295,8 +285,8 @@ int vigil_audit_hex_decode(const char *p, size_t n, char *out, size_t cap)
 	if (n % 2 || n / 2 > cap)
 		return -EINVAL;
 	for (i = 0; i < n; i += 2) {
-		hi = hex_nibble((unsigned char)p[i]);
-		lo = hex_nibble((unsigned char)p[i + 1]);
+		hi = vigil_hex_digit(p[i]);
+		lo = vigil_hex_digit(p[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[i / 2] = (char)(hi << 4 | lo);
@@ -364,7 +354,7 @@ int vigil_audit_field_hex(const struct vigil_audit_record *rec,
 	if (f->val_len == 0 || f->val_len > 16)
 		return -EINVAL;
 	for (i = 0; i < f->val_len; i++) {
-		d = hex_nibble((unsigned char)v[i]);
+		d = vigil_hex_digit(v[i]);
 		if (d < 0)
 			return -EINVAL;
 		u = u << 4 | (uint64_t)d;

@@ -332,15 +332,8 @@ struct pathset {
 
 static int pathset_add(struct pathset *s, const char *p, size_t len)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		char **v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (vigil_grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v), 256))
+		return -ENOMEM;
 	s->v[s->n] = strndup(p, len);
 	if (!s->v[s->n])
 		return -ENOMEM;

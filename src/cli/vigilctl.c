@@ -79,6 +79,17 @@ static const char *jstr(const struct vigil_node *m, const char *k)
 	return vigil_node_is_scalar(n) ? n->str : "";
 }
 
+/* The number of items in a status list (absent: none); an empty one is
+ * shown as "(none)". */
+static size_t list_len(const struct vigil_node *list)
+{
+	if (!list || !list->n) {
+		printf("  (none)\n");
+		return 0;
+	}
+	return list->n;
+}
+
 /* The capabilities vigild kept after dropping the rest, and why. */
 static void print_privileges(const struct vigil_node *pv)
 {
@@ -89,9 +100,7 @@ static void print_privileges(const struct vigil_node *pv)
 		return;
 	printf("capabilities: %s\n",
 	       dropped ? "dropped all but these" : "not dropped (yet)");
-	if (!kept || !kept->n)
-		printf("  (none)\n");
-	for (size_t i = 0; kept && i < kept->n; i++)
+	for (size_t i = 0, n = list_len(kept); i < n; i++)
 		printf("  %-20s %s\n", jstr(kept->items[i], "capability"),
 		       jstr(kept->items[i], "why"));
 }
@@ -115,9 +124,7 @@ static void print_status(const struct vigil_node *st)
 		printf("\n");
 	}
 	printf("sources:\n");
-	if (!srcs || !srcs->n)
-		printf("  (none)\n");
-	for (size_t i = 0; srcs && i < srcs->n; i++) {
+	for (size_t i = 0, n = list_len(srcs); i < n; i++) {
 		const struct vigil_node *s = srcs->items[i];
 
 		printf("  %-10s %-9s %-12s in %s out %s drops %s lost %s\n",
@@ -128,9 +135,7 @@ static void print_status(const struct vigil_node *st)
 			printf("             why: %s\n", jstr(s, "reason"));
 	}
 	printf("plugins:\n");
-	if (!plugs || !plugs->n)
-		printf("  (none)\n");
-	for (size_t i = 0; plugs && i < plugs->n; i++) {
+	for (size_t i = 0, n = list_len(plugs); i < n; i++) {
 		const struct vigil_node *p = plugs->items[i];
 
 		printf("  %-10s %-7s %-8s events %s signals %s out %s dropped %s errors %s\n",

@@ -51,16 +51,10 @@ void vigil_fim_baseline_free(struct vigil_fim_baseline *b)
 static int add_owned(struct vigil_fim_baseline *b, char *path,
 		     const struct vigil_fim_attr *a)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		struct vigil_fim_record *r = realloc(b->rec, cap * sizeof(*r));
-
-		if (!r) {
-			free(path);
-			return -ENOMEM;
-		}
-		b->rec = r;
-		b->cap = cap;
+	if (vigil_grow((void **)&b->rec, &b->cap, b->n, sizeof(*b->rec),
+		       1024)) {
+		free(path);
+		return -ENOMEM;
 	}
 	b->rec[b->n].path = path;
 	b->rec[b->n].attr = *a;
@@ -376,17 +370,6 @@ out_unlink:
 	return rc;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Next tab-separated field of [*p, end): sets *f, *flen; advances. */
 static bool next_field(const char **p, const char *end, const char **f,
 		       size_t *flen)
@@ -411,7 +394,7 @@ static bool field_u64(const char *f, size_t n, int base, uint64_t max,
 	if (n == 0 || n > 22)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		int d = hexval(f[i]);
+		int d = vigil_hex_digit(f[i]);
 
 		if (d < 0 || d >= base || f[i] > '9')
 			return false;
@@ -449,8 +432,8 @@ static char *unescape(const char *f, size_t n)
 
 			if (i + 2 >= n)
 				goto bad;
-			hi = hexval(f[i + 1]);
-			lo = hexval(f[i + 2]);
+			hi = vigil_hex_digit(f[i + 1]);
+			lo = vigil_hex_digit(f[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto bad;
 			*o++ = (char)(hi << 4 | lo);
@@ -519,8 +502,8 @@ static int parse_line(const char *p, const char *end,
 		r->attr.has_hash = false;
 	} else if (fl[8] == VIGIL_FIM_SHA256_HEX) {
 		for (size_t i = 0; i < fl[8]; i++) {
-			if (hexval(f[8][i]) < 0 || (f[8][i] >= 'A' &&
-						    f[8][i] <= 'F')) {
+			if (vigil_hex_digit(f[8][i]) < 0 ||
+			    (f[8][i] >= 'A' && f[8][i] <= 'F')) {
 				*why = "bad sha256";
 				return -EINVAL;
 			}

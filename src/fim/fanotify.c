@@ -325,6 +325,21 @@ static int fid_path(struct fan_state *st, const struct vigil_fan_fid *fid,
 	return 0;
 }
 
+/*
+ * The content and metadata changes of fe on the file at path (watched),
+ * the part both the dfid_name and the fid rung pass to the tracker.
+ */
+static void track_content(struct fan_state *st, const char *path,
+			  const struct vigil_fan_event *fe)
+{
+	if (fe->mask & FAN_MODIFY)
+		vigil__fim_track_modify(&st->t, path, fe->pid);
+	if (fe->mask & FAN_ATTRIB)
+		vigil__fim_track_attrib(&st->t, path, fe->pid);
+	if (fe->mask & FAN_CLOSE_WRITE)
+		vigil__fim_track_close_write(&st->t, path, fe->pid, -1);
+}
+
 /* ---- the dfid_name rung ---- */
 static void handle_dfid_name(struct fan_state *st,
 			     const struct vigil_fan_event *fe)
@@ -381,12 +396,7 @@ static void handle_dfid_name(struct fan_state *st,
 		return;
 	if (fe->mask & FAN_CREATE)
 		vigil__fim_track_create(&st->t, path, fe->pid, is_dir);
-	if (fe->mask & FAN_MODIFY)
-		vigil__fim_track_modify(&st->t, path, fe->pid);
-	if (fe->mask & FAN_ATTRIB)
-		vigil__fim_track_attrib(&st->t, path, fe->pid);
-	if (fe->mask & FAN_CLOSE_WRITE)
-		vigil__fim_track_close_write(&st->t, path, fe->pid, -1);
+	track_content(st, path, fe);
 	if (fe->mask & FAN_DELETE)
 		vigil__fim_track_delete(&st->t, path, fe->pid, is_dir);
 }
@@ -414,12 +424,7 @@ static void handle_fid(struct fan_state *st, const struct vigil_fan_event *fe)
 		return;
 	if (!(fe->mask & FAN_FIM_DIRENT))
 		vigil__fim_track_catch_up(&st->t, path, fe->pid);
-	if (fe->mask & FAN_MODIFY)
-		vigil__fim_track_modify(&st->t, path, fe->pid);
-	if (fe->mask & FAN_ATTRIB)
-		vigil__fim_track_attrib(&st->t, path, fe->pid);
-	if (fe->mask & FAN_CLOSE_WRITE)
-		vigil__fim_track_close_write(&st->t, path, fe->pid, -1);
+	track_content(st, path, fe);
 }
 
 /* ---- the mount rung ---- */

@@ -38,15 +38,8 @@ struct path_list {
  * left out. */
 static void path_list_add(struct path_list *l, const char *path)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char **v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (vigil_grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v), 16))
+		return;
 	l->v[l->n] = strdup(path);
 	if (l->v[l->n])
 		l->n++;

@@ -267,13 +267,7 @@ static bool eval_cmp(const struct lang_expr *e, const struct vigil_event *ev,
 		*present = true;
 		return cmp_int(e, count_values(f, ev)) != e->neg;
 	}
-	for (uint32_t idx = 0; idx < UINT32_MAX; idx++) {
-		int rc = f->get(f, ev, idx, &v);
-
-		if (rc == -ENODATA)
-			continue;
-		if (rc)
-			break;
+	for (uint32_t idx = 0; lang_field_next(f, ev, &idx, &v); idx++) {
 		*present = true;
 		if (match_value(e, &v)) {
 			any = true;
@@ -315,13 +309,12 @@ bool lang_eval(const struct lang_expr *e, const struct vigil_event *ev)
 	}
 }
 
-bool lang_field_present(const struct vigil_field *f,
-			const struct vigil_event *ev)
+bool lang_field_next(const struct vigil_field *f,
+		     const struct vigil_event *ev, uint32_t *idx,
+		     struct vigil_value *v)
 {
-	struct vigil_value v;
-
-	for (uint32_t idx = 0; idx < UINT32_MAX; idx++) {
-		int rc = f->get(f, ev, idx, &v);
+	for (; *idx < UINT32_MAX; (*idx)++) {
+		int rc = f->get(f, ev, *idx, v);
 
 		if (rc == 0)
 			return true;
@@ -329,6 +322,15 @@ bool lang_field_present(const struct vigil_field *f,
 			return false;
 	}
 	return false;
+}
+
+bool lang_field_present(const struct vigil_field *f,
+			const struct vigil_event *ev)
+{
+	struct vigil_value v;
+	uint32_t idx = 0;
+
+	return lang_field_next(f, ev, &idx, &v);
 }
 
 /* ---- explain ---- */
@@ -368,13 +370,8 @@ static void put_values(struct vigil_buf *out, const struct lang_expr *e,
 		return;
 	}
 	vigil_buf_printf(out, " (%s:", f->name);
-	for (uint32_t idx = 0; idx < UINT32_MAX && shown < 8; idx++) {
-		int rc = f->get(f, ev, idx, &v);
-
-		if (rc == -ENODATA)
-			continue;
-		if (rc)
-			break;
+	for (uint32_t idx = 0; shown < 8 && lang_field_next(f, ev, &idx, &v);
+	     idx++) {
 		vigil_buf_printf(out, " ");
 		put_value(out, &v);
 		shown++;

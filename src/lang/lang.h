@@ -401,6 +401,15 @@ void lang_strset_free(struct lang_strset *set);
 struct lang_strset *lang_strset_build(struct lang_pool *p, size_t n);
 void lang_strset_build_add(struct lang_strset *set, const char *s, size_t n);
 
+/*
+ * The value of f on ev at index *idx, or at the first index after it
+ * that has one (absent ones, -ENODATA, are skipped; *idx is left on the
+ * value found).  False when the values end (any other error).  Walks a
+ * field's values: for (idx = 0; lang_field_next(f, ev, &idx, &v); idx++).
+ */
+bool lang_field_next(const struct vigil_field *f,
+		     const struct vigil_event *ev, uint32_t *idx,
+		     struct vigil_value *v);
 /* Whether field f has at least one value in ev. */
 bool lang_field_present(const struct vigil_field *f,
 			const struct vigil_event *ev);

@@ -24,46 +24,37 @@ libvigilrulesrt_la_LIBADD = $(YAML_LIBS)
 lang_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
 lang_test_ldadd = libvigilrules.la libvigilcore.la $(CMOCKA_LIBS)
 
+lang_unit_tests = tests/unit/test_lang_expr tests/unit/test_lang_errors \
+	tests/unit/test_policy_load tests/unit/test_lang_cli
 if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_lang_expr
+check_PROGRAMS += $(lang_unit_tests)
+TESTS += $(lang_unit_tests)
+endif
+
 tests_unit_test_lang_expr_SOURCES = tests/unit/test_lang_expr.c \
 	tests/unit/test_lang_util.h
 tests_unit_test_lang_expr_CFLAGS = $(lang_test_cflags)
 tests_unit_test_lang_expr_LDADD = $(lang_test_ldadd)
 tests_unit_test_lang_expr_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
-TESTS += tests/unit/test_lang_expr
-endif
 
-if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_lang_errors
 tests_unit_test_lang_errors_SOURCES = tests/unit/test_lang_errors.c \
 	tests/unit/test_lang_util.h
 tests_unit_test_lang_errors_CFLAGS = $(lang_test_cflags)
 tests_unit_test_lang_errors_LDADD = $(lang_test_ldadd)
-TESTS += tests/unit/test_lang_errors
-endif
 
-if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_policy_load
 tests_unit_test_policy_load_SOURCES = tests/unit/test_policy_load.c \
 	tests/unit/test_lang_util.h
 tests_unit_test_policy_load_CFLAGS = $(lang_test_cflags) \
 	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_policy_load_LDADD = $(lang_test_ldadd)
-TESTS += tests/unit/test_policy_load
-endif
 
-if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_lang_cli
 tests_unit_test_lang_cli_SOURCES = tests/unit/test_lang_cli.c \
 	tests/unit/test_lang_util.h
 tests_unit_test_lang_cli_CFLAGS = $(lang_test_cflags) \
 	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_lang_cli_LDADD = libvigilcli.la libvigilaudit.la \
 	$(lang_test_ldadd) libvigilfim.la $(AUDIT_LIBS) $(OPENSSL_LIBS)
-TESTS += tests/unit/test_lang_cli
-endif
 
 EXTRA_DIST += src/lang/LANGUAGE.md tests/fixtures/lang/cli_policy.yaml \
 	tests/fixtures/lang/bench_policy.yaml \

@@ -38,15 +38,17 @@ void lang_lexer_free(struct lang_lexer *lx)
 	vigil_buf_free(&lx->scratch);
 }
 
-static int hexval(char c)
+/*
+ * Makes t an error of len bytes from t->off, what says what is wrong, and
+ * ends the lexing: the rest of the text is not read.
+ */
+static void lex_fail(struct lang_lexer *lx, struct lang_token *t,
+		     uint32_t len, const char *what)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	t->type = LT_ERROR;
+	t->len = len;
+	t->error = what;
+	lx->pos = lx->len;
 }
 
 /* A quoted string starting at lx->pos (the quote). */
@@ -79,14 +81,14 @@ static void lex_string(struct lang_lexer *lx, struct lang_token *t)
 				c = '\0';
 				break;
 			case 'x':
-				h = p < lx->len ? hexval(lx->s[p]) : -1;
-				l = p + 1 < lx->len ? hexval(lx->s[p + 1]) : -1;
+				h = p < lx->len ?
+					    vigil_hex_digit(lx->s[p]) : -1;
+				l = p + 1 < lx->len ?
+					    vigil_hex_digit(lx->s[p + 1]) : -1;
 				if (h < 0 || l < 0) {
-					t->type = LT_ERROR;
 					t->off = (uint32_t)(p - 2);
-					t->len = 2;
-					t->error = "\\x needs two hex digits";
-					lx->pos = lx->len;
+					lex_fail(lx, t, 2,
+						 "\\x needs two hex digits");
 					return;
 				}
 				c = (char)(h * 16 + l);
@@ -97,27 +99,21 @@ static void lex_string(struct lang_lexer *lx, struct lang_token *t)
 			case '\'':
 				break;
 			default:
-				t->type = LT_ERROR;
 				t->off = (uint32_t)(p - 2);
-				t->len = 2;
-				t->error = "unknown escape (use \\\\ \\\" \\' \\n "
-					   "\\t \\r \\0 \\xHH)";
-				lx->pos = lx->len;
+				lex_fail(lx, t, 2,
+					 "unknown escape (use \\\\ \\\" \\' \\n "
+					 "\\t \\r \\0 \\xHH)");
 				return;
 			}
 		}
 		if (vigil_buf_putc(&lx->scratch, c)) {
-			t->type = LT_ERROR;
-			t->error = "out of memory";
-			lx->pos = lx->len;
+			lex_fail(lx, t, t->len, "out of memory");
 			return;
 		}
 	}
 	if (p >= lx->len) {
-		t->type = LT_ERROR;
-		t->len = (uint32_t)(lx->len - lx->pos);
-		t->error = "unterminated string";
-		lx->pos = lx->len;
+		lex_fail(lx, t, (uint32_t)(lx->len - lx->pos),
+			 "unterminated string");
 		return;
 	}
 	t->type = LT_STRING;
@@ -139,10 +135,8 @@ static void lex_regex(struct lang_lexer *lx, struct lang_token *t)
 		p++;
 	}
 	if (p >= lx->len) {
-		t->type = LT_ERROR;
-		t->len = (uint32_t)(lx->len - lx->pos);
-		t->error = "unterminated regular expression";
-		lx->pos = lx->len;
+		lex_fail(lx, t, (uint32_t)(lx->len - lx->pos),
+			 "unterminated regular expression");
 		return;
 	}
 	t->type = LT_REGEX;
@@ -152,9 +146,72 @@ static void lex_regex(struct lang_lexer *lx, struct lang_token *t)
 	lx->pos = p + 1;
 }
 
-static bool is_kw(const char *s, size_t n, const char *kw)
+/*
+ * Operators and punctuation; a two-character operator comes before its
+ * first character alone, so the longest one wins.  '=' and '|' alone are
+ * errors with a hint.
+ */
+static const struct {
+	const char *op;
+	enum lang_tok type;
+	const char *error;
+} ops[] = {
+	{ "==", LT_EQ, NULL },
+	{ "=~", LT_MATCH, NULL },
+	{ "=", LT_ERROR, "'=' alone is not an operator (use == or =~)" },
+	{ "!=", LT_NE, NULL },
+	{ "!~", LT_NMATCH, NULL },
+	{ "!", LT_NOT, NULL },
+	{ "<=", LT_LE, NULL },
+	{ "<", LT_LT, NULL },
+	{ ">=", LT_GE, NULL },
+	{ ">", LT_GT, NULL },
+	{ "&&", LT_AND, NULL },
+	{ "&", LT_BITAND, NULL },
+	{ "||", LT_OR, NULL },
+	{ "|", LT_ERROR, "'|' alone is not an operator (use ||)" },
+	{ "(", LT_LPAREN, NULL },
+	{ ")", LT_RPAREN, NULL },
+	{ "[", LT_LBRACK, NULL },
+	{ "]", LT_RBRACK, NULL },
+	{ ",", LT_COMMA, NULL },
+};
+
+static const struct {
+	const char *kw;
+	enum lang_tok type;
+} keywords[] = {
+	{ "and", LT_AND },
+	{ "or", LT_OR },
+	{ "not", LT_NOT },
+	{ "in", LT_IN },
+};
+
+/* The operator that starts with c (d the next character, or NUL) into
+ * t's type, len and error.  Returns false if c starts none. */
+static bool lex_op(char c, char d, struct lang_token *t)
 {
-	return strlen(kw) == n && memcmp(s, kw, n) == 0;
+	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(ops); i++) {
+		if (ops[i].op[0] == c &&
+		    (ops[i].op[1] == '\0' || ops[i].op[1] == d)) {
+			t->type = ops[i].type;
+			t->len = (uint32_t)strlen(ops[i].op);
+			t->error = ops[i].error;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The keyword the n bytes at s spell, or LT_WORD. */
+static enum lang_tok word_type(const char *s, size_t n)
+{
+	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(keywords); i++) {
+		if (strlen(keywords[i].kw) == n &&
+		    memcmp(s, keywords[i].kw, n) == 0)
+			return keywords[i].type;
+	}
+	return LT_WORD;
 }
 
 void lang_lex(struct lang_lexer *lx, struct lang_token *t)
@@ -176,99 +233,29 @@ void lang_lex(struct lang_lexer *lx, struct lang_token *t)
 	c = s[p];
 	d = p + 1 < lx->len ? s[p + 1] : '\0';
 	t->len = 1;
-	switch (c) {
-	case '(':
-		t->type = LT_LPAREN;
-		break;
-	case ')':
-		t->type = LT_RPAREN;
-		break;
-	case '[':
-		t->type = LT_LBRACK;
-		break;
-	case ']':
-		t->type = LT_RBRACK;
-		break;
-	case ',':
-		t->type = LT_COMMA;
-		break;
-	case '"':
-	case '\'':
+	if (c == '"' || c == '\'') {
 		lex_string(lx, t);
 		return;
-	case '=':
-		if (d == '=') {
-			t->type = LT_EQ;
-			t->len = 2;
-		} else if (d == '~') {
-			t->type = LT_MATCH;
-			t->len = 2;
-		} else {
-			t->type = LT_ERROR;
-			t->error = "'=' alone is not an operator (use == or =~)";
-		}
-		break;
-	case '!':
-		if (d == '=') {
-			t->type = LT_NE;
-			t->len = 2;
-		} else if (d == '~') {
-			t->type = LT_NMATCH;
-			t->len = 2;
-		} else {
-			t->type = LT_NOT;
-		}
-		break;
-	case '<':
-		t->type = d == '=' ? LT_LE : LT_LT;
-		t->len = d == '=' ? 2 : 1;
-		break;
-	case '>':
-		t->type = d == '=' ? LT_GE : LT_GT;
-		t->len = d == '=' ? 2 : 1;
-		break;
-	case '&':
-		t->type = d == '&' ? LT_AND : LT_BITAND;
-		t->len = d == '&' ? 2 : 1;
-		break;
-	case '|':
-		if (d == '|') {
-			t->type = LT_OR;
-			t->len = 2;
-		} else {
-			t->type = LT_ERROR;
-			t->error = "'|' alone is not an operator (use ||)";
-		}
-		break;
-	default:
-		if (c == 'r' && (d == '"' || d == '\'')) {
-			lex_regex(lx, t);
-			return;
-		}
-		if (word_start(c) || (c == '-' && d >= '0' && d <= '9')) {
-			size_t e = p + 1;
+	}
+	if (c == 'r' && (d == '"' || d == '\'')) {
+		lex_regex(lx, t);
+		return;
+	}
+	if (word_start(c) || (c == '-' && d >= '0' && d <= '9')) {
+		size_t e = p + 1;
 
-			while (e < lx->len && word_char(s[e]))
-				e++;
-			t->len = (uint32_t)(e - p);
-			t->val = s + p;
-			t->val_len = t->len;
-			if (is_kw(s + p, t->len, "and"))
-				t->type = LT_AND;
-			else if (is_kw(s + p, t->len, "or"))
-				t->type = LT_OR;
-			else if (is_kw(s + p, t->len, "not"))
-				t->type = LT_NOT;
-			else if (is_kw(s + p, t->len, "in"))
-				t->type = LT_IN;
-			else
-				t->type = LT_WORD;
-			lx->pos = e;
-			return;
-		}
+		while (e < lx->len && word_char(s[e]))
+			e++;
+		t->len = (uint32_t)(e - p);
+		t->val = s + p;
+		t->val_len = t->len;
+		t->type = word_type(s + p, t->len);
+		lx->pos = e;
+		return;
+	}
+	if (!lex_op(c, d, t)) {
 		t->type = LT_ERROR;
 		t->error = "unexpected character";
-		break;
 	}
 	if (t->type != LT_ERROR || t->len)
 		lx->pos = p + t->len;
@@ -422,19 +409,7 @@ void lang_src_pos(const struct lang_src *s, size_t off, uint32_t *line,
 
 int lang_parse_duration(const char *s, size_t len, int64_t *ns)
 {
-	static const struct {
-		const char *unit;
-		int64_t mult;
-	} units[] = {
-		{ "ns", 1 },
-		{ "us", 1000 },
-		{ "ms", 1000000 },
-		{ "s", 1000000000 },
-		{ "m", INT64_C(60) * 1000000000 },
-		{ "h", INT64_C(3600) * 1000000000 },
-		{ "d", INT64_C(86400) * 1000000000 },
-	};
-	int64_t v = 0;
+	int64_t v = 0, unit;
 	size_t i = 0;
 
 	if (!len || s[0] < '0' || s[0] > '9')
@@ -444,14 +419,10 @@ int lang_parse_duration(const char *s, size_t len, int64_t *ns)
 			return -EINVAL;
 		v = v * 10 + (s[i++] - '0');
 	}
-	for (size_t u = 0; u < VIGIL_ARRAY_SIZE(units); u++) {
-		if (strlen(units[u].unit) == len - i &&
-		    memcmp(s + i, units[u].unit, len - i) == 0) {
-			if (v > INT64_MAX / units[u].mult)
-				return -EINVAL;
-			*ns = v * units[u].mult;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	/* Unlike a duration in vigil.yaml, a literal must name its unit. */
+	unit = vigil_duration_unit(s + i, len - i);
+	if (!unit || v > INT64_MAX / unit)
+		return -EINVAL;
+	*ns = v * unit;
+	return 0;
 }

@@ -160,16 +160,10 @@ static int items_push(struct parser *p, struct items *its,
 		fail(p, it->off, "more than %d items", LANG_MAX_LIST_ITEMS);
 		return -E2BIG;
 	}
-	if (its->n == its->cap) {
-		size_t cap = its->cap ? its->cap * 2 : 8;
-		struct lang_list_item *v = realloc(its->v, cap * sizeof(*v));
-
-		if (!v) {
-			oom(p);
-			return -ENOMEM;
-		}
-		its->v = v;
-		its->cap = cap;
+	if (vigil_grow((void **)&its->v, &its->cap, its->n, sizeof(*its->v),
+		       8)) {
+		oom(p);
+		return -ENOMEM;
 	}
 	its->v[its->n++] = *it;
 	return 0;

@@ -30,13 +30,8 @@ static uint64_t rate_key(const struct pol_rule *r, const struct vigil_event *ev)
 		const struct vigil_field *f = r->keys[k];
 		struct vigil_value v;
 
-		for (uint32_t idx = 0; idx < UINT32_MAX; idx++) {
-			int rc = f->get(f, ev, idx, &v);
-
-			if (rc == -ENODATA)
-				continue;
-			if (rc)
-				break;
+		for (uint32_t idx = 0; lang_field_next(f, ev, &idx, &v);
+		     idx++) {
 			switch (v.type) {
 			case VIGIL_T_STR:
 				h = hash64(h, v.u.s.ptr, v.u.s.len);

@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,46 +19,22 @@
 
 #define POLICY_MAX_FILE (64u << 20)
 
+/* Reads path into *data (NUL-terminated, the caller frees it), *len. */
 static int read_file(const char *path, char **data, size_t *len,
 		     struct vigil_buf *err)
 {
 	struct vigil_buf b = { 0 };
-	char chunk[65536];
-	ssize_t n;
-	int fd, rc = 0;
+	size_t err_len = err->len;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		vigil_buf_printf(err, "%s: cannot open: %s\n", path,
-				 strerror(errno));
-		return rc;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (b.len + (size_t)n > POLICY_MAX_FILE) {
-			vigil_buf_printf(err, "%s: larger than %u MiB\n", path,
-					 POLICY_MAX_FILE >> 20);
-			rc = -EFBIG;
-			goto out_close;
-		}
-		rc = vigil_buf_append(&b, chunk, (size_t)n);
-		if (rc)
-			goto out_close;
-	}
-	if (n < 0) {
-		rc = -errno;
-		vigil_buf_printf(err, "%s: cannot read: %s\n", path,
-				 strerror(errno));
-	}
-out_close:
-	close(fd);
+	rc = vigil_read_file(path, POLICY_MAX_FILE, &b, err);
 	if (rc) {
+		/* The policy's messages are one a line. */
+		if (err->len > err_len)
+			vigil_buf_printf(err, "\n");
 		vigil_buf_free(&b);
 		return rc;
 	}
-	if (!b.data && vigil_buf_reserve(&b, 1))
-		return -ENOMEM;
-	vigil_buf_cstr(&b);
 	*data = b.data;
 	*len = b.len;
 	return 0;
@@ -71,7 +46,7 @@ static int add_file(struct vigil_ruleset *rs, const char *path,
 	struct pol_file *f;
 	int rc;
 
-	if (pol_grow((void **)&rs->files, cap, rs->n_files, sizeof(*f)))
+	if (vigil_grow((void **)&rs->files, cap, rs->n_files, sizeof(*f), 16))
 		return -ENOMEM;
 	f = &rs->files[rs->n_files];
 	memset(f, 0, sizeof(*f));

@@ -154,9 +154,6 @@ struct pol_macro *pol_find_macro(struct vigil_ruleset *rs, const char *n,
 struct pol_list *pol_find_list(struct vigil_ruleset *rs, const char *n,
 			       size_t len);
 
-/* Grows array *v of *cap entries of size bytes (zeroed) to hold more
- * than n.  Returns 0 or -ENOMEM. */
-int pol_grow(void **v, size_t *cap, size_t n, size_t size);
 /* The first pass over file f: its entries into rs.  Returns 0, -EINVAL
  * after reporting, or -ENOMEM. */
 int pol_load_entries(struct vigil_ruleset *rs, const struct pol_file *f);

@@ -41,23 +41,6 @@ void pol_err(struct vigil_ruleset *rs, const struct vigil_node *n,
 	vigil_buf_printf(rs->err, "\n");
 }
 
-int pol_grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 16;
-	p = realloc(*v, c * size);
-	if (!p)
-		return -ENOMEM;
-	memset((char *)p + *cap * size, 0, (c - *cap) * size);
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 static bool name_eq(const char *a, const char *b, size_t blen)
 {
 	return strncmp(a, b, blen) == 0 && a[blen] == '\0';
@@ -190,7 +173,7 @@ static int named_entry(struct vigil_ruleset *rs, const char *kind,
 			kind, name->str);
 		return -ENOENT;
 	}
-	if (pol_grow(v, cap, *n, size))
+	if (vigil_grow(v, cap, *n, size, 16))
 		return -ENOMEM;
 	*found = (char *)*v + (*n)++ * size;
 	*(const char **)*found = name->str;
@@ -686,8 +669,8 @@ static int entry_rule(struct vigil_ruleset *rs, const struct vigil_node *m)
 	if (rc)
 		return rc;
 	if (!r) {
-		if (pol_grow((void **)&rs->rules, &rs->cap_rules, rs->n_rules,
-			     sizeof(*r)))
+		if (vigil_grow((void **)&rs->rules, &rs->cap_rules, rs->n_rules,
+			       sizeof(*r), 16))
 			return -ENOMEM;
 		r = &rs->rules[rs->n_rules++];
 	}
