@@ -111,6 +111,17 @@ extern const struct vigil_config_name vigil_outlet_full_policies[];
 #define VIGIL_OUTLET_BACKOFF_MAX_MS (24 * 3600 * 1000)
 
 /*
+ * Entries for flush_interval (1s) and its older spelling
+ * flush_interval_ms (an integer of milliseconds; 0: flush_interval), in
+ * the int64_t members ms and ms_int of T: ms_int, when set, wins.
+ */
+#define VIGIL_OUTLET_FLUSH_ENTRIES(T, ms, ms_int)                              \
+	{ VIGIL_CFG_DURATION_MS("flush_interval", T, ms, 1000, 1, 3600000,     \
+				"a partial batch is sent after this") },       \
+	{ VIGIL_CFG_INT("flush_interval_ms", T, ms_int, 0, 0, 3600000,         \
+			"flush_interval in milliseconds; 0: flush_interval") }
+
+/*
  * The spool's directory from c (dir, or <state_dir>/spool/<name>, name
  * dflt_name when absent) into dir[cap], and its sizes and policy into so.
  * 0, or -EINVAL after logging (no state directory).
