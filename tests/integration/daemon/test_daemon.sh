@@ -95,6 +95,32 @@ fwd_bad "forward spool key" forward '{spool: {max_sise: 1M}}' \
 printf 'agent: {plugin_dir: plugins}\n' > "$T/bad.yaml"
 check_bad "relative plugin_dir" bad.yaml "bad.yaml:1:21: agent.plugin_dir: want an absolute path"
 
+# the registry reads each source's "enabled" with that source's table:
+# "off" is not a boolean there, so dns is not quietly switched off; it
+# fails alone, before touching the kernel, and status says why
+mkdir -p "$T/run2"
+cat > "$T/strict.yaml" <<EOC
+agent: {pid_file: $T/run2/vigild.pid, control_socket: $T/run2/vigil.sock, state_dir: $T/state2}
+output: {stdout: {enabled: false}}
+proc: {enabled: false}
+audit: {enabled: false}
+fim: {enabled: false}
+dns: {enabled: off}
+EOC
+"$VIGILD" -f -c "$T/strict.yaml" >/dev/null 2>"$T/strict.err" &
+SPID=$!
+for i in $(seq 50); do [ -S "$T/run2/vigil.sock" ] && break; sleep 0.1; done
+"$VIGILCTL" -s "$T/run2/vigil.sock" status --json > "$T/strict.json" ||
+	{ kill "$SPID"; fail "strict enabled: no status"; }
+kill "$SPID"; wait "$SPID"
+python3 - "$T/strict.json" <<'EOP' || fail "strict enabled: $(cat "$T/strict.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+dns = [x for x in s["sources"] if x["name"] == "dns"][0]
+assert dns["state"] == "failed", dns
+assert "dns.enabled: want true or false (or yes, no), not 'off'" in dns["reason"], dns
+EOP
+
 mkdir -p "$T/run"
 "$VIGILD" -f --json -c "$T/vigil.yaml" >"$T/stdout" 2>"$T/stderr" &
 PID=$!
