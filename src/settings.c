@@ -49,51 +49,6 @@ const char *vigil_feature_name(uint32_t bit)
 	return NULL;
 }
 
-/* Lists allowed keys for an error message. */
-static void key_list(struct vigil_buf *err, const char *const *keys, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		vigil_buf_printf(err, "%s%s", i ? ", " : "", keys[i]);
-}
-
-int vigil_config_check_keys(const struct vigil_node *map, const char *what,
-			    const char *const *keys, size_t n,
-			    struct vigil_buf *err)
-{
-	if (map->type != VIGIL_NODE_MAP) {
-		vigil_node_error(err, map, "'%s' must be a map of settings",
-				 what);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < map->n; i++) {
-		size_t k;
-
-		for (k = 0; k < n; k++)
-			if (strcmp(map->keys[i]->str, keys[k]) == 0)
-				break;
-		if (k < n)
-			continue;
-		{
-			const char *near =
-				vigil_nearest(map->keys[i]->str, keys, n);
-
-			vigil_node_error(err, map->keys[i],
-					 "unknown key '%s' in %s",
-					 map->keys[i]->str, what);
-			if (near) {
-				vigil_buf_printf(err, " (did you mean '%s'?)",
-						 near);
-			} else {
-				vigil_buf_printf(err, " (allowed: ");
-				key_list(err, keys, n);
-				vigil_buf_printf(err, ")");
-			}
-		}
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static const struct vigil_config_name log_targets[] = {
 	{ "stderr", VIGIL_LOG_STDERR }, { "syslog", VIGIL_LOG_SYSLOG },
 	{ NULL, 0 },

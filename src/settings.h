@@ -67,15 +67,6 @@ int vigil_config_load(const char *path, struct vigil_config *cfg,
 		      struct vigil_buf *err) __attribute__((warn_unused_result));
 void vigil_config_free(struct vigil_config *cfg);
 
-/*
- * Checks that map is a map with only the given keys; otherwise writes
- * "file:line:col: unknown key 'x' in WHAT (did you mean 'y'?)" (or the
- * allowed keys) to err and returns -EINVAL.  For the monitors' sections.
- */
-int vigil_config_check_keys(const struct vigil_node *map, const char *what,
-			    const char *const *keys, size_t n,
-			    struct vigil_buf *err);
-
 /* A source's section ("audit"), or NULL. */
 const struct vigil_node *vigil_config_section(const struct vigil_config *cfg,
 					      const char *name);

@@ -79,9 +79,11 @@ struct vigil_source_ops {
 	 * of messages read or a negative errno.  May be NULL. */
 	int (*drain)(struct vigil_source *src);
 	/* Validate this source's section (NULL: absent) without touching
-	 * the kernel, for vigild --check-config: 0, or -EINVAL with
+	 * the kernel, for vigild --check-config and the registry: 0 with
+	 * the section's "enabled" in *enabled, or -EINVAL with
 	 * "file:line:col: ..." in err.  May be NULL. */
-	int (*check)(const struct vigil_node *section, struct vigil_buf *err);
+	int (*check)(const struct vigil_node *section, bool *enabled,
+		     struct vigil_buf *err);
 };
 
 struct vigil_source {

@@ -100,8 +100,10 @@ struct vigil_host_api {
 	 */
 	const char *(*config_str)(void *host, const char *key,
 				  const char *dflt);
-	/* Integer with optional k/M/G suffix or duration (s/m/h); dflt when
-	 * absent; -EINVAL in *err and dflt when malformed. */
+	/* Integer with optional k/M/G suffix or duration (s/m/h; returned in
+	 * nanoseconds); dflt when absent; -EINVAL in *err and dflt when
+	 * malformed.  ABI 1.0, kept for older plugins: a new one reads its
+	 * section with config_map, which knows each key's type and unit. */
 	int64_t (*config_int)(void *host, const char *key, int64_t dflt,
 			      int *err);
 	int (*config_bool)(void *host, const char *key, int dflt);

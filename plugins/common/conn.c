@@ -19,51 +19,42 @@ static const char *const state_name[] = {
 	[VIGIL_CONN_HANDSHAKE] = "protocol handshake",
 };
 
-int vigil_conn_config(const struct vigil_host_api *api, void *h,
-		      struct vigil_conn_opts *o, int64_t dflt_port, bool tls)
+int vigil_conn_setup(const struct vigil_host_api *api, void *h,
+		     struct vigil_conn_opts *o, const char *extra)
 {
-	int err = 0;
-	int64_t port;
+	char terr[512];
+	FILE *m;
+	size_t len;
 
-	o->host = vigil_config_dup(api, h, "host", "127.0.0.1");
-	if (!o->host)
-		return -ENOMEM;
-	port = api->config_int(h, "port", dflt_port, &err);
-	if (err || port < 1 || port > 65535) {
-		api->log(h, VIGIL_LOG_ERR, "config.port must be 1-65535");
+	snprintf(o->port, sizeof(o->port), "%u", (unsigned)o->port_num);
+	if (vigil_outlet_backoff_check(api, h, "reconnect", o->reconnect_min_ms,
+				       o->reconnect_max_ms))
 		return -EINVAL;
-	}
-	snprintf(o->port, sizeof(o->port), "%lld", (long long)port);
-	if (vigil_outlet_backoff_config(api, h, "reconnect", &o->reconnect_min_ms,
-					&o->reconnect_max_ms))
-		return -EINVAL;
-	o->connect_timeout_ms =
-		1000 * api->config_int(h, "connect_timeout", 10, &err);
-	if (err || o->connect_timeout_ms < 1000) {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config.connect_timeout is a duration of at least 1s");
-		return -EINVAL;
-	}
-	if (tls) {
-		struct vigil_tls_opts to = {
-			.ca_file = api->config_str(h, "tls.ca_file", NULL),
-			.cert_file = api->config_str(h, "tls.cert_file", NULL),
-			.key_file = api->config_str(h, "tls.key_file", NULL),
-			.verify = api->config_bool(h, "tls.verify", 1),
-		};
-		char terr[512];
-
-		if (!to.verify)
+	if (!o->server_name)
+		o->server_name = o->host;
+	if (o->use_tls) {
+		if (!o->tls.verify)
 			api->log(h, VIGIL_LOG_WARNING,
 				 "config.tls.verify is off: the server is not authenticated");
-		if (vigil_tls_ctx_new(&to, &o->tls_ctx, terr, sizeof(terr))) {
+		if (vigil_tls_ctx_new(&o->tls, &o->tls_ctx, terr,
+				      sizeof(terr))) {
 			api->log(h, VIGIL_LOG_ERR, "config.tls: %s", terr);
 			return -EINVAL;
 		}
-		o->server_name = vigil_config_dup(api, h, "tls.server_name",
-						  o->host);
-		if (!o->server_name)
-			return -ENOMEM;
+	}
+	m = open_memstream(&o->sig, &len);
+	if (!m)
+		return -ENOMEM;
+	fprintf(m, "%s\n%s\n%d%d%d%d%d\n%s\n%s\n%s\n%s\n%lld\n%s",
+		o->host, o->port, o->udp, o->use_tls, o->tls.verify,
+		o->handshake, o->need_ack, o->tls.ca_file ? o->tls.ca_file : "",
+		o->tls.cert_file ? o->tls.cert_file : "",
+		o->tls.key_file ? o->tls.key_file : "", o->server_name,
+		(long long)o->keepalive_s, extra ? extra : "");
+	if (fclose(m)) {
+		free(o->sig);
+		o->sig = NULL;
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -71,8 +62,6 @@ int vigil_conn_config(const struct vigil_host_api *api, void *h,
 void vigil_conn_opts_free(struct vigil_conn_opts *o)
 {
 	vigil_tls_ctx_free(o->tls_ctx);
-	free(o->host);
-	free(o->server_name);
 	free(o->sig);
 	memset(o, 0, sizeof(*o));
 }
@@ -562,9 +551,8 @@ static void conn_timeout(struct vigil_conn *c)
 {
 	char why[128];
 
-	snprintf(why, sizeof(why), "no %s within connect_timeout (%llds)",
-		 state_name[c->state],
-		 (long long)(c->opts->connect_timeout_ms / 1000));
+	snprintf(why, sizeof(why), "no %s within connect_timeout (%lldms)",
+		 state_name[c->state], (long long)c->opts->connect_timeout_ms);
 	c->warned = false;
 	vigil_conn_drop(c, why);
 }

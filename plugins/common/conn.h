@@ -45,21 +45,59 @@ enum vigil_conn_state {
 	VIGIL_CONN_STOPPED,    /* the plugin is going away */
 };
 
-/* How to connect; owned by the plugin's settings (vigil_conn_opts_free). */
+/*
+ * How to connect: part of the plugin's settings.  The first members are
+ * read by VIGIL_CONN_ENTRIES, the plugin sets the next ones, and
+ * vigil_conn_setup makes the rest (free them with vigil_conn_opts_free).
+ */
 struct vigil_conn_opts {
-	char *host;
-	char port[16];
+	const char *host;
+	uint16_t port_num;
+	int64_t connect_timeout_ms; /* deadline of each state before READY */
+	int64_t reconnect_min_ms, reconnect_max_ms;
+	struct vigil_tls_opts tls;
+	const char *server_name; /* TLS: SNI and the name verified; NULL: host */
+
+	bool use_tls;
 	bool udp;
-	struct vigil_tls_ctx *tls_ctx; /* NULL: no TLS */
-	char *server_name;             /* TLS: SNI and the name verified */
 	bool handshake;      /* HANDSHAKE after TLS until vigil_conn_ready */
 	bool need_ack;       /* commit on vigil_conn_ack, not when written */
 	int64_t keepalive_s; /* TCP keepalive idle time; 0: off */
-	int64_t connect_timeout_ms; /* deadline of each state before READY */
-	int64_t ack_timeout_ms;     /* need_ack: of the oldest write */
-	int64_t reconnect_min_ms, reconnect_max_ms;
+	int64_t ack_timeout_ms; /* need_ack: of the oldest write */
+
+	char port[16];
+	struct vigil_tls_ctx *tls_ctx; /* NULL: no TLS */
 	char *sig; /* the settings a connection depends on, as one string */
 };
+
+/*
+ * Entries of a plugin's table for the struct vigil_conn_opts member m of
+ * T: host (127.0.0.1), port (dflt_port, from min_port), connect_timeout
+ * (10s), reconnect_min/_max (1s, 60s) and tls.{ca_file, cert_file,
+ * key_file, verify, server_name}.
+ */
+#define VIGIL_CONN_ENTRIES(T, m, dflt_port, min_port)                          \
+	{ VIGIL_CFG_STR("host", T, m.host, "127.0.0.1", "the peer") },         \
+	{ VIGIL_CFG_INT("port", T, m.port_num, dflt_port, min_port, 65535,     \
+			NULL) },                                               \
+	{ VIGIL_CFG_DURATION_MS("connect_timeout", T, m.connect_timeout_ms,    \
+				10000, 1000, 3600000,                          \
+				"deadline of each step before sending") },     \
+	VIGIL_OUTLET_BACKOFF_ENTRIES("reconnect", T, m.reconnect_min_ms,       \
+				     m.reconnect_max_ms),                      \
+	VIGIL_TLS_ENTRIES(T, m.tls),                                           \
+	{ VIGIL_CFG_STR("tls.server_name", T, m.server_name, NULL,             \
+			"the name verified and sent; default: host") }
+
+/*
+ * Completes o after its table was read and the plugin set use_tls and
+ * the rest: the port's text, the TLS context, and sig, the settings as
+ * one string with extra (the plugin's own connection settings) at the
+ * end.  0, or -EINVAL after logging, or -ENOMEM; free o also on error.
+ */
+int vigil_conn_setup(const struct vigil_host_api *api, void *host,
+		     struct vigil_conn_opts *o, const char *extra);
+void vigil_conn_opts_free(struct vigil_conn_opts *o);
 
 struct vigil_conn;
 
@@ -113,15 +151,6 @@ struct vigil_conn {
 	bool warned;   /* the peer is down and the user was told */
 	bool gai_busy; /* gai in flight (a reload may have left it) */
 };
-
-/*
- * Reads host (127.0.0.1), port (dflt_port), reconnect_min/_max (1s, 60s)
- * and connect_timeout (10s) into o, and with tls the tls.* settings into
- * a context.  0, or -EINVAL after logging; free o also on error.
- */
-int vigil_conn_config(const struct vigil_host_api *api, void *host,
-		      struct vigil_conn_opts *o, int64_t dflt_port, bool tls);
-void vigil_conn_opts_free(struct vigil_conn_opts *o);
 
 void vigil_conn_init(struct vigil_conn *c, struct vigil_outlet *out,
 		     const struct vigil_conn_opts *opts,

@@ -32,31 +32,22 @@ int vigil_outlet_init(struct vigil_outlet *o, const struct vigil_host_api *api,
 	return 0;
 }
 
+const struct vigil_config_name vigil_outlet_full_policies[] = {
+	{ "drop_oldest", VIGIL_SPOOL_DROP_OLDEST },
+	{ "drop_newest", VIGIL_SPOOL_DROP_NEWEST },
+	{ NULL, 0 },
+};
+
 int vigil_outlet_spool_config(const struct vigil_host_api *api, void *host,
+			      const struct vigil_outlet_spool_conf *c,
 			      const char *dflt_name, char *dir, size_t cap,
 			      struct vigil_spool_opts *so)
 {
-	const char *v;
-	int err = 0;
-
-	so->max_bytes = (uint64_t)api->config_int(host, "spool.max_size", 0,
-						  &err);
-	if (!err)
-		so->segment_bytes = (uint64_t)api->config_int(
-			host, "spool.segment_size", 0, &err);
-	v = api->config_str(host, "spool.on_full", "drop_oldest");
-	if (!strcmp(v, "drop_newest"))
-		so->full_policy = VIGIL_SPOOL_DROP_NEWEST;
-	else if (strcmp(v, "drop_oldest"))
-		err = -EINVAL;
-	if (err) {
-		api->log(host, VIGIL_LOG_ERR,
-			 "config.spool: max_size and segment_size are sizes, on_full is drop_oldest or drop_newest");
-		return -EINVAL;
-	}
-	v = api->config_str(host, "spool.dir", NULL);
-	if (v) {
-		snprintf(dir, cap, "%s", v);
+	so->max_bytes = (uint64_t)c->max_size;
+	so->segment_bytes = (uint64_t)c->segment_size;
+	so->full_policy = c->on_full;
+	if (c->dir) {
+		snprintf(dir, cap, "%s", c->dir);
 	} else {
 		const char *sd = api->state_dir(host);
 
@@ -66,29 +57,20 @@ int vigil_outlet_spool_config(const struct vigil_host_api *api, void *host,
 			return -EINVAL;
 		}
 		snprintf(dir, cap, "%s/spool/%s", sd,
-			 api->config_str(host, "spool.name", dflt_name));
+			 c->name ? c->name : dflt_name);
 	}
 	return 0;
 }
 
-int vigil_outlet_backoff_config(const struct vigil_host_api *api, void *host,
-				const char *prefix, int64_t *min_ms,
-				int64_t *max_ms)
+int vigil_outlet_backoff_check(const struct vigil_host_api *api, void *host,
+			       const char *prefix, int64_t min_ms,
+			       int64_t max_ms)
 {
-	char kmin[64], kmax[64];
-	int err = 0;
-
-	snprintf(kmin, sizeof(kmin), "%s_min", prefix);
-	snprintf(kmax, sizeof(kmax), "%s_max", prefix);
-	*min_ms = 1000 * api->config_int(host, kmin, 1, &err);
-	if (!err)
-		*max_ms = 1000 * api->config_int(host, kmax, 60, &err);
-	if (err || *min_ms < 1 || *max_ms < *min_ms) {
-		api->log(host, VIGIL_LOG_ERR,
-			 "config: %s <= %s are durations", kmin, kmax);
-		return -EINVAL;
-	}
-	return 0;
+	if (max_ms >= min_ms)
+		return 0;
+	api->log(host, VIGIL_LOG_ERR, "config: %s_max is below %s_min",
+		 prefix, prefix);
+	return -EINVAL;
 }
 
 static void on_unlinked(uv_fs_t *req)

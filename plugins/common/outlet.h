@@ -72,22 +72,72 @@ int vigil_outlet_init(struct vigil_outlet *o, const struct vigil_host_api *api,
 		      void *host, const struct vigil_outlet_ops *ops,
 		      const char *name);
 
+/* The spool's settings, as VIGIL_OUTLET_SPOOL_ENTRIES reads them. */
+struct vigil_outlet_spool_conf {
+	const char *dir;  /* NULL: <state_dir>/spool/<name> */
+	const char *name; /* NULL: the plugin's */
+	int64_t max_size, segment_size; /* 0: the spool's defaults */
+	int32_t on_full;                /* enum vigil_spool_full_policy */
+};
+
+extern const struct vigil_config_name vigil_outlet_full_policies[];
+
+/* Entries of a plugin's table for the struct vigil_outlet_spool_conf
+ * member m of T: spool.{dir, name, max_size, segment_size, on_full}. */
+#define VIGIL_OUTLET_SPOOL_ENTRIES(T, m)                                       \
+	{ VIGIL_CFG_PATH("spool.dir", T, m.dir, NULL,                          \
+			 "default: <agent.state_dir>/spool/<spool.name>") },   \
+	{ VIGIL_CFG_STR("spool.name", T, m.name, NULL,                         \
+			"default: the plugin's name") },                       \
+	{ VIGIL_CFG_SIZE("spool.max_size", T, m.max_size, 0, 0, INT64_MAX,     \
+			 "0: 256M") },                                         \
+	{ VIGIL_CFG_SIZE("spool.segment_size", T, m.segment_size, 0, 0,        \
+			 64 << 20, "0: 4M") },                                 \
+	{ VIGIL_CFG_ENUM("spool.on_full", T, m.on_full,                        \
+			 VIGIL_SPOOL_DROP_OLDEST, vigil_outlet_full_policies,  \
+			 NULL) }
+
 /*
- * Reads the spool settings: dir (or <state_dir>/spool/<name>, name from
- * spool.name or dflt_name) into dir[cap], max_size, segment_size and
- * on_full into so.  0, or -EINVAL after logging what is wrong.
+ * Entries for backoff bounds <prefix>_min and <prefix>_max (prefix a
+ * string literal), milliseconds in the int64_t members lo and hi of T.
+ */
+#define VIGIL_OUTLET_BACKOFF_ENTRIES(prefix, T, lo, hi)                        \
+	{ VIGIL_CFG_DURATION_MS(prefix "_min", T, lo, 1000, 1,                 \
+				VIGIL_OUTLET_BACKOFF_MAX_MS,                   \
+				"the first wait, doubled each time") },        \
+	{ VIGIL_CFG_DURATION_MS(prefix "_max", T, hi, 60000, 1,                \
+				VIGIL_OUTLET_BACKOFF_MAX_MS,                   \
+				"the longest wait") }
+#define VIGIL_OUTLET_BACKOFF_MAX_MS (24 * 3600 * 1000)
+
+/*
+ * Entries for flush_interval (1s) and its older spelling
+ * flush_interval_ms (an integer of milliseconds; 0: flush_interval), in
+ * the int64_t members ms and ms_int of T: ms_int, when set, wins.
+ */
+#define VIGIL_OUTLET_FLUSH_ENTRIES(T, ms, ms_int)                              \
+	{ VIGIL_CFG_DURATION_MS("flush_interval", T, ms, 1000, 1, 3600000,     \
+				"a partial batch is sent after this") },       \
+	{ VIGIL_CFG_INT("flush_interval_ms", T, ms_int, 0, 0, 3600000,         \
+			"flush_interval in milliseconds; 0: flush_interval") }
+
+/*
+ * The spool's directory from c (dir, or <state_dir>/spool/<name>, name
+ * dflt_name when absent) into dir[cap], and its sizes and policy into so.
+ * 0, or -EINVAL after logging (no state directory).
  */
 int vigil_outlet_spool_config(const struct vigil_host_api *api, void *host,
+			      const struct vigil_outlet_spool_conf *c,
 			      const char *dflt_name, char *dir, size_t cap,
 			      struct vigil_spool_opts *so);
 
 /*
- * Reads the backoff bounds <prefix>_min and <prefix>_max (durations, 1s
- * and 60s) in milliseconds.  0, or -EINVAL after logging.
+ * Checks backoff bounds read with VIGIL_OUTLET_BACKOFF_ENTRIES: 0, or
+ * -EINVAL after logging that <prefix>_max is below <prefix>_min.
  */
-int vigil_outlet_backoff_config(const struct vigil_host_api *api, void *host,
-				const char *prefix, int64_t *min_ms,
-				int64_t *max_ms);
+int vigil_outlet_backoff_check(const struct vigil_host_api *api, void *host,
+			       const char *prefix, int64_t min_ms,
+			       int64_t max_ms);
 
 /*
  * Opens the spool in dir with so (delivered segments are removed on the

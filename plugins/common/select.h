@@ -1,7 +1,8 @@
 /*
  * select.h - which records a forwarder sends: events, signals or both,
- * by event type and minimum severity.  One reader of the settings for
- * every forwarder (forward, syslog, http).
+ * by event type and minimum severity; the table entries every forwarder
+ * (forward, syslog, http) reads them with; and what their configure and
+ * reload steps share.
  */
 #ifndef VIGIL_PLUGIN_SELECT_H
 #define VIGIL_PLUGIN_SELECT_H
@@ -11,24 +12,38 @@
 
 #include <vigil/plugin.h>
 
+enum { VIGIL_SELECT_EVENTS = 1, VIGIL_SELECT_SIGNALS = 2 };
+
 struct vigil_select {
-	bool events, signals;
+	uint32_t what;      /* VIGIL_SELECT_* bits */
 	uint64_t type_mask; /* VIGIL_EVBIT()s; 0: every type */
 	uint32_t min_severity;
 };
 
+/* The names of what, event_types and min_severity. */
+extern const struct vigil_config_name vigil_select_whats[];
+extern const struct vigil_config_name vigil_select_types[];
+extern const struct vigil_config_name vigil_select_severities[];
+
 /*
- * Reads "what" (dflt_what when absent), "event_types" and "min_severity"
- * from the plugin's configuration.  Returns 0, or -EINVAL after logging
- * which setting is wrong and what it accepts.
+ * Entries of a plugin's table (vigil/confmap.h) for the struct
+ * vigil_select member m of T: what (dflt_what, VIGIL_SELECT_* bits),
+ * event_types (all) and min_severity (info).
  */
-int vigil_select_load(const struct vigil_host_api *api, void *host,
-		      const char *dflt_what, struct vigil_select *out);
+#define VIGIL_SELECT_ENTRIES(T, m, dflt_what)                                  \
+	{ VIGIL_CFG_ENUM("what", T, m.what, dflt_what, vigil_select_whats,     \
+			 NULL) },                                              \
+	{ VIGIL_CFG_FLAGS("event_types", T, m.type_mask, 0,                    \
+			  vigil_select_types,                                  \
+			  "event types to send; default: all") },              \
+	{ VIGIL_CFG_ENUM("min_severity", T, m.min_severity, VIGIL_SEV_INFO,    \
+			 vigil_select_severities,                              \
+			 "signals below it are not sent") }
 
 static inline bool vigil_select_event(const struct vigil_select *s,
 				      const struct vigil_event *ev)
 {
-	return s->events &&
+	return (s->what & VIGIL_SELECT_EVENTS) &&
 	       (!s->type_mask ||
 		(ev->type < 64 && (s->type_mask & VIGIL_EVBIT(ev->type))));
 }
@@ -36,22 +51,9 @@ static inline bool vigil_select_event(const struct vigil_select *s,
 static inline bool vigil_select_signal(const struct vigil_select *s,
 				       const struct vigil_signal *sig)
 {
-	return s->signals && sig->severity >= s->min_severity;
+	return (s->what & VIGIL_SELECT_SIGNALS) &&
+	       sig->severity >= s->min_severity;
 }
-
-/*
- * The values of keys in the plugin's configuration as one string
- * ("key=value\n" each, "" when absent), to tell on a reload whether the
- * settings a connection was made with changed.  Returns a malloc'd
- * string, or NULL when out of memory.
- */
-char *vigil_settings_signature(const struct vigil_host_api *api, void *host,
-			       const char *const *keys, size_t n);
-
-/* strdup of the string setting key (dflt when absent); NULL when absent
- * with a NULL dflt, or out of memory. */
-char *vigil_config_dup(const struct vigil_host_api *api, void *host,
-		       const char *key, const char *dflt);
 
 /*
  * A reload's settings name another spool than the running one (wanted vs

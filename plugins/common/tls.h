@@ -24,6 +24,21 @@ struct vigil_tls_opts {
 	bool verify;             /* check the chain and the host name */
 };
 
+/*
+ * Entries of a plugin's table (vigil/confmap.h) for the struct
+ * vigil_tls_opts member m of T: tls.ca_file, tls.cert_file, tls.key_file
+ * (absolute paths) and tls.verify (true).
+ */
+#define VIGIL_TLS_ENTRIES(T, m)                                                \
+	{ VIGIL_CFG_PATH("tls.ca_file", T, m.ca_file, NULL,                    \
+			 "default: the system's trust store") },               \
+	{ VIGIL_CFG_PATH("tls.cert_file", T, m.cert_file, NULL,                \
+			 "client certificate") },                              \
+	{ VIGIL_CFG_PATH("tls.key_file", T, m.key_file, NULL,                  \
+			 "its key") },                                         \
+	{ VIGIL_CFG_BOOL("tls.verify", T, m.verify, 1,                         \
+			 "check the server's certificate and name") }
+
 /* A TLS configuration (SSL_CTX), shared by the connections of a plugin. */
 struct vigil_tls_ctx;
 /* One connection. */

@@ -74,11 +74,52 @@ enum fwd_hs { HS_HELO, HS_PONG };
 struct fwd_settings {
 	struct vigil_conn_opts conn; /* host, port, TLS, timing */
 	struct vigil_select sel; /* what, event_types, min_severity */
-	char *tag_events, *tag_signals;
-	enum fwd_mode mode;
-	int64_t chunk_bytes, flush_ms, max_inflight, sync_ms;
-	char *shared_key, *self_hostname, *username, *password;
+	struct vigil_outlet_spool_conf spool;
+	const char *tag_events, *tag_signals;
+	int32_t mode; /* enum fwd_mode */
+	int64_t chunk_bytes, flush_ms, flush_ms_int, max_inflight, sync_ms;
+	const char *shared_key, *username, *password;
+	char self_hostname[HOST_NAME_MAX + 1];
 };
+
+static const struct vigil_config_name fwd_modes[] = {
+	{ "forward", FWD_MODE_FORWARD },
+	{ "packed_forward", FWD_MODE_PACKED },
+	{ NULL, 0 },
+};
+
+#define S struct fwd_settings
+static const struct vigil_config_entry fwd_table[] = {
+	VIGIL_CONN_ENTRIES(S, conn, 24224, 1),
+	{ VIGIL_CFG_BOOL("tls.enabled", S, conn.use_tls, 0, NULL) },
+	VIGIL_SELECT_ENTRIES(S, sel, VIGIL_SELECT_EVENTS | VIGIL_SELECT_SIGNALS),
+	VIGIL_OUTLET_SPOOL_ENTRIES(S, spool),
+	{ VIGIL_CFG_DURATION_MS("spool.sync_interval", S, sync_ms, 1000, 0,
+				3600000, "fsync this often; 0: at stop only") },
+	{ VIGIL_CFG_STR("tag_events", S, tag_events, "vigil.events", NULL) },
+	{ VIGIL_CFG_STR("tag_signals", S, tag_signals, "vigil.signals",
+			NULL) },
+	{ VIGIL_CFG_ENUM("mode", S, mode, FWD_MODE_PACKED, fwd_modes, NULL) },
+	{ VIGIL_CFG_BOOL("require_ack", S, conn.need_ack, 1,
+			 "keep a chunk in the spool until the peer acks it") },
+	{ VIGIL_CFG_SIZE("chunk_size", S, chunk_bytes, 256 << 10, 1, 64 << 20,
+			 "bytes of records in one message") },
+	VIGIL_OUTLET_FLUSH_ENTRIES(S, flush_ms, flush_ms_int),
+	{ VIGIL_CFG_INT("max_inflight", S, max_inflight, 4, 1, 1024,
+			"chunks sent and not yet acknowledged") },
+	{ VIGIL_CFG_DURATION_MS("ack_timeout", S, conn.ack_timeout_ms, 30000,
+				1000, 3600000,
+				"reconnect and resend when no ack comes") },
+	{ VIGIL_CFG_DURATION_S("heartbeat", S, conn.keepalive_s, 30, 0, 32767,
+			       "TCP keepalive idle time; 0: off") },
+	{ VIGIL_CFG_STR("shared_key", S, shared_key, NULL,
+			"enables the HELO/PING/PONG handshake") },
+	{ VIGIL_CFG_STRBUF("self_hostname", S, self_hostname, NULL,
+			   "our name in the handshake; default: the host's") },
+	{ VIGIL_CFG_STR("username", S, username, NULL, NULL) },
+	{ VIGIL_CFG_STR("password", S, password, NULL, NULL) },
+};
+#undef S
 
 struct forward {
 	struct vigil_outlet out; /* first: the plugin table's callbacks */
@@ -99,12 +140,6 @@ static void fwd_pump(struct forward *f, bool force);
 static void fwd_settings_free(struct fwd_settings *set)
 {
 	vigil_conn_opts_free(&set->conn);
-	free(set->tag_events);
-	free(set->tag_signals);
-	free(set->shared_key);
-	free(set->self_hostname);
-	free(set->username);
-	free(set->password);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -174,7 +209,7 @@ static int fwd_send_chunk(struct forward *f)
 			raw[i] = (uint8_t)vigil_outlet_rand(o);
 	}
 	fwd_chunk_id(raw, id);
-	if (fwd_encode_message(&msg, f->set.mode,
+	if (fwd_encode_message(&msg, (enum fwd_mode)f->set.mode,
 			       kind == KIND_SIGNAL ? f->set.tag_signals :
 						     f->set.tag_events,
 			       f->batch.data, f->batch.len, n,
@@ -413,100 +448,42 @@ static void forward_destroy(void *state)
 }
 
 /*
- * The settings a connection is made with, as one string: a reload that
- * changes any of them reconnects (TLS files included, by name: a
- * certificate renewed under the same name needs a change or a restart).
- */
-static char *conn_signature(const struct vigil_host_api *api, void *h)
-{
-	static const char *const keys[] = {
-		"host", "port", "mode", "require_ack", "shared_key",
-		"self_hostname", "username", "password", "tls.enabled",
-		"tls.ca_file", "tls.cert_file", "tls.key_file", "tls.verify",
-		"tls.server_name", "heartbeat",
-	};
-
-	return vigil_settings_signature(api, h, keys,
-					sizeof(keys) / sizeof(keys[0]));
-}
-
-/*
  * Reads the configuration into set (zeroed by the caller; free it with
  * fwd_settings_free, also on error), the spool's directory and options;
- * logs and returns -EINVAL on a bad value.
+ * logs and returns -EINVAL on a bad value.  A reload that changes the
+ * connection's settings (conn.h's, mode and authentication; TLS files
+ * by name) reconnects.
  */
 static int forward_configure(const struct vigil_host_api *api, void *h,
 			     struct fwd_settings *set, char *spool_dir,
 			     size_t cap, struct vigil_spool_opts *so)
 {
 	struct vigil_conn_opts *co = &set->conn;
-	const char *v;
-	int err = 0, rc;
-	char hn[HOST_NAME_MAX + 1];
+	char extra[1024];
+	int rc;
 
-	rc = vigil_conn_config(api, h, co, 24224,
-			       api->config_bool(h, "tls.enabled", 0));
+	rc = VIGIL_CONFIG_MAP(api, h, fwd_table, set);
 	if (rc)
 		return rc;
-	if (vigil_select_load(api, h, "both", &set->sel))
-		return -EINVAL;
-	set->tag_events = vigil_config_dup(api, h, "tag_events", "vigil.events");
-	set->tag_signals = vigil_config_dup(api, h, "tag_signals", "vigil.signals");
-	v = api->config_str(h, "mode", "packed_forward");
-	if (!strcmp(v, "forward")) {
-		set->mode = FWD_MODE_FORWARD;
-	} else if (!strcmp(v, "packed_forward")) {
-		set->mode = FWD_MODE_PACKED;
-	} else {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config.mode is '%s'; use forward or packed_forward",
-			 v);
-		return -EINVAL;
-	}
-	co->need_ack = api->config_bool(h, "require_ack", 1);
-	set->chunk_bytes = api->config_int(h, "chunk_size", 256 << 10, &err);
-	if (!err)
-		set->flush_ms = api->config_int(h, "flush_interval_ms", 0, &err);
-	if (!err && !set->flush_ms)
-		set->flush_ms = 1000 * api->config_int(h, "flush_interval", 1,
-						     &err);
-	if (!err)
-		set->max_inflight = api->config_int(h, "max_inflight", 4, &err);
-	if (!err)
-		co->ack_timeout_ms =
-			1000 * api->config_int(h, "ack_timeout", 30, &err);
-	if (!err)
-		co->keepalive_s = api->config_int(h, "heartbeat", 30, &err);
-	if (!err)
-		set->sync_ms = 1000 * api->config_int(h, "spool.sync_interval",
-						    1, &err);
-	if (err || set->chunk_bytes < 1 || set->chunk_bytes > (64 << 20) ||
-	    set->flush_ms < 1 || set->max_inflight < 1 ||
-	    set->max_inflight > 1024 || co->ack_timeout_ms < 1000) {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config: chunk_size is a size up to 64M, flush_interval and ack_timeout (>= 1s) are durations, max_inflight 1-1024");
-		return -EINVAL;
-	}
-	v = api->config_str(h, "shared_key", NULL);
-	if (v && *v) {
-		set->shared_key = strdup(v);
-		if (gethostname(hn, sizeof(hn)))
-			strcpy(hn, "localhost");
-		hn[sizeof(hn) - 1] = '\0';
-		set->self_hostname = vigil_config_dup(api, h, "self_hostname", hn);
-		set->username = vigil_config_dup(api, h, "username", "");
-		set->password = vigil_config_dup(api, h, "password", "");
-	}
+	if (set->flush_ms_int)
+		set->flush_ms = set->flush_ms_int;
+	if (!set->self_hostname[0] &&
+	    gethostname(set->self_hostname, sizeof(set->self_hostname)))
+		strcpy(set->self_hostname, "localhost");
+	set->self_hostname[sizeof(set->self_hostname) - 1] = '\0';
+	if (!set->username)
+		set->username = "";
+	if (!set->password)
+		set->password = "";
 	co->handshake = set->shared_key != NULL;
-	rc = vigil_outlet_spool_config(api, h, "forward", spool_dir, cap, so);
+	snprintf(extra, sizeof(extra), "%d\n%s\n%s\n%s\n%s", set->mode,
+		 set->shared_key ? set->shared_key : "", set->self_hostname,
+		 set->username, set->password);
+	rc = vigil_conn_setup(api, h, co, extra);
 	if (rc)
 		return rc;
-	if (!set->tag_events || !set->tag_signals ||
-	    (set->shared_key &&
-	     (!set->self_hostname || !set->username || !set->password)))
-		return -ENOMEM;
-	co->sig = conn_signature(api, h);
-	return co->sig ? 0 : -ENOMEM;
+	return vigil_outlet_spool_config(api, h, &set->spool, "forward",
+					 spool_dir, cap, so);
 }
 
 static int forward_init(const struct vigil_host_api *api, void *host,
@@ -591,6 +568,7 @@ static const struct vigil_plugin forward_plugin = {
 	.stats = vigil_outlet_on_stats,
 	.reload = forward_reload,
 	.destroy = forward_destroy,
+	VIGIL_PLUGIN_CONFIG(fwd_table, struct fwd_settings),
 };
 
 const struct vigil_plugin *vigil_plugin_entry(void)

@@ -46,9 +46,12 @@
 #include "buf.h"
 #include "outlet.h"
 #include "select.h"
+#include "tls.h"
 
 #define GZIP_WINDOW (15 + 16) /* deflate window bits + gzip wrapper */
 #define GZIP_MEMLEVEL 8
+
+#define HTTP_MAX_HEADERS 64
 
 enum http_format { F_LINES, F_ARRAY, F_ES_BULK, F_SPLUNK };
 
@@ -64,14 +67,53 @@ struct http_sock {
 
 /* The settings (http_configure); a reload swaps them whole. */
 struct http_settings {
-	char *url, *index, *sourcetype, *ca_file, *cert_file, *key_file;
-	enum http_format format;
-	bool gzip, verify;
+	const char *url, *index, *sourcetype, *token;
+	int32_t format; /* enum http_format */
+	bool gzip;
+	struct vigil_tls_opts tls;
 	struct vigil_select sel; /* what, event_types, min_severity */
-	int64_t batch_bytes, flush_ms, timeout_ms;
+	struct vigil_outlet_spool_conf spool;
+	int64_t batch_bytes, flush_ms, flush_ms_int, timeout_ms;
 	int64_t retry_min_ms, retry_max_ms;
-	struct curl_slist *headers;
+	const char *header_lines[HTTP_MAX_HEADERS];
+	size_t n_header_lines;
+	struct curl_slist *headers; /* made from the above */
 };
+
+static const struct vigil_config_name formats[] = {
+	{ "json_lines", F_LINES },
+	{ "json_array", F_ARRAY },
+	{ "elasticsearch_bulk", F_ES_BULK },
+	{ "splunk_hec", F_SPLUNK },
+	{ NULL, 0 },
+};
+
+#define S struct http_settings
+static const struct vigil_config_entry http_table[] = {
+	{ VIGIL_CFG_STR("url", S, url, NULL,
+			"http://host:port/path or https://..."),
+	  .required = 1 },
+	{ VIGIL_CFG_ENUM("format", S, format, F_LINES, formats, NULL) },
+	{ VIGIL_CFG_STR("index", S, index, "vigil-events",
+			"elasticsearch_bulk: the _index") },
+	{ VIGIL_CFG_STR("token", S, token, NULL,
+			"splunk_hec: the HEC token") },
+	{ VIGIL_CFG_STR("sourcetype", S, sourcetype, "vigil",
+			"splunk_hec: the sourcetype") },
+	{ VIGIL_CFG_STRLIST("headers", S, header_lines, n_header_lines,
+			    "'Name: value' lines added to each request") },
+	{ VIGIL_CFG_BOOL("gzip", S, gzip, 0, "compress the body") },
+	{ VIGIL_CFG_SIZE("batch_size", S, batch_bytes, 1 << 20, 1, 64 << 20,
+			 "bytes of records in one request") },
+	VIGIL_OUTLET_FLUSH_ENTRIES(S, flush_ms, flush_ms_int),
+	{ VIGIL_CFG_DURATION_MS("timeout", S, timeout_ms, 30000, 1000,
+				3600000, "of a whole request") },
+	VIGIL_OUTLET_BACKOFF_ENTRIES("retry", S, retry_min_ms, retry_max_ms),
+	VIGIL_TLS_ENTRIES(S, tls),
+	VIGIL_SELECT_ENTRIES(S, sel, VIGIL_SELECT_EVENTS | VIGIL_SELECT_SIGNALS),
+	VIGIL_OUTLET_SPOOL_ENTRIES(S, spool),
+};
+#undef S
 
 struct http {
 	struct vigil_outlet out;  /* first: the plugin table's callbacks */
@@ -102,12 +144,6 @@ static void http_send(struct http *h, bool force);
 static void http_settings_free(struct http_settings *set)
 {
 	curl_slist_free_all(set->headers);
-	free(set->url);
-	free(set->index);
-	free(set->sourcetype);
-	free(set->ca_file);
-	free(set->cert_file);
-	free(set->key_file);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -442,14 +478,14 @@ static void http_send(struct http *h, bool force)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->set.verify ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->set.verify ? 2L : 0L);
-	if (h->set.ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, h->set.ca_file);
-	if (h->set.cert_file)
-		curl_easy_setopt(e, CURLOPT_SSLCERT, h->set.cert_file);
-	if (h->set.key_file)
-		curl_easy_setopt(e, CURLOPT_SSLKEY, h->set.key_file);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->set.tls.verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->set.tls.verify ? 2L : 0L);
+	if (h->set.tls.ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->set.tls.ca_file);
+	if (h->set.tls.cert_file)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, h->set.tls.cert_file);
+	if (h->set.tls.key_file)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, h->set.tls.key_file);
 	/* the answer's status is all we need; its body goes nowhere */
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
@@ -571,58 +607,49 @@ static int http_configure(const struct vigil_host_api *api, void *ho,
 			  struct http_settings *set, char *dir, size_t cap,
 			  struct vigil_spool_opts *so)
 {
-	const char *v, *token;
-	int err = 0;
+	int rc;
 
-	set->url = vigil_config_dup(api, ho, "url", NULL);
-	if (!set->url || (strncmp(set->url, "http://", 7) &&
-			strncmp(set->url, "https://", 8))) {
+	rc = VIGIL_CONFIG_MAP(api, ho, http_table, set);
+	if (rc)
+		return rc;
+	if (set->flush_ms_int)
+		set->flush_ms = set->flush_ms_int;
+	if (strncmp(set->url, "http://", 7) &&
+	    strncmp(set->url, "https://", 8)) {
 		api->log(ho, VIGIL_LOG_ERR,
-			 "config.url is required: http://host:port/path or https://...");
+			 "config.url is '%s'; want http://host:port/path or https://...",
+			 set->url);
 		return -EINVAL;
 	}
-	v = api->config_str(ho, "format", "json_lines");
-	if (!strcmp(v, "json_lines"))
-		set->format = F_LINES;
-	else if (!strcmp(v, "json_array"))
-		set->format = F_ARRAY;
-	else if (!strcmp(v, "elasticsearch_bulk"))
-		set->format = F_ES_BULK;
-	else if (!strcmp(v, "splunk_hec"))
-		set->format = F_SPLUNK;
-	else {
-		api->log(ho, VIGIL_LOG_ERR,
-			 "config.format is '%s'; use json_lines, json_array, elasticsearch_bulk or splunk_hec",
-			 v);
-		return -EINVAL;
-	}
-	set->index = vigil_config_dup(api, ho, "index", "vigil-events");
-	set->sourcetype = vigil_config_dup(api, ho, "sourcetype", "vigil");
-	if (!set->index || !set->sourcetype ||
-	    strpbrk(set->index, "\"\\\n") || strpbrk(set->sourcetype, "\"\\\n")) {
+	if (strpbrk(set->index, "\"\\\n") ||
+	    strpbrk(set->sourcetype, "\"\\\n")) {
 		api->log(ho, VIGIL_LOG_ERR,
 			 "config.index and config.sourcetype may not hold quotes, backslashes or newlines");
 		return -EINVAL;
 	}
+	rc = vigil_outlet_backoff_check(api, ho, "retry", set->retry_min_ms,
+					set->retry_max_ms);
+	if (rc)
+		return rc;
 	set->headers = curl_slist_append(NULL, set->format == F_ES_BULK ?
 						     "Content-Type: application/x-ndjson" :
 						     "Content-Type: application/json");
-	token = api->config_str(ho, "token", NULL);
 	if (set->format == F_SPLUNK) {
 		char auth[1024];
 
-		if (!token || !*token || strpbrk(token, "\r\n")) {
+		if (!set->token || strpbrk(set->token, "\r\n")) {
 			api->log(ho, VIGIL_LOG_ERR,
 				 "config.token (the HEC token) is required for splunk_hec");
 			return -EINVAL;
 		}
-		snprintf(auth, sizeof(auth), "Authorization: Splunk %s", token);
+		snprintf(auth, sizeof(auth), "Authorization: Splunk %s",
+			 set->token);
 		set->headers = curl_slist_append(set->headers, auth);
 	}
-	for (size_t i = 0; i < api->config_list_len(ho, "headers"); i++) {
-		const char *line = api->config_list_str(ho, "headers", i);
+	for (size_t i = 0; i < set->n_header_lines; i++) {
+		const char *line = set->header_lines[i];
 
-		if (!line || !strchr(line, ':') || strpbrk(line, "\r\n")) {
+		if (!strchr(line, ':') || strpbrk(line, "\r\n")) {
 			api->log(ho, VIGIL_LOG_ERR,
 				 "config.headers[%zu] must be one 'Name: value' line",
 				 i);
@@ -630,39 +657,16 @@ static int http_configure(const struct vigil_host_api *api, void *ho,
 		}
 		set->headers = curl_slist_append(set->headers, line);
 	}
-	set->gzip = api->config_bool(ho, "gzip", 0);
 	if (set->gzip)
 		set->headers = curl_slist_append(set->headers,
 					       "Content-Encoding: gzip");
 	if (!set->headers)
 		return -ENOMEM;
-	if (vigil_select_load(api, ho, "both", &set->sel))
-		return -EINVAL;
-	set->batch_bytes = api->config_int(ho, "batch_size", 1 << 20, &err);
-	if (!err)
-		set->flush_ms = api->config_int(ho, "flush_interval_ms", 0, &err);
-	if (!err && !set->flush_ms)
-		set->flush_ms = 1000 * api->config_int(ho, "flush_interval", 1,
-						     &err);
-	if (!err)
-		set->timeout_ms = 1000 * api->config_int(ho, "timeout", 30, &err);
-	if (err || set->batch_bytes < 1 || set->batch_bytes > (64 << 20) ||
-	    set->flush_ms < 1 || set->timeout_ms < 1000) {
-		api->log(ho, VIGIL_LOG_ERR,
-			 "config: batch_size is a size up to 64M; flush_interval and timeout (>= 1s) are durations");
-		return -EINVAL;
-	}
-	if (vigil_outlet_backoff_config(api, ho, "retry", &set->retry_min_ms,
-					&set->retry_max_ms))
-		return -EINVAL;
-	set->verify = api->config_bool(ho, "tls.verify", 1);
-	if (!set->verify)
+	if (!set->tls.verify)
 		api->log(ho, VIGIL_LOG_WARNING,
 			 "config.tls.verify is off: the server is not authenticated");
-	set->ca_file = vigil_config_dup(api, ho, "tls.ca_file", NULL);
-	set->cert_file = vigil_config_dup(api, ho, "tls.cert_file", NULL);
-	set->key_file = vigil_config_dup(api, ho, "tls.key_file", NULL);
-	return vigil_outlet_spool_config(api, ho, "http", dir, cap, so);
+	return vigil_outlet_spool_config(api, ho, &set->spool, "http", dir,
+					 cap, so);
 }
 
 static int http_init(const struct vigil_host_api *api, void *host,
@@ -757,6 +761,7 @@ static const struct vigil_plugin http_plugin = {
 	.stats = vigil_outlet_on_stats,
 	.reload = http_reload,
 	.destroy = http_destroy,
+	VIGIL_PLUGIN_CONFIG(http_table, struct http_settings),
 };
 
 const struct vigil_plugin *vigil_plugin_entry(void)

@@ -11,7 +11,7 @@
  * The host calls on_event and reload from its event loop thread, so the
  * swap needs no lock: no event is being evaluated while it happens.
  *
- * Configuration (rules_table):
+ * Configuration (vigil_policy_table, lang/policy.h):
  *   plugins:
  *     - name: rules
  *       config: {paths: [/usr/share/vigil/rules, /etc/vigil/rules.d]}
@@ -30,18 +30,6 @@
 
 #include "lang/policy.h"
 #include "util.h"
-
-struct rules_settings {
-	const char *paths[VIGIL_POLICY_MAX_PATHS];
-	size_t n_paths;
-};
-
-static const struct vigil_config_entry rules_table[] = {
-	{ VIGIL_CFG_PATHLIST("paths", struct rules_settings, paths, n_paths,
-			     "policy files or directories; default: the "
-			     "shipped policy and " VIGIL_SYSCONFDIR
-			     "/vigil/rules.d") },
-};
 
 struct rules_state {
 	const struct vigil_host_api *api;
@@ -106,13 +94,13 @@ static int policy_trusted(const char *path, struct vigil_buf *err)
  */
 static int rules_load(struct rules_state *st, struct vigil_ruleset **out)
 {
-	struct rules_settings set;
+	struct vigil_policy_settings set;
 	const char *paths[VIGIL_POLICY_MAX_PATHS];
 	struct vigil_buf err = { 0 };
 	size_t n;
 	int rc;
 
-	rc = VIGIL_CONFIG_MAP(st->api, st->host, rules_table, &set);
+	rc = VIGIL_CONFIG_MAP(st->api, st->host, vigil_policy_table, &set);
 	if (rc)
 		return rc;
 	rc = vigil_policy_paths(set.paths, set.n_paths, paths, &n, &err);
@@ -242,7 +230,7 @@ static const struct vigil_plugin rules_plugin = {
 	.stats = rules_stats,
 	.reload = rules_reload,
 	.destroy = rules_destroy,
-	VIGIL_PLUGIN_CONFIG(rules_table, struct rules_settings),
+	VIGIL_PLUGIN_CONFIG(vigil_policy_table, struct vigil_policy_settings),
 };
 
 const struct vigil_plugin *VIGIL_PLUGIN_ENTRY(void)

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -51,12 +52,33 @@ enum transport { T_UDP, T_TCP, T_TLS };
 /* The settings (slog_configure); a reload swaps them whole. */
 struct slog_settings {
 	struct vigil_conn_opts conn; /* host, port, TLS, backoff */
-	char *hostname;
-	enum transport transport;
-	int facility;
 	struct vigil_select sel; /* what, event_types, min_severity */
+	struct vigil_outlet_spool_conf spool;
+	char hostname[HOST_NAME_MAX + 1];
+	int32_t transport; /* enum transport */
+	int32_t facility;
 	int64_t max_message;
 };
+
+static const struct vigil_config_name transports[] = {
+	{ "udp", T_UDP }, { "tcp", T_TCP }, { "tls", T_TLS }, { NULL, 0 },
+};
+
+#define S struct slog_settings
+static const struct vigil_config_entry slog_table[] = {
+	{ VIGIL_CFG_ENUM("transport", S, transport, T_TCP, transports, NULL) },
+	VIGIL_CONN_ENTRIES(S, conn, 0, 0),
+	VIGIL_SELECT_ENTRIES(S, sel, VIGIL_SELECT_SIGNALS),
+	VIGIL_OUTLET_SPOOL_ENTRIES(S, spool),
+	{ VIGIL_CFG_ENUM("facility", S, facility, LOG_FAC(LOG_LOCAL0),
+			 vigil_syslog_facilities, NULL) },
+	{ VIGIL_CFG_STRBUF("hostname", S, hostname, NULL,
+			   "HOSTNAME when the event has none; default: the "
+			   "host's") },
+	{ VIGIL_CFG_SIZE("max_message", S, max_message, 8192, 480, 64 << 20,
+			 "longer messages are cut") },
+};
+#undef S
 
 struct slog {
 	struct vigil_outlet out; /* first: the plugin table's callbacks */
@@ -70,7 +92,6 @@ struct slog {
 static void slog_settings_free(struct slog_settings *set)
 {
 	vigil_conn_opts_free(&set->conn);
-	free(set->hostname);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -221,72 +242,35 @@ static void syslog_destroy(void *state)
 	vigil_conn_stop(&s->conn);
 }
 
-/* What a connection is made with: a reload changing one reconnects. */
-static const char *const conn_keys[] = {
-	"transport", "host", "port", "tls.ca_file", "tls.cert_file",
-	"tls.key_file", "tls.verify", "tls.server_name",
-};
-
 /*
  * Reads the configuration into set (zeroed by the caller; free it with
  * slog_settings_free, also on error), the spool's directory and options;
- * logs and returns -EINVAL on a bad value.
+ * logs and returns -EINVAL on a bad value.  A reload that changes the
+ * transport or the connection's settings (conn.h's) reconnects.
  */
 static int slog_configure(const struct vigil_host_api *api, void *h,
 			  struct slog_settings *set, char *dir, size_t cap,
 			  struct vigil_spool_opts *so)
 {
 	struct vigil_conn_opts *co = &set->conn;
-	const char *v;
-	int err = 0, rc;
-	char hn[HOST_NAME_MAX + 1];
+	int rc;
 
-	v = api->config_str(h, "transport", "tcp");
-	if (!strcmp(v, "udp"))
-		set->transport = T_UDP;
-	else if (!strcmp(v, "tcp"))
-		set->transport = T_TCP;
-	else if (!strcmp(v, "tls"))
-		set->transport = T_TLS;
-	else {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config.transport is '%s'; use udp, tcp or tls", v);
-		return -EINVAL;
-	}
-	rc = vigil_conn_config(api, h, co, set->transport == T_TLS ? 6514 : 514,
-			       set->transport == T_TLS);
+	rc = VIGIL_CONFIG_MAP(api, h, slog_table, set);
 	if (rc)
 		return rc;
+	if (!co->port_num) /* port 0: the transport's */
+		co->port_num = set->transport == T_TLS ? 6514 : 514;
 	co->udp = set->transport == T_UDP;
-	v = api->config_str(h, "facility", "local0");
-	set->facility = vigil_syslog_facility(v);
-	if (set->facility < 0) {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config.facility '%s' is not a syslog facility (local0-local7, auth, authpriv, daemon, user, ...)",
-			 v);
-		return -EINVAL;
-	}
-	if (vigil_select_load(api, h, "signals", &set->sel))
-		return -EINVAL;
-	if (gethostname(hn, sizeof(hn)))
-		strcpy(hn, "-");
-	hn[sizeof(hn) - 1] = '\0';
-	set->hostname = vigil_config_dup(api, h, "hostname", hn);
-	set->max_message = api->config_int(h, "max_message", 8192, &err);
-	if (err || set->max_message < 480) {
-		api->log(h, VIGIL_LOG_ERR,
-			 "config: max_message is a size of at least 480");
-		return -EINVAL;
-	}
-	rc = vigil_outlet_spool_config(api, h, "syslog", dir, cap, so);
+	co->use_tls = set->transport == T_TLS;
+	if (!set->hostname[0] &&
+	    gethostname(set->hostname, sizeof(set->hostname)))
+		strcpy(set->hostname, "-");
+	set->hostname[sizeof(set->hostname) - 1] = '\0';
+	rc = vigil_conn_setup(api, h, co, NULL);
 	if (rc)
 		return rc;
-	if (!set->hostname)
-		return -ENOMEM;
-	co->sig = vigil_settings_signature(api, h, conn_keys,
-					   sizeof(conn_keys) /
-						   sizeof(conn_keys[0]));
-	return co->sig ? 0 : -ENOMEM;
+	return vigil_outlet_spool_config(api, h, &set->spool, "syslog", dir,
+					 cap, so);
 }
 
 static int syslog_init(const struct vigil_host_api *api, void *host,
@@ -363,6 +347,7 @@ static const struct vigil_plugin syslog_plugin = {
 	.stats = vigil_outlet_on_stats,
 	.reload = syslog_reload,
 	.destroy = syslog_destroy,
+	VIGIL_PLUGIN_CONFIG(slog_table, struct slog_settings),
 };
 
 const struct vigil_plugin *vigil_plugin_entry(void)

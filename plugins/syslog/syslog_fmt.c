@@ -57,24 +57,22 @@ int vigil_syslog_severity(const struct vigil_signal *sig)
 	}
 }
 
+const struct vigil_config_name vigil_syslog_facilities[] = {
+	{ "kern", LOG_FAC(LOG_KERN) },	   { "user", LOG_FAC(LOG_USER) },
+	{ "daemon", LOG_FAC(LOG_DAEMON) }, { "auth", LOG_FAC(LOG_AUTH) },
+	{ "syslog", LOG_FAC(LOG_SYSLOG) }, { "authpriv", LOG_FAC(LOG_AUTHPRIV) },
+	{ "local0", LOG_FAC(LOG_LOCAL0) }, { "local1", LOG_FAC(LOG_LOCAL1) },
+	{ "local2", LOG_FAC(LOG_LOCAL2) }, { "local3", LOG_FAC(LOG_LOCAL3) },
+	{ "local4", LOG_FAC(LOG_LOCAL4) }, { "local5", LOG_FAC(LOG_LOCAL5) },
+	{ "local6", LOG_FAC(LOG_LOCAL6) }, { "local7", LOG_FAC(LOG_LOCAL7) },
+	{ NULL, 0 },
+};
+
 int vigil_syslog_facility(const char *name)
 {
-	static const struct {
-		const char *name;
-		int code;
-	} f[] = {
-		{ "kern", LOG_KERN },	  { "user", LOG_USER },
-		{ "daemon", LOG_DAEMON }, { "auth", LOG_AUTH },
-		{ "syslog", LOG_SYSLOG }, { "authpriv", LOG_AUTHPRIV },
-		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
-	};
-
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (!strcmp(name, f[i].name))
-			return LOG_FAC(f[i].code);
+	for (size_t i = 0; vigil_syslog_facilities[i].name; i++)
+		if (!strcmp(name, vigil_syslog_facilities[i].name))
+			return (int)vigil_syslog_facilities[i].value;
 	return -1;
 }
 

@@ -24,6 +24,8 @@
  * signal) are informational. */
 int vigil_syslog_severity(const struct vigil_signal *sig);
 
+/* The facilities by name, for the configuration table. */
+extern const struct vigil_config_name vigil_syslog_facilities[];
 /* The facility number of a name ("local0", "authpriv", ...), or -1. */
 int vigil_syslog_facility(const char *name);
 

@@ -26,6 +26,8 @@
 #include <libaudit.h>
 
 #include "audit/audit_derive.h"
+#include "confmap.h"
+#include "lang/policy.h"
 #include "node.h"
 #include "settings.h"
 #include "audit/audit_event.h"
@@ -143,31 +145,6 @@ static int push(struct vigil_audit_rules *r, struct audit_rule_data *rule,
 	r->flags[r->n] = flags;
 	r->action[r->n] = action;
 	r->n++;
-	return 0;
-}
-
-int vigil_audit_rules_mode_parse(const struct vigil_node *n, int *mode)
-{
-	static const char *const names[] = {
-		[VIGIL_AUDIT_RULES_DERIVED] = "derived",
-		[VIGIL_AUDIT_RULES_ALL] = "all",
-		[VIGIL_AUDIT_RULES_NONE] = "none",
-	};
-	bool b;
-
-	*mode = VIGIL_AUDIT_RULES_DERIVED;
-	if (!n)
-		return 0;
-	if (!vigil_node_is_scalar(n))
-		return -EINVAL;
-	for (size_t i = 0; i < VIGIL_ARRAY_SIZE(names); i++)
-		if (strcmp(n->str, names[i]) == 0) {
-			*mode = (int)i;
-			return 0;
-		}
-	if (vigil_node_bool(n, &b))
-		return -EINVAL;
-	*mode = b ? VIGIL_AUDIT_RULES_ALL : VIGIL_AUDIT_RULES_NONE;
 	return 0;
 }
 
@@ -693,24 +670,21 @@ int vigil_audit_rules_load_policy(const struct vigil_config *cfg,
 				  struct vigil_ruleset **out,
 				  struct vigil_buf *err)
 {
-	const struct vigil_node *conf = NULL, *list;
-	const char *given[VIGIL_POLICY_MAX_PATHS + 1];
+	const struct vigil_node *conf = NULL;
+	struct vigil_policy_settings set;
 	const char *paths[VIGIL_POLICY_MAX_PATHS];
-	size_t n_given = 0, n;
+	size_t n;
 	int rc;
 
 	*out = NULL;
 	for (size_t i = 0; cfg && i < cfg->n_plugins; i++)
 		if (strcmp(cfg->plugins[i].name, "rules") == 0)
 			conf = cfg->plugins[i].config;
-	list = conf ? vigil_node_get(conf, "paths") : NULL;
-	/* as the plugin reads them (config_list_str): scalars, else NULL;
-	 * one more than allowed is enough for vigil_policy_paths to refuse */
-	for (size_t i = 0; list && list->type == VIGIL_NODE_SEQ &&
-			   i < list->n && i < VIGIL_ARRAY_SIZE(given); i++)
-		given[n_given++] = vigil_node_is_scalar(list->items[i]) ?
-					   list->items[i]->str : NULL;
-	rc = vigil_policy_paths(given, n_given, paths, &n, err);
+	/* the section as the plugin reads it: its own table */
+	rc = VIGIL_CONFMAP_READ(vigil_policy_table, conf,
+				"plugins[rules].config", &set, err);
+	if (!rc)
+		rc = vigil_policy_paths(set.paths, set.n_paths, paths, &n, err);
 	if (rc)
 		return rc;
 	return vigil_ruleset_load(ft, paths, n, out, err);

@@ -59,12 +59,6 @@ struct vigil_audit_rules {
 };
 
 /*
- * audit.rules from the config node n (NULL: derived): derived, all or
- * none, or a boolean (true: all, false: none).  Returns 0 or -EINVAL.
- */
-int vigil_audit_rules_mode_parse(const struct vigil_node *n, int *mode);
-
-/*
  * THE derivation: appends to out, one auditctl line each, the rules vigil
  * installs under key.  First, when self_pid > 0, a "never" rule per arch
  * for vigil's own pid; then per arch (b64, b32) the exit rules:

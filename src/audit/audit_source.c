@@ -1070,13 +1070,34 @@ static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 	return 0;
 }
 
+int vigil_audit_source_rules_conf(const struct vigil_node *section,
+				  char *key, size_t cap, int *mode,
+				  struct vigil_buf *err)
+{
+	struct vigil_source src = { .config = section };
+	struct audit_src *a = calloc(1, sizeof(*a));
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	a->src = &src;
+	rc = read_config(a, err);
+	snprintf(key, cap, "%s", a->key);
+	*mode = a->rules_mode;
+	free(a);
+	return rc;
+}
+
 /* The check op: read_config on a scratch state. */
-static int audit_check(const struct vigil_node *section, struct vigil_buf *err)
+static int audit_check(const struct vigil_node *section, bool *enabled,
+		       struct vigil_buf *err)
 {
 	struct vigil_source src = { .config = section };
 	struct audit_src a = { .src = &src };
+	int rc = read_config(&a, err);
 
-	return read_config(&a, err);
+	*enabled = a.enabled;
+	return rc;
 }
 
 const struct vigil_source_ops vigil_audit_source_ops = {

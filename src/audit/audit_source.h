@@ -25,4 +25,13 @@
 
 extern const struct vigil_source_ops vigil_audit_source_ops;
 
+/*
+ * audit.key (into key[cap]) and audit.rules (enum vigil_audit_rules_mode)
+ * of section (NULL: absent), read with the source's table, for vigilctl.
+ * 0, or -EINVAL with "file:line:col: ..." in err.
+ */
+int vigil_audit_source_rules_conf(const struct vigil_node *section,
+				  char *key, size_t cap, int *mode,
+				  struct vigil_buf *err);
+
 #endif /* VIGIL_AUDIT_SOURCE_H */

@@ -21,6 +21,7 @@
 #include "settings.h"
 #include "audit/audit_event.h"
 #include "audit/audit_rules.h"
+#include "audit/audit_source.h"
 
 /* The pid in the running vigild's pid file, or 0 when none runs. */
 static int daemon_pid(const char *pid_file)
@@ -41,10 +42,9 @@ static int daemon_pid(const char *pid_file)
 int vigil_audit_rules_cli(const char *config_path, int argc, char **argv)
 {
 	struct vigil_buf err = { 0 }, text = { 0 };
-	const struct vigil_node *sec, *n;
 	struct vigil_ruleset *rs = NULL;
 	struct vigil_config cfg, *have = &cfg;
-	const char *key = VIGIL_AUDIT_DEFAULT_KEY;
+	char key[64];
 	int mode, pid, rc = 2;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -55,14 +55,11 @@ int vigil_audit_rules_cli(const char *config_path, int argc, char **argv)
 		fprintf(stderr, "vigilctl: %s\n", vigil_buf_cstr(&err));
 		goto out;
 	}
-	sec = have ? vigil_config_section(have, "audit") : NULL;
-	n = sec ? vigil_node_get(sec, "key") : NULL;
-	if (n && vigil_node_is_scalar(n))
-		key = n->str;
-	n = sec ? vigil_node_get(sec, "rules") : NULL;
-	if (vigil_audit_rules_mode_parse(n, &mode)) {
-		fprintf(stderr, "vigilctl: %s: audit.rules: want derived, all "
-			"or none\n", config_path);
+	/* audit.key and audit.rules as the audit source reads them */
+	if (vigil_audit_source_rules_conf(
+		    have ? vigil_config_section(have, "audit") : NULL, key,
+		    sizeof(key), &mode, &err)) {
+		fprintf(stderr, "vigilctl: %s\n", vigil_buf_cstr(&err));
 		goto out;
 	}
 	if (mode == VIGIL_AUDIT_RULES_NONE) {

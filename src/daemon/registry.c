@@ -94,19 +94,6 @@ static void on_expire(uv_timer_t *t)
 	vigil_proctable_check_live(s->proctable, now, LIVE_CHECKS_PER_TICK);
 }
 
-/* Size of the process table from proc.max_processes (default 32768). */
-static size_t table_size(const struct vigil_config *cfg)
-{
-	const struct vigil_node *n =
-		vigil_node_get(vigil_config_section(cfg, "proc"),
-			       "max_processes");
-	int64_t v;
-
-	if (n && vigil_node_int(n, &v) == 0 && v > 0)
-		return (size_t)v;
-	return 0;
-}
-
 int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 			   const struct vigil_config *cfg)
 {
@@ -114,7 +101,9 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	rc = vigil_proctable_new(table_size(cfg), &s->proctable);
+	rc = vigil_proctable_new(vigil_proc_source_max_processes(
+					 vigil_config_section(cfg, "proc")),
+				 &s->proctable);
 	if (rc)
 		return rc;
 	rc = vigil_proctable_seed(s->proctable, "/proc");
@@ -137,7 +126,8 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct vigil_source *src = &s->list[s->n++];
-		const struct vigil_node *sec, *en;
+		struct vigil_buf err = { 0 };
+		const struct vigil_node *sec;
 		bool enabled = true;
 
 		src->ops = all_sources[i].ops;
@@ -147,8 +137,12 @@ int vigil_sources_register(struct vigil_sources *s, struct vigil_pipeline *p,
 			src->mode_override = "dispatcher";
 		sec = vigil_config_section(cfg, src->section);
 		src->config = sec;
-		en = vigil_node_get(sec, "enabled");
-		if (en && vigil_node_bool(en, &enabled) == 0 && !enabled)
+		/* "enabled" through the source's table; a section that
+		 * does not read leaves it on, and its start says why */
+		if (src->ops->check && src->ops->check(sec, &enabled, &err))
+			enabled = true;
+		vigil_buf_free(&err);
+		if (!enabled)
 			src->state = VIGIL_SOURCE_DISABLED;
 		rc = vigil_pipeline_add_source(p, src);
 		if (rc)
@@ -184,11 +178,12 @@ int vigil_sources_check(const struct vigil_config *cfg, struct vigil_buf *err)
 		const struct vigil_source_ops *ops = all_sources[i].ops;
 		const struct vigil_node *sec =
 			vigil_config_section(cfg, all_sources[i].section);
+		bool enabled;
 		int rc;
 
 		if (!ops->check)
 			continue;
-		rc = ops->check(sec, err);
+		rc = ops->check(sec, &enabled, err);
 		if (rc)
 			return rc;
 	}

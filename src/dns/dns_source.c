@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "confmap.h"
 #include "node.h"
 #include "pipeline.h"
 #include "dns/dns_attr.h"
@@ -102,7 +103,8 @@ struct nfq_source {
 	struct vigil_nfq nfq;
 	struct vigil_nflog nflog;
 
-	/* Configuration. */
+	/* Configuration (dns_table). */
+	bool enabled;   /* vigild's registry reads it */
 	uint16_t queue; /* NFQUEUE number or NFLOG group */
 	uint32_t copy_range, maxlen, batch, pending;
 	bool batch_set; /* batch given in the config */
@@ -134,116 +136,91 @@ struct nfq_source {
 
 /* ---- configuration ---- */
 
-/* Reads an optional integer key into *out within [min, max]. */
-static int cfg_u32(struct nfq_source *q, const char *key, uint32_t *out,
-		   uint32_t min, uint32_t max)
-{
-	const struct vigil_node *n = q->src->config ?
-		vigil_node_get(q->src->config, key) : NULL;
-	int64_t v;
+static const struct vigil_config_name fw_names[] = {
+	{ "auto", VIGIL_FW_AUTO },
+	{ "nftables", VIGIL_FW_NFTABLES },
+	{ "iptables", VIGIL_FW_IPTABLES },
+	{ "none", VIGIL_FW_NONE },
+	{ NULL, 0 },
+};
+static const struct vigil_config_name capture_table[] = {
+	{ "auto", NFQ_CAPTURE_AUTO },
+	{ "nfqueue", NFQ_CAPTURE_NFQUEUE },
+	{ "nflog", NFQ_CAPTURE_NFLOG },
+	{ NULL, 0 },
+};
+static const struct vigil_config_name mode_table[] = {
+	{ "monitor", NFQ_MODE_MONITOR }, { "block", NFQ_MODE_BLOCK },
+	{ NULL, 0 },
+};
 
-	if (!n)
-		return 0;
-	if (vigil_node_size(n, &v) || v < min || v > max) {
-		snprintf(q->src->reason, sizeof(q->src->reason),
-			 "%s:%u:%u: dns.%s must be a number from %u to %u",
-			 n->file ? n->file : "config", n->line, n->col, key,
-			 min, max);
+#define Q struct nfq_source
+static const struct vigil_config_entry dns_table[] = {
+	{ VIGIL_CFG_BOOL("enabled", Q, enabled, 1, NULL) },
+	{ VIGIL_CFG_ENUM("mode", Q, mode, NFQ_MODE_MONITOR, mode_table,
+			 "block: queries wait for the rules") },
+	{ VIGIL_CFG_ENUM("capture", Q, capture_req, NFQ_CAPTURE_AUTO,
+			 capture_table, "auto: nflog to monitor, nfqueue to "
+					"block") },
+	{ VIGIL_CFG_ENUM("firewall", Q, fw.requested, VIGIL_FW_AUTO, fw_names,
+			 "none: the operator sends port 53 to the queue") },
+	{ VIGIL_CFG_INT("queue", Q, queue, NFQ_DEFAULT_QUEUE, 0, UINT16_MAX,
+			"NFQUEUE number or NFLOG group") },
+	{ VIGIL_CFG_SIZE("copy_range", Q, copy_range, NFQ_DEFAULT_COPY_RANGE,
+			 NS_PACKETSZ, NFQ_MAX_COPY_RANGE,
+			 "bytes of each packet copied") },
+	{ VIGIL_CFG_INT("queue_maxlen", Q, maxlen, NFQ_DEFAULT_MAXLEN, 1,
+			UINT32_MAX, "packets the kernel queues") },
+	{ VIGIL_CFG_INT("batch", Q, batch, NFQ_DEFAULT_BATCH, 1,
+			NFQ_MAX_BATCH, "packets per read") },
+	{ VIGIL_CFG_INT("pending", Q, pending, NFQ_DEFAULT_PENDING, 1,
+			1 << 20, "queries waiting for their answer") },
+	{ VIGIL_CFG_DURATION_NS("pending_expiry", Q, expiry_ns,
+				NFQ_DEFAULT_EXPIRY_NS, 1, INT64_MAX,
+				"a query without an answer is dropped after "
+				"this") },
+};
+#undef Q
+
+/*
+ * Reads the dns section into q (the table's members).  Returns 0 or
+ * -EINVAL with "file:line:col: ..." in err.
+ */
+static int load_config(struct nfq_source *q, struct vigil_buf *err)
+{
+	const struct vigil_node *cfg = q->src->config, *batch;
+	int rc;
+
+	rc = VIGIL_CONFMAP_READ(dns_table, cfg, "dns", q, err);
+	if (rc)
+		return rc;
+	/* an explicit batch is kept; the default is the capture's */
+	batch = vigil_node_get(cfg, "batch");
+	q->batch_set = batch && !vigil_node_is_null(batch);
+	if (q->mode == NFQ_MODE_BLOCK && q->capture_req == NFQ_CAPTURE_NFLOG) {
+		vigil_node_error(err, vigil_node_get(cfg, "capture"),
+				 "dns.capture nflog cannot hold queries; "
+				 "block mode needs nfqueue (or auto)");
 		return -EINVAL;
 	}
-	*out = (uint32_t)v;
 	return 0;
 }
 
-static int load_config(struct nfq_source *q)
+/* The check op: load_config on a scratch state. */
+static int dns_check(const struct vigil_node *section, bool *enabled,
+		     struct vigil_buf *err)
 {
-	const struct vigil_node *cfg = q->src->config, *n;
-	uint32_t queue = NFQ_DEFAULT_QUEUE;
+	struct vigil_source src = { .config = section };
+	struct nfq_source *q = calloc(1, sizeof(*q));
 	int rc;
 
-	q->copy_range = NFQ_DEFAULT_COPY_RANGE;
-	q->maxlen = NFQ_DEFAULT_MAXLEN;
-	q->batch = NFQ_DEFAULT_BATCH;
-	q->pending = NFQ_DEFAULT_PENDING;
-	q->expiry_ns = NFQ_DEFAULT_EXPIRY_NS;
-	q->fw.requested = VIGIL_FW_AUTO;
-
-	rc = cfg_u32(q, "queue", &queue, 0, UINT16_MAX);
-	if (!rc)
-		rc = cfg_u32(q, "copy_range", &q->copy_range, NS_PACKETSZ,
-			     NFQ_MAX_COPY_RANGE);
-	if (!rc)
-		rc = cfg_u32(q, "queue_maxlen", &q->maxlen, 1, UINT32_MAX);
-	if (!rc)
-		rc = cfg_u32(q, "batch", &q->batch, 1, NFQ_MAX_BATCH);
-	q->batch_set = cfg && vigil_node_get(cfg, "batch");
-	if (!rc)
-		rc = cfg_u32(q, "pending", &q->pending, 1, 1u << 20);
-	if (rc)
-		return rc;
-	q->queue = (uint16_t)queue;
-
-	n = cfg ? vigil_node_get(cfg, "pending_expiry") : NULL;
-	if (n && (vigil_node_duration(n, &q->expiry_ns) || q->expiry_ns <= 0)) {
-		snprintf(q->src->reason, sizeof(q->src->reason),
-			 "%s:%u:%u: dns.pending_expiry must be a duration "
-			 "such as 5s", n->file ? n->file : "config", n->line,
-			 n->col);
-		return -EINVAL;
-	}
-	n = cfg ? vigil_node_get(cfg, "firewall") : NULL;
-	if (n && vigil_node_is_scalar(n)) {
-		if (!strcmp(n->str, "none"))
-			q->fw.requested = VIGIL_FW_NONE;
-		else
-			q->fw.requested =
-				vigil_firewall_backend_from_name(n->str);
-		if (q->fw.requested < 0) {
-			snprintf(q->src->reason, sizeof(q->src->reason),
-				 "%s:%u:%u: dns.firewall must be auto, "
-				 "nftables, iptables or none",
-				 n->file ? n->file : "config", n->line, n->col);
-			return -EINVAL;
-		}
-	}
-	q->capture_req = NFQ_CAPTURE_AUTO;
-	n = cfg ? vigil_node_get(cfg, "capture") : NULL;
-	if (n) {
-		size_t i;
-
-		q->capture_req = (enum nfq_capture)-1;
-		for (i = 0; vigil_node_is_scalar(n) &&
-			    i < VIGIL_ARRAY_SIZE(capture_names); i++)
-			if (!strcmp(n->str, capture_names[i]))
-				q->capture_req = (enum nfq_capture)i;
-		if (q->capture_req == (enum nfq_capture)-1) {
-			snprintf(q->src->reason, sizeof(q->src->reason),
-				 "%s:%u:%u: dns.capture must be auto, nflog or "
-				 "nfqueue", n->file ? n->file : "config",
-				 n->line, n->col);
-			return -EINVAL;
-		}
-	}
-	q->mode = NFQ_MODE_MONITOR;
-	n = cfg ? vigil_node_get(cfg, "mode") : NULL;
-	if (n && vigil_node_is_scalar(n) && !strcmp(n->str, "block")) {
-		q->mode = NFQ_MODE_BLOCK;
-	} else if (n && (!vigil_node_is_scalar(n) ||
-			 strcmp(n->str, "monitor"))) {
-		snprintf(q->src->reason, sizeof(q->src->reason),
-			 "%s:%u:%u: dns.mode must be monitor or block",
-			 n->file ? n->file : "config", n->line, n->col);
-		return -EINVAL;
-	}
-	if (q->mode == NFQ_MODE_BLOCK && q->capture_req == NFQ_CAPTURE_NFLOG) {
-		n = vigil_node_get(cfg, "capture");
-		snprintf(q->src->reason, sizeof(q->src->reason),
-			 "%s:%u:%u: dns.capture nflog cannot hold queries; "
-			 "block mode needs nfqueue (or auto)",
-			 n->file ? n->file : "config", n->line, n->col);
-		return -EINVAL;
-	}
-	return 0;
+	if (!q)
+		return -ENOMEM;
+	q->src = &src;
+	rc = load_config(q, err);
+	*enabled = q->enabled;
+	free(q);
+	return rc;
 }
 
 /* ---- events ---- */
@@ -727,9 +704,17 @@ static int dns_start(struct vigil_source *src)
 	rc = vigil_dns_attr_init(&q->attr);
 	if (rc)
 		goto out_fail;
-	rc = load_config(q);
-	if (rc)
-		goto out_fail_reason;
+	{
+		struct vigil_buf err = { 0 };
+
+		rc = load_config(q, &err);
+		if (rc)
+			snprintf(src->reason, sizeof(src->reason), "%s",
+				 vigil_buf_cstr(&err));
+		vigil_buf_free(&err);
+		if (rc)
+			goto out_fail_reason;
+	}
 	rc = vigil_dns_match_init(&q->match, q->pending, q->expiry_ns);
 	if (!rc)
 		rc = vigil_dns_tcp_init(&q->tcp, NFQ_TCP_STREAMS, q->expiry_ns);
@@ -897,4 +882,5 @@ const struct vigil_source_ops vigil_dns_source_ops = {
 	.stop = dns_stop,
 	.status_json = dns_status_json,
 	.reload = NULL,
+	.check = dns_check,
 };

@@ -913,17 +913,11 @@ void vigil_fim_source_set_procroot(struct vigil_source *src,
 		vigil__fim_track_set_procroot(&st->t, procroot);
 }
 
-/* The check op: the fim section over the defaults, nothing opened. */
-static int fim_check(const struct vigil_node *section, struct vigil_buf *err)
+/* The check op: the fim section through its table, nothing opened. */
+static int fim_check(const struct vigil_node *section, bool *enabled,
+		     struct vigil_buf *err)
 {
-	struct vigil_fim_config cfg;
-	int rc;
-
-	rc = vigil_fim_config_defaults(&cfg);
-	if (!rc)
-		rc = vigil_fim_config_parse(&cfg, section, err);
-	vigil_fim_config_free(&cfg);
-	return rc;
+	return vigil_fim_config_enabled(section, enabled, err);
 }
 
 const struct vigil_source_ops vigil_fim_source_ops = {

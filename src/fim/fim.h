@@ -33,6 +33,8 @@
 #define VIGIL_FIM_DEFAULT_HASH_MAX (64LL * 1024 * 1024)
 #define VIGIL_FIM_DEFAULT_STATE_DIR VIGIL_LOCALSTATEDIR "/lib/vigil/fim"
 #define VIGIL_FIM_BASELINE_NAME "baseline.db"
+/* Entries of fim.paths and of fim.exclude, at most. */
+#define VIGIL_FIM_MAX_PATHS 256
 
 enum vigil_fim_marks {
 	VIGIL_FIM_MARKS_AUTO = 0, /* filesystem marks when allowed */
@@ -63,6 +65,12 @@ int vigil_fim_config_defaults(struct vigil_fim_config *cfg);
  */
 int vigil_fim_config_parse(struct vigil_fim_config *cfg,
 			   const struct vigil_node *fim, struct vigil_buf *err);
+/*
+ * Whether the `fim:` section (NULL: absent) switches the monitor on, read
+ * with the same table: 0, or -EINVAL with "file:line:col: ..." in err.
+ */
+int vigil_fim_config_enabled(const struct vigil_node *fim, bool *enabled,
+			     struct vigil_buf *err);
 /* Replaces the watched paths (command-line PATH arguments). */
 int vigil_fim_config_set_paths(struct vigil_fim_config *cfg,
 			       char *const *paths, size_t n);

@@ -18,8 +18,8 @@
 
 #include <openssl/evp.h>
 
+#include "confmap.h"
 #include "fim.h"
-#include "settings.h"
 
 static const char *const default_paths[] = {
 	"/etc", "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/lib/systemd",
@@ -67,163 +67,117 @@ void vigil_fim_config_free(struct vigil_fim_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+/* Copies n strings (without trailing slashes) over *v and *n_v. */
+static int replace_strv(char ***v, size_t *n_v, const char *const *src,
+			size_t n)
+{
+	char **nv = calloc(n ? n : 1, sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		nv[i] = dup_path(src[i], strlen(src[i]));
+		if (!nv[i]) {
+			free_strv(nv, i);
+			return -ENOMEM;
+		}
+	}
+	free_strv(*v, *n_v);
+	*v = nv;
+	*n_v = n;
+	return 0;
+}
+
 int vigil_fim_config_set_paths(struct vigil_fim_config *cfg,
 			       char *const *paths, size_t n)
 {
-	char **v = calloc(n ? n : 1, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		v[i] = dup_path(paths[i], strlen(paths[i]));
-		if (!v[i]) {
-			free_strv(v, i);
-			return -ENOMEM;
-		}
-	}
-	free_strv(cfg->paths, cfg->n_paths);
-	cfg->paths = v;
-	cfg->n_paths = n;
-	return 0;
+	return replace_strv(&cfg->paths, &cfg->n_paths,
+			    (const char *const *)paths, n);
 }
 
-/* Reads a sequence of absolute paths / patterns into a fresh vector. */
-static int parse_strv(const struct vigil_node *seq, bool absolute,
-		      char ***out, size_t *n_out, struct vigil_buf *err)
-{
-	char **v;
-
-	if (seq->type != VIGIL_NODE_SEQ) {
-		vigil_node_error(err, seq, "expected a list of paths");
-		return -EINVAL;
-	}
-	v = calloc(seq->n ? seq->n : 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < seq->n; i++) {
-		const struct vigil_node *it = seq->items[i];
-
-		if (!vigil_node_is_scalar(it) || it->len == 0 ||
-		    memchr(it->str, '\0', it->len) ||
-		    (absolute && it->str[0] != '/')) {
-			vigil_node_error(err, it, "expected an absolute path");
-			free_strv(v, i);
-			return -EINVAL;
-		}
-		v[i] = dup_path(it->str, it->len);
-		if (!v[i]) {
-			free_strv(v, i);
-			return -ENOMEM;
-		}
-	}
-	*out = v;
-	*n_out = seq->n;
-	return 0;
-}
-
-/* The keys of the fim section (checked, with suggestions, before any
- * value is read). */
-static const char *const fim_keys[] = {
-	"enabled", "paths", "exclude", "hash_max_size", "marks", "state_dir",
-	"rescan_interval", "rescan_files_per_second", "cache_max",
+/* The fim section as fim_table reads it (strings into the document). */
+struct fim_settings {
+	bool enabled; /* vigild's registry reads it */
+	const char *paths[VIGIL_FIM_MAX_PATHS];
+	size_t n_paths;
+	const char *exclude[VIGIL_FIM_MAX_PATHS];
+	size_t n_exclude;
+	int64_t hash_max_size;
+	int32_t marks;
+	const char *state_dir;
+	int64_t rescan_interval_ns;
+	int64_t rescan_files_per_sec;
+	int64_t cache_max;
 };
+
+static const struct vigil_config_name marks_names[] = {
+	{ "auto", VIGIL_FIM_MARKS_AUTO },
+	{ "filesystem", VIGIL_FIM_MARKS_FILESYSTEM },
+	{ "inode", VIGIL_FIM_MARKS_INODE },
+	{ NULL, 0 },
+};
+
+#define F struct fim_settings
+static const struct vigil_config_entry fim_table[] = {
+	{ VIGIL_CFG_BOOL("enabled", F, enabled, 1, NULL) },
+	{ VIGIL_CFG_PATHLIST("paths", F, paths, n_paths,
+			     "the trees watched; default: /etc, /bin, ...") },
+	{ VIGIL_CFG_STRLIST("exclude", F, exclude, n_exclude,
+			    "fnmatch(3) patterns or path prefixes") },
+	{ VIGIL_CFG_SIZE("hash_max_size", F, hash_max_size,
+			 VIGIL_FIM_DEFAULT_HASH_MAX, 0, INT64_MAX,
+			 "larger files are not hashed; 0: no limit") },
+	{ VIGIL_CFG_ENUM("marks", F, marks, VIGIL_FIM_MARKS_AUTO, marks_names,
+			 NULL) },
+	{ VIGIL_CFG_PATH("state_dir", F, state_dir,
+			 VIGIL_FIM_DEFAULT_STATE_DIR, "where the baseline is") },
+	{ VIGIL_CFG_DURATION_NS("rescan_interval", F, rescan_interval_ns, 0,
+				0, INT64_MAX, "0: no periodic rescan") },
+	{ VIGIL_CFG_INT("rescan_files_per_second", F, rescan_files_per_sec, 0,
+			0, INT64_MAX, "0: unthrottled") },
+	{ VIGIL_CFG_INT("cache_max", F, cache_max, FIM_DEFAULT_CACHE_MAX, 0,
+			INT64_MAX, "per-path cache entries") },
+};
+#undef F
+
+int vigil_fim_config_enabled(const struct vigil_node *fim, bool *enabled,
+			     struct vigil_buf *err)
+{
+	struct fim_settings set;
+	int rc = VIGIL_CONFMAP_READ(fim_table, fim, "fim", &set, err);
+
+	*enabled = set.enabled;
+	return rc;
+}
 
 int vigil_fim_config_parse(struct vigil_fim_config *cfg,
 			   const struct vigil_node *fim, struct vigil_buf *err)
 {
-	const struct vigil_node *n;
-	char **v;
-	size_t nv;
-	int64_t i64;
+	struct fim_settings set;
 	int rc;
 
 	if (!fim || vigil_node_is_null(fim))
 		return 0;
-	if (vigil_config_check_keys(fim, "fim", fim_keys,
-				    sizeof(fim_keys) / sizeof(fim_keys[0]), err))
-		return -EINVAL;
-	for (size_t i = 0; i < fim->n; i++) {
-		const char *k = fim->keys[i]->str;
-
-		n = fim->items[i];
-		if (!strcmp(k, "enabled")) {
-			bool on;
-
-			/* vigild's registry reads it; checked here too */
-			if (vigil_node_bool(n, &on)) {
-				vigil_node_error(err, n,
-					"fim.enabled: expected true or false");
-				return -EINVAL;
-			}
-		} else if (!strcmp(k, "paths")) {
-			rc = parse_strv(n, true, &v, &nv, err);
-			if (rc)
-				return rc;
-			free_strv(cfg->paths, cfg->n_paths);
-			cfg->paths = v;
-			cfg->n_paths = nv;
-		} else if (!strcmp(k, "exclude")) {
-			rc = parse_strv(n, false, &v, &nv, err);
-			if (rc)
-				return rc;
-			free_strv(cfg->exclude, cfg->n_exclude);
-			cfg->exclude = v;
-			cfg->n_exclude = nv;
-		} else if (!strcmp(k, "hash_max_size")) {
-			if (vigil_node_size(n, &i64) || i64 < 0) {
-				vigil_node_error(err, n,
-					"hash_max_size: expected a size such as 64M");
-				return -EINVAL;
-			}
-			cfg->hash_max_size = i64;
-		} else if (!strcmp(k, "marks")) {
-			if (!vigil_node_is_scalar(n))
-				goto bad_marks;
-			if (!strcmp(n->str, "auto"))
-				cfg->marks = VIGIL_FIM_MARKS_AUTO;
-			else if (!strcmp(n->str, "filesystem"))
-				cfg->marks = VIGIL_FIM_MARKS_FILESYSTEM;
-			else if (!strcmp(n->str, "inode"))
-				cfg->marks = VIGIL_FIM_MARKS_INODE;
-			else
-				goto bad_marks;
-		} else if (!strcmp(k, "state_dir")) {
-			if (!vigil_node_is_scalar(n) || n->str[0] != '/') {
-				vigil_node_error(err, n,
-					"state_dir: expected an absolute path");
-				return -EINVAL;
-			}
-			free(cfg->state_dir);
-			cfg->state_dir = dup_path(n->str, n->len);
-			if (!cfg->state_dir)
-				return -ENOMEM;
-		} else if (!strcmp(k, "rescan_interval")) {
-			if (vigil_node_duration(n, &cfg->rescan_interval_ns) ||
-			    cfg->rescan_interval_ns < 0) {
-				vigil_node_error(err, n,
-					"rescan_interval: expected a duration such as 12h");
-				return -EINVAL;
-			}
-		} else if (!strcmp(k, "rescan_files_per_second")) {
-			if (vigil_node_int(n, &i64) || i64 < 0) {
-				vigil_node_error(err, n,
-					"rescan_files_per_second: expected a number >= 0");
-				return -EINVAL;
-			}
-			cfg->rescan_files_per_sec = i64;
-		} else if (!strcmp(k, "cache_max")) {
-			if (vigil_node_int(n, &i64) || i64 < 0) {
-				vigil_node_error(err, n,
-					"cache_max: expected a number >= 0");
-				return -EINVAL;
-			}
-			cfg->cache_max = (size_t)i64;
-		}
-	}
+	rc = VIGIL_CONFMAP_READ(fim_table, fim, "fim", &set, err);
+	/* an absent "paths" keeps the defaults (or the command line's) */
+	if (!rc && vigil_node_get(fim, "paths"))
+		rc = replace_strv(&cfg->paths, &cfg->n_paths, set.paths,
+				  set.n_paths);
+	if (!rc)
+		rc = replace_strv(&cfg->exclude, &cfg->n_exclude, set.exclude,
+				  set.n_exclude);
+	if (rc)
+		return rc;
+	free(cfg->state_dir);
+	cfg->state_dir = dup_path(set.state_dir, strlen(set.state_dir));
+	if (!cfg->state_dir)
+		return -ENOMEM;
+	cfg->hash_max_size = set.hash_max_size;
+	cfg->marks = set.marks;
+	cfg->rescan_interval_ns = set.rescan_interval_ns;
+	cfg->rescan_files_per_sec = set.rescan_files_per_sec;
+	cfg->cache_max = (size_t)set.cache_max;
 	return 0;
-bad_marks:
-	vigil_node_error(err, n, "marks: expected auto, filesystem or inode");
-	return -EINVAL;
 }
 
 bool vigil_fim_path_under(const char *path, const char *prefix)

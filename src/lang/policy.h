@@ -49,6 +49,20 @@ void vigil_ruleset_free(struct vigil_ruleset *rs);
 /* Policy paths one configuration may name (the rules plugin's paths:). */
 #define VIGIL_POLICY_MAX_PATHS 64
 
+/* The rules engine's section (plugins: - name: rules, config: ...). */
+struct vigil_policy_settings {
+	const char *paths[VIGIL_POLICY_MAX_PATHS];
+	size_t n_paths;
+};
+
+/*
+ * Its table: what the plugin reads with config_map and publishes, and
+ * what the audit rules read the same section with.
+ */
+#define VIGIL_POLICY_TABLE_SIZE 1
+extern const struct vigil_config_entry
+	vigil_policy_table[VIGIL_POLICY_TABLE_SIZE];
+
 /*
  * The policy paths to load, as the rules engine and the audit rules
  * derived from it both use them: the n_conf configured paths (NULL

@@ -126,6 +126,14 @@ static int add_path(struct vigil_ruleset *rs, const char *path, size_t *cap)
 	return rc;
 }
 
+const struct vigil_config_entry vigil_policy_table[VIGIL_POLICY_TABLE_SIZE] = {
+	{ VIGIL_CFG_PATHLIST("paths", struct vigil_policy_settings, paths,
+			     n_paths,
+			     "policy files or directories; default: the "
+			     "shipped policy and " VIGIL_SYSCONFDIR
+			     "/vigil/rules.d") },
+};
+
 int vigil_policy_paths(const char *const *conf, size_t n_conf,
 		       const char **out, size_t *n_out, struct vigil_buf *err)
 {

@@ -531,12 +531,26 @@ static int read_config(struct proc_source *ps, struct vigil_buf *err)
 }
 
 /* The check op: read_config on a scratch state. */
-static int proc_check(const struct vigil_node *section, struct vigil_buf *err)
+static int proc_check(const struct vigil_node *section, bool *enabled,
+		      struct vigil_buf *err)
 {
 	struct vigil_source src = { .config = section };
 	struct proc_source ps = { .src = &src };
+	int rc = read_config(&ps, err);
 
-	return read_config(&ps, err);
+	*enabled = ps.enabled;
+	return rc;
+}
+
+size_t vigil_proc_source_max_processes(const struct vigil_node *section)
+{
+	struct vigil_source src = { .config = section };
+	struct proc_source ps = { .src = &src };
+	struct vigil_buf err = { 0 };
+	int rc = read_config(&ps, &err);
+
+	vigil_buf_free(&err);
+	return rc ? VIGIL_PROCTABLE_DEFAULT_MAX : (size_t)ps.max_processes;
 }
 
 static int proc_start(struct vigil_source *src)

@@ -32,6 +32,13 @@ extern const struct vigil_source_ops vigil_proc_source_ops;
  * Allocates the source's private state (src->priv, freed by ops->stop).
  * Returns 0, -EBUSY if already attached, or -ENOMEM.
  */
+/*
+ * proc.max_processes of section (NULL: absent), read with the source's
+ * table: the size of the process table.  A section that does not read
+ * gives the default (the source's start then fails and says why).
+ */
+size_t vigil_proc_source_max_processes(const struct vigil_node *section);
+
 int vigil_proc_source_attach(struct vigil_source *src,
 			     struct vigil_proctable *t)
 	__attribute__((warn_unused_result));

@@ -53,7 +53,7 @@ check_bad "proc range" bad.yaml "bad.yaml:2:18: proc.read_interval: want a durat
 printf 'audit:\n  mode: sideways\n' > "$T/bad.yaml"
 check_bad "audit mode" bad.yaml "bad.yaml:2:9: audit.mode: 'sideways' is not one of auto, multicast"
 printf 'fim:\n  enabled: maybe\n' > "$T/bad.yaml"
-check_bad "fim enabled" bad.yaml "bad.yaml:2:12: fim.enabled: expected true or false"
+check_bad "fim enabled" bad.yaml "bad.yaml:2:12: fim.enabled: want true or false (or yes, no), not 'maybe'"
 # and the plugins' sections, through the table each plugin publishes
 printf 'agent: {plugin_dir: %s}\nplugins:\n  - name: file_sink\n    config: {path: /tmp/x.json, rotate: {keep: 5000}}\n' \
 	"$VIGIL_BUILDDIR/plugins/.libs" > "$T/bad.yaml"
@@ -64,8 +64,62 @@ check_bad "plugin typo" bad.yaml "bad.yaml:4:32: unknown key 'wat' in plugins[fi
 printf 'agent: {plugin_dir: %s}\nplugins:\n  - name: file_sink\n    config: {path: log/x.json}\n' \
 	"$VIGIL_BUILDDIR/plugins/.libs" > "$T/bad.yaml"
 check_bad "plugin relative path" bad.yaml "bad.yaml:4:20: plugins[file_sink].config.path: want an absolute path"
+# the forwarders: every duration has a unit and a range (issue 22 M3:
+# "2s" was read as nanoseconds and multiplied as if seconds), booleans
+# are true or false (L7: "enabled: 1" must not mean plaintext)
+fwd_bad() { # what plugin config expected-message
+	printf 'agent: {plugin_dir: %s, state_dir: %s}\nplugins:\n  - name: %s\n    config: %s\n' \
+		"$VIGIL_BUILDDIR/plugins/.libs" "$T/state" "$2" "$3" > "$T/bad.yaml"
+	check_bad "$1" bad.yaml "$4"
+}
+fwd_bad "forward ack_timeout" forward '{ack_timeout: 99999h}' \
+	"bad.yaml:4:27: plugins[forward].config.ack_timeout: want a duration from 1s to 1h, not '99999h'"
+fwd_bad "forward tls.enabled" forward '{tls: {enabled: 1}}' \
+	"bad.yaml:4:29: plugins[forward].config.tls.enabled: want true or false (or yes, no), not '1'"
+fwd_bad "forward heartbeat" forward '{heartbeat: 500ms}' \
+	"bad.yaml:4:25: plugins[forward].config.heartbeat: '500ms' is finer than this setting counts (1 unit is 1s)"
+fwd_bad "syslog connect_timeout" syslog '{connect_timeout: 2d}' \
+	"bad.yaml:4:31: plugins[syslog].config.connect_timeout: want a duration from 1s to 1h, not '2d'"
+fwd_bad "syslog tls.verify" syslog '{transport: tls, tls: {verify: off}}' \
+	"bad.yaml:4:44: plugins[syslog].config.tls.verify: want true or false (or yes, no), not 'off'"
+fwd_bad "http timeout" http '{url: "http://127.0.0.1:1/", timeout: 100h}' \
+	"plugins[http].config.timeout: want a duration from 1s to 1h, not '100h'"
+fwd_bad "http retry" http '{url: "http://127.0.0.1:1/", retry_max: 0}' \
+	"plugins[http].config.retry_max: want a duration from 1ms to 1d, not '0'"
+fwd_bad "http min_severity" http '{url: "http://127.0.0.1:1/", min_severity: hihg}' \
+	"plugins[http].config.min_severity: 'hihg' is not one of info, low, medium, high, critical (did you mean 'high'?)"
+fwd_bad "forward event_types" forward '{event_types: [exec, exex]}' \
+	"plugins[forward].config.event_types: 'exex' is not one of"
+fwd_bad "forward spool key" forward '{spool: {max_sise: 1M}}' \
+	"unknown key 'max_sise' in plugins[forward].config.spool (did you mean 'max_size'?)"
 printf 'agent: {plugin_dir: plugins}\n' > "$T/bad.yaml"
 check_bad "relative plugin_dir" bad.yaml "bad.yaml:1:21: agent.plugin_dir: want an absolute path"
+
+# the registry reads each source's "enabled" with that source's table:
+# "off" is not a boolean there, so dns is not quietly switched off; it
+# fails alone, before touching the kernel, and status says why
+mkdir -p "$T/run2"
+cat > "$T/strict.yaml" <<EOC
+agent: {pid_file: $T/run2/vigild.pid, control_socket: $T/run2/vigil.sock, state_dir: $T/state2}
+output: {stdout: {enabled: false}}
+proc: {enabled: false}
+audit: {enabled: false}
+fim: {enabled: false}
+dns: {enabled: off}
+EOC
+"$VIGILD" -f -c "$T/strict.yaml" >/dev/null 2>"$T/strict.err" &
+SPID=$!
+for i in $(seq 50); do [ -S "$T/run2/vigil.sock" ] && break; sleep 0.1; done
+"$VIGILCTL" -s "$T/run2/vigil.sock" status --json > "$T/strict.json" ||
+	{ kill "$SPID"; fail "strict enabled: no status"; }
+kill "$SPID"; wait "$SPID"
+python3 - "$T/strict.json" <<'EOP' || fail "strict enabled: $(cat "$T/strict.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+dns = [x for x in s["sources"] if x["name"] == "dns"][0]
+assert dns["state"] == "failed", dns
+assert "dns.enabled: want true or false (or yes, no), not 'off'" in dns["reason"], dns
+EOP
 
 mkdir -p "$T/run"
 "$VIGILD" -f --json -c "$T/vigil.yaml" >"$T/stdout" 2>"$T/stderr" &

@@ -8,15 +8,18 @@
 #   2. the same with TLS: the TLS handshake deadline, for forward and for
 #      syslog (then a TLS syslog receiver takes every message);
 #   3. a peer whose ack id and PONG reason hold control characters: they
-#      are logged escaped, never raw (no forged or garbled log lines).
-# Usage: conn_e2e.sh [sections]  (default 123; exit 77: python3-msgpack
+#      are logged escaped, never raw (no forged or garbled log lines);
+#   4. a peer that takes chunks and never acknowledges them: with
+#      ack_timeout: 2s the connection is dropped after 2 seconds, not
+#      2*10^12 ms (issue 22 M3), and a real server then gets every record.
+# Usage: conn_e2e.sh [sections]  (default 1234; exit 77: python3-msgpack
 # or openssl absent)
 if [ -n "${VIGIL_SKIP_LIVE:-}" ]; then
 	echo "SKIP: live suite already run in the main pass (VIGIL_SKIP_LIVE)"
 	exit 77
 fi
 set -u
-sections=${1:-123}
+sections=${1:-1234}
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -n "${top_builddir:-}" ]; then
@@ -250,6 +253,30 @@ grep -q 'refused the handshake' "$tmp/pong.drive" ||
 	fail "pong: the refusal was not logged: $(tail -3 "$tmp/pong.drive")"
 grep -q '^FORGED' "$tmp/pong.drive" && fail "pong: the peer forged a log line"
 grep -q $'\033' "$tmp/pong.drive" && fail "pong: a raw escape character reached the log"
+fi
+
+if [[ $sections == *4* ]]; then
+echo "== 4. ack_timeout: 2s is two seconds"
+fwd_config ackto "      ack_timeout: 2s"
+serve "$tmp/ackto-held.out" --shared-key k3y --withhold-acks
+t0=$(date +%s%N)
+"$drive" "$tmp/ackto.yaml" --count 100 --batch 100 --wait-out 100 \
+	--timeout 40 >"$tmp/ackto.drive" 2>&1 &
+dpid=$!
+pids+=("$dpid")
+wait_log "$tmp/ackto.drive" "no acknowledgement within ack_timeout" 12 ||
+	fail "ackto: no ack timeout within 12 s: $(tail -3 "$tmp/ackto.drive")"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$ms" -ge 2000 ] || fail "ackto: dropped after ${ms} ms, before ack_timeout (2s)"
+grep -q "^1 " "$tmp/ackto-held.out" ||
+	fail "ackto: the silent acker got no chunk"
+unserve
+serve "$tmp/ackto.out" --shared-key k3y
+wait "$dpid" || fail "ackto: not delivered once a real peer answered: $(tail -3 "$tmp/ackto.drive")"
+unserve
+$py "$server" check --out "$tmp/ackto.out" --expect 100 || fail "ackto: stream check"
+echo "ack timeout after ${ms} ms"
 fi
 
 echo "PASS"

@@ -281,7 +281,7 @@ DRIVE_RELOAD_CONFIG=$tmp/reloadBad.yaml "$drive" "$tmp/reloadA.yaml" \
 	--reload-at 7000 --wait-out 2000 --timeout 30 >"$tmp/reloadbad.drive" 2>&1 ||
 	fail "bad reload: not delivered: $(tail -3 "$tmp/reloadbad.drive")"
 stop_server
-grep -q "port must be 1-65535" "$tmp/reloadbad.drive" &&
+grep -qF "plugins[forward].config.port: want an integer from 1 to 65535, not '0'" "$tmp/reloadbad.drive" &&
 	grep -q "kept its previous settings" "$tmp/reloadbad.drive" ||
 	fail "bad reload: not refused: $(tail -3 "$tmp/reloadbad.drive")"
 check "$tmp/reloadC.out" --start 6000 --expect 2000

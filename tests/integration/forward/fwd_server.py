@@ -12,6 +12,7 @@ line "VIOLATION <what>" and makes the server exit 3.
                       [--hostname H] [--ready FILE]
                       [--tls-cert C --tls-key K [--tls-client-ca CA]]
                       [--silent] [--hostile-ack ID] [--refuse-reason R]
+                      [--withhold-acks]
   fwd_server.py check --out FILE --expect N [--start S] [--allow-extra K]
 
 check: every seq in [S, S+N) arrived; within a connection the seqs are
@@ -20,7 +21,8 @@ far plus one (a resend after a lost ack, never a gap).  Exit 0 or 1.
 
 Hostile peers for conn_e2e.sh: --silent accepts and never speaks;
 --hostile-ack sends an extra ack with that id after each chunk;
---refuse-reason answers PING with a refusing PONG carrying that reason.
+--refuse-reason answers PING with a refusing PONG carrying that reason;
+--withhold-acks takes chunks and never acknowledges them.
 """
 import argparse
 import hashlib
@@ -207,7 +209,7 @@ class Server:
                 if "chunk" in option and self.args.hostile_ack:
                     # an ack naming no chunk, made to garble a log line
                     sock.sendall(msgpack.packb({"ack": self.args.hostile_ack}))
-                if "chunk" in option:
+                if "chunk" in option and not self.args.withhold_acks:
                     sock.sendall(msgpack.packb({"ack": option["chunk"]}))
         except Violation as v:
             self.violation(str(v))
@@ -288,6 +290,8 @@ def main():
                     help="accept connections and never speak")
     ap.add_argument("--hostile-ack", help="also send an ack with this id")
     ap.add_argument("--refuse-reason", help="refuse the handshake with this reason")
+    ap.add_argument("--withhold-acks", action="store_true",
+                    help="take chunks and never acknowledge them")
     ap.add_argument("--expect", type=int, default=0)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--allow-extra", type=int, default=0,
