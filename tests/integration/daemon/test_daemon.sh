@@ -167,7 +167,7 @@ wait "$PID"; rc=$?; PID=
 # left as it was
 printf 'precious\n' > "$T/victim"
 ln -s "$T/victim" "$T/run/vigild.pid"
-"$VIGILD" -f -c "$T/vigil.yaml" >/dev/null 2>"$T/err3"; rc=$?
+timeout 20 "$VIGILD" -f -c "$T/vigil.yaml" >/dev/null 2>"$T/err3"; rc=$?
 [ $rc -eq 1 ] || fail "symlinked pid file: exit $rc, want 1"
 grep -q "cannot open pid file $T/run/vigild.pid: .*(a symlink: refused)" "$T/err3" ||
 	fail "symlinked pid file message: $(cat "$T/err3")"
