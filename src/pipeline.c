@@ -211,7 +211,7 @@ static void report_sink_losses(struct vigil_pipeline *p)
 	bool arena_ready = false;
 
 	for (size_t i = 0; i < p->n_plugins; i++) {
-		struct vigil_plugin_inst *inst = &p->plugins[i];
+		struct vigil_plugin_inst *inst = p->plugins[i];
 		struct vigil_plugin_stats st;
 		struct vigil_event ev;
 		char detail[300];

@@ -306,10 +306,10 @@ static void test_plugin_file_sink_disk_full_is_bounded(void **state)
 			ev.process.file.path = vigil_str_c("/usr/bin/true");
 			vigil_pipeline_submit(&pl, &ev);
 			if (i % 50000 == 0)
-				pl.plugins[0].p.flush(pl.plugins[0].state);
+				pl.plugins[0]->p.flush(pl.plugins[0]->state);
 		}
 		getrusage(RUSAGE_SELF, &ru1);
-		pl.plugins[0].p.stats(pl.plugins[0].state, &st);
+		pl.plugins[0]->p.stats(pl.plugins[0]->state, &st);
 		/* memory: the 8 MiB bound (and its doublings), not n records
 		 * (~42 MB in a 64 MiB buffer before the bound) */
 		if (ru1.ru_maxrss - ru0.ru_maxrss > 32 * 1024)
@@ -321,9 +321,9 @@ static void test_plugin_file_sink_disk_full_is_bounded(void **state)
 		/* room again: the pending records are written on flush */
 		fsz.rlim_cur = RLIM_INFINITY;
 		if (setrlimit(RLIMIT_FSIZE, &fsz) ||
-		    pl.plugins[0].p.flush(pl.plugins[0].state))
+		    pl.plugins[0]->p.flush(pl.plugins[0]->state))
 			_exit(14);
-		pl.plugins[0].p.stats(pl.plugins[0].state, &st);
+		pl.plugins[0]->p.stats(pl.plugins[0]->state, &st);
 		if (st.records_out + st.dropped != n)
 			_exit(15);
 		vigil_pipeline_shutdown(&pl);
