@@ -95,12 +95,17 @@ static void write_free(struct vigil_conn_write *w)
 	free(w);
 }
 
-/* Commits the acknowledged writes at the head of the list, in order. */
+/*
+ * Commits the acknowledged writes at the head of the list, in order.  A
+ * write is freed only once libuv is done with it too: a peer can ack a
+ * chunk before on_write() has run for it (both in one loop turn), and
+ * freeing it then left on_write() with a freed request.
+ */
 static void commit_head(struct vigil_conn *c)
 {
 	struct vigil_outlet *o = c->out;
 
-	while (c->head && c->head->acked) {
+	while (c->head && c->head->acked && c->head->written) {
 		struct vigil_conn_write *w = c->head;
 		int rc = w->n ? vigil_spool_commit(o->spool, &w->end) : 0;
 
@@ -139,8 +144,10 @@ static void on_write(uv_write_t *req, int status)
 	}
 	w->written = true;
 	c->out->st.bytes_out += w->data.len;
-	if (!c->opts->need_ack) {
+	if (!c->opts->need_ack)
 		w->acked = true;
+	/* without acks, or with the ack already in: commit now */
+	if (w->acked) {
 		commit_head(c);
 		if (c->ops->sent)
 			c->ops->sent(c);
