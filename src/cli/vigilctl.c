@@ -165,6 +165,14 @@ static int cmd_ctl(const struct ctl_opts *o, const char *cmd, bool json)
 		vigil_buf_free(&out);
 		return 1;
 	}
+	if (!out.len) {
+		/* vigild closed the socket without an answer: it died or
+		 * was stopped mid-request */
+		fprintf(stderr, "vigilctl: vigild closed the connection without answering '%s'\n",
+			cmd);
+		vigil_buf_free(&out);
+		return 1;
+	}
 	if (json || strcmp(cmd, "status") != 0) {
 		fwrite(out.data, 1, out.len, stdout);
 		rc = strstr(vigil_buf_cstr(&out), "\"error\"") ? 1 : 0;

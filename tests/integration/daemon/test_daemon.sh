@@ -163,6 +163,19 @@ wait "$PID"; rc=$?; PID=
 [ ! -e "$T/run/vigil.sock" ] || fail "socket left behind"
 [ ! -e "$T/run/vigild.pid" ] || fail "pid file left behind"
 
+# a vigild that dies mid-request (the socket closes without an answer):
+# vigilctl reports it, exits 1, and touches no null buffer (UBSan)
+if command -v socat >/dev/null; then
+	socat UNIX-LISTEN:"$T/dead.sock",fork SYSTEM:'head -c 1 >/dev/null' &
+	SOCAT=$!
+	for i in $(seq 50); do [ -S "$T/dead.sock" ] && break; sleep 0.1; done
+	"$VIGILCTL" -s "$T/dead.sock" reload >"$T/dead.out" 2>"$T/dead.err"; rc=$?
+	kill "$SOCAT" 2>/dev/null; wait "$SOCAT" 2>/dev/null
+	[ $rc -ne 0 ] || fail "vigilctl on a dead vigild: exit 0"
+	! grep -q 'runtime error' "$T/dead.err" ||
+		fail "vigilctl on a dead vigild: $(cat "$T/dead.err")"
+fi
+
 # issue 22 L5: a symlink planted at the pid file is refused, its target
 # left as it was
 printf 'precious\n' > "$T/victim"
