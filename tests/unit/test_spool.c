@@ -194,18 +194,24 @@ static void test_spool_second_open_of_same_dir_is_busy(void **state)
 	vigil_spool_close(s);
 }
 
-/* Path of the newest segment file. */
-static void newest_segment(struct fixture *f, char *out, size_t n)
+/* Path of the oldest ("head") or newest ("tail") segment file. */
+static void segment_file(struct fixture *f, const char *end, char *out,
+			 size_t n)
 {
 	char cmd[200];
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "ls %s/*.seg | sort | tail -n 1", f->dir);
+	snprintf(cmd, sizeof(cmd), "ls %s/*.seg | sort | %s -n 1", f->dir, end);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	assert_non_null(fgets(out, (int)n, p));
 	out[strcspn(out, "\n")] = '\0';
 	pclose(p);
+}
+
+static void newest_segment(struct fixture *f, char *out, size_t n)
+{
+	segment_file(f, "tail", out, n);
 }
 
 static void test_spool_truncates_torn_last_record_and_counts_it(void **state)
@@ -283,18 +289,9 @@ static void test_spool_cuts_corrupt_record_in_older_segment(void **state)
 	vigil_spool_close(s);
 }
 
-/* Path of the oldest segment file. */
 static void oldest_segment(struct fixture *f, char *out, size_t n)
 {
-	char cmd[200];
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "ls %s/*.seg | sort | head -n 1", f->dir);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	assert_non_null(fgets(out, (int)n, p));
-	out[strcspn(out, "\n")] = '\0';
-	pclose(p);
+	segment_file(f, "head", out, n);
 }
 
 /*
