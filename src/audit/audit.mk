@@ -11,7 +11,8 @@ libvigilaudit_la_SOURCES = \
 	src/audit/audit_event_int.h \
 	src/audit/audit_netlink.c src/audit/audit_netlink.h \
 	src/audit/audit_derive.c src/audit/audit_derive.h \
-	src/audit/audit_rules.c src/audit/audit_rules.h \
+	src/audit/audit_rules.c src/audit/audit_rules_kernel.c \
+	src/audit/audit_rules.h \
 	src/audit/audit_source.c src/audit/audit_source.h
 libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS) \
 	$(PCRE2_CFLAGS)
