@@ -13,7 +13,8 @@ libvigilaudit_la_SOURCES = \
 	src/audit/audit_derive.c src/audit/audit_derive.h \
 	src/audit/audit_rules.c src/audit/audit_rules_kernel.c \
 	src/audit/audit_rules.h \
-	src/audit/audit_source.c src/audit/audit_source.h
+	src/audit/audit_source.c src/audit/audit_source_kernel.c \
+	src/audit/audit_source.h src/audit/audit_source_int.h
 libvigilaudit_la_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) $(LIBUV_CFLAGS) \
 	$(PCRE2_CFLAGS)
 libvigilaudit_la_LIBADD = libvigilrules.la libvigilfim.la libvigilcore.la $(AUDIT_LIBS) \
