@@ -5,6 +5,7 @@ noinst_LTLIBRARIES += libvigilcore.la
 libvigilcore_la_SOURCES = \
 	src/util.c src/util.h src/buf.c src/buf.h \
 	src/node.c src/node.h src/source.h \
+	src/source_status.c src/source_status.h \
 	src/schema.c src/schema.h \
 	src/codec_encode.c src/codec_decode.c src/codec.h \
 	src/confmap.c src/confmap.h \
@@ -22,6 +23,16 @@ noinst_LTLIBRARIES += libvigilprivs.la
 libvigilprivs_la_SOURCES = src/privs.c src/privs.h
 libvigilprivs_la_CFLAGS = $(AM_CFLAGS) $(CAPNG_CFLAGS)
 libvigilprivs_la_LIBADD = $(CAPNG_LIBS)
+
+if ENABLE_TESTS
+# source_status: the status tables every source reports through
+check_PROGRAMS += tests/unit/test_source_status
+TESTS += tests/unit/test_source_status
+tests_unit_test_source_status_SOURCES = tests/unit/test_source_status.c
+tests_unit_test_source_status_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_source_status_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_source_status_LDADD = $(TEST_LDADD)
+endif
 
 if ENABLE_TESTS
 check_PROGRAMS += tests/unit/test_privs_mask \
