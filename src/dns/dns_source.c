@@ -24,6 +24,7 @@
 #include "confmap.h"
 #include "node.h"
 #include "pipeline.h"
+#include "source_status.h"
 #include "dns/dns_attr.h"
 #include "dns/dns_match.h"
 #include "dns/dns_packet.h"
@@ -778,10 +779,62 @@ static void dns_stop(struct vigil_source *src)
 		free_source(q);
 }
 
-static void json_counter(struct vigil_buf *out, const char *name, uint64_t v)
-{
-	vigil_buf_printf(out, ",\"%s\":%" PRIu64, name, v);
-}
+/* What dns_status_json reports, in its order (source_status.h); the
+ * two sums over both captures and the mode are written between them. */
+#define Q struct nfq_source
+static const struct vigil_status_field nflog_fields[] = {
+	VIGIL_STATUS_BOOL("nflog_batching", Q, nflog.batching),
+	VIGIL_STATUS_U64("datagrams", Q, nflog.datagrams),
+	VIGIL_STATUS_U64("nflog_lost", Q, nflog.seq_lost),
+	VIGIL_STATUS_U64("batching_switches", Q, nflog.batching_switches),
+	VIGIL_STATUS_U64("config_errors", Q, nflog.config_errors),
+	VIGIL_STATUS_U64("read_delay_samples", Q, nflog.delay_samples),
+	VIGIL_STATUS_U64("read_delay_ns_total", Q, nflog.delay_ns_total),
+	VIGIL_STATUS_U64("read_delay_ns_max", Q, nflog.delay_ns_max),
+};
+/* after "packets" */
+static const struct vigil_status_field message_fields[] = {
+	VIGIL_STATUS_U64("messages", Q, messages),
+	VIGIL_STATUS_U64("parsed", Q, parsed),
+	VIGIL_STATUS_U64("attributed", Q, attributed),
+	VIGIL_STATUS_U64("attributed_exited", Q, attributed_exited),
+	VIGIL_STATUS_U64("unattributed", Q, unattributed),
+	VIGIL_STATUS_U64("remote_client", Q, remote_client),
+	VIGIL_STATUS_U64("matched_answers", Q, matched),
+	VIGIL_STATUS_U64("tcp_control", Q, tcp_control),
+	VIGIL_STATUS_U64("tcp_reassembled", Q, tcp.reassembled),
+	VIGIL_STATUS_U64("tcp_out_of_order", Q, tcp.out_of_order),
+	VIGIL_STATUS_U64("tcp_retransmits", Q, tcp.retransmits),
+	VIGIL_STATUS_U64("tcp_streams_evicted", Q, tcp.evicted),
+	VIGIL_STATUS_U64("capped", Q, capped),
+	VIGIL_STATUS_U64("gso", Q, gso),
+	VIGIL_STATUS_U64("verdicts", Q, nfq.verdicts),
+	VIGIL_STATUS_U64("verdict_errors", Q, nfq.verdict_errors),
+};
+/* after "dns_mode" */
+static const struct vigil_status_field hold_fields[] = {
+	VIGIL_STATUS_U64("held", Q, nfq.held),
+	VIGIL_STATUS_U64("denied", Q, nfq.denied),
+	VIGIL_STATUS_U64("held_tcp", Q, held_tcp),
+	VIGIL_STATUS_U64("denied_tcp", Q, denied_tcp),
+	VIGIL_STATUS_U64("hold_rounds", Q, nfq.hold_rounds),
+	VIGIL_STATUS_U64("hold_ns_total", Q, nfq.hold_ns_total),
+	VIGIL_STATUS_U64("hold_ns_max", Q, nfq.hold_ns_max),
+};
+/* after "socket_overruns" */
+static const struct vigil_status_field attribution_fields[] = {
+	VIGIL_STATUS_U64("pending_evicted", Q, match.evicted),
+	VIGIL_STATUS_U64("pending_expired", Q, match.expired),
+	VIGIL_STATUS_U64("sock_diag_found", Q, attr.diag_found),
+	VIGIL_STATUS_U64("sock_diag_missed", Q, attr.diag_missed),
+	VIGIL_STATUS_U64("flow_cache_hits", Q, attr.flow_cache_hits),
+	VIGIL_STATUS_U64("proc_cache_hits", Q, attr.proc_cache_hits),
+	VIGIL_STATUS_U64("inode_cache_hits", Q, attr.cache_hits),
+	VIGIL_STATUS_U64("recent_pid_hits", Q, attr.recent_hits),
+	VIGIL_STATUS_U64("proc_scans", Q, attr.scans),
+	VIGIL_STATUS_U64("proc_scans_skipped", Q, attr.scans_skipped),
+};
+#undef Q
 
 static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 {
@@ -803,55 +856,21 @@ static int dns_status_json(struct vigil_source *src, struct vigil_buf *out)
 			 capture_names[q->capture]);
 	if (vigil_json_str(out, q->capture_why, strlen(q->capture_why)))
 		return -ENOMEM;
-	if (q->capture == NFQ_CAPTURE_NFLOG) {
-		vigil_buf_printf(out, ",\"nflog_batching\":%s",
-				 r->batching ? "true" : "false");
-		json_counter(out, "datagrams", r->datagrams);
-		json_counter(out, "nflog_lost", r->seq_lost);
-		json_counter(out, "batching_switches", r->batching_switches);
-		json_counter(out, "config_errors", r->config_errors);
-		json_counter(out, "read_delay_samples", r->delay_samples);
-		json_counter(out, "read_delay_ns_total", r->delay_ns_total);
-		json_counter(out, "read_delay_ns_max", r->delay_ns_max);
-	}
+	if (q->capture == NFQ_CAPTURE_NFLOG)
+		vigil_status_fields(out, q, nflog_fields,
+				    VIGIL_ARRAY_SIZE(nflog_fields));
 	/* Only one capture ran: the other's counters are 0. */
-	json_counter(out, "packets", nfq->packets + r->packets);
-	json_counter(out, "messages", q->messages);
-	json_counter(out, "parsed", q->parsed);
-	json_counter(out, "attributed", q->attributed);
-	json_counter(out, "attributed_exited", q->attributed_exited);
-	json_counter(out, "unattributed", q->unattributed);
-	json_counter(out, "remote_client", q->remote_client);
-	json_counter(out, "matched_answers", q->matched);
-	json_counter(out, "tcp_control", q->tcp_control);
-	json_counter(out, "tcp_reassembled", q->tcp.reassembled);
-	json_counter(out, "tcp_out_of_order", q->tcp.out_of_order);
-	json_counter(out, "tcp_retransmits", q->tcp.retransmits);
-	json_counter(out, "tcp_streams_evicted", q->tcp.evicted);
-	json_counter(out, "capped", q->capped);
-	json_counter(out, "gso", q->gso);
-	json_counter(out, "verdicts", nfq->verdicts);
-	json_counter(out, "verdict_errors", nfq->verdict_errors);
+	vigil_buf_printf(out, ",\"packets\":%" PRIu64,
+			 nfq->packets + r->packets);
+	vigil_status_fields(out, q, message_fields,
+			    VIGIL_ARRAY_SIZE(message_fields));
 	vigil_buf_printf(out, ",\"dns_mode\":\"%s\"",
 			 q->mode == NFQ_MODE_BLOCK ? "block" : "monitor");
-	json_counter(out, "held", nfq->held);
-	json_counter(out, "denied", nfq->denied);
-	json_counter(out, "held_tcp", q->held_tcp);
-	json_counter(out, "denied_tcp", q->denied_tcp);
-	json_counter(out, "hold_rounds", nfq->hold_rounds);
-	json_counter(out, "hold_ns_total", nfq->hold_ns_total);
-	json_counter(out, "hold_ns_max", nfq->hold_ns_max);
-	json_counter(out, "socket_overruns", nfq->enobufs + r->enobufs);
-	json_counter(out, "pending_evicted", q->match.evicted);
-	json_counter(out, "pending_expired", q->match.expired);
-	json_counter(out, "sock_diag_found", q->attr.diag_found);
-	json_counter(out, "sock_diag_missed", q->attr.diag_missed);
-	json_counter(out, "flow_cache_hits", q->attr.flow_cache_hits);
-	json_counter(out, "proc_cache_hits", q->attr.proc_cache_hits);
-	json_counter(out, "inode_cache_hits", q->attr.cache_hits);
-	json_counter(out, "recent_pid_hits", q->attr.recent_hits);
-	json_counter(out, "proc_scans", q->attr.scans);
-	json_counter(out, "proc_scans_skipped", q->attr.scans_skipped);
+	vigil_status_fields(out, q, hold_fields, VIGIL_ARRAY_SIZE(hold_fields));
+	vigil_buf_printf(out, ",\"socket_overruns\":%" PRIu64,
+			 nfq->enobufs + r->enobufs);
+	vigil_status_fields(out, q, attribution_fields,
+			    VIGIL_ARRAY_SIZE(attribution_fields));
 	if (q->capture == NFQ_CAPTURE_NFQUEUE)
 		vigil_nfq_status_json(nfq, out);
 	vigil_buf_printf(out, ",\"malformed\":{");
