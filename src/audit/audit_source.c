@@ -28,6 +28,7 @@
 #include "pipeline.h"
 #include "confmap.h"
 #include "settings.h"
+#include "source_status.h"
 #include "audit/audit_netlink.h"
 #include "audit/audit_source.h"
 #include "audit/audit_source_int.h"
@@ -608,39 +609,56 @@ static void audit_stop(struct vigil_source *src)
 		vigil_pacer_close(&a->pacer, on_pacer_closed);
 }
 
+/* What audit_status_json reports after the mode, key, rules mode and
+ * fim watches, in its order (source_status.h): the reassembler's
+ * numbers, ... */
+#define RS struct vigil_audit_reasm_stats
+static const struct vigil_status_field reasm_fields[] = {
+	VIGIL_STATUS_U64("records", RS, records),
+	VIGIL_STATUS_U64("events_assembled", RS, events),
+	VIGIL_STATUS_U64("timeouts", RS, timeouts),
+	VIGIL_STATUS_U64("evicted", RS, evicted),
+	VIGIL_STATUS_U64("serial_gaps", RS, gaps),
+};
+#undef RS
+/* ... the kernel's queue and the intake socket, then the rules
+ * installed, ... */
+#define A struct audit_src
+static const struct vigil_status_field queue_fields[] = {
+	VIGIL_STATUS_U64("kernel_lost", A, kernel_lost),
+	VIGIL_STATUS_U32("backlog", A, backlog),
+	VIGIL_STATUS_U64("enobufs", A, enobufs),
+};
+/* ... their re-installs and the event builder's numbers. */
+static const struct vigil_status_field rebuild_fields[] = {
+	VIGIL_STATUS_U64("rules_reinstalled", A, flushes),
+	VIGIL_STATUS_U64("argv_incomplete", A, builder.incomplete_argv),
+	VIGIL_STATUS_U64("malformed", A, builder.malformed),
+};
+#undef A
+
 static int audit_status_json(struct vigil_source *src, struct vigil_buf *out)
 {
 	struct audit_src *a = src->priv;
-	const struct vigil_audit_reasm_stats *st;
 
 	if (!a || !a->reasm)
 		return 0;
-	st = vigil_audit_reasm_stats(a->reasm);
 	vigil_buf_printf(out,
 			 "\"audit_mode\":\"%s\",\"key\":\"%s\","
-			 "\"rules_mode\":\"%s\",\"fim_watches\":%u,"
-			 "\"records\":%llu,\"events_assembled\":%llu,"
-			 "\"timeouts\":%llu,\"evicted\":%llu,"
-			 "\"serial_gaps\":%llu,\"kernel_lost\":%llu,"
-			 "\"backlog\":%u,\"enobufs\":%llu,"
-			 "\"rules_installed\":%u,\"rules_reinstalled\":%llu,"
-			 "\"argv_incomplete\":%llu,\"malformed\":%llu",
+			 "\"rules_mode\":\"%s\",\"fim_watches\":%u",
 			 mode_names[a->mode], a->key,
 			 a->rules_mode == VIGIL_AUDIT_RULES_DERIVED ? "derived" :
 			 a->rules_mode == VIGIL_AUDIT_RULES_ALL	    ? "all" :
 								      "none",
-			 a->fim_watches,
-			 (unsigned long long)st->records,
-			 (unsigned long long)st->events,
-			 (unsigned long long)st->timeouts,
-			 (unsigned long long)st->evicted,
-			 (unsigned long long)st->gaps,
-			 (unsigned long long)a->kernel_lost, a->backlog,
-			 (unsigned long long)a->enobufs,
-			 a->rules.installed ? a->rules.n : 0,
-			 (unsigned long long)a->flushes,
-			 (unsigned long long)a->builder.incomplete_argv,
-			 (unsigned long long)a->builder.malformed);
+			 a->fim_watches);
+	vigil_status_fields(out, vigil_audit_reasm_stats(a->reasm),
+			    reasm_fields, VIGIL_ARRAY_SIZE(reasm_fields));
+	vigil_status_fields(out, a, queue_fields,
+			    VIGIL_ARRAY_SIZE(queue_fields));
+	vigil_buf_printf(out, ",\"rules_installed\":%u",
+			 a->rules.installed ? a->rules.n : 0);
+	vigil_status_fields(out, a, rebuild_fields,
+			    VIGIL_ARRAY_SIZE(rebuild_fields));
 	if (a->mode != MODE_REPLAY && a->handles_open)
 		vigil_pacer_status_json(&a->pacer, out);
 	return 0;

@@ -38,6 +38,7 @@
 
 #include "fim/fim.h"
 #include "source.h"
+#include "source_status.h"
 #include "fim/fanotify.h"
 #include "fim/fanotify_parse.h"
 #include "fim/fim_track.h"
@@ -881,27 +882,34 @@ static void fan_stop(struct vigil_source *src)
 	vigil__fim_track_unref(&st->t);
 }
 
+/* What fan_status_json reports after the rung and the marks' kind, in
+ * its order (source_status.h). */
+#define FS struct fan_state
+static const struct vigil_status_field fan_fields[] = {
+	VIGIL_STATUS_U64("marks_count", FS, marks),
+	VIGIL_STATUS_BOOL("target_fid", FS, target_fid),
+	VIGIL_STATUS_U64("overflows", FS, t.overflows),
+	VIGIL_STATUS_SIZE("cache_entries", FS, t.cache.n),
+	VIGIL_STATUS_SIZE("hashing", FS, t.inflight),
+	VIGIL_STATUS_U64("unresolved", FS, resolve_failures),
+	VIGIL_STATUS_U64("rescans", FS, t.rescans),
+	VIGIL_STATUS_U64("rescan_changes", FS, t.rescan_changes),
+};
+#undef FS
+
 static int fan_status_json(struct vigil_source *src, struct vigil_buf *out)
 {
 	struct fan_state *st = src->priv;
+	int rc;
 
 	if (!st)
 		return 0;
-	return vigil_buf_printf(out,
-		"\"rung\":\"%s\",\"marks\":\"%s\",\"marks_count\":%llu,"
-		"\"target_fid\":%s,\"overflows\":%llu,\"cache_entries\":%zu,"
-		"\"hashing\":%zu,\"unresolved\":%llu,"
-		"\"rescans\":%llu,\"rescan_changes\":%llu",
-		rung_name(st->rung),
-		st->rung == FAN_RUNG_MOUNT ? "mount" :
-		st->fs_marks ? "filesystem" : "inode",
-		(unsigned long long)st->marks,
-		st->target_fid ? "true" : "false",
-		(unsigned long long)st->t.overflows, st->t.cache.n,
-		st->t.inflight,
-		(unsigned long long)st->resolve_failures,
-		(unsigned long long)st->t.rescans,
-		(unsigned long long)st->t.rescan_changes);
+	rc = vigil_buf_printf(out, "\"rung\":\"%s\",\"marks\":\"%s\"",
+			      rung_name(st->rung),
+			      st->rung == FAN_RUNG_MOUNT ? "mount" :
+			      st->fs_marks ? "filesystem" : "inode");
+	return rc ? rc : vigil_status_fields(out, st, fan_fields,
+					     VIGIL_ARRAY_SIZE(fan_fields));
 }
 
 void vigil_fim_source_set_procroot(struct vigil_source *src,

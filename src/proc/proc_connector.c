@@ -28,6 +28,7 @@
 #include "confmap.h"
 #include "settings.h"
 #include "pacer.h"
+#include "source_status.h"
 #include "proc/proc_connector.h"
 
 /* Datagrams read per call before yielding to the loop (in recvmmsg(2)
@@ -58,15 +59,6 @@ enum proc_counter {
 	PC_COREDUMP,
 	PC_OTHER,
 	PC__COUNT
-};
-
-static const char *const counter_names[PC__COUNT] = {
-	[PC_FORK] = "forks",	   [PC_THREAD] = "thread_clones",
-	[PC_EXEC] = "execs",	   [PC_EXIT] = "exits",
-	[PC_UID] = "uid_changes",  [PC_GID] = "gid_changes",
-	[PC_SID] = "setsids",	   [PC_COMM] = "comm_changes",
-	[PC_PTRACE] = "ptraces",   [PC_COREDUMP] = "coredumps",
-	[PC_OTHER] = "other",
 };
 
 struct proc_source {
@@ -697,6 +689,47 @@ static void proc_stop(struct vigil_source *src)
 	}
 }
 
+/* What proc_status_json reports, in its order (source_status.h): the
+ * settings, the loss, a counter per kind of connector message ... */
+#define PS struct proc_source
+static const struct vigil_status_field proc_fields[] = {
+	VIGIL_STATUS_INT("rcvbuf", PS, rcvbuf),
+	VIGIL_STATUS_BOOL("read_exec_image", PS, read_exec_image),
+	VIGIL_STATUS_U64("overruns", PS, overruns),
+	VIGIL_STATUS_U64("forks", PS, counters[PC_FORK]),
+	VIGIL_STATUS_U64("thread_clones", PS, counters[PC_THREAD]),
+	VIGIL_STATUS_U64("execs", PS, counters[PC_EXEC]),
+	VIGIL_STATUS_U64("exits", PS, counters[PC_EXIT]),
+	VIGIL_STATUS_U64("uid_changes", PS, counters[PC_UID]),
+	VIGIL_STATUS_U64("gid_changes", PS, counters[PC_GID]),
+	VIGIL_STATUS_U64("setsids", PS, counters[PC_SID]),
+	VIGIL_STATUS_U64("comm_changes", PS, counters[PC_COMM]),
+	VIGIL_STATUS_U64("ptraces", PS, counters[PC_PTRACE]),
+	VIGIL_STATUS_U64("coredumps", PS, counters[PC_COREDUMP]),
+	VIGIL_STATUS_U64("other", PS, counters[PC_OTHER]),
+};
+#undef PS
+_Static_assert(VIGIL_ARRAY_SIZE(proc_fields) == 3 + PC__COUNT,
+	       "every proc counter has its status key");
+
+/* ... and the process table's numbers, as "table":{...}. */
+#define ST struct vigil_proctable_stats
+static const struct vigil_status_field table_fields[] = {
+	VIGIL_STATUS_U64("entries", ST, entries),
+	VIGIL_STATUS_U64("live", ST, live),
+	VIGIL_STATUS_U64("hits", ST, hits),
+	VIGIL_STATUS_U64("misses", ST, misses),
+	VIGIL_STATUS_U64("procfs_fills", ST, procfs_fills),
+	VIGIL_STATUS_U64("evicted_live", ST, evicted_live),
+	VIGIL_STATUS_U64("evicted_exited", ST, evicted_exited),
+	VIGIL_STATUS_U64("expired", ST, expired),
+	VIGIL_STATUS_U64("pid_reuse", ST, pid_reuse),
+	VIGIL_STATUS_U64("vanished", ST, vanished),
+	VIGIL_STATUS_U64("leader_exec", ST, leader_exec),
+	VIGIL_STATUS_U64("buffer_bytes", ST, buffer_bytes),
+};
+#undef ST
+
 static int proc_status_json(struct vigil_source *src, struct vigil_buf *out)
 {
 	struct proc_source *ps = src->priv;
@@ -704,34 +737,10 @@ static int proc_status_json(struct vigil_source *src, struct vigil_buf *out)
 
 	if (!ps)
 		return 0;
-	vigil_buf_printf(out,
-			 "\"rcvbuf\":%d,\"read_exec_image\":%s,"
-			 "\"overruns\":%llu",
-			 ps->rcvbuf, ps->read_exec_image ? "true" : "false",
-			 (unsigned long long)ps->overruns);
-	for (int i = 0; i < PC__COUNT; i++)
-		vigil_buf_printf(out, ",\"%s\":%llu", counter_names[i],
-				 (unsigned long long)ps->counters[i]);
+	vigil_status_fields(out, ps, proc_fields, VIGIL_ARRAY_SIZE(proc_fields));
 	vigil_proctable_get_stats(ps->table, &st);
-	vigil_buf_printf(out,
-			 ",\"table\":{\"entries\":%llu,\"live\":%llu,"
-			 "\"hits\":%llu,\"misses\":%llu,\"procfs_fills\":%llu,"
-			 "\"evicted_live\":%llu,\"evicted_exited\":%llu,"
-			 "\"expired\":%llu,\"pid_reuse\":%llu,"
-			 "\"vanished\":%llu,\"leader_exec\":%llu,"
-			 "\"buffer_bytes\":%llu}",
-			 (unsigned long long)st.entries,
-			 (unsigned long long)st.live,
-			 (unsigned long long)st.hits,
-			 (unsigned long long)st.misses,
-			 (unsigned long long)st.procfs_fills,
-			 (unsigned long long)st.evicted_live,
-			 (unsigned long long)st.evicted_exited,
-			 (unsigned long long)st.expired,
-			 (unsigned long long)st.pid_reuse,
-			 (unsigned long long)st.vanished,
-			 (unsigned long long)st.leader_exec,
-			 (unsigned long long)st.buffer_bytes);
+	vigil_status_object(out, "table", &st, table_fields,
+			    VIGIL_ARRAY_SIZE(table_fields));
 	if (ps->pacer_inited)
 		vigil_pacer_status_json(&ps->pacer, out);
 	return 0;
