@@ -127,6 +127,16 @@ void vigil_source_set_state(struct vigil_source *src, int state,
 			    const char *mode, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* For stop: the source's own state, detached from src so that it is
+ * undone once.  NULL when start set none or stop already took it. */
+static inline void *vigil_source_take_priv(struct vigil_source *src)
+{
+	void *priv = src->priv;
+
+	src->priv = NULL;
+	return priv;
+}
+
 /*
  * Runs ev through enrichment, the engines and the sinks.  Sets ev->id and,
  * when unset, ev->time_ns and ev->host.  Returns 0, or a negative errno if

@@ -563,15 +563,8 @@ static void free_state(struct audit_src *a)
 	free(a);
 }
 
-/* The state is freed when the last uv handle has closed. */
-static void on_closed(uv_handle_t *h)
-{
-	struct audit_src *a = h->data;
-
-	if (--a->closing == 0)
-		free_state(a);
-}
-
+/* One of the state's handles (the timer, the idle or the pacer's) has
+ * closed: the last one frees the state. */
 static void on_pacer_closed(void *arg)
 {
 	struct audit_src *a = arg;
@@ -580,13 +573,17 @@ static void on_pacer_closed(void *arg)
 		free_state(a);
 }
 
+static void on_closed(uv_handle_t *h)
+{
+	on_pacer_closed(h->data);
+}
+
 static void audit_stop(struct vigil_source *src)
 {
-	struct audit_src *a = src->priv;
+	struct audit_src *a = vigil_source_take_priv(src);
 
 	if (!a)
 		return;
-	src->priv = NULL;
 	if (a->reasm && a->handles_open)
 		vigil_audit_reasm_flush(a->reasm);
 	vigil__audit_release_kernel(a);

@@ -759,11 +759,10 @@ out_fail_reason: {
 
 static void dns_stop(struct vigil_source *src)
 {
-	struct nfq_source *q = src->priv;
+	struct nfq_source *q = vigil_source_take_priv(src);
 
 	if (!q)
 		return;
-	src->priv = NULL;
 	if (q->poll_init)
 		uv_poll_stop(&q->poll);
 	/* Rules first: with no reader left the bypass flag would pass DNS

@@ -869,11 +869,10 @@ out_uv:
 
 static void fan_stop(struct vigil_source *src)
 {
-	struct fan_state *st = src->priv;
+	struct fan_state *st = vigil_source_take_priv(src);
 
 	if (!st)
 		return;
-	src->priv = NULL;
 	vigil__fim_track_stop(&st->t);
 	if (st->poll_open)
 		uv_close((uv_handle_t *)&st->poll, handle_closed);

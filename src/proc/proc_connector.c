@@ -646,14 +646,8 @@ static void free_state(struct proc_source *ps)
 	free(ps);
 }
 
-static void on_closed(uv_handle_t *h)
-{
-	struct proc_source *ps = h->data;
-
-	if (--ps->closing == 0)
-		free_state(ps);
-}
-
+/* One of the state's handles (the report timer or the pacer's) has
+ * closed: the last one frees the state. */
 static void on_pacer_closed(void *arg)
 {
 	struct proc_source *ps = arg;
@@ -662,13 +656,17 @@ static void on_pacer_closed(void *arg)
 		free_state(ps);
 }
 
+static void on_closed(uv_handle_t *h)
+{
+	on_pacer_closed(h->data);
+}
+
 static void proc_stop(struct vigil_source *src)
 {
-	struct proc_source *ps = src->priv;
+	struct proc_source *ps = vigil_source_take_priv(src);
 
 	if (!ps)
 		return;
-	src->priv = NULL;
 	if (ps->fd >= 0)
 		send_mcast_op(ps->fd, PROC_CN_MCAST_IGNORE);
 	if (src->state != VIGIL_SOURCE_DISABLED &&
