@@ -456,6 +456,20 @@ static int argv_to_event(struct vigil_event *ev,
 	return 0;
 }
 
+/* Record i in *slot unless an earlier one is there: the first counts. */
+static void keep_first(int32_t *slot, uint32_t i)
+{
+	if (*slot < 0)
+		*slot = (int32_t)i;
+}
+
+/* Record i appended to list (*n of cap). */
+static void keep_in(uint32_t *list, uint32_t *n, uint32_t cap, uint32_t i)
+{
+	if (*n < cap)
+		list[(*n)++] = i;
+}
+
 /* Names of records the first pass sorts out. */
 static int scan(const struct vigil_audit_asm_event *ae, struct layout *l)
 {
@@ -466,26 +480,23 @@ static int scan(const struct vigil_audit_asm_event *ae, struct layout *l)
 	for (i = 0; i < ae->n_recs; i++) {
 		switch (ae->recs[i].type) {
 		case AUDIT_SYSCALL:
-			if (l->syscall < 0)
-				l->syscall = (int32_t)i;
+			keep_first(&l->syscall, i);
 			break;
 		case AUDIT_EXECVE:
-			if (l->n_execve < VIGIL_AUDIT_MAX_EVENT_RECORDS)
-				l->execve[l->n_execve++] = i;
+			keep_in(l->execve, &l->n_execve,
+				VIGIL_AUDIT_MAX_EVENT_RECORDS, i);
 			break;
 		case AUDIT_CWD:
 			l->cwd = (int32_t)i;
 			break;
 		case AUDIT_PATH:
-			if (l->n_path < MAX_PATHS)
-				l->path[l->n_path++] = i;
+			keep_in(l->path, &l->n_path, MAX_PATHS, i);
 			break;
 		case AUDIT_PROCTITLE:
 			l->proctitle = (int32_t)i;
 			break;
 		case AUDIT_OBJ_PID:
-			if (l->obj_pid < 0)
-				l->obj_pid = (int32_t)i;
+			keep_first(&l->obj_pid, i);
 			break;
 		case AUDIT_CAPSET:
 			l->capset = (int32_t)i;

@@ -131,6 +131,28 @@ static void set_ids(const uint64_t *a, uint8_t layout, uint32_t *id,
 	}
 }
 
+/*
+ * The paths of mount, umount, chroot and pivot_root, made absolute with
+ * the cwd: PATH item 0 (p0, the mount point or new root) into
+ * ev->u.kernel.path and item 1 (p1, the source or put_old; NULL for the
+ * calls with one path) into .source.  Either may be missing.  Returns 0
+ * or -ENOMEM.
+ */
+static int mount_paths(struct vigil_event *ev, const struct path_info *p0,
+		       const struct path_info *p1)
+{
+	struct vigil_kernel_part *k = &ev->u.kernel;
+	int r = 0;
+
+	if (p0)
+		r = vigil__audit_absolute(ev, ev->process.cwd, p0->name,
+					  &k->path);
+	if (!r && p1)
+		r = vigil__audit_absolute(ev, ev->process.cwd, p1->name,
+					  &k->source);
+	return r;
+}
+
 /* Per-kind part of kernel events. */
 int vigil__audit_fill_kernel(struct vigil_audit_builder *b,
 			     const struct vigil_audit_asm_event *ae,
@@ -186,27 +208,15 @@ int vigil__audit_fill_kernel(struct vigil_audit_builder *b,
 	case SC_MOUNT:
 		/* The kernel looks up the mount point first, then (bind,
 		 * move) the source. */
-		if (p0)
-			r = vigil__audit_absolute(ev, ev->process.cwd, p0->name,
-						  &k->path);
-		if (!r && p1)
-			r = vigil__audit_absolute(ev, ev->process.cwd, p1->name,
-						  &k->source);
+		r = mount_paths(ev, p0, p1);
 		fstype_from_argv(ev);
 		break;
 	case SC_UMOUNT:
 	case SC_CHROOT:
-		if (p0)
-			r = vigil__audit_absolute(ev, ev->process.cwd, p0->name,
-						  &k->path);
+		r = mount_paths(ev, p0, NULL);
 		break;
 	case SC_PIVOT:
-		if (p0)
-			r = vigil__audit_absolute(ev, ev->process.cwd, p0->name,
-						  &k->path);
-		if (!r && p1)
-			r = vigil__audit_absolute(ev, ev->process.cwd, p1->name,
-						  &k->source);
+		r = mount_paths(ev, p0, p1);
 		break;
 	case SC_CAPSET:
 		if (l->capset >= 0 &&
