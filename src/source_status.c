@@ -44,7 +44,8 @@ static int put_field(struct vigil_buf *out, const char *sep, const char *base,
 					u32);
 	case VIGIL_STATUS_KIND_SIZE:
 		memcpy(&size, v, sizeof(size));
-		return vigil_buf_printf(out, "%s\"%s\":%zu", sep, f->name, size);
+		return vigil_buf_printf(out, "%s\"%s\":%zu", sep, f->name,
+					size);
 	case VIGIL_STATUS_KIND_INT:
 		memcpy(&i, v, sizeof(i));
 		return vigil_buf_printf(out, "%s\"%s\":%d", sep, f->name, i);

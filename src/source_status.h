@@ -19,42 +19,45 @@
 
 /* The type of a member, and how it is written. */
 enum vigil_status_kind {
-	VIGIL_STATUS_KIND_U64,  /* uint64_t: decimal */
-	VIGIL_STATUS_KIND_U32,  /* uint32_t or unsigned: decimal */
+	VIGIL_STATUS_KIND_U64,	/* uint64_t: decimal */
+	VIGIL_STATUS_KIND_U32,	/* uint32_t or unsigned: decimal */
 	VIGIL_STATUS_KIND_SIZE, /* size_t: decimal */
-	VIGIL_STATUS_KIND_INT,  /* int: decimal, signed */
+	VIGIL_STATUS_KIND_INT,	/* int: decimal, signed */
 	VIGIL_STATUS_KIND_BOOL, /* bool: true or false */
 };
 
 /* One member of a status object. */
 struct vigil_status_field {
 	const char *name; /* the JSON key */
-	size_t offset;    /* of the value in the struct the table is for */
-	int kind;         /* enum vigil_status_kind */
+	size_t offset;	  /* of the value in the struct the table is for */
+	int kind;	  /* enum vigil_status_kind */
 };
 
-/* 0, or a compile error when member of type is not as large as ctype: a
- * table entry cannot read a member as the wrong size. */
-#define VIGIL__STATUS_SIZE_CHECK(type, member, ctype)                       \
-	(0 * sizeof(char[sizeof(((type *)0)->member) == sizeof(ctype) ? 1 : -1]))
-#define VIGIL__STATUS_FIELD(name, type, member, ctype, kind)                \
-	{ (name),                                                           \
-	  offsetof(type, member) +                                          \
-		  VIGIL__STATUS_SIZE_CHECK(type, member, ctype),            \
-	  (kind) }
+/* The offset of member in type, and a compile error (an array of size
+ * -1) when it is not as large as ctype: a table entry cannot read a
+ * member as the wrong size. */
+#define VIGIL__STATUS_SIZE_OK(type, member, ctype) \
+	(sizeof(((type *)0)->member) == sizeof(ctype) ? 1 : -1)
+#define VIGIL__STATUS_OFFSET(type, member, ctype) \
+	(offsetof(type, member) +                 \
+	 0 * sizeof(char[VIGIL__STATUS_SIZE_OK(type, member, ctype)]))
+#define VIGIL__STATUS_FIELD(name, type, member, ctype, kind)              \
+	{                                                                 \
+		(name), VIGIL__STATUS_OFFSET(type, member, ctype), (kind) \
+	}
 
 /* Table entries: key name for member of struct type (member may name a
  * member of an embedded struct or an array element: tcp.evicted,
  * counters[PC_FORK]). */
-#define VIGIL_STATUS_U64(name, type, member)                                \
+#define VIGIL_STATUS_U64(name, type, member) \
 	VIGIL__STATUS_FIELD(name, type, member, uint64_t, VIGIL_STATUS_KIND_U64)
-#define VIGIL_STATUS_U32(name, type, member)                                \
+#define VIGIL_STATUS_U32(name, type, member) \
 	VIGIL__STATUS_FIELD(name, type, member, uint32_t, VIGIL_STATUS_KIND_U32)
-#define VIGIL_STATUS_SIZE(name, type, member)                               \
+#define VIGIL_STATUS_SIZE(name, type, member) \
 	VIGIL__STATUS_FIELD(name, type, member, size_t, VIGIL_STATUS_KIND_SIZE)
-#define VIGIL_STATUS_INT(name, type, member)                                \
+#define VIGIL_STATUS_INT(name, type, member) \
 	VIGIL__STATUS_FIELD(name, type, member, int, VIGIL_STATUS_KIND_INT)
-#define VIGIL_STATUS_BOOL(name, type, member)                               \
+#define VIGIL_STATUS_BOOL(name, type, member) \
 	VIGIL__STATUS_FIELD(name, type, member, bool, VIGIL_STATUS_KIND_BOOL)
 
 /*
