@@ -28,16 +28,14 @@
 void pol_err(struct vigil_ruleset *rs, const struct vigil_node *n,
 	     const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	rs->n_errors++;
 	if (!rs->err)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vigil_node_verror(rs->err, n, fmt, ap);
 	va_end(ap);
-	vigil_node_error(rs->err, n, "%s", msg);
 	vigil_buf_printf(rs->err, "\n");
 }
 
