@@ -21,22 +21,35 @@
 
 #include "node.h"
 
-void vigil_node_error(struct vigil_buf *err, const struct vigil_node *n,
-		      const char *fmt, ...)
+void vigil_verror_at(struct vigil_buf *err, const char *file, uint32_t line,
+		     uint32_t col, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char msg[1024];
 
 	if (!err)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (n)
-		vigil_buf_printf(err, "%s:%u:%u: %s", n->file, n->line,
-				       n->col, msg);
+	if (file)
+		vigil_buf_printf(err, "%s:%u:%u: %s", file, line, col, msg);
 	else
 		vigil_buf_printf(err, "%s", msg);
+}
+
+void vigil_node_verror(struct vigil_buf *err, const struct vigil_node *n,
+		       const char *fmt, va_list ap)
+{
+	vigil_verror_at(err, n ? n->file : NULL, n ? n->line : 0,
+			n ? n->col : 0, fmt, ap);
+}
+
+void vigil_node_error(struct vigil_buf *err, const struct vigil_node *n,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vigil_node_verror(err, n, fmt, ap);
+	va_end(ap);
 }
 
 static void node_free(struct vigil_node *n)

@@ -7,6 +7,7 @@
 #ifndef VIGIL_NODE_H
 #define VIGIL_NODE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,6 +83,21 @@ int vigil_parse_duration(const char *s, size_t len, int64_t *out_ns);
 /* Nanoseconds in the duration unit named by the n bytes at u (ns, us, ms,
  * s, m, h, d); 0 if u names none.  The policy language shares it. */
 int64_t vigil_duration_unit(const char *u, size_t n);
+
+/*
+ * Appends "file:line:col: " (nothing when file is NULL) and the message
+ * fmt formats from ap, cut at 1 KiB, to err; no newline.  Nothing when err
+ * is NULL.  The one format of positioned errors: YAML documents, policy
+ * entries and rule expressions all report through it.
+ */
+void vigil_verror_at(struct vigil_buf *err, const char *file, uint32_t line,
+		     uint32_t col, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
+/* vigil_verror_at at node n (no position when n is NULL). */
+void vigil_node_verror(struct vigil_buf *err, const struct vigil_node *n,
+		       const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Appends "file:line:col: " followed by the formatted message to err. */
 void vigil_node_error(struct vigil_buf *err, const struct vigil_node *n,

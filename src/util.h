@@ -18,6 +18,14 @@
 
 #define VIGIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Frees what the pointer lvalue p owns and forgets it: a second close or
+ * free of its owner finds NULL. */
+#define VIGIL_FREE_NULL(p)  \
+	do {                \
+		free(p);    \
+		(p) = NULL; \
+	} while (0)
+
 /*
  * Marks a deliberate fall through to the next case label for
  * -Wimplicit-fallthrough: clang does not take a comment for it.  Compilers

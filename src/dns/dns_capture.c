@@ -40,6 +40,13 @@ int vigil__dns_capture_open(struct mnl_socket **out)
 	return 0;
 }
 
+void vigil__dns_capture_close(struct mnl_socket **nl)
+{
+	if (*nl)
+		mnl_socket_close(*nl);
+	*nl = NULL;
+}
+
 int vigil__dns_capture_request(struct mnl_socket *nl, struct nlmsghdr *nlh)
 {
 	char buf[CAPTURE_CTL_BUF];

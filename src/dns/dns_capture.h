@@ -52,6 +52,9 @@ static inline bool vigil_nlmsg_ok(const struct nlmsghdr *nlh, int len)
 	return mnl_nlmsg_ok(nlh, len) && nlh->nlmsg_len <= (unsigned int)len;
 }
 
+/* Closes the socket *nl if open and forgets it; a second call does nothing. */
+void vigil__dns_capture_close(struct mnl_socket **nl);
+
 /*
  * Opens a NETLINK_NETFILTER socket bound to an automatic port id, with a
  * receive buffer big enough for bursts when the caller may force it (best

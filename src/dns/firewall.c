@@ -31,29 +31,26 @@
 #define FW_ACTION_LEN 96
 #define FW_EXIT_NOT_RUN 127 /* shell convention: command not found */
 
+/* The backends one can ask for, by name; anything else is "none". */
+static const char *const backend_names[] = {
+	[VIGIL_FW_AUTO] = "auto",
+	[VIGIL_FW_NFTABLES] = "nftables",
+	[VIGIL_FW_IPTABLES] = "iptables",
+};
+
 int vigil_firewall_backend_from_name(const char *name)
 {
-	if (!strcmp(name, "auto"))
-		return VIGIL_FW_AUTO;
-	if (!strcmp(name, "nftables"))
-		return VIGIL_FW_NFTABLES;
-	if (!strcmp(name, "iptables"))
-		return VIGIL_FW_IPTABLES;
+	for (size_t b = 0; b < VIGIL_ARRAY_SIZE(backend_names); b++)
+		if (!strcmp(name, backend_names[b]))
+			return (int)b;
 	return -EINVAL;
 }
 
 const char *vigil_firewall_backend_name(int backend)
 {
-	switch (backend) {
-	case VIGIL_FW_AUTO:
-		return "auto";
-	case VIGIL_FW_NFTABLES:
-		return "nftables";
-	case VIGIL_FW_IPTABLES:
-		return "iptables";
-	default:
+	if (backend < 0 || backend >= (int)VIGIL_ARRAY_SIZE(backend_names))
 		return "none";
-	}
+	return backend_names[backend];
 }
 
 /*

@@ -410,9 +410,6 @@ int vigil_nflog_start(struct vigil_nflog *r)
 
 void vigil_nflog_close(struct vigil_nflog *r)
 {
-	if (r->nl)
-		mnl_socket_close(r->nl);
-	r->nl = NULL;
-	free(r->buf);
-	r->buf = NULL;
+	vigil__dns_capture_close(&r->nl);
+	VIGIL_FREE_NULL(r->buf);
 }

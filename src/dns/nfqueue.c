@@ -84,8 +84,7 @@ static int queue_open(struct vigil_nfq *q)
 	return 0;
 
 out_close:
-	mnl_socket_close(q->nl);
-	q->nl = NULL;
+	vigil__dns_capture_close(&q->nl);
 	return rc;
 }
 
@@ -363,19 +362,12 @@ int vigil_nfq_start(struct vigil_nfq *q)
 
 void vigil_nfq_close(struct vigil_nfq *q)
 {
-	if (q->nl)
-		mnl_socket_close(q->nl);
-	q->nl = NULL;
-	free(q->buf);
-	q->buf = NULL;
-	free(q->pkts);
-	q->pkts = NULL;
-	free(q->mmsg);
-	q->mmsg = NULL;
-	free(q->iov);
-	q->iov = NULL;
-	free(q->senders);
-	q->senders = NULL;
+	vigil__dns_capture_close(&q->nl);
+	VIGIL_FREE_NULL(q->buf);
+	VIGIL_FREE_NULL(q->pkts);
+	VIGIL_FREE_NULL(q->mmsg);
+	VIGIL_FREE_NULL(q->iov);
+	VIGIL_FREE_NULL(q->senders);
 }
 
 /*

@@ -35,19 +35,18 @@ static bool lang_running_on_valgrind(void)
 void lang_error(struct lang_ctx *c, const struct lang_src *s, size_t off,
 		const char *fmt, ...)
 {
-	char msg[1024];
 	uint32_t line, col;
 	va_list ap;
 
 	c->n_errors++;
 	if (!c->err)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	lang_src_pos(s, off, &line, &col);
-	vigil_buf_printf(c->err, "%s:%u:%u: %s\n", s->file ? s->file : "<expr>",
-			 line, col, msg);
+	va_start(ap, fmt);
+	vigil_verror_at(c->err, s->file ? s->file : "<expr>", line, col, fmt,
+			ap);
+	va_end(ap);
+	vigil_buf_printf(c->err, "\n");
 }
 
 const struct vigil_field *lang_field_find(const struct vigil_field_table *ft,

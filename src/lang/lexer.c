@@ -51,6 +51,27 @@ static void lex_fail(struct lang_lexer *lx, struct lang_token *t,
 	lx->pos = lx->len;
 }
 
+/*
+ * Ends the quoted token that starts at lx->pos and whose closing quote is
+ * at p: a token of type with value val (val_len bytes), the lexer past
+ * the quote.  p at the end of the text means no closing quote: then t is
+ * the error unterminated over the rest of the text.
+ */
+static void lex_quoted_end(struct lang_lexer *lx, struct lang_token *t,
+			   size_t p, enum lang_tok type, const char *val,
+			   size_t val_len, const char *unterminated)
+{
+	if (p >= lx->len) {
+		lex_fail(lx, t, (uint32_t)(lx->len - lx->pos), unterminated);
+		return;
+	}
+	t->type = type;
+	t->len = (uint32_t)(p + 1 - lx->pos);
+	t->val = val;
+	t->val_len = (uint32_t)val_len;
+	lx->pos = p + 1;
+}
+
 /* A quoted string starting at lx->pos (the quote). */
 static void lex_string(struct lang_lexer *lx, struct lang_token *t)
 {
@@ -111,16 +132,8 @@ static void lex_string(struct lang_lexer *lx, struct lang_token *t)
 			return;
 		}
 	}
-	if (p >= lx->len) {
-		lex_fail(lx, t, (uint32_t)(lx->len - lx->pos),
-			 "unterminated string");
-		return;
-	}
-	t->type = LT_STRING;
-	t->len = (uint32_t)(p + 1 - lx->pos);
-	t->val = vigil_buf_cstr(&lx->scratch);
-	t->val_len = (uint32_t)lx->scratch.len;
-	lx->pos = p + 1;
+	lex_quoted_end(lx, t, p, LT_STRING, vigil_buf_cstr(&lx->scratch),
+		       lx->scratch.len, "unterminated string");
 }
 
 /* r"..." : the text is kept as written; \" does not end it. */
@@ -134,16 +147,8 @@ static void lex_regex(struct lang_lexer *lx, struct lang_token *t)
 			p++;
 		p++;
 	}
-	if (p >= lx->len) {
-		lex_fail(lx, t, (uint32_t)(lx->len - lx->pos),
-			 "unterminated regular expression");
-		return;
-	}
-	t->type = LT_REGEX;
-	t->len = (uint32_t)(p + 1 - lx->pos);
-	t->val = lx->s + start;
-	t->val_len = (uint32_t)(p - start);
-	lx->pos = p + 1;
+	lex_quoted_end(lx, t, p, LT_REGEX, lx->s + start, p - start,
+		       "unterminated regular expression");
 }
 
 /*

@@ -125,18 +125,13 @@ static int tok_item(struct parser *p, struct lang_list_item *it)
 	it->src_len = p->tok.len;
 	switch (p->tok.type) {
 	case LT_STRING:
-		it->text = lang_intern(p->c->pool, p->tok.val, p->tok.val_len);
-		if (!it->text)
-			return -ENOMEM;
-		it->len = p->tok.val_len;
-		it->quoted = true;
-		return 0;
 	case LT_REGEX:
 		it->text = lang_intern(p->c->pool, p->tok.val, p->tok.val_len);
 		if (!it->text)
 			return -ENOMEM;
 		it->len = p->tok.val_len;
-		it->regex = true;
+		it->quoted = p->tok.type == LT_STRING;
+		it->regex = p->tok.type == LT_REGEX;
 		return 0;
 	case LT_WORD:
 		it->text = p->tok.val;
@@ -314,24 +309,21 @@ static struct lang_expr *parse_comparison(struct parser *p, uint32_t start)
 	}
 	op = p->tok.type;
 	if (!is_cmp_op(op)) {
-		if (od.vtype == VIGIL_T_BOOL && od.opnd == OPND_VALUE) {
+		/* a boolean field alone, or field & mask: true when set */
+		bool is_bool = od.vtype == VIGIL_T_BOOL &&
+			       od.opnd == OPND_VALUE;
+
+		if (is_bool || od.has_mask) {
 			e = lang_new(p->c->pool, LX_CMP);
 			if (!e)
 				return oom(p);
 			e->op = CMP_TRUTH;
 			e->field = od.field;
-			e->vtype = VIGIL_T_BOOL;
-			return set_src(p, e, start);
-		}
-		if (od.has_mask) {
-			e = lang_new(p->c->pool, LX_CMP);
-			if (!e)
-				return oom(p);
-			e->op = CMP_TRUTH;
-			e->field = od.field;
-			e->vtype = VIGIL_T_INT;
-			e->has_mask = true;
-			e->mask = od.mask;
+			e->vtype = is_bool ? VIGIL_T_BOOL : VIGIL_T_INT;
+			if (!is_bool) {
+				e->has_mask = true;
+				e->mask = od.mask;
+			}
 			return set_src(p, e, start);
 		}
 		fail(p, od.off,

@@ -30,7 +30,7 @@ struct pol_file {
 };
 
 struct pol_list {
-	const char *name; /* first: named_entry() (policy_load.c) sets it */
+	const char *name; /* first: find_named() (policy_load.c) reads it */
 	const struct vigil_node *node; /* the entry */
 	const struct vigil_node **items; /* item scalars, after appends */
 	size_t n_items;
@@ -56,7 +56,7 @@ struct rate_slot {
 };
 
 struct pol_rule {
-	const char *id;
+	const char *id; /* first, as in pol_list */
 	const struct vigil_node *node; /* the (last) defining entry */
 	const char *description;
 	const char *title;

@@ -28,16 +28,14 @@
 void pol_err(struct vigil_ruleset *rs, const struct vigil_node *n,
 	     const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	rs->n_errors++;
 	if (!rs->err)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vigil_node_verror(rs->err, n, fmt, ap);
 	va_end(ap);
-	vigil_node_error(rs->err, n, "%s", msg);
 	vigil_buf_printf(rs->err, "\n");
 }
 
@@ -46,30 +44,40 @@ static bool name_eq(const char *a, const char *b, size_t blen)
 	return strncmp(a, b, blen) == 0 && a[blen] == '\0';
 }
 
+/*
+ * The element named by the len bytes at name in the array v of n elements
+ * of size bytes each, whose first member is their name (struct pol_rule,
+ * pol_macro, pol_list), or NULL.
+ */
+static void *find_named(void *v, size_t n, size_t size, const char *name,
+			size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		void *e = (char *)v + i * size;
+
+		if (name_eq(*(const char **)e, name, len))
+			return e;
+	}
+	return NULL;
+}
+
 static struct pol_rule *find_rule(struct vigil_ruleset *rs, const char *id)
 {
-	for (size_t i = 0; i < rs->n_rules; i++)
-		if (strcmp(rs->rules[i].id, id) == 0)
-			return &rs->rules[i];
-	return NULL;
+	return find_named(rs->rules, rs->n_rules, sizeof(*rs->rules), id,
+			  strlen(id));
 }
 
 struct pol_macro *pol_find_macro(struct vigil_ruleset *rs, const char *n,
 				 size_t len)
 {
-	for (size_t i = 0; i < rs->n_macros; i++)
-		if (name_eq(rs->macros[i].name, n, len))
-			return &rs->macros[i];
-	return NULL;
+	return find_named(rs->macros, rs->n_macros, sizeof(*rs->macros), n,
+			  len);
 }
 
 struct pol_list *pol_find_list(struct vigil_ruleset *rs, const char *n,
 			       size_t len)
 {
-	for (size_t i = 0; i < rs->n_lists; i++)
-		if (name_eq(rs->lists[i].name, n, len))
-			return &rs->lists[i];
-	return NULL;
+	return find_named(rs->lists, rs->n_lists, sizeof(*rs->lists), n, len);
 }
 
 /* A source for the text of scalar n of the current file. */
@@ -143,6 +151,16 @@ bool pol_check_keys(struct vigil_ruleset *rs, const struct vigil_node *m,
 	return ok;
 }
 
+/* Whether n is a map; else reports what (the shape it must have). */
+static bool want_map(struct vigil_ruleset *rs, const struct vigil_node *n,
+		     const char *what)
+{
+	if (n->type == VIGIL_NODE_MAP)
+		return true;
+	pol_err(rs, n, "%s", what);
+	return false;
+}
+
 static bool node_true(struct vigil_ruleset *rs, const struct vigil_node *n,
 		      const char *key, bool *out)
 {
@@ -153,17 +171,51 @@ static bool node_true(struct vigil_ruleset *rs, const struct vigil_node *n,
 }
 
 /*
- * The list or macro entry *found (NULL: not defined yet) named name: with
- * append it must exist (reported otherwise: -ENOENT); without, a missing
- * one is added zeroed, with its name, to the array *v of *n entries of
- * size bytes (struct pol_list or pol_macro, whose first member is the
- * name) and stored in *found.  Returns 0, -ENOENT or -ENOMEM.
+ * The parts every entry m shares: its keys are among allowed, its name
+ * (the value of kind: rule, macro or list) is text, append:, if there, is
+ * a boolean, stored in *append (false without); and, unless body is NULL,
+ * that it has the key body, whose value goes to *body_node.  Returns the
+ * name node, or NULL after reporting what is wrong.
+ */
+static const struct vigil_node *
+entry_head(struct vigil_ruleset *rs, const struct vigil_node *m,
+	   const char *kind, const char *const *allowed, const char *body,
+	   const struct vigil_node **body_node, bool *append)
+{
+	const struct vigil_node *name = vigil_node_get(m, kind);
+	const struct vigil_node *app = vigil_node_get(m, "append");
+	char what[16];
+
+	*append = false;
+	snprintf(what, sizeof(what), "a %s", kind);
+	if (!pol_check_keys(rs, m, what, allowed) ||
+	    !pol_want_scalar(rs, name, kind))
+		return NULL;
+	if (app && !node_true(rs, app, "append", append))
+		return NULL;
+	if (body) {
+		*body_node = vigil_node_get(m, body);
+		if (!*body_node) {
+			pol_err(rs, m, "%s '%s' has no '%s'", kind, name->str,
+				body);
+			return NULL;
+		}
+	}
+	return name;
+}
+
+/*
+ * The list or macro entry named name, in *found: looked up in the array
+ * *v of *n entries of size bytes (struct pol_list or pol_macro, whose
+ * first member is the name).  With append it must exist (reported
+ * otherwise: -ENOENT); without, a missing one is added zeroed, with its
+ * name.  Returns 0, -ENOENT or -ENOMEM.
  */
 static int named_entry(struct vigil_ruleset *rs, const char *kind,
-		       const struct vigil_node *name, void **found,
-		       bool append, void **v, size_t *cap, size_t *n,
-		       size_t size)
+		       const struct vigil_node *name, bool append, void **v,
+		       size_t *cap, size_t *n, size_t size, void **found)
 {
+	*found = find_named(*v, *n, size, name->str, name->len);
 	if (*found)
 		return 0;
 	if (append) {
@@ -181,6 +233,21 @@ static int named_entry(struct vigil_ruleset *rs, const char *kind,
 }
 
 /*
+ * A copy in the pool of the first have elements of old (size bytes each),
+ * with room for total elements; NULL when out of memory.  Lists of an
+ * entry grow through it when an append adds to them.
+ */
+static void *pool_extend(struct vigil_ruleset *rs, const void *old, size_t have,
+			 size_t total, size_t size)
+{
+	void *v = lang_alloc(&rs->pool, total * size);
+
+	if (v && have)
+		memcpy(v, old, have * size);
+	return v;
+}
+
+/*
  * Sets *parts to its first have parts and the expression scalar n (a
  * macro's or rule's expression: parts are joined by || or &&), in the
  * pool; *n_parts is have + 1.  Returns 0 or -ENOMEM.
@@ -189,12 +256,11 @@ static int add_part(struct vigil_ruleset *rs, struct lang_src **parts,
 		    size_t *n_parts, size_t have, const struct vigil_node *n)
 {
 	struct lang_src *s = pol_node_src(rs, n);
-	struct lang_src *v = lang_alloc(&rs->pool, (have + 1) * sizeof(*v));
+	struct lang_src *v =
+		pool_extend(rs, *parts, have, have + 1, sizeof(*v));
 
 	if (!s || !v)
 		return -ENOMEM;
-	if (have)
-		memcpy(v, *parts, have * sizeof(*v));
 	v[have] = *s;
 	*parts = v;
 	*n_parts = have + 1;
@@ -218,11 +284,10 @@ static int add_list_items(struct vigil_ruleset *rs, struct pol_list *l,
 		pol_err(rs, items, "more than %d items", LANG_MAX_LIST_ITEMS);
 		return -E2BIG;
 	}
-	v = lang_alloc(&rs->pool, (l->n_items + items->n + 1) * sizeof(*v));
+	v = pool_extend(rs, l->items, l->n_items, l->n_items + items->n + 1,
+			sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (l->n_items)
-		memcpy(v, l->items, l->n_items * sizeof(*v));
 	n = l->n_items;
 	for (size_t i = 0; i < items->n; i++) {
 		if (!vigil_node_is_scalar(items->items[i])) {
@@ -238,26 +303,16 @@ static int add_list_items(struct vigil_ruleset *rs, struct pol_list *l,
 
 static int entry_list(struct vigil_ruleset *rs, const struct vigil_node *m)
 {
-	const struct vigil_node *name = vigil_node_get(m, "list");
-	const struct vigil_node *items = vigil_node_get(m, "items");
-	const struct vigil_node *app = vigil_node_get(m, "append");
+	const struct vigil_node *name, *items;
 	struct pol_list *l;
-	bool append = false;
+	bool append;
 	int rc;
 
-	if (!pol_check_keys(rs, m, "a list", list_keys) ||
-	    !pol_want_scalar(rs, name, "list"))
+	name = entry_head(rs, m, "list", list_keys, "items", &items, &append);
+	if (!name)
 		return -EINVAL;
-	if (app && !node_true(rs, app, "append", &append))
-		return -EINVAL;
-	if (!items) {
-		pol_err(rs, m, "list '%s' has no 'items'", name->str);
-		return -EINVAL;
-	}
-	l = pol_find_list(rs, name->str, name->len);
-	rc = named_entry(rs, "list", name, (void **)&l, append,
-			 (void **)&rs->lists, &rs->cap_lists, &rs->n_lists,
-			 sizeof(*l));
+	rc = named_entry(rs, "list", name, append, (void **)&rs->lists,
+			 &rs->cap_lists, &rs->n_lists, sizeof(*l), (void **)&l);
 	if (rc)
 		return rc;
 	if (!append)
@@ -273,28 +328,18 @@ static const char *const macro_keys[] = { "macro",  "expression",
 
 static int entry_macro(struct vigil_ruleset *rs, const struct vigil_node *m)
 {
-	const struct vigil_node *name = vigil_node_get(m, "macro");
-	const struct vigil_node *expr = vigil_node_get(m, "expression");
-	const struct vigil_node *app = vigil_node_get(m, "append");
+	const struct vigil_node *name, *expr;
 	struct pol_macro *mac;
-	bool append = false;
+	bool append;
 	int rc;
 
-	if (!pol_check_keys(rs, m, "a macro", macro_keys) ||
-	    !pol_want_scalar(rs, name, "macro"))
+	name = entry_head(rs, m, "macro", macro_keys, "expression", &expr,
+			  &append);
+	if (!name || !pol_want_scalar(rs, expr, "expression"))
 		return -EINVAL;
-	if (app && !node_true(rs, app, "append", &append))
-		return -EINVAL;
-	if (!expr) {
-		pol_err(rs, m, "macro '%s' has no 'expression'", name->str);
-		return -EINVAL;
-	}
-	if (!pol_want_scalar(rs, expr, "expression"))
-		return -EINVAL;
-	mac = pol_find_macro(rs, name->str, name->len);
-	rc = named_entry(rs, "macro", name, (void **)&mac, append,
-			 (void **)&rs->macros, &rs->cap_macros, &rs->n_macros,
-			 sizeof(*mac));
+	rc = named_entry(rs, "macro", name, append, (void **)&rs->macros,
+			 &rs->cap_macros, &rs->n_macros, sizeof(*mac),
+			 (void **)&mac);
 	if (rc)
 		return rc;
 	mac->node = m;
@@ -338,11 +383,9 @@ static int set_tags(struct vigil_ruleset *rs, struct pol_rule *r,
 		pol_err(rs, n, "more than %d tags", RULE_MAX_TAGS);
 		return -E2BIG;
 	}
-	v = lang_alloc(&rs->pool, (have + n->n + 1) * sizeof(*v));
+	v = pool_extend(rs, r->tags, have, have + n->n + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (have)
-		memcpy(v, r->tags, have * sizeof(*v));
 	for (size_t i = 0; i < n->n; i++) {
 		if (!pol_want_scalar(rs, n->items[i], "tags"))
 			return -EINVAL;
@@ -361,22 +404,42 @@ static int set_exceptions(struct vigil_ruleset *rs, struct pol_rule *r,
 
 	if (!pol_want_seq(rs, n, "exceptions"))
 		return -EINVAL;
-	v = lang_alloc(&rs->pool, (have + n->n + 1) * sizeof(*v));
+	v = pool_extend(rs, r->exceptions, have, have + n->n + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (have)
-		memcpy(v, r->exceptions, have * sizeof(*v));
 	for (size_t i = 0; i < n->n; i++) {
-		if (n->items[i]->type != VIGIL_NODE_MAP) {
-			pol_err(rs, n->items[i],
-				"an exception is a map: {fields: [...], "
-				"values: [[...]]}");
+		if (!want_map(rs, n->items[i],
+			      "an exception is a map: {fields: [...], "
+			      "values: [[...]]}"))
 			return -EINVAL;
-		}
 		v[have++] = n->items[i];
 	}
 	r->exceptions = v;
 	r->n_exceptions = have;
+	return 0;
+}
+
+/* tests: {match: [events], no_match: [events]}, run after compiling. */
+static int set_tests(struct vigil_ruleset *rs, struct pol_rule *r,
+		     const struct vigil_node *n)
+{
+	if (!want_map(rs, n,
+		      "'tests' is a map: {match: [...], no_match: [...]}"))
+		return -EINVAL;
+	for (size_t i = 0; i < n->n; i++) {
+		const char *tk = n->keys[i]->str;
+
+		if (strcmp(tk, "match") && strcmp(tk, "no_match")) {
+			pol_err(rs, n->keys[i],
+				"unknown key '%s' in tests (known: match, "
+				"no_match)",
+				tk);
+			return -EINVAL;
+		}
+		if (!pol_want_seq(rs, n->items[i], tk))
+			return -EINVAL;
+	}
+	r->tests = n;
 	return 0;
 }
 
@@ -431,29 +494,8 @@ static int rule_set(struct vigil_ruleset *rs, struct pol_rule *r,
 		return set_exceptions(rs, r, n, append);
 	if (!strcmp(k, "enabled"))
 		return node_true(rs, n, "enabled", &r->enabled) ? 0 : -EINVAL;
-	if (!strcmp(k, "tests")) {
-		if (n->type != VIGIL_NODE_MAP) {
-			pol_err(rs, n,
-				"'tests' is a map: {match: [...], "
-				"no_match: [...]}");
-			return -EINVAL;
-		}
-		for (size_t i = 0; i < n->n; i++) {
-			const char *tk = n->keys[i]->str;
-
-			if (strcmp(tk, "match") && strcmp(tk, "no_match")) {
-				pol_err(rs, n->keys[i],
-					"unknown key '%s' in tests (known: "
-					"match, no_match)",
-					tk);
-				return -EINVAL;
-			}
-			if (!pol_want_seq(rs, n->items[i], tk))
-				return -EINVAL;
-		}
-		r->tests = n;
-		return 0;
-	}
+	if (!strcmp(k, "tests"))
+		return set_tests(rs, r, n);
 	if (!strcmp(k, "every")) {
 		if (vigil_node_duration(n, &r->every_ns) || r->every_ns < 0) {
 			pol_err(rs, n, "'every' is a duration (10s, 5m, 1h)");
@@ -575,18 +617,16 @@ static int rule_override(struct vigil_ruleset *rs, struct pol_rule *r,
 
 static int entry_rule(struct vigil_ruleset *rs, const struct vigil_node *m)
 {
-	const struct vigil_node *id = vigil_node_get(m, "rule");
 	const struct vigil_node *ov = vigil_node_get(m, "override");
 	const struct vigil_node *app = vigil_node_get(m, "append");
 	const struct vigil_node *expr = vigil_node_get(m, "expression");
+	const struct vigil_node *id;
 	struct pol_rule *r, fresh;
-	bool append = false;
+	bool append;
 	int rc = 0;
 
-	if (!pol_check_keys(rs, m, "a rule", rule_keys) ||
-	    !pol_want_scalar(rs, id, "rule"))
-		return -EINVAL;
-	if (app && !node_true(rs, app, "append", &append))
+	id = entry_head(rs, m, "rule", rule_keys, NULL, NULL, &append);
+	if (!id)
 		return -EINVAL;
 	r = find_rule(rs, id->str);
 	if (ov || append) {
@@ -696,10 +736,9 @@ int pol_load_entries(struct vigil_ruleset *rs, const struct pol_file *f)
 		unsigned kinds;
 		int r;
 
-		if (m->type != VIGIL_NODE_MAP) {
-			pol_err(rs, m,
-				"an entry is a map with rule:, macro: or "
-				"list:");
+		if (!want_map(rs, m,
+			      "an entry is a map with rule:, macro: or "
+			      "list:")) {
 			rc = -EINVAL;
 			continue;
 		}
