@@ -84,7 +84,7 @@ static void test_plugin_loader_refuses_other_major(void **state)
 
 static void test_plugin_loader_refuses_newer_minor(void **state)
 {
-	expect_refused(TP("abi_minor"), "newer than this vigil's 1.1");
+	expect_refused(TP("abi_minor"), "newer than this vigil's 1.2");
 }
 
 static void test_plugin_loader_refuses_short_descriptor(void **state)

@@ -1,0 +1,20 @@
+# src/store/store.mk - the signal store (schema, migrations, grouping,
+# queries, triage) that the store plugin writes through and vigilctl
+# signals reads through.  The plugin compiles store_sources in (with
+# buf_sources: plugins never link libvigilcore); vigilctl and the tests
+# link libvigilstore next to libvigilcore, which has buf.c.
+store_sources = src/store/store.h src/store/store.c \
+	src/store/store_sqlite.c src/store/store_sqlite_int.h
+noinst_LTLIBRARIES += libvigilstore.la
+libvigilstore_la_SOURCES = $(store_sources)
+libvigilstore_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+libvigilstore_la_LIBADD = $(SQLITE_LIBS)
+
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_store
+TESTS += tests/unit/test_store
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_store_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_store_LDADD = libvigilstore.la $(TEST_LDADD) $(SQLITE_LIBS)
+endif
