@@ -18,3 +18,16 @@ tests_unit_test_store_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_store_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_store_LDADD = libvigilstore.la $(TEST_LDADD) $(SQLITE_LIBS)
 endif
+
+# the plugin in a real pipeline
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_store_plugin
+TESTS += tests/unit/test_store_plugin
+tests_unit_test_store_plugin_SOURCES = tests/unit/test_store_plugin.c
+tests_unit_test_store_plugin_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DTEST_STORE_PLUGIN='"$(abs_top_builddir)/plugins/.libs/store.so"'
+tests_unit_test_store_plugin_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_store_plugin_LDADD = libvigilstore.la $(TEST_LDADD) \
+	$(SQLITE_LIBS)
+EXTRA_tests_unit_test_store_plugin_DEPENDENCIES = plugins/store.la
+endif
