@@ -982,7 +982,7 @@ int vigil_signals_cli(const char *config, int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	optind = 1;
+	optind = 0; /* 0: glibc starts afresh (the tests call us again) */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_SEVERITY:

@@ -31,3 +31,14 @@ tests_unit_test_store_plugin_LDADD = libvigilstore.la $(TEST_LDADD) \
 	$(SQLITE_LIBS)
 EXTRA_tests_unit_test_store_plugin_DEPENDENCIES = plugins/store.la
 endif
+
+# vigilctl signals with bad and good input
+if ENABLE_TESTS
+check_PROGRAMS += tests/unit/test_signals_cli
+TESTS += tests/unit/test_signals_cli
+tests_unit_test_signals_cli_SOURCES = tests/unit/test_signals_cli.c
+tests_unit_test_signals_cli_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_signals_cli_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_signals_cli_LDADD = libvigilcli.la libvigilstore.la \
+	$(TEST_LDADD) $(SQLITE_LIBS)
+endif
