@@ -42,3 +42,13 @@ tests_unit_test_signals_cli_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_signals_cli_LDADD = libvigilcli.la libvigilstore.la \
 	$(TEST_LDADD) $(SQLITE_LIBS)
 endif
+
+# root, live kernel: a shipped rule's signal through vigild into the
+# store and out through vigilctl signals
+TESTS += tests/integration/store/test_store_live.sh
+
+# bench/store_bench: occurrences/s into SQLite and signals list latency
+noinst_PROGRAMS += bench/store_bench
+bench_store_bench_SOURCES = bench/store_bench.c
+bench_store_bench_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+bench_store_bench_LDADD = libvigilstore.la libvigilcore.la $(SQLITE_LIBS)
