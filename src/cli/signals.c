@@ -266,7 +266,8 @@ static int row_json(struct vigil_buf *b, const struct vigil_store_row *r)
 
 static void flush_buf(struct vigil_buf *b)
 {
-	fwrite(b->data, 1, b->len, stdout);
+	if (b->len)
+		fwrite(b->data, 1, b->len, stdout);
 	vigil_buf_reset(b);
 }
 
