@@ -161,6 +161,19 @@ static size_t n_samples(struct fx *f, const char *id)
 	return n;
 }
 
+/* Records one occurrence (key k1 at T0) and copies its signal's id. */
+static void first_signal(struct fx *f, char *id)
+{
+	struct vigil_store_occ o = occ("k1", T0, 1);
+	struct vigil_store_filter flt = no_filter();
+	struct rows rs;
+
+	record(f, &o, 1);
+	list(f, &flt, &rs);
+	assert_int_equal(rs.n, 1);
+	strcpy(id, rs.id[0]);
+}
+
 static int triage(struct fx *f, const char *id, int status, int reason,
 		  const char *comment, const char *assignee,
 		  struct vigil_buf *err)
@@ -259,9 +272,7 @@ static void test_store_archived_signal_takes_occurrences_in_its_window(
 	struct rows rs;
 	char id[VIGIL_STORE_ID_LEN + 1];
 
-	record(f, &o, 1);
-	list(f, &flt, &rs);
-	strcpy(id, rs.id[0]);
+	first_signal(f, id);
 	assert_int_equal(triage(f, id, VIGIL_STORE_ARCHIVED,
 				VIGIL_STORE_FALSE_POSITIVE, NULL, NULL, &err),
 			 0);
@@ -302,16 +313,13 @@ static void test_store_triage_moves_through_statuses_with_history(
 	void **state)
 {
 	struct fx *f = *state;
-	struct vigil_store_occ o = occ("k1", T0, 1);
 	struct vigil_store_filter flt = no_filter();
 	struct vigil_buf err = { 0 };
 	struct hist h = { 0 };
 	struct rows rs;
 	char id[VIGIL_STORE_ID_LEN + 1];
 
-	record(f, &o, 1);
-	list(f, &flt, &rs);
-	strcpy(id, rs.id[0]);
+	first_signal(f, id);
 	assert_int_equal(triage(f, id, VIGIL_STORE_UNDER_REVIEW, -1,
 				"looking", "bob", &err),
 			 0);
@@ -346,16 +354,11 @@ static void test_store_triage_moves_through_statuses_with_history(
 static void test_store_triage_refuses_bad_changes(void **state)
 {
 	struct fx *f = *state;
-	struct vigil_store_occ o = occ("k1", T0, 1);
-	struct vigil_store_filter flt = no_filter();
 	struct vigil_buf err = { 0 };
 	struct hist h = { 0 };
-	struct rows rs;
 	char id[VIGIL_STORE_ID_LEN + 1];
 
-	record(f, &o, 1);
-	list(f, &flt, &rs);
-	strcpy(id, rs.id[0]);
+	first_signal(f, id);
 	assert_int_equal(triage(f, id, VIGIL_STORE_ARCHIVED, -1, NULL, NULL,
 				&err),
 			 -EINVAL);
