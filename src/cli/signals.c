@@ -1091,8 +1091,11 @@ int vigil_signals_cli(const char *config, int argc, char **argv)
 		}
 		return cmd_show(&o, argv[optind]);
 	}
-	if (strcmp(sub, "triage") == 0)
+	if (strcmp(sub, "triage") == 0) {
+		if (o.f.limit == DEFAULT_LIMIT)
+			o.f.limit = 0; /* --all-matching means all */
 		return cmd_triage(&o, argc - optind, argv + optind);
+	}
 	if (strcmp(sub, "export") == 0) {
 		if (optind < argc)
 			goto extra_args;

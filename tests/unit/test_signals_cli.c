@@ -221,6 +221,37 @@ static void test_signals_cli_triage_changes_state_and_records_who(void **state)
 			       "\"archive_reason\":\"testing_or_maintenance\""));
 }
 
+static void test_signals_cli_all_matching_takes_every_match(void **state)
+{
+	struct vigil_store_limits lim = {
+		.window_ns = 1,
+		.max_samples = 1,
+		.max_event_ids = 1,
+	};
+	struct vigil_buf err = { 0 };
+	struct vigil_store *st;
+	char key[16];
+
+	(void)state;
+	/* 150 more signals: more than list's first page of 100 */
+	assert_int_equal(vigil_store_open(db, 0, &st, &err), 0);
+	for (int i = 0; i < 150; i++) {
+		struct vigil_store_occ o = {
+			.group_key = key, .rule = "many", .json = "{}",
+			.json_len = 2, .time_ns = i + 1,
+		};
+
+		snprintf(key, sizeof(key), "m%d", i);
+		assert_int_equal(vigil_store_record(st, &o, 1, &lim, &err), 0);
+	}
+	vigil_store_close(st);
+	vigil_buf_free(&err);
+	assert_int_equal(run("triage", "--all-matching", "--rule", "many",
+			     "--status", "under_review", NULL),
+			 0);
+	assert_non_null(strstr(vigil_buf_cstr(&out), "150 signals changed"));
+}
+
 static void test_signals_cli_output_is_escaped(void **state)
 {
 	(void)state;
@@ -253,6 +284,7 @@ int main(void)
 		T(test_signals_cli_unknown_id_exits_2),
 		T(test_signals_cli_triage_refuses_bad_status_and_reason),
 		T(test_signals_cli_triage_changes_state_and_records_who),
+		T(test_signals_cli_all_matching_takes_every_match),
 		T(test_signals_cli_output_is_escaped),
 		T(test_signals_cli_missing_store_is_an_error),
 #undef T
