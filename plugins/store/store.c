@@ -413,6 +413,8 @@ static struct vigil_store *writer_open(struct store *s)
 	if (rc) {
 		set_state(s, ST_DEGRADED, vigil_buf_cstr(&err));
 		s->st.errors++;
+	} else {
+		set_state(s, ST_OK, "");
 	}
 	pthread_mutex_unlock(&s->mu);
 	vigil_buf_free(&err);

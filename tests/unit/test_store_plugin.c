@@ -195,6 +195,26 @@ static void test_store_plugin_groups_signals_into_the_database(void **state)
 	vigil_buf_free(&status);
 }
 
+static void test_store_plugin_is_ok_once_open_without_any_signal(void **state)
+{
+	struct fx *f = *state;
+	struct vigil_buf status = { 0 };
+	bool ok = false;
+
+	start(f);
+	for (int i = 0; i < 200 && !ok; i++) {
+		usleep(10000);
+		vigil_buf_reset(&status);
+		assert_int_equal(vigil_pipeline_status_json(&f->pl, &status), 0);
+		/* open, then the first housekeeping reads the schema */
+		ok = strstr(vigil_buf_cstr(&status), "\"state\":\"ok\"") &&
+		     strstr(vigil_buf_cstr(&status), "\"schema_version\":1");
+	}
+	assert_true(ok);
+	stop(f);
+	vigil_buf_free(&status);
+}
+
 static void test_store_plugin_drains_its_queue_at_shutdown(void **state)
 {
 	struct fx *f = *state;
@@ -251,6 +271,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 		T(test_store_plugin_groups_signals_into_the_database),
+		T(test_store_plugin_is_ok_once_open_without_any_signal),
 		T(test_store_plugin_drains_its_queue_at_shutdown),
 		T(test_store_plugin_degrades_on_a_damaged_database),
 #undef T
