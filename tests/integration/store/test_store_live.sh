@@ -61,7 +61,7 @@ for i in $(seq 100); do
 import json, sys
 s = json.load(sys.stdin)
 sys.exit(0 if any(x["name"] == "audit" and x["state"] == "running"
-		  for x in s["sources"]) else 1)'; then up=1; break; fi
+		  for x in s["sources"]) else 1)' 2>/dev/null; then up=1; break; fi
 	kill -0 "$VPID" 2>/dev/null || break
 	sleep 0.1
 done
