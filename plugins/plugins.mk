@@ -6,3 +6,4 @@ include $(srcdir)/plugins/file_sink/file_sink.mk
 include $(srcdir)/plugins/forward/forward.mk
 include $(srcdir)/plugins/syslog/syslog.mk
 include $(srcdir)/plugins/http/http.mk
+include $(srcdir)/plugins/store/store.mk

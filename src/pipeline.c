@@ -414,11 +414,22 @@ int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out)
 					      ",\"dropped\":%" PRIu64
 					      ",\"errors\":%" PRIu64
 					      ",\"bytes_out\":%" PRIu64
-					      ",\"rules_loaded\":%" PRIu64 "}",
+					      ",\"rules_loaded\":%" PRIu64,
 					      st.events_in, st.signals_in,
 					      st.records_out, st.dropped,
 					      st.errors + inst->errors,
 					      st.bytes_out, st.rules_loaded);
+		/* ABI 1.2: the plugin's own state, as "status":{...} */
+		if (!rc && inst->initialized && inst->p.abi_minor >= 2 &&
+		    inst->p.status_json) {
+			rc = vigil_buf_puts(out, ",\"status\":{");
+			if (!rc)
+				rc = inst->p.status_json(inst->state, out);
+			if (!rc)
+				rc = vigil_buf_putc(out, '}');
+		}
+		if (!rc)
+			rc = vigil_buf_putc(out, '}');
 	}
 	if (!rc) {
 		uint64_t rules = 0;

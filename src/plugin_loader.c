@@ -111,6 +111,8 @@ int vigil_plugin_open(const char *name, const char *path,
 		inst->p.config_entry_size = 0;
 		inst->p.settings_size = 0;
 	}
+	if (desc->abi_minor < 2)
+		inst->p.status_json = NULL; /* a reserved slot before 1.2 */
 	if (inst->p.config_table &&
 	    vigil_confmap_check_table(inst->p.config_table,
 				      inst->p.config_entries,

@@ -34,8 +34,9 @@ extern "C" {
 #endif
 
 #define VIGIL_PLUGIN_ABI_MAJOR 1
-/* 1.1: config_map in the host API, config_table in the descriptor */
-#define VIGIL_PLUGIN_ABI_MINOR 1
+/* 1.1: config_map in the host API, config_table in the descriptor
+ * 1.2: status_json in the descriptor */
+#define VIGIL_PLUGIN_ABI_MINOR 2
 
 #define VIGIL_PLUGIN_ENTRY vigil_plugin_entry
 #define VIGIL_PLUGIN_ENTRY_NAME "vigil_plugin_entry"
@@ -192,7 +193,14 @@ struct vigil_plugin {
 	size_t config_entry_size;
 	size_t settings_size;
 
-	void *reserved[4];
+	/*
+	 * ABI 1.2.  Appends the plugin's own state to vigilctl status as
+	 * members of a JSON object ("state":"degraded","reason":"..."),
+	 * without braces.  Called on the loop thread.  May be NULL.
+	 */
+	int (*status_json)(void *state, struct vigil_buf *out);
+
+	void *reserved[3];
 };
 
 typedef const struct vigil_plugin *(*vigil_plugin_entry_fn)(void);

@@ -40,4 +40,12 @@ int vigil_audit_rules_cli(const char *config_path, int argc, char **argv);
  */
 int vigil_fim_cli(int argc, char **argv);
 
+/*
+ * `vigilctl signals list|show|triage|export ...`: argv[0] is "signals".
+ * Reads the signal store the configuration at config names (or --db).
+ * Returns the exit status: 0 done, 1 store error, 2 unknown signal id,
+ * 64 (EX_USAGE) bad usage, status, reason or filter.
+ */
+int vigil_signals_cli(const char *config, int argc, char **argv);
+
 #endif /* VIGIL_CLI_H */

@@ -59,6 +59,9 @@ static const struct subcommand subcommands[] = {
 	{ "fim", run_fim,
 	  "  fim baseline|check|update ...\n"
 	  "                        file-integrity baseline: see vigilctl fim --help\n" },
+	{ "signals", vigil_signals_cli,
+	  "  signals list|show|triage|export ...\n"
+	  "                        the signal store: see vigilctl signals --help\n" },
 	{ "rules", run_rules,
 	  "  rules list|lint|test|explain|fields|kernel ...\n"
 	  "                        the rule language: see vigilctl rules --help\n" },

@@ -143,6 +143,18 @@ static void print_status(const struct vigil_node *st)
 		       jstr(p, "events_in"), jstr(p, "signals_in"),
 		       jstr(p, "records_out"), jstr(p, "dropped"),
 		       jstr(p, "errors"));
+		/* ABI 1.2 plugins add their own state (the store: degraded
+		 * and why) */
+		if (*jstr(vigil_node_get(p, "status"), "state"))
+			printf("             state: %s\n",
+			       jstr(vigil_node_get(p, "status"), "state"));
+		if (*jstr(vigil_node_get(p, "status"), "reason")) {
+			printf("             why: ");
+			vigil_fputs_term(jstr(vigil_node_get(p, "status"),
+					      "reason"),
+					 stdout);
+			printf("\n");
+		}
 	}
 	print_privileges(vigil_node_get(st, "privileges"));
 }

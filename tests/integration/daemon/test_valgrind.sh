@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_valgrind: a clean start and stop of vigild with the default
-# configuration (rules engine, file sink, audit, proc connector and DNS
-# monitors) leaks nothing and touches no invalid memory under valgrind.
+# configuration (rules engine, file sink, signal store, audit, proc
+# connector and DNS monitors) leaks nothing and touches no invalid memory under valgrind.
 set -u
 : "${VIGIL_BUILDDIR:=$(pwd)}"
 : "${VIGIL_SRCDIR:=$VIGIL_BUILDDIR}"
@@ -28,6 +28,7 @@ plugins:
     config: {paths: [$VIGIL_SRCDIR/rules/default]}
   - name: file_sink
     config: {path: $T/log/signals.json, what: signals}
+  - name: store
 audit: {mode: auto}
 proc: {read_exec_image: false}
 dns: {firewall: auto}
