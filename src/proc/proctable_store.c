@@ -14,9 +14,9 @@
 #include "proc/proctable_int.h"
 #include "util.h"
 
-/* An entry's string buffer larger than this and than four times what it
- * holds is cut to size (entry_fit). */
-#define BUF_FIT_MIN 4096
+/* An entry's string buffer more than twice what it holds plus this is
+ * cut to size (entry_fit). */
+#define BUF_FIT_SLACK 256
 
 static size_t str_need(struct vigil_str s)
 {
@@ -40,12 +40,18 @@ static struct vigil_str str_put(char **pos, struct vigil_str s)
 
 /*
  * Gives e a buffer of its content's size (used bytes) when the one it got
- * from the spare is much larger: a long command line's buffer would
- * otherwise go round through the spare from entry to entry, and each
- * long one the table ever stored would leave one more large buffer in
- * the pool for good (RSS creeping up by steps on a host whose builds run
- * long compiler command lines).  Allocates only then, at most once per
- * large buffer; on -ENOMEM e keeps the large one.
+ * from the spare is more than twice as large (plus BUF_FIT_SLACK).  The
+ * spare only ever grows (to the largest context stored while it was the
+ * spare), and buffers go round through it from entry to entry: without
+ * the cut, each larger context stored left one more buffer of its size
+ * in the pool for good, until every entry's buffer had the size of the
+ * largest contexts the host ever ran (compiler and linker command lines
+ * of a few KiB), and RSS grew with it (issue 22, bench/soak.sh).  With
+ * it, each buffer is at most twice what it holds plus the slack, so the
+ * buffers follow what the entries hold.  Allocates only then: at most
+ * once each time a larger context's buffer comes round to a smaller
+ * one, never for the steady run of similar short processes.  On -ENOMEM
+ * e keeps the large one.
  */
 static void entry_fit(struct vigil_proctable *t, struct pt_entry *e,
 		      size_t used)
@@ -59,7 +65,7 @@ static void entry_fit(struct vigil_proctable *t, struct pt_entry *e,
 	uintptr_t lo = (uintptr_t)e->buf, hi = lo + e->cap;
 	char *nb;
 
-	if (e->cap <= BUF_FIT_MIN || e->cap / 4 < used)
+	if (e->cap <= 2 * used + BUF_FIT_SLACK)
 		return;
 	nb = malloc(used ? used : 1);
 	if (!nb)
