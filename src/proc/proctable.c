@@ -21,14 +21,6 @@
 
 /* ---- lists and hash ---- */
 
-static size_t pid_bucket(const struct vigil_proctable *t, int32_t pid)
-{
-	/* Fibonacci hashing, folded: consecutive pids spread out. */
-	uint32_t h = (uint32_t)pid * UINT32_C(2654435761);
-
-	return (size_t)(h ^ (h >> 16)) & t->mask;
-}
-
 /* Takes e off the live list; check_live's cursor moves past it. */
 static void live_remove(struct vigil_proctable *t, struct pt_entry *e)
 {
@@ -49,7 +41,7 @@ void vigil__pt_touch(struct vigil_proctable *t, struct pt_entry *e)
 /* Unlinks e from its hash chain and list and puts it on the free list. */
 static void entry_drop(struct vigil_proctable *t, struct pt_entry *e)
 {
-	struct pt_entry **pp = &t->buckets[pid_bucket(t, e->proc.pid)];
+	struct pt_entry **pp = &t->buckets[pt_bucket(t, e->proc.pid)];
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->hnext;
@@ -62,7 +54,7 @@ static void entry_drop(struct vigil_proctable *t, struct pt_entry *e)
 		t->n_live--;
 	}
 	t->count--;
-	vigil__pt_entry_unget(t, e);
+	pt_entry_unget(t, e);
 }
 
 void vigil__pt_mark_exited(struct vigil_proctable *t, struct pt_entry *e,
@@ -143,17 +135,10 @@ struct pt_entry *vigil__pt_entry_get(struct vigil_proctable *t)
 	return e;
 }
 
-/* Puts an entry that is linked nowhere on the free list. */
-void vigil__pt_entry_unget(struct vigil_proctable *t, struct pt_entry *e)
-{
-	e->hnext = t->free_entries;
-	t->free_entries = e;
-}
-
 /* Links a filled entry as the newest for its pid. */
 void vigil__pt_entry_link(struct vigil_proctable *t, struct pt_entry *e)
 {
-	size_t b = pid_bucket(t, e->proc.pid);
+	size_t b = pt_bucket(t, e->proc.pid);
 
 	e->hnext = t->buckets[b];
 	t->buckets[b] = e;
@@ -166,24 +151,6 @@ void vigil__pt_entry_link(struct vigil_proctable *t, struct pt_entry *e)
 	}
 }
 
-/* The newest entry for pid, exited or not. */
-struct pt_entry *vigil__pt_find_newest(struct vigil_proctable *t, int32_t pid)
-{
-	struct pt_entry *e;
-
-	for (e = t->buckets[pid_bucket(t, pid)]; e; e = e->hnext)
-		if (e->proc.pid == pid)
-			return e;
-	return NULL;
-}
-
-struct pt_entry *vigil__pt_find_live(struct vigil_proctable *t, int32_t pid)
-{
-	struct pt_entry *e = vigil__pt_find_newest(t, pid);
-
-	return e && !pt_is_exited(e) ? e : NULL;
-}
-
 /*
  * The entry for the process that had pid at time_ns: the newest one that
  * had started by then and, if it exited, had not exited long before.
@@ -194,7 +161,7 @@ struct pt_entry *vigil__pt_find_at(struct vigil_proctable *t, int32_t pid,
 {
 	struct pt_entry *e;
 
-	for (e = t->buckets[pid_bucket(t, pid)]; e; e = e->hnext) {
+	for (e = t->buckets[pt_bucket(t, pid)]; e; e = e->hnext) {
 		if (e->proc.pid != pid)
 			continue;
 		if (time_ns == 0)
@@ -218,7 +185,7 @@ struct pt_entry *vigil__pt_insert(struct vigil_proctable *t,
 	if (!e)
 		return NULL;
 	if (vigil__pt_entry_store(t, e, p)) {
-		vigil__pt_entry_unget(t, e);
+		pt_entry_unget(t, e);
 		return NULL;
 	}
 	e->proc.flags &= ~VIGIL_PROC_EXITED;

@@ -117,7 +117,7 @@ static struct pt_entry *find_or_fill(struct vigil_proctable *t, int32_t pid,
 		return e;
 	}
 	t->stats.misses++;
-	e = vigil__pt_find_newest(t, pid);
+	e = pt_find_newest(t, pid);
 	if (e && !pt_is_exited(e))
 		return NULL; /* /proc would show this same later process */
 	e = vigil__pt_fill_from_procfs(t, pid);

@@ -23,7 +23,7 @@ int vigil_proctable_on_fork(struct vigil_proctable *t, int32_t ppid,
 	if (pid <= 0)
 		return -EINVAL;
 	vigil_proctable_expire(t, time_ns);
-	e = vigil__pt_find_newest(t, pid);
+	e = pt_find_newest(t, pid);
 	/* An exec read before this fork took the process for gone, as
 	 * /proc no longer had it: its exit message, if any, is still to
 	 * come (the connector sends it after the fork's). */
@@ -50,7 +50,7 @@ int vigil_proctable_on_fork(struct vigil_proctable *t, int32_t ppid,
 		vigil__pt_mark_exited(t, e, time_ns);
 		t->stats.pid_reuse++;
 	}
-	parent = vigil__pt_find_live(t, ppid);
+	parent = pt_find_live(t, ppid);
 	if (!parent) {
 		e = vigil__pt_fill_from_procfs(t, pid);
 		if (e) {
@@ -140,7 +140,7 @@ int vigil_proctable_on_exec(struct vigil_proctable *t,
 	if (p->pid <= 0)
 		return -EINVAL;
 	e = vigil__pt_find_at(t, p->pid, time_ns);
-	newest = vigil__pt_find_newest(t, p->pid);
+	newest = pt_find_newest(t, p->pid);
 	if (e && pt_is_exited(e))
 		return exec_exited(t, e, &np);
 	/* Every process the table has for pid started after this exec:
@@ -227,7 +227,7 @@ int vigil_proctable_on_exec(struct vigil_proctable *t,
 int vigil_proctable_on_exit(struct vigil_proctable *t, int32_t pid,
 			    int64_t time_ns)
 {
-	struct pt_entry *e = vigil__pt_find_newest(t, pid);
+	struct pt_entry *e = pt_find_newest(t, pid);
 
 	if (e && !pt_is_exited(e)) {
 		vigil__pt_mark_exited(t, e, time_ns);
@@ -246,7 +246,7 @@ int vigil_proctable_on_exit(struct vigil_proctable *t, int32_t pid,
 
 int vigil_proctable_exec_seen(struct vigil_proctable *t, int32_t pid)
 {
-	struct pt_entry *e = vigil__pt_find_newest(t, pid);
+	struct pt_entry *e = pt_find_newest(t, pid);
 
 	if (!e)
 		return -ENOENT;
@@ -263,7 +263,7 @@ int vigil_proctable_on_ids(struct vigil_proctable *t, int32_t pid,
 			   uint32_t ruid, uint32_t euid, uint32_t rgid,
 			   uint32_t egid)
 {
-	struct pt_entry *e = vigil__pt_find_live(t, pid);
+	struct pt_entry *e = pt_find_live(t, pid);
 
 	if (!e)
 		return -ENOENT;
@@ -281,7 +281,7 @@ int vigil_proctable_on_ids(struct vigil_proctable *t, int32_t pid,
 int vigil_proctable_on_comm(struct vigil_proctable *t, int32_t pid,
 			    const char *comm, size_t len)
 {
-	struct pt_entry *e = vigil__pt_find_live(t, pid);
+	struct pt_entry *e = pt_find_live(t, pid);
 	struct vigil_process np;
 
 	if (!e)

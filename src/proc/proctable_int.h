@@ -149,6 +149,45 @@ static inline bool pt_is_exited(const struct pt_entry *e)
 	return e->proc.flags & VIGIL_PROC_EXITED;
 }
 
+/* The pid's hash chain. */
+static inline size_t pt_bucket(const struct vigil_proctable *t, int32_t pid)
+{
+	/* Fibonacci hashing, folded: consecutive pids spread out. */
+	uint32_t h = (uint32_t)pid * UINT32_C(2654435761);
+
+	return (size_t)(h ^ (h >> 16)) & t->mask;
+}
+
+/* The newest entry for pid, exited or not; NULL when there is none. */
+static inline struct pt_entry *pt_find_newest(struct vigil_proctable *t,
+					      int32_t pid)
+{
+	struct pt_entry *e;
+
+	for (e = t->buckets[pt_bucket(t, pid)]; e; e = e->hnext)
+		if (e->proc.pid == pid)
+			return e;
+	return NULL;
+}
+
+/* The newest entry for pid when it is live, else NULL. */
+static inline struct pt_entry *pt_find_live(struct vigil_proctable *t,
+					    int32_t pid)
+{
+	struct pt_entry *e = pt_find_newest(t, pid);
+
+	return e && !pt_is_exited(e) ? e : NULL;
+}
+
+/* Puts an entry that is linked nowhere (from vigil__pt_entry_get, or
+ * dropped) on the free list. */
+static inline void pt_entry_unget(struct vigil_proctable *t,
+				  struct pt_entry *e)
+{
+	e->hnext = t->free_entries;
+	t->free_entries = e;
+}
+
 /* How far before e's start time an event of e's may be stamped. */
 static inline int64_t pt_start_slack(const struct pt_entry *e)
 {
@@ -184,18 +223,12 @@ void vigil__pt_revive(struct vigil_proctable *t, struct pt_entry *e);
  * An entry to fill: recycled or new, after evicting the oldest exited or
  * least recently used live entry when the table is full.  The entry is
  * not linked anywhere yet: link it (vigil__pt_entry_link) or give it back
- * (vigil__pt_entry_unget).  Returns NULL on -ENOMEM or when everything is
+ * (pt_entry_unget).  Returns NULL on -ENOMEM or when everything is
  * pinned.
  */
 struct pt_entry *vigil__pt_entry_get(struct vigil_proctable *t);
-/* Gives back an entry from vigil__pt_entry_get that was not linked. */
-void vigil__pt_entry_unget(struct vigil_proctable *t, struct pt_entry *e);
 /* Links a filled entry as the newest for its pid. */
 void vigil__pt_entry_link(struct vigil_proctable *t, struct pt_entry *e);
-/* The newest entry for pid, exited or not; NULL when there is none. */
-struct pt_entry *vigil__pt_find_newest(struct vigil_proctable *t, int32_t pid);
-/* The newest entry for pid when it is live, else NULL. */
-struct pt_entry *vigil__pt_find_live(struct vigil_proctable *t, int32_t pid);
 /*
  * The entry for the process that had pid at time_ns: the newest one that
  * had started by then and, if it exited, had not exited long before.

@@ -39,7 +39,7 @@ struct pt_entry *vigil__pt_fill_from_procfs(struct vigil_proctable *t,
 	if (t->absent[slot].pid == pid && t->absent[slot].until_ns > now)
 		return NULL;
 	vigil_arena_reset(&t->scratch);
-	e = vigil__pt_find_newest(t, pid);
+	e = pt_find_newest(t, pid);
 	if (vigil_procfs_read(&t->procfs, pid, VIGIL_PROCFS_ALL, &t->scratch,
 			      &p) ||
 	    (e && pt_is_exited(e) && pt_same_start(e, p.start_time_ns))) {
@@ -53,7 +53,7 @@ struct pt_entry *vigil__pt_fill_from_procfs(struct vigil_proctable *t,
 	if (!e)
 		return NULL;
 	if (vigil__pt_entry_store(t, e, &p)) {
-		vigil__pt_entry_unget(t, e);
+		pt_entry_unget(t, e);
 		return NULL;
 	}
 	vigil__pt_entry_link(t, e);
@@ -73,7 +73,7 @@ static int seed_one(struct vigil_proctable *t, int32_t pid, int64_t now_ns)
 			       &p);
 	if (rc)
 		return rc == -ENOMEM ? rc : 0; /* gone, or unreadable */
-	e = vigil__pt_find_newest(t, pid);
+	e = pt_find_newest(t, pid);
 	if (e && pt_is_exited(e) && pt_same_start(e, p.start_time_ns)) {
 		if (!e->exit_guessed)
 			return 0; /* the zombie of a process seen exiting */
@@ -194,7 +194,7 @@ int vigil_proctable_refresh(struct vigil_proctable *t, int32_t pid)
 
 	if (!t->have_procfs)
 		return -ENOENT;
-	e = vigil__pt_find_live(t, pid);
+	e = pt_find_live(t, pid);
 	vigil_arena_reset(&t->scratch);
 	/* An exec changes only the image: with an entry, the rest (cwd,
 	 * tty, cgroup, login ids) is kept and not read again. */
