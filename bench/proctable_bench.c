@@ -10,7 +10,14 @@
  * are timed too, and so is reading a process from the live /proc, whole
  * (a table miss) and image only (the proc connector after an exec).
  *
- *   bench/proctable_bench [-n processes] [-e events]
+ *   bench/proctable_bench [-n processes] [-e events] [-s minutes]
+ *
+ * -s: then the soak's process stream (bench/soak.sh) against the table
+ * alone for that many simulated minutes - 220 short processes a second
+ * forked from init, 20 of them with one argument of 1 to 4 KiB, exited
+ * at once, 30 s linger - printing per minute the entries, the string
+ * buffers (stats.buffer_bytes) and the bench's RSS: the buffers must
+ * level off with the entries (issue 22).
  *   valgrind --tool=callgrind --toggle-collect=vigil_proctable_enrich \
  *       bench/proctable_bench -e 20000
  *     -> instructions per event = total Ir / 20000
@@ -155,6 +162,69 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+/* This process's resident set (VmRSS), or -1. */
+static long rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* The stream described at the top (-s), from now_ns on. */
+static void soak_buffers(struct vigil_proctable *t, int minutes,
+			 int64_t now_ns)
+{
+	enum {
+		PER_S = 220,
+		LONG_EVERY = 11,
+		LONG_MIN = 1024,
+		LONG_SPAN = 3072,
+	};
+	static char text[LONG_MIN + LONG_SPAN];
+	struct vigil_proctable_stats st;
+	struct vigil_process np;
+	int32_t pid = 100000;
+	uint32_t nlong = 0;
+
+	memset(text, 'x', sizeof(text));
+	for (int m = 1; m <= minutes; m++) {
+		for (int i = 0; i < 60 * PER_S; i++, pid++) {
+			struct vigil_str a[2] = { { "/bin/true", 9 },
+						  { text, 0 } };
+
+			now_ns += NS_PER_S / PER_S;
+			if (pid > 4000000)
+				pid = 100000;
+			vigil_proctable_on_fork(t, 1, pid, now_ns);
+			vigil_process_clear(&np);
+			np.pid = pid;
+			np.ppid = 1;
+			np.file.path = a[0];
+			np.argv.v = a;
+			np.argv.n = 1;
+			if (i % LONG_EVERY == 0) {
+				/* a step coprime with the span walks it all */
+				a[1].len = LONG_MIN + nlong++ * 997 % LONG_SPAN;
+				np.argv.n = 2;
+			}
+			vigil_proctable_on_exec(t, &np, now_ns);
+			vigil_proctable_on_exit(t, pid, now_ns + 1000000);
+		}
+		vigil_proctable_get_stats(t, &st);
+		printf("soak: %2d min, %llu entries, buffers %llu KiB, "
+		       "RSS %ld KiB\n", m, (unsigned long long)st.entries,
+		       (unsigned long long)st.buffer_bytes / 1024, rss_kib());
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char root[] = "/tmp/vigil-proctable-bench-XXXXXX";
@@ -166,18 +236,20 @@ int main(int argc, char **argv)
 		{ "/usr/bin/python3", 16 }, { "--config", 8 },
 		{ "/etc/app/1.conf", 15 }, { "-v", 2 },
 	};
-	int nprocs = DEFAULT_PROCS, nevents = DEFAULT_EVENTS, opt;
+	int nprocs = DEFAULT_PROCS, nevents = DEFAULT_EVENTS, minutes = 0, opt;
 	int *ppid_of;
 	uint64_t ancestors = 0;
 	int64_t t0, t1, now;
 	unsigned seed = 42;
 	int rc = 1;
 
-	while ((opt = getopt(argc, argv, "n:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:e:s:")) != -1) {
 		if (opt == 'n')
 			nprocs = atoi(optarg);
 		else if (opt == 'e')
 			nevents = atoi(optarg);
+		else if (opt == 's')
+			minutes = atoi(optarg);
 		else
 			return 2;
 	}
@@ -256,6 +328,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)(st.evicted_exited + st.evicted_live),
 	       (unsigned long long)st.name_lookups);
 	time_live_procfs();
+	if (minutes > 0)
+		soak_buffers(t, minutes, now + nevents + NS_PER_S);
 	rc = 0;
 out_arena:
 	vigil_arena_free(&arena);

@@ -7,6 +7,11 @@
 # signals file sink, FIM on a private temp tree with inode marks, the DNS
 # monitor in monitor mode), then runs for MINUTES:
 #   - exec: bench/exec_load, /bin/true at RATE per second;
+#   - command lines: /bin/true with one argument of 1 to 4 KiB, its
+#     length varying from one call to the next, at CMDS per second
+#     (a build host's compiler and linker calls: the process table's
+#     string buffers must follow the contexts it holds, not keep the
+#     largest it ever stored);
 #   - files: create, rewrite, rename and delete in the watched tree, at
 #     FILE_OPS per second;
 #   - DNS: UDP queries for ever new names under test.example to
@@ -23,10 +28,10 @@
 # not, 77 when it cannot run.
 #
 #   sudo flock /tmp/vigil-live.lock bench/soak.sh [-m MINUTES] [-i INTERVAL]
-#       [-w WARMUP] [-r RATE] [-f FILE_OPS] [-q QPS] [-k KEY] BUILDDIR
+#       [-w WARMUP] [-r RATE] [-c CMDS] [-f FILE_OPS] [-q QPS] [-k KEY] BUILDDIR
 #
-# Defaults: 5 minutes, 5 s, warm-up 60 s, 200 exec/s, 50 file ops/s,
-# 100 queries/s, key vigil_soak.  BUILDDIR is a build without sanitizers
+# Defaults: 5 minutes, 5 s, warm-up 60 s, 200 exec/s, 20 command lines/s,
+# 50 file ops/s, 100 queries/s, key vigil_soak.  BUILDDIR is a build without sanitizers
 # (ASan's quarantine grows RSS by design): see bench/README.md.
 #
 # Global state: audit rules under KEY, vigil's nftables table (inet
@@ -41,6 +46,7 @@ MINUTES=5
 INTERVAL=5
 WARMUP=60
 RATE=200
+CMDS=20
 FILE_OPS=50
 QPS=100
 KEY=vigil_soak
@@ -48,12 +54,13 @@ usage() {
 	sed -n 's/^#   \(sudo.*\)/usage: \1/p; s/^#       \(\[.*\)/       \1/p' "$0" >&2
 	exit 2
 }
-while getopts m:i:w:r:f:q:k:h o; do
+while getopts m:i:w:r:c:f:q:k:h o; do
 	case $o in
 	m) MINUTES=$OPTARG ;;
 	i) INTERVAL=$OPTARG ;;
 	w) WARMUP=$OPTARG ;;
 	r) RATE=$OPTARG ;;
+	c) CMDS=$OPTARG ;;
 	f) FILE_OPS=$OPTARG ;;
 	q) QPS=$OPTARG ;;
 	k) KEY=$OPTARG ;;
@@ -146,15 +153,16 @@ sleep 1
 	grep -v '^plugins:'
 
 SECS=$((MINUTES * 60))
-echo "soak: $MINUTES min, exec $RATE/s, files $FILE_OPS/s, DNS $QPS/s ($( $DNS && echo "answered: $ANSWERED" || echo off)), sample every $INTERVAL s, warm-up $WARMUP s"
+echo "soak: $MINUTES min, exec $RATE/s + $CMDS/s with long command lines, files $FILE_OPS/s, DNS $QPS/s ($( $DNS && echo "answered: $ANSWERED" || echo off)), sample every $INTERVAL s, warm-up $WARMUP s"
 
 "$B/bench/exec_load" "$SECS" "$RATE" >"$T/exec_load.out" 2>&1 &
 LOADPIDS="$LOADPIDS $!"
 
-# Files and DNS queries, paced together.
-python3 - "$SECS" "$FILE_OPS" "$( $DNS && echo "$QPS" || echo 0)" "$T/watched" >"$T/load.out" 2>&1 <<'EOP' &
+# Long command lines, files and DNS queries, paced together.
+python3 - "$SECS" "$FILE_OPS" "$( $DNS && echo "$QPS" || echo 0)" "$T/watched" "$CMDS" >"$T/load.out" 2>&1 <<'EOP' &
 import os, random, socket, struct, sys, time
 secs, fops, qps, d = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+cmds = float(sys.argv[5])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setblocking(False)
 def query(n):
@@ -162,11 +170,25 @@ def query(n):
     q = b"".join(bytes([len(l)]) + l for l in
                  (b"n%d" % n, b"soak", b"test", b"example")) + b"\0"
     return hdr + q + struct.pack(">HH", random.choice((1, 28)), 1)
-t0 = time.monotonic(); nf = nq = answers = 0
+t0 = time.monotonic(); nf = nq = nc = answers = 0
+kids = set()
 while True:
     now = time.monotonic() - t0
     if now >= secs:
         break
+    while cmds and nc < now * cmds:
+        # 1 to 4 KiB, a different length each time (a step coprime
+        # with the range walks all of it)
+        n = 1024 + (nc * 997) % 3072
+        try:
+            kids.add(os.posix_spawn("/bin/true", ["/bin/true", "x" * n],
+                                    os.environ))
+        except OSError:
+            pass
+        nc += 1
+    for k in list(kids):
+        if os.waitpid(k, os.WNOHANG)[0]:
+            kids.discard(k)
     while fops and nf < now * fops:
         p = os.path.join(d, "f%d" % (nf % 64))
         op = nf % 4
@@ -191,7 +213,10 @@ while True:
     except OSError:
         pass
     time.sleep(0.01)
-print("file_ops=%d queries=%d answers=%d" % (nf, nq, answers))
+for k in kids:
+    os.waitpid(k, 0)
+print("command_lines=%d file_ops=%d queries=%d answers=%d" % (nc, nf, nq,
+                                                            answers))
 EOP
 LOADPIDS="$LOADPIDS $!"
 

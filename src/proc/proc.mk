@@ -5,6 +5,9 @@ noinst_LTLIBRARIES += libvigilproc.la
 libvigilproc_la_SOURCES = \
 	src/proc/cgroup.c src/proc/cgroup.h \
 	src/proc/proctable.c src/proc/proctable.h \
+	src/proc/proctable_int.h src/proc/proctable_store.c \
+	src/proc/proctable_procfs.c src/proc/proctable_events.c \
+	src/proc/proctable_enrich.c \
 	src/proc/procfs.c src/proc/procfs.h \
 	src/proc/proc_connector.c src/proc/proc_connector.h
 libvigilproc_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)

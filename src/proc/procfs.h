@@ -7,7 +7,7 @@
  * and the sender of a DNS packet.  Also walks /proc for DNS attribution:
  * the pids, and the socket inodes behind a process's descriptors.  The
  * root is "/proc" on a host and a fixture tree in tests.  Nothing here
- * caches: the callers keep what serves them (see proctable.c,
+ * caches: the callers keep what serves them (see proctable_procfs.c,
  * fim_track.c, dns_attr.c).
  */
 #ifndef VIGIL_PROCFS_H

@@ -845,6 +845,101 @@ static void test_proctable_long_argv_buffers_do_not_pile_up(void **state)
 	free(text);
 }
 
+/*
+ * Short processes, the way a table sees them between a build's compiler
+ * calls: fork from the fixture's shell, exec of /bin/true, exit.  Time
+ * moves on by 10 ms per process from *t.
+ */
+static void run_short_processes(struct vigil_proctable *t, int n,
+				int32_t *pid, int64_t *time_ns)
+{
+	struct vigil_str arg = vigil_str_c("/bin/true");
+	struct vigil_process np;
+
+	for (int k = 0; k < n; k++, (*pid)++, *time_ns += NS_PER_S / 100) {
+		assert_int_equal(vigil_proctable_on_fork(t, 4121, *pid,
+							 *time_ns),
+				 0);
+		vigil_process_clear(&np);
+		np.pid = *pid;
+		np.ppid = 4121;
+		np.file.path = arg;
+		np.argv.v = &arg;
+		np.argv.n = 1;
+		assert_int_equal(vigil_proctable_on_exec(t, &np, *time_ns), 0);
+		assert_int_equal(vigil_proctable_on_exit(t, *pid,
+							 *time_ns + 1),
+				 0);
+	}
+}
+
+/*
+ * Command lines of one to three and a half KiB (compiler calls: under the
+ * cut of test_proctable_long_argv_buffers_do_not_pile_up's 32 KiB ones),
+ * then, once their processes have expired, only short processes: the
+ * table's string buffers come back to what a table that never saw the
+ * long ones holds (issue 22: RSS grew in bench/soak.sh while the entries
+ * stayed level, each buffer keeping the largest context it ever held).
+ */
+static void test_proctable_buffers_shrink_back_after_medium_argv(void **state)
+{
+	struct ctx *c = *state;
+	enum { MEDIUMS = 256, SHORTS = 2048, MAX_LEN = 3584 };
+	struct vigil_proctable_stats with, without;
+	struct vigil_proctable *plain;
+	const struct vigil_process *p;
+	struct vigil_str arg[2];
+	char *text = malloc(MAX_LEN);
+	struct vigil_process np;
+	int64_t t = T0, t2;
+	int32_t pid = 20000, pid2;
+
+	assert_non_null(text);
+	memset(text, 'x', MAX_LEN);
+	arg[0] = vigil_str_c("/usr/bin/cc");
+	for (int r = 0; r < MEDIUMS; r++, pid++, t += NS_PER_S / 100) {
+		assert_int_equal(vigil_proctable_on_fork(c->t, 4121, pid, t),
+				 0);
+		vigil_process_clear(&np);
+		np.pid = pid;
+		np.ppid = 4121;
+		np.file.path = arg[0];
+		arg[1].ptr = text;
+		arg[1].len = 1024 + (uint32_t)(r * 41) % (MAX_LEN - 1024);
+		np.argv.v = arg;
+		np.argv.n = 2;
+		assert_int_equal(vigil_proctable_on_exec(c->t, &np, t), 0);
+		p = vigil_proctable_lookup(c->t, pid, 0);
+		assert_int_equal(p->argv.v[1].len, arg[1].len);
+		assert_int_equal(vigil_proctable_on_exit(c->t, pid, t + 1), 0);
+	}
+	t += 31 * NS_PER_S; /* past the linger: their entries are free */
+	t2 = t;
+	pid2 = pid;
+	run_short_processes(c->t, SHORTS, &pid, &t);
+	p = vigil_proctable_lookup(c->t, pid - 1, 0);
+	assert_str(p->argv.v[0], "/bin/true");
+	assert_str(p->tty, "pts0");
+
+	/* The same short processes in a table that never saw a long one. */
+	assert_int_equal(vigil_proctable_new(0, &plain), 0);
+	assert_int_equal(vigil_proctable_seed(plain, FIXTURE_PROC), 0);
+	run_short_processes(plain, SHORTS, &pid2, &t2);
+
+	vigil_proctable_get_stats(c->t, &with);
+	vigil_proctable_get_stats(plain, &without);
+	assert_int_equal(with.expired, MEDIUMS);
+	assert_int_equal(with.entries, without.entries);
+	/* One medium buffer (the spare) at most besides. */
+	if (with.buffer_bytes > without.buffer_bytes + MAX_LEN + 256)
+		fail_msg("%llu bytes of buffers after %d command lines of up "
+			 "to %d bytes, %llu without them",
+			 (unsigned long long)with.buffer_bytes, MEDIUMS,
+			 MAX_LEN, (unsigned long long)without.buffer_bytes);
+	vigil_proctable_free(plain);
+	free(text);
+}
+
 /* The live /proc: our own ancestry ends at init and starts at our parent. */
 static void test_proctable_live_proc_ancestry_of_self(void **state)
 {
@@ -901,6 +996,7 @@ int main(void)
 		T(test_proctable_zombie_of_exited_process_is_not_refilled),
 		T(test_proctable_check_live_marks_gone_processes),
 		T(test_proctable_long_argv_buffers_do_not_pile_up),
+		T(test_proctable_buffers_shrink_back_after_medium_argv),
 		cmocka_unit_test(test_proctable_live_proc_ancestry_of_self),
 	};
 #undef T
