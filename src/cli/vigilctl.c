@@ -143,6 +143,9 @@ static void print_status(const struct vigil_node *st)
 		       jstr(p, "events_in"), jstr(p, "signals_in"),
 		       jstr(p, "records_out"), jstr(p, "dropped"),
 		       jstr(p, "errors"));
+		if (*jstr(p, "reason"))
+			printf("             %s: %s\n", jstr(p, "state"),
+			       jstr(p, "reason"));
 	}
 	print_privileges(vigil_node_get(st, "privileges"));
 }

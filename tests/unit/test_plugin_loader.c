@@ -79,12 +79,12 @@ static void test_plugin_loader_refuses_a_wrong_config_table(void **state)
 static void test_plugin_loader_refuses_other_major(void **state)
 {
 	expect_refused(TP("abi_major"),
-		       "built for plugin ABI 99.1, this vigil provides 1.1");
+		       "built for plugin ABI 99.2, this vigil provides 1.2");
 }
 
 static void test_plugin_loader_refuses_newer_minor(void **state)
 {
-	expect_refused(TP("abi_minor"), "newer than this vigil's 1.1");
+	expect_refused(TP("abi_minor"), "newer than this vigil's 1.2");
 }
 
 static void test_plugin_loader_refuses_short_descriptor(void **state)
