@@ -151,8 +151,11 @@ static void outlet_sync(struct vigil_outlet *o)
 	o->refs++;
 }
 
-/* Logs what the spool just opened found: records cut, records to send. */
-static void spool_opened(struct vigil_outlet *o)
+/*
+ * Logs what the spool just opened found: records cut, and at start
+ * (not after records moved in from memory) the records left to send.
+ */
+static void spool_opened(struct vigil_outlet *o, bool at_start)
 {
 	struct vigil_spool_stats ss;
 
@@ -162,7 +165,7 @@ static void spool_opened(struct vigil_outlet *o)
 			    "spool %s: %llu torn and %llu corrupt records cut at open",
 			    o->spool_dir, (unsigned long long)ss.torn,
 			    (unsigned long long)ss.corrupt);
-	if (ss.pending)
+	if (ss.pending && at_start)
 		o->api->log(o->host, VIGIL_LOG_INFO,
 			    "spool %s: %llu records to send from the last run",
 			    o->spool_dir, (unsigned long long)ss.pending);
@@ -240,10 +243,12 @@ static void spool_retry(struct vigil_outlet *o, uint64_t now)
 	o->degraded = false;
 	o->spool_err = 0;
 	o->spool_backoff_ms = 0;
+	vigil_spool_get_stats(o->spool, &ms);
 	o->api->log(o->host, VIGIL_LOG_NOTICE,
-		    "spool %s is usable again: %llu records moved to it from memory",
-		    o->spool_dir, (unsigned long long)moved);
-	spool_opened(o);
+		    "spool %s is usable again: %llu records moved to it from memory, %llu to send in all",
+		    o->spool_dir, (unsigned long long)moved,
+		    (unsigned long long)ms.pending);
+	spool_opened(o, false);
 	vigil_plugin_set_state(o->api, o->host, VIGIL_PLUGIN_RUNNING, NULL);
 }
 
@@ -291,7 +296,7 @@ int vigil_outlet_open(struct vigil_outlet *o, const char *dir,
 		o->degraded = true;
 		spool_unusable(o, err, uv_now(o->loop));
 	} else {
-		spool_opened(o);
+		spool_opened(o, true);
 	}
 	uv_timer_init(o->loop, &o->tick);
 	o->tick.data = o;
