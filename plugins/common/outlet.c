@@ -178,9 +178,9 @@ static void spool_opened(struct vigil_outlet *o, bool at_start)
  */
 static void spool_unusable(struct vigil_outlet *o, int rc, uint64_t now)
 {
-	char why[PATH_MAX + 160];
-
 	if (rc != o->spool_err) {
+		char why[PATH_MAX + 160];
+
 		o->spool_err = rc;
 		o->api->log(o->host, VIGIL_LOG_ERR,
 			    "cannot use the spool %s: %s; records are held in memory (at most one segment, lost at a restart) until it can be opened, tried again every %d to %d s",
