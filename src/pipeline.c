@@ -197,13 +197,41 @@ int vigil_pipeline_submit_verdict(struct vigil_pipeline *p,
 }
 
 /*
+ * Submits an agent event (kind, subsystem, detail, count) made in arena,
+ * which the caller initializes once and frees.  A failure to build it
+ * (no memory) loses only this event.
+ */
+static void raise_agent(struct vigil_pipeline *p, struct vigil_arena *arena,
+			const char *kind, const char *subsystem,
+			const char *detail, int64_t count)
+{
+	struct vigil_event ev;
+
+	vigil_arena_reset(arena);
+	vigil_event_init(&ev, arena);
+	ev.type = VIGIL_EV_AGENT;
+	ev.source = VIGIL_SRC_AGENT;
+	ev.process.pid = ev.process.tid = (int32_t)getpid();
+	ev.u.agent.count = count;
+	if (vigil_arena_str(arena, &ev.u.agent.kind, kind, strlen(kind)) ||
+	    vigil_arena_str(arena, &ev.u.agent.subsystem, subsystem,
+			    strlen(subsystem)) ||
+	    vigil_arena_str(arena, &ev.u.agent.detail, detail, strlen(detail)))
+		return;
+	(void)vigil_pipeline_submit(p, &ev);
+}
+
+/*
  * Raises an agent event (kind output_dropped) for each sink whose dropped
  * counter grew since the last check: a full disk, a peer down past its
  * spool, a bounded buffer.  Sinks only count; the host, which sees them
  * all, makes the loss a signal (rule agent_output_records_lost), so no
- * sink can lose records silently.  The event goes to every sink,
- * including the one that lost records, which is harmless: it is raised
- * at most once per check.
+ * sink can lose records silently.  Likewise a sink that said it is
+ * degraded (set_state: an output without its disk spool) raises
+ * output_degraded (rule agent_output_degraded), and output_recovered
+ * when it says it runs normally again.  The event goes to every sink,
+ * including the one it is about, which is harmless: it is raised at most
+ * once per check.
  */
 static void report_sink_losses(struct vigil_pipeline *p)
 {
@@ -213,41 +241,48 @@ static void report_sink_losses(struct vigil_pipeline *p)
 	for (size_t i = 0; i < p->n_plugins; i++) {
 		struct vigil_plugin_inst *inst = p->plugins[i];
 		struct vigil_plugin_stats st;
-		struct vigil_event ev;
-		char detail[300];
-		uint64_t lost;
+		char detail[400];
+		uint64_t lost = 0;
+		bool changed;
 
-		if (!inst->initialized || inst->p.kind != VIGIL_PLUGIN_SINK ||
-		    !inst->p.stats)
+		if (!inst->initialized || inst->p.kind != VIGIL_PLUGIN_SINK)
 			continue;
 		memset(&st, 0, sizeof(st));
-		if (inst->p.stats(inst->state, &st) ||
-		    st.dropped <= inst->dropped_reported)
+		if (inst->p.stats && !inst->p.stats(inst->state, &st) &&
+		    st.dropped > inst->dropped_reported) {
+			lost = st.dropped - inst->dropped_reported;
+			inst->dropped_reported = st.dropped;
+		}
+		changed = inst->run_state != inst->state_reported;
+		if (!lost && !changed)
 			continue;
-		lost = st.dropped - inst->dropped_reported;
-		inst->dropped_reported = st.dropped;
 		if (!arena_ready) {
 			vigil_arena_init(&arena, 1024);
 			arena_ready = true;
 		}
-		vigil_arena_reset(&arena);
-		vigil_event_init(&ev, &arena);
-		snprintf(detail, sizeof(detail),
-			 "output %s dropped %" PRIu64 " records (%" PRIu64
-			 " since start); see its log lines",
-			 inst->name, lost, st.dropped);
-		ev.type = VIGIL_EV_AGENT;
-		ev.source = VIGIL_SRC_AGENT;
-		ev.process.pid = ev.process.tid = (int32_t)getpid();
-		ev.u.agent.count = (int64_t)lost;
-		if (vigil_arena_str(&arena, &ev.u.agent.kind, "output_dropped",
-				    strlen("output_dropped")) ||
-		    vigil_arena_str(&arena, &ev.u.agent.subsystem, inst->name,
-				    strlen(inst->name)) ||
-		    vigil_arena_str(&arena, &ev.u.agent.detail, detail,
-				    strlen(detail)))
-			continue;
-		(void)vigil_pipeline_submit(p, &ev);
+		if (changed) {
+			bool degraded = inst->run_state == VIGIL_PLUGIN_DEGRADED;
+
+			inst->state_reported = inst->run_state;
+			snprintf(detail, sizeof(detail), "output %s %s%s",
+				 inst->name,
+				 degraded ? "is degraded: " :
+					    "runs normally again",
+				 degraded ? inst->state_reason : "");
+			raise_agent(p, &arena,
+				    degraded ? "output_degraded" :
+					       "output_recovered",
+				    inst->name, detail, 0);
+		}
+		if (lost) {
+			snprintf(detail, sizeof(detail),
+				 "output %s dropped %" PRIu64
+				 " records (%" PRIu64
+				 " since start); see its log lines",
+				 inst->name, lost, st.dropped);
+			raise_agent(p, &arena, "output_dropped", inst->name,
+				    detail, (int64_t)lost);
+		}
 	}
 	if (arena_ready)
 		vigil_arena_free(&arena);
@@ -406,6 +441,16 @@ int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out)
 			rc = json_kv_str(out, "version", inst->p.version, true);
 		if (!rc)
 			rc = json_kv_str(out, "path", inst->path, true);
+		if (!rc)
+			rc = json_kv_str(out, "state",
+					 !inst->initialized ? "not started" :
+					 inst->run_state == VIGIL_PLUGIN_DEGRADED ?
+							      "degraded" :
+							      "running",
+					 true);
+		if (!rc && inst->state_reason[0])
+			rc = json_kv_str(out, "reason", inst->state_reason,
+					 true);
 		if (!rc)
 			rc = vigil_buf_printf(out,
 					      ",\"events_in\":%" PRIu64

@@ -31,6 +31,9 @@ struct vigil_plugin_inst {
 	bool initialized;
 	uint64_t errors;         /* failed callbacks */
 	uint64_t dropped_reported; /* stats.dropped already raised as lost */
+	int run_state;           /* enum vigil_plugin_state, set_state's */
+	int state_reported;      /* run_state last raised as an agent event */
+	char state_reason[256];  /* why degraded, or "" */
 };
 
 /* Where a pipeline prints (vigild -f, vigilctl replay). */

@@ -188,6 +188,22 @@ static int host_encode_msgpack(const struct vigil_event *ev,
 	return vigil_encode_msgpack(ev, sig, out);
 }
 
+/*
+ * set_state (ABI 1.2): keeps what the plugin says for the status, and
+ * for the agent event that vigil_pipeline_flush() raises on a change
+ * (not from here: a plugin may say it in its init(), before the engines
+ * that would turn the event into a signal have started).
+ */
+static void host_set_state(void *host, int state, const char *reason)
+{
+	struct vigil_plugin_inst *inst = host;
+
+	inst->run_state = state == VIGIL_PLUGIN_DEGRADED ? VIGIL_PLUGIN_DEGRADED :
+							   VIGIL_PLUGIN_RUNNING;
+	snprintf(inst->state_reason, sizeof(inst->state_reason), "%s",
+		 reason && inst->run_state != VIGIL_PLUGIN_RUNNING ? reason : "");
+}
+
 void vigil__host_api_init(struct vigil_host_api *api)
 {
 	memset(api, 0, sizeof(*api));
@@ -207,4 +223,5 @@ void vigil__host_api_init(struct vigil_host_api *api)
 	api->state_dir = host_state_dir;
 	api->loop = host_loop;
 	api->config_map = host_config_map;
+	api->set_state = host_set_state;
 }

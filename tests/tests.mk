@@ -101,6 +101,11 @@ TESTS += tests/integration/daemon/test_valgrind.sh
 TESTS += tests/integration/daemon/test_privs_outputs.sh
 # binds 127.0.0.1:24224: plugins removed, disabled and added by a reload
 TESTS += tests/integration/daemon/test_reload_plugins.sh
+# exit codes: 2 for configuration errors only, 1 for failures at start
+TESTS += tests/integration/daemon/test_exit_codes.sh
+# loopback, a port of its own: a forward output with an unusable spool
+# runs degraded and recovers
+TESTS += tests/integration/daemon/test_spool_degraded.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 

@@ -35,7 +35,7 @@ extern "C" {
 
 #define VIGIL_PLUGIN_ABI_MAJOR 1
 /* 1.1: config_map in the host API, config_table in the descriptor
- * 1.2: status_json in the descriptor */
+ * 1.2: set_state in the host API, status_json in the descriptor */
 #define VIGIL_PLUGIN_ABI_MINOR 2
 
 #define VIGIL_PLUGIN_ENTRY vigil_plugin_entry
@@ -53,6 +53,14 @@ enum vigil_log_level {
 	VIGIL_LOG_NOTICE = 5,
 	VIGIL_LOG_INFO = 6,
 	VIGIL_LOG_DEBUG = 7,
+};
+
+/* How a running plugin is doing (set_state), for vigilctl status. */
+enum vigil_plugin_state {
+	VIGIL_PLUGIN_RUNNING = 0,
+	/* working with less than it was configured for (an output
+	 * without its disk spool): said why, and raised as an agent event */
+	VIGIL_PLUGIN_DEGRADED = 1,
 };
 
 /* A growable byte buffer the host fills for the plugin (encoders). */
@@ -145,7 +153,17 @@ struct vigil_host_api {
 	int (*config_map)(void *host, const struct vigil_config_entry *table,
 			  size_t n, size_t entry_size, void *settings);
 
-	void *reserved[15];
+	/*
+	 * ABI 1.2.  Says how the plugin is doing: state (enum
+	 * vigil_plugin_state) and, when degraded, why (copied; NULL: none).
+	 * vigilctl status shows both; the host raises an agent event when
+	 * a plugin becomes degraded (kind output_degraded, for a sink) and
+	 * when it runs normally again (output_recovered).  Call it through
+	 * vigil_plugin_set_state().
+	 */
+	void (*set_state)(void *host, int state, const char *reason);
+
+	void *reserved[14];
 };
 
 struct vigil_plugin {
@@ -230,6 +248,21 @@ static inline int vigil_config_map(const struct vigil_host_api *api,
 	    !api->config_map)
 		return -ENOSYS;
 	return api->config_map(host, table, n, sizeof(*table), settings);
+}
+
+/*
+ * The host's set_state, or nothing from a host older than ABI 1.2 (its
+ * status then shows the plugin as running whatever it says).
+ */
+static inline void vigil_plugin_set_state(const struct vigil_host_api *api,
+					  void *host, int state,
+					  const char *reason)
+{
+	if (api->abi_minor >= 2 &&
+	    api->struct_size >= offsetof(struct vigil_host_api, set_state) +
+					sizeof(api->set_state) &&
+	    api->set_state)
+		api->set_state(host, state, reason);
 }
 
 /* vigil_config_map() of a table array declared in scope. */

@@ -133,7 +133,7 @@ static void outlet_sync(struct vigil_outlet *o)
 {
 	struct sync_work *w;
 
-	if (o->syncing)
+	if (o->syncing || vigil_spool_in_memory(o->spool))
 		return;
 	w = calloc(1, sizeof(*w));
 	if (!w)
@@ -151,11 +151,114 @@ static void outlet_sync(struct vigil_outlet *o)
 	o->refs++;
 }
 
+/*
+ * Logs what the spool just opened found: records cut, and at start
+ * (not after records moved in from memory) the records left to send.
+ */
+static void spool_opened(struct vigil_outlet *o, bool at_start)
+{
+	struct vigil_spool_stats ss;
+
+	vigil_spool_get_stats(o->spool, &ss);
+	if (ss.torn || ss.corrupt)
+		o->api->log(o->host, VIGIL_LOG_WARNING,
+			    "spool %s: %llu torn and %llu corrupt records cut at open",
+			    o->spool_dir, (unsigned long long)ss.torn,
+			    (unsigned long long)ss.corrupt);
+	if (ss.pending && at_start)
+		o->api->log(o->host, VIGIL_LOG_INFO,
+			    "spool %s: %llu records to send from the last run",
+			    o->spool_dir, (unsigned long long)ss.pending);
+}
+
+/*
+ * The spool directory could not be used (rc, a negative errno): logs it
+ * and tells the host when the reason is new, and sets the next attempt
+ * after the backoff.
+ */
+static void spool_unusable(struct vigil_outlet *o, int rc, uint64_t now)
+{
+	if (rc != o->spool_err) {
+		char why[PATH_MAX + 160];
+
+		o->spool_err = rc;
+		o->api->log(o->host, VIGIL_LOG_ERR,
+			    "cannot use the spool %s: %s; records are held in memory (at most one segment, lost at a restart) until it can be opened, tried again every %d to %d s",
+			    o->spool_dir, strerror(-rc),
+			    VIGIL_OUTLET_SPOOL_RETRY_MIN_MS / 1000,
+			    VIGIL_OUTLET_SPOOL_RETRY_MAX_MS / 1000);
+		snprintf(why, sizeof(why),
+			 "spool %s: %s; records held in memory", o->spool_dir,
+			 strerror(-rc));
+		vigil_plugin_set_state(o->api, o->host, VIGIL_PLUGIN_DEGRADED,
+				       why);
+	}
+	o->spool_retry_ms =
+		now + (uint64_t)vigil_outlet_backoff(
+			      o, &o->spool_backoff_ms,
+			      VIGIL_OUTLET_SPOOL_RETRY_MIN_MS,
+			      VIGIL_OUTLET_SPOOL_RETRY_MAX_MS);
+}
+
+/*
+ * Degraded, from the tick: opens the directory's spool when the backoff
+ * is over, holds the memory spool's reader until what it has in flight
+ * settles, then moves what the memory holds to the directory and runs
+ * on it.
+ */
+static void spool_retry(struct vigil_outlet *o, uint64_t now)
+{
+	struct vigil_spool *mem = o->spool;
+	struct vigil_spool_stats ms;
+	uint64_t moved;
+	int rc;
+
+	if (!o->disk) {
+		if (now < o->spool_retry_ms)
+			return;
+		rc = vigil_spool_open(&o->spool_opts, &o->disk);
+		if (rc) {
+			o->disk = NULL;
+			spool_unusable(o, rc, now);
+			return;
+		}
+		vigil_spool_hold(mem, true);
+	}
+	rc = vigil_spool_move(mem, o->disk, &moved);
+	if (rc == -EBUSY)
+		return; /* records in flight: the next tick */
+	vigil_spool_hold(mem, false);
+	if (rc) {
+		vigil_spool_close(o->disk);
+		o->disk = NULL;
+		spool_unusable(o, rc, now);
+		return;
+	}
+	/* what the memory spool dropped stays counted */
+	vigil_spool_get_stats(mem, &ms);
+	o->st.dropped += ms.dropped_full;
+	vigil_spool_close(mem);
+	o->spool = o->disk;
+	o->disk = NULL;
+	o->degraded = false;
+	o->spool_err = 0;
+	o->spool_backoff_ms = 0;
+	vigil_spool_get_stats(o->spool, &ms);
+	o->api->log(o->host, VIGIL_LOG_NOTICE,
+		    "spool %s is usable again: %llu records moved to it from memory, %llu to send in all",
+		    o->spool_dir, (unsigned long long)moved,
+		    (unsigned long long)ms.pending);
+	spool_opened(o, false);
+	vigil_plugin_set_state(o->api, o->host, VIGIL_PLUGIN_RUNNING, NULL);
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct vigil_outlet *o = t->data;
 	uint64_t now = uv_now(o->loop);
 
+	if (o->degraded)
+		spool_retry(o, now);
 	if (o->sync_ms > 0 && now - o->last_sync_ms >= (uint64_t)o->sync_ms) {
 		o->last_sync_ms = now;
 		outlet_sync(o);
@@ -167,32 +270,34 @@ static void on_tick(uv_timer_t *t)
 int vigil_outlet_open(struct vigil_outlet *o, const char *dir,
 		      struct vigil_spool_opts *so)
 {
-	struct vigil_spool_stats ss;
 	int rc;
 
 	snprintf(o->spool_dir, sizeof(o->spool_dir), "%s", dir);
-	so->dir = dir;
+	so->dir = o->spool_dir;
 	so->remove = remove_segment;
 	so->remove_arg = o;
+	o->spool_opts = *so;
 	rc = vigil_spool_open(so, &o->spool);
-	if (rc) {
+	if (rc == -EBUSY || rc == -ENAMETOOLONG) {
 		o->api->log(o->host, VIGIL_LOG_ERR,
 			    "cannot open the spool %s: %s%s", dir, strerror(-rc),
 			    rc == -EBUSY ?
 				    " (another output uses it: give each its own spool.name)" :
-				    "");
-		return rc;
+				    " (set a shorter spool.dir)");
+		return -EINVAL;
 	}
-	vigil_spool_get_stats(o->spool, &ss);
-	if (ss.torn || ss.corrupt)
-		o->api->log(o->host, VIGIL_LOG_WARNING,
-			    "spool %s: %llu torn and %llu corrupt records cut at open",
-			    dir, (unsigned long long)ss.torn,
-			    (unsigned long long)ss.corrupt);
-	if (ss.pending)
-		o->api->log(o->host, VIGIL_LOG_INFO,
-			    "spool %s: %llu records to send from the last run",
-			    dir, (unsigned long long)ss.pending);
+	if (rc) {
+		/* run without it rather than not at all */
+		int err = rc;
+
+		rc = vigil_spool_open_memory(so, &o->spool);
+		if (rc)
+			return rc;
+		o->degraded = true;
+		spool_unusable(o, err, uv_now(o->loop));
+	} else {
+		spool_opened(o, true);
+	}
 	uv_timer_init(o->loop, &o->tick);
 	o->tick.data = o;
 	o->refs = 1;
@@ -215,7 +320,14 @@ static void on_tick_close(uv_handle_t *h)
 
 void vigil_outlet_destroy(struct vigil_outlet *o)
 {
+	struct vigil_spool_stats ss;
+
 	o->destroyed = true;
+	vigil_spool_get_stats(o->spool, &ss);
+	if (o->degraded && ss.pending)
+		o->api->log(o->host, VIGIL_LOG_WARNING,
+			    "%llu records held in memory (the spool %s could not be used) are lost",
+			    (unsigned long long)ss.pending, o->spool_dir);
 	/* what was not delivered stays in the spool for the next start */
 	if (vigil_spool_sync(o->spool))
 		o->api->log(o->host, VIGIL_LOG_WARNING, "spool fsync failed");
@@ -226,6 +338,8 @@ void vigil_outlet_fini(struct vigil_outlet *o)
 {
 	vigil_spool_close(o->spool);
 	o->spool = NULL;
+	vigil_spool_close(o->disk);
+	o->disk = NULL;
 }
 
 uint64_t vigil_outlet_rand(struct vigil_outlet *o)

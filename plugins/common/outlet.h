@@ -7,6 +7,15 @@
  * reference count that keeps the plugin's state alive until the last
  * libuv callback has run.
  *
+ * An outlet whose spool directory cannot be used (missing and not
+ * creatable, not a directory, not writable, a full disk ...) still
+ * starts: it runs degraded on a spool in memory (spool.h,
+ * vigil_spool_open_memory: bounded, lost at a restart), tells the host
+ * (vigilctl status, agent event output_degraded), and tries the
+ * directory again on its tick with a backoff, logging each new reason
+ * once.  When the directory opens, what the memory holds moves there and
+ * the outlet runs normally again.
+ *
  * A plugin embeds a struct vigil_outlet as the FIRST member of its state,
  * so its plugin table can name vigil_outlet_on_event, _on_signal and
  * _on_stats directly.  Its connection, if it makes one itself, is a
@@ -33,6 +42,9 @@
 #include "spool.h"
 
 #define VIGIL_OUTLET_TICK_MS 100
+/* Bounds of the backoff between attempts to open an unusable spool. */
+#define VIGIL_OUTLET_SPOOL_RETRY_MIN_MS 1000
+#define VIGIL_OUTLET_SPOOL_RETRY_MAX_MS 30000
 
 struct vigil_outlet;
 
@@ -53,8 +65,17 @@ struct vigil_outlet {
 	uv_loop_t *loop;
 	const struct vigil_outlet_ops *ops;
 	const struct vigil_select *sel; /* in the plugin's settings */
-	struct vigil_spool *spool;
+	struct vigil_spool *spool;     /* on disk, or in memory if degraded */
 	char spool_dir[PATH_MAX];
+	/* Degraded: spool is in memory; spool_opts (dir: spool_dir) are
+	 * tried again at spool_retry_ms.  disk is the directory's spool once
+	 * opened, until what spool has in flight settles and moves to it. */
+	struct vigil_spool_opts spool_opts;
+	struct vigil_spool *disk;
+	int spool_err;                 /* the reason last logged, -errno */
+	int64_t spool_backoff_ms;
+	uint64_t spool_retry_ms;
+	bool degraded;
 	int64_t sync_ms;               /* fsync period; 0: at stop only */
 	uint64_t last_sync_ms;
 	uint64_t rng;
@@ -142,7 +163,11 @@ int vigil_outlet_backoff_check(const struct vigil_host_api *api, void *host,
 /*
  * Opens the spool in dir with so (delivered segments are removed on the
  * thread pool), logs what it found, and starts the tick: o holds one
- * reference from here.  0 or -errno (logged).
+ * reference from here.  A directory that cannot be used makes the outlet
+ * degraded (see the top of this file), not a failure.  0; -EINVAL
+ * (logged) when the spool is another output's (-EBUSY: two outputs with
+ * one spool.name) or its path is too long, which only the configuration
+ * can fix; or -ENOMEM.
  */
 int vigil_outlet_open(struct vigil_outlet *o, const char *dir,
 		      struct vigil_spool_opts *so);

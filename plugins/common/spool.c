@@ -429,6 +429,48 @@ out_free:
 	return rc;
 }
 
+int vigil_spool_open_memory(const struct vigil_spool_opts *o,
+			    struct vigil_spool **out)
+{
+	struct spool_seg seg = { .size = sizeof(struct spool_seg_hdr) };
+	uint64_t max = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES;
+	struct vigil_spool *s;
+
+	if (o->full_policy != VIGIL_SPOOL_DROP_OLDEST &&
+	    o->full_policy != VIGIL_SPOOL_DROP_NEWEST)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	/* what a disk spool keeps in memory: its segment being written */
+	s->max_bytes = o->segment_bytes ? o->segment_bytes :
+					  DEFAULT_SEGMENT_BYTES;
+	if (s->max_bytes > max / 2)
+		s->max_bytes = max / 2;
+	if (s->max_bytes > MAX_SEGMENT_BYTES)
+		s->max_bytes = MAX_SEGMENT_BYTES;
+	s->segment_bytes = s->max_bytes;
+	s->policy = o->full_policy;
+	s->mem = true;
+	s->lock_fd = s->wfd = s->rfd = -1;
+	if (vigil__spool_segs_push(s, &seg)) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->ack.seg = seg.id;
+	s->ack.off = seg.size;
+	s->rpos = s->ack;
+	s->mirror_seg = seg.id;
+	s->mirror_base = seg.size;
+	*out = s;
+	return 0;
+}
+
+bool vigil_spool_in_memory(const struct vigil_spool *s)
+{
+	return s->mem;
+}
+
 void vigil_spool_close(struct vigil_spool *s)
 {
 	if (!s)
@@ -437,7 +479,8 @@ void vigil_spool_close(struct vigil_spool *s)
 		close(s->wfd);
 	if (s->rfd >= 0)
 		close(s->rfd);
-	close(s->lock_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s->segs);
 	free(s->rbuf);
 	free(s->mirror);
@@ -511,6 +554,76 @@ static void mirror_append(struct vigil_spool *s, const uint8_t *hdr,
 	s->mirror_len += need;
 }
 
+/* A memory spool's length of the record at its committed position. */
+static uint32_t mem_rec_len(const struct vigil_spool *s, uint64_t off)
+{
+	return get_le32(s->mirror + (off - s->mirror_base));
+}
+
+/*
+ * A memory spool forgets its oldest record not yet committed (the
+ * drop_oldest policy): the committed position and, if it was behind,
+ * the reader move past it.
+ */
+static void mem_drop_oldest(struct vigil_spool *s)
+{
+	s->ack.off += REC_HDR + mem_rec_len(s, s->ack.off);
+	s->ack.n++;
+	s->st.dropped_full++;
+	if (s->rpos.off < s->ack.off)
+		s->rpos = s->ack;
+}
+
+/*
+ * vigil_spool_append of a memory spool: keeps what is not yet committed
+ * within max_bytes by the full policy, and the record in the mirror,
+ * whose committed head it gives back before it grows.
+ */
+static int mem_append(struct vigil_spool *s, const void *data, size_t len)
+{
+	struct spool_seg *seg = &s->segs[0];
+	uint64_t need = REC_HDR + (uint64_t)len;
+	size_t dead, live;
+	uint8_t *p;
+
+	if (len > VIGIL_SPOOL_MAX_RECORD || need > s->max_bytes)
+		return -EMSGSIZE;
+	while (seg->size - s->ack.off + need > s->max_bytes) {
+		if (s->policy == VIGIL_SPOOL_DROP_NEWEST) {
+			s->st.dropped_full++;
+			return -ENOSPC;
+		}
+		mem_drop_oldest(s);
+	}
+	dead = (size_t)(s->ack.off - s->mirror_base);
+	live = s->mirror_len - dead;
+	if (dead && s->mirror_len + need > s->mirror_cap) {
+		memmove(s->mirror, s->mirror + dead, live);
+		s->mirror_base = s->ack.off;
+		s->mirror_len = live;
+	}
+	if (s->mirror_len + need > s->mirror_cap) {
+		size_t cap = s->mirror_cap ? s->mirror_cap : 64 * 1024;
+
+		while (cap < s->mirror_len + need)
+			cap *= 2;
+		p = realloc(s->mirror, cap);
+		if (!p)
+			return -ENOMEM;
+		s->mirror = p;
+		s->mirror_cap = cap;
+	}
+	p = s->mirror + s->mirror_len;
+	put_le32(p, (uint32_t)len);
+	put_le32(p + 4, rec_crc(p, data, len));
+	memcpy(p + REC_HDR, data, len);
+	s->mirror_len += need;
+	seg->size += need;
+	seg->records++;
+	s->st.appended++;
+	return 0;
+}
+
 int vigil_spool_append(struct vigil_spool *s, const void *data, size_t len)
 {
 	uint8_t hdr[REC_HDR];
@@ -519,6 +632,8 @@ int vigil_spool_append(struct vigil_spool *s, const void *data, size_t len)
 	uint8_t small[4096], *buf;
 	int rc;
 
+	if (s->mem)
+		return mem_append(s, data, len);
 	if (len > VIGIL_SPOOL_MAX_RECORD ||
 	    need + 2 * sizeof(struct spool_seg_hdr) > s->max_bytes)
 		return -EMSGSIZE;
@@ -604,6 +719,8 @@ static int pread_all(int fd, void *buf, size_t len, uint64_t off)
 
 int vigil_spool_next(struct vigil_spool *s, const void **data, size_t *len)
 {
+	if (s->hold)
+		return -ENODATA;
 	for (;;) {
 		struct spool_seg *seg = seg_find(s, s->rpos.seg);
 		uint8_t hdr[REC_HDR];
@@ -708,6 +825,19 @@ int vigil_spool_commit(struct vigil_spool *s, const struct vigil_spool_pos *pos)
 		return 0;
 	if (!seg_find(s, pos->seg))
 		return -EINVAL;
+	if (s->mem) {
+		if (pos->off > s->segs[0].size)
+			return -EINVAL;
+		s->ack = *pos;
+		if (s->rpos.off < pos->off)
+			s->rpos = *pos;
+		if (s->ack.off == s->segs[0].size) {
+			/* all delivered: the mirror starts over */
+			s->mirror_base = s->ack.off;
+			s->mirror_len = 0;
+		}
+		return 0;
+	}
 	rc = ack_store(s, pos);
 	if (rc)
 		return rc;
@@ -742,6 +872,39 @@ void vigil_spool_get_stats(const struct vigil_spool *s,
 {
 	*out = s->st;
 	out->pending = pending(s);
-	out->bytes = s->bytes;
-	out->segments = s->n_segs;
+	out->bytes = s->mem ? s->segs[0].size - s->ack.off : s->bytes;
+	out->segments = s->mem ? 0 : s->n_segs;
+}
+
+void vigil_spool_hold(struct vigil_spool *s, bool on)
+{
+	s->hold = on;
+}
+
+int vigil_spool_move(struct vigil_spool *from, struct vigil_spool *to,
+		     uint64_t *moved)
+{
+	*moved = 0;
+	if (!from->mem)
+		return -EINVAL;
+	if (from->rpos.off != from->ack.off)
+		return -EBUSY;
+	while (from->ack.off < from->segs[0].size) {
+		uint32_t rlen = mem_rec_len(from, from->ack.off);
+		const uint8_t *rec = from->mirror +
+				     (from->ack.off - from->mirror_base);
+		int rc = vigil_spool_append(to, rec + REC_HDR, rlen);
+
+		/* a full drop_newest spool counted its refusal as a drop */
+		if (rc && rc != -ENOSPC)
+			return rc;
+		if (!rc)
+			(*moved)++;
+		from->ack.off += REC_HDR + rlen;
+		from->ack.n++;
+		from->rpos = from->ack;
+	}
+	from->mirror_base = from->ack.off;
+	from->mirror_len = 0;
+	return 0;
 }

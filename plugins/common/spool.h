@@ -78,8 +78,9 @@ struct vigil_spool_stats {
 	uint64_t corrupt;       /* damaged stretches skipped at open */
 	uint64_t bad_segments;  /* damaged files moved aside as *.seg.bad */
 	uint64_t pending;       /* records after the committed position */
-	uint64_t bytes;         /* bytes of all segments on disk */
-	uint64_t segments;
+	uint64_t bytes;         /* bytes of all segments on disk (in memory:
+				 * of the records not yet committed) */
+	uint64_t segments;      /* on disk; 0 in memory */
 };
 
 struct vigil_spool;
@@ -94,6 +95,43 @@ int vigil_spool_open(const struct vigil_spool_opts *o,
 		     struct vigil_spool **out)
 	__attribute__((warn_unused_result));
 void vigil_spool_close(struct vigil_spool *s);
+
+/*
+ * Opens a spool that keeps its records in memory only, for a forwarder
+ * whose directory cannot be used: every call below works on it as on a
+ * spool on disk, nothing touches the disk, and what it holds is lost
+ * when it is closed.  o->dir is ignored.  It holds at most what a spool
+ * on disk keeps in memory, one segment (o->segment_bytes, default
+ * 4 MiB, at most half of o->max_bytes and 64 MiB) of records not yet
+ * committed; past that o->full_policy drops, counted in dropped_full.
+ * Its positions name segment 0, which no spool on disk has, so a spool
+ * on disk ignores a commit of one of them.  On success *out owns it
+ * (vigil_spool_close).  Returns 0, -EINVAL or -ENOMEM.
+ */
+int vigil_spool_open_memory(const struct vigil_spool_opts *o,
+			    struct vigil_spool **out)
+	__attribute__((warn_unused_result));
+bool vigil_spool_in_memory(const struct vigil_spool *s);
+
+/*
+ * While on, vigil_spool_next hands out nothing (-ENODATA), so that what
+ * a reader has in flight settles (committed, or rewound) before
+ * vigil_spool_move.
+ */
+void vigil_spool_hold(struct vigil_spool *s, bool on);
+
+/*
+ * Appends the records of the memory spool from that are not yet
+ * committed to to, in order, committing each in from once to has it;
+ * stores in *moved how many to took (a drop_newest spool that is full
+ * refuses and counts the rest as dropped).  Returns 0; -EBUSY when from
+ * has records in flight (its reader is not at its committed position);
+ * -EINVAL when from is not in memory; or the error of an append to to
+ * (the records before it moved, the rest are still in from).
+ */
+int vigil_spool_move(struct vigil_spool *from, struct vigil_spool *to,
+		     uint64_t *moved)
+	__attribute__((warn_unused_result));
 
 /*
  * Appends one record.  Returns 0; -ENOSPC when the spool is full and the

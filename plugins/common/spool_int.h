@@ -76,6 +76,10 @@ struct vigil_spool {
 	size_t rbuf_cap;
 	uint64_t bytes;
 	struct vigil_spool_stats st;
+	/* In memory only (vigil_spool_open_memory): one segment, id 0, whose
+	 * records are all in the mirror from mirror_base on; no files. */
+	bool mem;
+	bool hold; /* vigil_spool_hold: next() hands out nothing */
 };
 
 static inline void put_le32(uint8_t *p, uint32_t v)

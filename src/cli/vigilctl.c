@@ -143,6 +143,13 @@ static void print_status(const struct vigil_node *st)
 		       jstr(p, "events_in"), jstr(p, "signals_in"),
 		       jstr(p, "records_out"), jstr(p, "dropped"),
 		       jstr(p, "errors"));
+		/* a plugin's own state, set through the host (1.2: degraded
+		 * and why) */
+		if (*jstr(p, "reason")) {
+			printf("             %s: ", jstr(p, "state"));
+			vigil_fputs_term(jstr(p, "reason"), stdout);
+			printf("\n");
+		}
 		/* ABI 1.2 plugins add their own state (the store: degraded
 		 * and why) */
 		if (*jstr(vigil_node_get(p, "status"), "state"))

@@ -8,7 +8,11 @@
  * broken configuration is reported and the running one kept.
  *
  * Exit codes: 0 clean stop, 1 runtime failure, 2 configuration error,
- * 3 another vigild holds the pid file, 64 bad command line.
+ * 3 another vigild holds the pid file, 64 bad command line.  The systemd
+ * unit restarts vigild after 1 (a failure that may pass: a directory not
+ * there yet, no memory), never after 2, 3 or 64, which only a person can
+ * fix; so a failure at start is 2 only when the configuration is wrong
+ * (see plugins_exit_code).
  */
 #include "config.h"
 
@@ -370,6 +374,23 @@ static int on_ctl(void *arg, const char *cmd, struct vigil_buf *out)
 	return vigil_buf_printf(out, "{\"error\":\"unknown command\"}");
 }
 
+/*
+ * The exit code for plugins that could not start (rc, a negative errno
+ * from vigil_pipeline_open_plugins or _init_plugins): EXIT_CONFIG when
+ * the configuration is wrong (a plugin that cannot be loaded or whose
+ * ABI is refused, or an init() that refused its settings with
+ * -EINVAL), else EXIT_RUNTIME (no memory, a file or socket it could not
+ * open ...), which systemd retries.
+ */
+static int plugins_exit_code(int rc, bool opening)
+{
+	if (rc == -ENOMEM)
+		return EXIT_RUNTIME;
+	if (opening || rc == -EINVAL)
+		return EXIT_CONFIG;
+	return EXIT_RUNTIME;
+}
+
 static int run(struct daemon *d)
 {
 	struct vigil_buf err = { 0 };
@@ -393,14 +414,15 @@ static int run(struct daemon *d)
 		return EXIT_RUNTIME;
 	setup_printer(d);
 	/* Code and ABI checks now; init() after the drop below. */
-	if (vigil_pipeline_open_plugins(&d->pipeline, &err)) {
-		vigil_err("%s", vigil_buf_cstr(&err));
+	rc = vigil_pipeline_open_plugins(&d->pipeline, &err);
+	if (rc) {
+		vigil_err("%s", err.len ? vigil_buf_cstr(&err) : strerror(-rc));
 		vigil_buf_free(&err);
 		vigil_pipeline_shutdown(&d->pipeline);
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d->loop);
 		vigil_pipeline_unload(&d->pipeline);
-		return EXIT_CONFIG;
+		return plugins_exit_code(rc, true);
 	}
 	vigil_buf_free(&err);
 	rc = vigil_sources_register(&d->sources, &d->pipeline, &d->cfg);
@@ -434,9 +456,10 @@ static int run(struct daemon *d)
 	 * the plugins started.
 	 */
 	drop_privileges(d);
-	if (vigil_pipeline_init_plugins(&d->pipeline, &err)) {
+	rc = vigil_pipeline_init_plugins(&d->pipeline, &err);
+	if (rc) {
 		vigil_err("%s", vigil_buf_cstr(&err));
-		d->exit_code = EXIT_CONFIG;
+		d->exit_code = plugins_exit_code(rc, false);
 	} else {
 		vigil_notice("vigild %s started (pid %d, config %s)",
 			     PACKAGE_VERSION, (int)getpid(), d->config_path);

@@ -684,6 +684,174 @@ static void test_spool_scan_rejects_hostile_headers(void **state)
 	assert_int_equal(vigil_spool_scan(buf, h, &valid, &n), -EBADMSG);
 }
 
+/* How many entries dir has besides . and .. */
+static int dir_entries(const char *dir)
+{
+	char cmd[128];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}
+
+static struct vigil_spool *open_memory_ok(struct fixture *f)
+{
+	struct vigil_spool *s = NULL;
+
+	assert_int_equal(vigil_spool_open_memory(&f->o, &s), 0);
+	assert_true(vigil_spool_in_memory(s));
+	return s;
+}
+
+static void test_spool_memory_delivers_in_order_without_files(void **state)
+{
+	struct fixture *f = *state;
+	struct vigil_spool *s;
+	struct vigil_spool_pos pos;
+	struct vigil_spool_stats st;
+	const void *d;
+	size_t len;
+
+	f->o.segment_bytes = 64 * 1024;
+	s = open_memory_ok(f);
+	append_range(s, 0, 300);
+	/* 0..99 delivered, 100..199 sent and lost: resent after a rewind */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(vigil_spool_next(s, &d, &len), 0);
+	vigil_spool_tell(s, &pos);
+	assert_int_equal(vigil_spool_commit(s, &pos), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(vigil_spool_next(s, &d, &len), 0);
+	vigil_spool_rewind(s);
+	expect_range(s, 100, 300);
+	vigil_spool_tell(s, &pos);
+	assert_int_equal(vigil_spool_commit(s, &pos), 0);
+	/* many rounds through the same memory, committed as they go */
+	for (unsigned r = 0; r < 50; r++) {
+		append_range(s, 300 + r * 200, 500 + r * 200);
+		expect_range(s, 300 + r * 200, 500 + r * 200);
+		vigil_spool_tell(s, &pos);
+		assert_int_equal(vigil_spool_commit(s, &pos), 0);
+	}
+	vigil_spool_get_stats(s, &st);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.dropped_full, 0);
+	assert_int_equal(st.appended, 300 + 50 * 200);
+	assert_int_equal(vigil_spool_sync(s), 0);
+	vigil_spool_close(s);
+	assert_int_equal(dir_entries(f->dir), 0);
+}
+
+static void test_spool_memory_drop_oldest_stays_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct vigil_spool *s;
+	struct vigil_spool_stats st;
+	const void *d;
+	size_t len;
+	char want[128];
+
+	f->o.segment_bytes = 8192;
+	f->o.full_policy = VIGIL_SPOOL_DROP_OLDEST;
+	s = open_memory_ok(f);
+	/* one read in flight when its record is dropped */
+	append_range(s, 0, 1);
+	assert_int_equal(vigil_spool_next(s, &d, &len), 0);
+	append_range(s, 1, 5000);
+	vigil_spool_get_stats(s, &st);
+	assert_true(st.bytes <= 8192);
+	assert_true(st.dropped_full > 4500);
+	assert_int_equal(st.dropped_full + st.pending, 5000);
+	/* the newest are left, in order, ending with the last */
+	assert_int_equal(vigil_spool_next(s, &d, &len), 0);
+	memcpy(want, d, len < sizeof(want) ? len : sizeof(want) - 1);
+	want[len < sizeof(want) ? len : sizeof(want) - 1] = '\0';
+	expect_range(s, (unsigned)strtoul(want + 4, NULL, 10) + 1, 5000);
+	assert_int_equal(5000 - strtoul(want + 4, NULL, 10), st.pending);
+	vigil_spool_close(s);
+}
+
+static void test_spool_memory_drop_newest_refuses(void **state)
+{
+	struct fixture *f = *state;
+	struct vigil_spool *s;
+	struct vigil_spool_stats st;
+	char buf[128];
+	unsigned accepted = 0, refused = 0;
+
+	f->o.segment_bytes = 8192;
+	f->o.full_policy = VIGIL_SPOOL_DROP_NEWEST;
+	s = open_memory_ok(f);
+	for (unsigned i = 0; i < 1000; i++) {
+		int rc = vigil_spool_append(s, buf,
+					    make_rec(accepted, buf,
+						     sizeof(buf)));
+
+		if (rc == 0)
+			accepted++;
+		else if (rc == -ENOSPC)
+			refused++;
+		else
+			fail_msg("append: %d", rc);
+	}
+	vigil_spool_get_stats(s, &st);
+	assert_true(refused > 0 && accepted > 0);
+	assert_int_equal(st.dropped_full, refused);
+	assert_true(st.bytes <= 8192);
+	expect_range(s, 0, accepted);
+	vigil_spool_close(s);
+}
+
+static void test_spool_move_waits_for_flight_then_keeps_order(void **state)
+{
+	struct fixture *f = *state;
+	struct vigil_spool *mem, *disk;
+	struct vigil_spool_pos delivered, stale;
+	struct vigil_spool_stats st;
+	uint64_t moved = 99;
+	const void *d;
+	size_t len;
+
+	f->o.segment_bytes = 64 * 1024;
+	mem = open_memory_ok(f);
+	append_range(mem, 0, 100);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(vigil_spool_next(mem, &d, &len), 0);
+	vigil_spool_tell(mem, &delivered);
+	assert_int_equal(vigil_spool_commit(mem, &delivered), 0);
+	/* 10..19 in flight: not moved, and no more handed out meanwhile */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(vigil_spool_next(mem, &d, &len), 0);
+	vigil_spool_tell(mem, &stale);
+	disk = open_ok(f);
+	assert_int_equal(vigil_spool_move(mem, disk, &moved), -EBUSY);
+	assert_int_equal(moved, 0);
+	vigil_spool_hold(mem, true);
+	assert_int_equal(vigil_spool_next(mem, &d, &len), -ENODATA);
+	/* the connection failed: they go back */
+	vigil_spool_rewind(mem);
+	assert_int_equal(vigil_spool_move(mem, disk, &moved), 0);
+	assert_int_equal(moved, 90);
+	vigil_spool_get_stats(mem, &st);
+	assert_int_equal(st.pending, 0);
+	vigil_spool_close(mem);
+	/* a late commit of a memory position changes nothing on disk */
+	assert_int_equal(vigil_spool_commit(disk, &stale), 0);
+	expect_range(disk, 10, 100);
+	vigil_spool_close(disk);
+	/* and they are on disk, for the next start */
+	disk = open_ok(f);
+	expect_range(disk, 10, 100);
+	vigil_spool_close(disk);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -702,6 +870,10 @@ int main(void)
 		T(test_spool_refuses_oversized_record),
 		T(test_spool_damaged_ack_file_replays_from_start),
 		T(test_spool_kill9_mid_burst_replays_each_record_once),
+		T(test_spool_memory_delivers_in_order_without_files),
+		T(test_spool_memory_drop_oldest_stays_bounded),
+		T(test_spool_memory_drop_newest_refuses),
+		T(test_spool_move_waits_for_flight_then_keeps_order),
 		cmocka_unit_test(test_spool_scan_rejects_hostile_headers),
 	};
 

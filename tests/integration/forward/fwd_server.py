@@ -12,7 +12,7 @@ line "VIOLATION <what>" and makes the server exit 3.
                       [--hostname H] [--ready FILE]
                       [--tls-cert C --tls-key K [--tls-client-ca CA]]
                       [--silent] [--hostile-ack ID] [--refuse-reason R]
-                      [--withhold-acks]
+                      [--withhold-acks] [--kinds FILE]
   fwd_server.py check --out FILE --expect N [--start S] [--allow-extra K]
 
 check: every seq in [S, S+N) arrived; within a connection the seqs are
@@ -23,6 +23,9 @@ Hostile peers for conn_e2e.sh: --silent accepts and never speaks;
 --hostile-ack sends an extra ack with that id after each chunk;
 --refuse-reason answers PING with a refusing PONG carrying that reason;
 --withhold-acks takes chunks and never acknowledges them.
+
+--kinds FILE also logs, one line a record, "<event.type> <agent.kind>"
+("-" when absent), for tests that follow the agent's own events.
 """
 import argparse
 import hashlib
@@ -123,6 +126,7 @@ class Server:
                 self.tls.load_verify_locations(args.tls_client_ca)
         self.failed = False
         self.held = []
+        self.kinds = open(args.kinds, "a", buffering=1) if args.kinds else None
 
     def log(self, line):
         with self.lock:
@@ -206,6 +210,11 @@ class Server:
                     lines.append("%d %d" % (conn, ev.get("seq", 0)))
                 with self.lock:
                     self.out.write("".join(l + "\n" for l in lines))
+                    if self.kinds:
+                        self.kinds.write("".join(
+                            "%s %s\n" % (r["event"]["type"],
+                                         (r.get("agent") or {}).get("kind", "-"))
+                            for r in records))
                 if "chunk" in option and self.args.hostile_ack:
                     # an ack naming no chunk, made to garble a log line
                     sock.sendall(msgpack.packb({"ack": self.args.hostile_ack}))
@@ -292,6 +301,7 @@ def main():
     ap.add_argument("--refuse-reason", help="refuse the handshake with this reason")
     ap.add_argument("--withhold-acks", action="store_true",
                     help="take chunks and never acknowledge them")
+    ap.add_argument("--kinds", help="log each record's event.type and agent.kind here")
     ap.add_argument("--expect", type=int, default=0)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--allow-extra", type=int, default=0,
