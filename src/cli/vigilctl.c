@@ -352,9 +352,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		VIGIL_OPTIONS_END,
 	};
 	struct ctl_opts o = { .config = VIGIL_DEFAULT_CONFIG };
 	const char *cmd;
@@ -369,15 +367,8 @@ int main(int argc, char **argv)
 		case 's':
 			o.socket = optarg;
 			break;
-		case 'V':
-			printf("vigilctl %s\n", PACKAGE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 64;
+			return vigil_getopt_default(c, "vigilctl", usage, 64);
 		}
 	}
 	if (optind >= argc) {
