@@ -90,9 +90,32 @@ static size_t list_len(const struct vigil_node *list)
 	return list->n;
 }
 
+/* One column of a status table: a label, then a member of the row. */
+struct column {
+	const char *label; /* printed before the value ("" for none) */
+	const char *key;
+	int width; /* the value left-aligned in this many, 0: as it is */
+};
+
+/* Prints the map m as one line of a table: indented, columns one space
+ * apart. */
+static void print_row(const struct vigil_node *m, const struct column *cols,
+		      size_t n_cols)
+{
+	printf("  ");
+	for (size_t i = 0; i < n_cols; i++)
+		printf("%s%s%-*s", i ? " " : "", cols[i].label, cols[i].width,
+		       jstr(m, cols[i].key));
+	printf("\n");
+}
+
 /* The capabilities vigild kept after dropping the rest, and why. */
 static void print_privileges(const struct vigil_node *pv)
 {
+	static const struct column cols[] = {
+		{ "", "capability", 20 },
+		{ "", "why", 0 },
+	};
 	const struct vigil_node *kept = vigil_node_get(pv, "kept");
 	bool dropped = strcmp(jstr(pv, "dropped"), "true") == 0;
 
@@ -101,9 +124,26 @@ static void print_privileges(const struct vigil_node *pv)
 	printf("capabilities: %s\n",
 	       dropped ? "dropped all but these" : "not dropped (yet)");
 	for (size_t i = 0, n = list_len(kept); i < n; i++)
-		printf("  %-20s %s\n", jstr(kept->items[i], "capability"),
-		       jstr(kept->items[i], "why"));
+		print_row(kept->items[i], cols, VIGIL_ARRAY_SIZE(cols));
 }
+
+static const struct column source_cols[] = {
+	{ "", "name", 10 },	     { "", "state", 9 },
+	{ "", "mode", 12 },	     { "in ", "events_in", 0 },
+	{ "out ", "events_out", 0 }, { "drops ", "drops", 0 },
+	{ "lost ", "lost", 0 },
+};
+
+static const struct column plugin_cols[] = {
+	{ "", "name", 10 },
+	{ "", "kind", 7 },
+	{ "", "version", 8 },
+	{ "events ", "events_in", 0 },
+	{ "signals ", "signals_in", 0 },
+	{ "out ", "records_out", 0 },
+	{ "dropped ", "dropped", 0 },
+	{ "errors ", "errors", 0 },
+};
 
 static void print_status(const struct vigil_node *st)
 {
@@ -125,25 +165,17 @@ static void print_status(const struct vigil_node *st)
 	}
 	printf("sources:\n");
 	for (size_t i = 0, n = list_len(srcs); i < n; i++) {
-		const struct vigil_node *s = srcs->items[i];
+		const char *why = jstr(srcs->items[i], "reason");
 
-		printf("  %-10s %-9s %-12s in %s out %s drops %s lost %s\n",
-		       jstr(s, "name"), jstr(s, "state"), jstr(s, "mode"),
-		       jstr(s, "events_in"), jstr(s, "events_out"),
-		       jstr(s, "drops"), jstr(s, "lost"));
-		if (*jstr(s, "reason"))
-			printf("             why: %s\n", jstr(s, "reason"));
+		print_row(srcs->items[i], source_cols,
+			  VIGIL_ARRAY_SIZE(source_cols));
+		if (*why)
+			printf("             why: %s\n", why);
 	}
 	printf("plugins:\n");
-	for (size_t i = 0, n = list_len(plugs); i < n; i++) {
-		const struct vigil_node *p = plugs->items[i];
-
-		printf("  %-10s %-7s %-8s events %s signals %s out %s dropped %s errors %s\n",
-		       jstr(p, "name"), jstr(p, "kind"), jstr(p, "version"),
-		       jstr(p, "events_in"), jstr(p, "signals_in"),
-		       jstr(p, "records_out"), jstr(p, "dropped"),
-		       jstr(p, "errors"));
-	}
+	for (size_t i = 0, n = list_len(plugs); i < n; i++)
+		print_row(plugs->items[i], plugin_cols,
+			  VIGIL_ARRAY_SIZE(plugin_cols));
 	print_privileges(vigil_node_get(st, "privileges"));
 }
 
