@@ -247,11 +247,28 @@ static void describe(char *buf, size_t cap, const struct vigil_node *n)
 		snprintf(buf, cap, "'%.100s'", n->str);
 }
 
-/* Appends " (help)" when the entry has help. */
-static void add_help(struct vigil_buf *err, const struct vigil_config_entry *e)
+/*
+ * Reports that the value n does not suit entry e (or that e is missing,
+ * n its parent): "file:line:col: ", the formatted message (path, what it
+ * wants, what it got), then " (help)" when the entry has help.  Returns
+ * -EINVAL, for the caller to return.
+ */
+static int bad_value(const struct ctx *c, const struct vigil_config_entry *e,
+		     const struct vigil_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int bad_value(const struct ctx *c, const struct vigil_config_entry *e,
+		     const struct vigil_node *n, const char *fmt, ...)
 {
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vigil_node_error(c->err, n, "%s", msg);
 	if (e->help && *e->help)
-		vigil_buf_printf(err, " (%s)", e->help);
+		vigil_buf_printf(c->err, " (%s)", e->help);
+	return -EINVAL;
 }
 
 /* Next component of every key under prefix, each once, for suggestions. */
@@ -539,13 +556,10 @@ static int read_list(const struct ctx *c, const struct vigil_config_entry *e,
 	size_t n_items = 1;
 	int rc;
 
-	if (n->type == VIGIL_NODE_MAP) {
-		vigil_node_error(c->err, n, "%s: want a list of %s, not a map",
+	if (n->type == VIGIL_NODE_MAP)
+		return bad_value(c, e, n, "%s: want a list of %s, not a map",
 				 path, e->type == VIGIL_CFG_T_PATHLIST ?
 					       "absolute paths" : "strings");
-		add_help(c->err, e);
-		return -EINVAL;
-	}
 	if (n->type == VIGIL_NODE_SEQ) {
 		items = (const struct vigil_node *const *)n->items;
 		n_items = n->n;
@@ -619,43 +633,34 @@ static int read_value(const struct ctx *c, const struct vigil_config_entry *e,
 		if (!vigil_node_is_scalar(n) ||
 		    (strcasecmp(n->str, "true") && strcasecmp(n->str, "yes") &&
 		     strcasecmp(n->str, "false") && strcasecmp(n->str, "no"))) {
-			vigil_node_error(c->err, n,
+			return bad_value(c, e, n,
 					 "%s: want true or false (or yes, no), not %s",
 					 path, got);
-			add_help(c->err, e);
-			return -EINVAL;
 		}
 		v = !strcasecmp(n->str, "true") || !strcasecmp(n->str, "yes");
 		break;
 	case VIGIL_CFG_T_INT:
-		if (vigil_node_int(n, &v) || v < e->min || v > e->max) {
-			vigil_node_error(c->err, n,
-					 "%s: want an integer %s, not %s",
-					 path, range, got);
-			add_help(c->err, e);
-			return -EINVAL;
-		}
+	case VIGIL_CFG_T_SIZE: {
+		/* a size is an integer that may carry a k, M, G or T suffix */
+		bool size = e->type == VIGIL_CFG_T_SIZE;
+
+		if ((size ? vigil_node_size(n, &v) : vigil_node_int(n, &v)) ||
+		    v < e->min || v > e->max)
+			return bad_value(c, e, n, "%s: want %s %s%s, not %s",
+					 path, size ? "a size" : "an integer",
+					 range,
+					 size ? " (such as 512k or 8M)" : "",
+					 got);
 		break;
-	case VIGIL_CFG_T_SIZE:
-		if (vigil_node_size(n, &v) || v < e->min || v > e->max) {
-			vigil_node_error(c->err, n,
-					 "%s: want a size %s (such as 512k or 8M), not %s",
-					 path, range, got);
-			add_help(c->err, e);
-			return -EINVAL;
-		}
-		break;
+	}
 	case VIGIL_CFG_T_DURATION: {
 		char unit[16];
 		int64_t ns;
 
-		if (vigil_node_duration(n, &ns)) {
-			vigil_node_error(c->err, n,
+		if (vigil_node_duration(n, &ns))
+			return bad_value(c, e, n,
 					 "%s: want a duration %s (such as 500ms, 2s or 5m), not %s",
 					 path, range, got);
-			add_help(c->err, e);
-			return -EINVAL;
-		}
 		if (ns % e->unit) {
 			fmt_duration(unit, sizeof(unit), e->unit);
 			vigil_node_error(c->err, n,
@@ -664,13 +669,10 @@ static int read_value(const struct ctx *c, const struct vigil_config_entry *e,
 			return -EINVAL;
 		}
 		v = ns / e->unit;
-		if (v < e->min || v > e->max) {
-			vigil_node_error(c->err, n,
+		if (v < e->min || v > e->max)
+			return bad_value(c, e, n,
 					 "%s: want a duration %s, not %s",
 					 path, range, got);
-			add_help(c->err, e);
-			return -EINVAL;
-		}
 		break;
 	}
 	case VIGIL_CFG_T_ENUM:
@@ -678,13 +680,10 @@ static int read_value(const struct ctx *c, const struct vigil_config_entry *e,
 			return name_error(c, e, n, path);
 		break;
 	case VIGIL_CFG_T_FLAGS:
-		if (n->type != VIGIL_NODE_SEQ) {
-			vigil_node_error(c->err, n,
+		if (n->type != VIGIL_NODE_SEQ)
+			return bad_value(c, e, n,
 					 "%s: want a list of names, not %s",
 					 path, got);
-			add_help(c->err, e);
-			return -EINVAL;
-		}
 		for (size_t i = 0; i < n->n; i++) {
 			int64_t bit;
 
@@ -717,13 +716,11 @@ static int read_value(const struct ctx *c, const struct vigil_config_entry *e,
 	case VIGIL_CFG_T_SEQ:
 		if (n->type != (e->type == VIGIL_CFG_T_MAP ? VIGIL_NODE_MAP :
 							     VIGIL_NODE_SEQ)) {
-			vigil_node_error(c->err, n, "%s: want a %s, not %s",
+			return bad_value(c, e, n, "%s: want a %s, not %s",
 					 path,
 					 e->type == VIGIL_CFG_T_MAP ? "map" :
 								      "list",
 					 got);
-			add_help(c->err, e);
-			return -EINVAL;
 		}
 		memcpy(base + e->offset, &n, sizeof(n));
 		return 0;
@@ -767,13 +764,10 @@ int vigil_confmap_read(const struct vigil_config_entry *table, size_t n,
 
 		entry_at(&c, i, &e);
 		v = lookup(section, e.key, &parent);
-		if (!v && e.required) {
-			vigil_node_error(err, parent, "%s is required",
+		if (!v && e.required)
+			return bad_value(&c, &e, parent, "%s is required",
 					 full_path(path, c.where, e.key,
 						   strlen(e.key)));
-			add_help(err, &e);
-			return -EINVAL;
-		}
 		if (v && (rc = read_value(&c, &e, v, settings)))
 			return rc;
 	}

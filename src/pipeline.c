@@ -222,6 +222,20 @@ static void raise_agent(struct vigil_pipeline *p, struct vigil_arena *arena,
 }
 
 /*
+ * Fills st with the statistics of plugin inst, all zero when it has none
+ * to give (not initialized, or no stats callback).  Returns what the
+ * plugin's callback returned, or 0.
+ */
+static int plugin_stats(const struct vigil_plugin_inst *inst,
+			struct vigil_plugin_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!inst->initialized || !inst->p.stats)
+		return 0;
+	return inst->p.stats(inst->state, st);
+}
+
+/*
  * Raises an agent event (kind output_dropped) for each sink whose dropped
  * counter grew since the last check: a full disk, a peer down past its
  * spool, a bounded buffer.  Sinks only count; the host, which sees them
@@ -247,8 +261,7 @@ static void report_sink_losses(struct vigil_pipeline *p)
 
 		if (!inst->initialized || inst->p.kind != VIGIL_PLUGIN_SINK)
 			continue;
-		memset(&st, 0, sizeof(st));
-		if (inst->p.stats && !inst->p.stats(inst->state, &st) &&
+		if (!plugin_stats(inst, &st) &&
 		    st.dropped > inst->dropped_reported) {
 			lost = st.dropped - inst->dropped_reported;
 			inst->dropped_reported = st.dropped;
@@ -348,6 +361,114 @@ static int json_kv_str(struct vigil_buf *out, const char *k, const char *v,
 	return rc ? rc : vigil_json_str(out, v ? v : "", v ? strlen(v) : 0);
 }
 
+/* A string member of a status object. */
+struct json_member {
+	const char *key;
+	const char *val; /* NULL is written as "" */
+};
+
+/* A counter member of a status object. */
+struct json_count {
+	const char *key;
+	uint64_t n;
+};
+
+/*
+ * Opens the status object of one source or plugin in a list: a comma
+ * unless it is the first, '{', the n string members m, then the n_counts
+ * counters.  Returns 0 or -ENOMEM.
+ */
+static int json_open_object(struct vigil_buf *out, bool first,
+			    const struct json_member *m, size_t n,
+			    const struct json_count *counts, size_t n_counts)
+{
+	int rc = vigil_buf_puts(out, first ? "{" : ",{");
+
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = json_kv_str(out, m[i].key, m[i].val, i > 0);
+	for (size_t i = 0; !rc && i < n_counts; i++)
+		rc = vigil_buf_printf(out, ",\"%s\":%" PRIu64, counts[i].key,
+				      counts[i].n);
+	return rc;
+}
+
+/* Appends the status object of source s, the first of the list or not.
+ * Returns 0 or a negative errno. */
+static int source_status_json(struct vigil_buf *out, bool first,
+			      struct vigil_source *s)
+{
+	const struct json_member m[] = {
+		{ "name", s->ops->name },
+		{ "state", state_name(s->state) },
+		{ "mode", s->mode },
+		{ "reason", s->reason },
+	};
+	const struct json_count counts[] = {
+		{ "events_in", s->events_in },
+		{ "events_out", s->events_out },
+		{ "drops", s->drops },
+		{ "lost", s->lost },
+	};
+	int rc;
+
+	rc = json_open_object(out, first, m, VIGIL_ARRAY_SIZE(m), counts,
+			      VIGIL_ARRAY_SIZE(counts));
+	if (!rc && s->ops->status_json && s->state != VIGIL_SOURCE_DISABLED) {
+		size_t before;
+
+		rc = vigil_buf_putc(out, ',');
+		before = out->len;
+		if (!rc)
+			rc = s->ops->status_json(s, out);
+		if (!rc && out->len == before)
+			out->len--; /* nothing added: drop the comma */
+	}
+	return rc ? rc : vigil_buf_putc(out, '}');
+}
+
+/* Appends the status object of plugin inst, whose statistics are st.
+ * Returns 0 or -ENOMEM. */
+static int plugin_status_json(struct vigil_buf *out, bool first,
+			      const struct vigil_plugin_inst *inst,
+			      const struct vigil_plugin_stats *st)
+{
+	const struct json_member m[] = {
+		{ "name", inst->name },
+		{ "kind", vigil__plugin_kind_name(inst->p.kind) },
+		{ "version", inst->p.version },
+		{ "path", inst->path },
+		{ "state", !inst->initialized ? "not started" :
+			   inst->run_state == VIGIL_PLUGIN_DEGRADED ? "degraded" :
+								      "running" },
+	};
+	const struct json_count counts[] = {
+		{ "events_in", st->events_in },
+		{ "signals_in", st->signals_in },
+		{ "records_out", st->records_out },
+		{ "dropped", st->dropped },
+		{ "errors", st->errors + inst->errors },
+		{ "bytes_out", st->bytes_out },
+		{ "rules_loaded", st->rules_loaded },
+	};
+	int rc;
+
+	rc = json_open_object(out, first, m, VIGIL_ARRAY_SIZE(m), counts,
+			      VIGIL_ARRAY_SIZE(counts));
+	/* set_state (ABI 1.2): why it is degraded */
+	if (!rc && inst->state_reason[0])
+		rc = json_kv_str(out, "reason", inst->state_reason, true);
+	/* ABI 1.2: the plugin's own state, as "status":{...} */
+	if (!rc && inst->initialized && inst->p.abi_minor >= 2 &&
+	    inst->p.status_json) {
+		rc = vigil_buf_puts(out, ",\"status\":{");
+		if (!rc)
+			rc = inst->p.status_json(inst->state, out);
+		if (!rc)
+			rc = vigil_buf_putc(out, '}');
+	}
+	return rc ? rc : vigil_buf_putc(out, '}');
+}
+
 int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out)
 {
 	int rc;
@@ -387,94 +508,15 @@ int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out)
 	}
 	if (!rc)
 		rc = vigil_buf_puts(out, "},\"sources\":[");
-	for (size_t i = 0; !rc && i < p->n_sources; i++) {
-		struct vigil_source *s = p->sources[i];
-		size_t before;
-
-		rc = vigil_buf_printf(out, "%s{", i ? "," : "");
-		if (!rc)
-			rc = json_kv_str(out, "name", s->ops->name, false);
-		if (!rc)
-			rc = json_kv_str(out, "state", state_name(s->state),
-					 true);
-		if (!rc)
-			rc = json_kv_str(out, "mode", s->mode, true);
-		if (!rc)
-			rc = json_kv_str(out, "reason", s->reason, true);
-		if (!rc)
-			rc = vigil_buf_printf(out,
-					      ",\"events_in\":%" PRIu64
-					      ",\"events_out\":%" PRIu64
-					      ",\"drops\":%" PRIu64
-					      ",\"lost\":%" PRIu64,
-					      s->events_in, s->events_out,
-					      s->drops, s->lost);
-		if (!rc && s->ops->status_json &&
-		    s->state != VIGIL_SOURCE_DISABLED) {
-			rc = vigil_buf_putc(out, ',');
-			before = out->len;
-			if (!rc)
-				rc = s->ops->status_json(s, out);
-			if (!rc && out->len == before)
-				out->len--; /* nothing added: drop the comma */
-		}
-		if (!rc)
-			rc = vigil_buf_putc(out, '}');
-	}
+	for (size_t i = 0; !rc && i < p->n_sources; i++)
+		rc = source_status_json(out, i == 0, p->sources[i]);
 	if (!rc)
 		rc = vigil_buf_puts(out, "],\"plugins\":[");
 	for (size_t i = 0; !rc && i < p->n_plugins; i++) {
-		struct vigil_plugin_inst *inst = p->plugins[i];
 		struct vigil_plugin_stats st;
 
-		memset(&st, 0, sizeof(st));
-		if (inst->initialized && inst->p.stats)
-			inst->p.stats(inst->state, &st);
-		rc = vigil_buf_printf(out, "%s{", i ? "," : "");
-		if (!rc)
-			rc = json_kv_str(out, "name", inst->name, false);
-		if (!rc)
-			rc = json_kv_str(out, "kind",
-					 vigil__plugin_kind_name(inst->p.kind),
-					 true);
-		if (!rc)
-			rc = json_kv_str(out, "version", inst->p.version, true);
-		if (!rc)
-			rc = json_kv_str(out, "path", inst->path, true);
-		if (!rc)
-			rc = json_kv_str(out, "state",
-					 !inst->initialized ? "not started" :
-					 inst->run_state == VIGIL_PLUGIN_DEGRADED ?
-							      "degraded" :
-							      "running",
-					 true);
-		if (!rc && inst->state_reason[0])
-			rc = json_kv_str(out, "reason", inst->state_reason,
-					 true);
-		if (!rc)
-			rc = vigil_buf_printf(out,
-					      ",\"events_in\":%" PRIu64
-					      ",\"signals_in\":%" PRIu64
-					      ",\"records_out\":%" PRIu64
-					      ",\"dropped\":%" PRIu64
-					      ",\"errors\":%" PRIu64
-					      ",\"bytes_out\":%" PRIu64
-					      ",\"rules_loaded\":%" PRIu64,
-					      st.events_in, st.signals_in,
-					      st.records_out, st.dropped,
-					      st.errors + inst->errors,
-					      st.bytes_out, st.rules_loaded);
-		/* ABI 1.2: the plugin's own state, as "status":{...} */
-		if (!rc && inst->initialized && inst->p.abi_minor >= 2 &&
-		    inst->p.status_json) {
-			rc = vigil_buf_puts(out, ",\"status\":{");
-			if (!rc)
-				rc = inst->p.status_json(inst->state, out);
-			if (!rc)
-				rc = vigil_buf_putc(out, '}');
-		}
-		if (!rc)
-			rc = vigil_buf_putc(out, '}');
+		(void)plugin_stats(p->plugins[i], &st);
+		rc = plugin_status_json(out, i == 0, p->plugins[i], &st);
 	}
 	if (!rc) {
 		uint64_t rules = 0;
@@ -482,10 +524,7 @@ int vigil_pipeline_status_json(struct vigil_pipeline *p, struct vigil_buf *out)
 		for (size_t i = 0; i < p->n_plugins; i++) {
 			struct vigil_plugin_stats st;
 
-			memset(&st, 0, sizeof(st));
-			if (p->plugins[i]->initialized && p->plugins[i]->p.stats)
-				p->plugins[i]->p.stats(p->plugins[i]->state,
-						       &st);
+			(void)plugin_stats(p->plugins[i], &st);
 			rules += st.rules_loaded;
 		}
 		rc = vigil_buf_printf(out, "],\"rules_loaded\":%" PRIu64 "}",

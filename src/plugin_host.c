@@ -204,24 +204,28 @@ static void host_set_state(void *host, int state, const char *reason)
 		 reason && inst->run_state != VIGIL_PLUGIN_RUNNING ? reason : "");
 }
 
+/* What every plugin gets; reserved fields stay zero. */
+static const struct vigil_host_api host_api = {
+	.abi_major = VIGIL_PLUGIN_ABI_MAJOR,
+	.abi_minor = VIGIL_PLUGIN_ABI_MINOR,
+	.struct_size = sizeof(struct vigil_host_api),
+	.log = host_log,
+	.emit_signal = host_emit_signal,
+	.config_str = host_config_str,
+	.config_int = host_config_int,
+	.config_bool = host_config_bool,
+	.config_list_len = host_config_list_len,
+	.config_list_str = host_config_list_str,
+	.fields = host_fields,
+	.encode_json = host_encode_json,
+	.encode_msgpack = host_encode_msgpack,
+	.state_dir = host_state_dir,
+	.loop = host_loop,
+	.config_map = host_config_map,
+	.set_state = host_set_state,
+};
+
 void vigil__host_api_init(struct vigil_host_api *api)
 {
-	memset(api, 0, sizeof(*api));
-	api->abi_major = VIGIL_PLUGIN_ABI_MAJOR;
-	api->abi_minor = VIGIL_PLUGIN_ABI_MINOR;
-	api->struct_size = sizeof(*api);
-	api->log = host_log;
-	api->emit_signal = host_emit_signal;
-	api->config_str = host_config_str;
-	api->config_int = host_config_int;
-	api->config_bool = host_config_bool;
-	api->config_list_len = host_config_list_len;
-	api->config_list_str = host_config_list_str;
-	api->fields = host_fields;
-	api->encode_json = host_encode_json;
-	api->encode_msgpack = host_encode_msgpack;
-	api->state_dir = host_state_dir;
-	api->loop = host_loop;
-	api->config_map = host_config_map;
-	api->set_state = host_set_state;
+	*api = host_api;
 }

@@ -77,21 +77,22 @@ int vigil_plugin_open(const char *name, const char *path,
 				 name, path, VIGIL_PLUGIN_ENTRY_NAME);
 		goto out_close;
 	}
-	/* Read nothing past the ABI header before it checks out. */
-	if (desc->abi_major != VIGIL_PLUGIN_ABI_MAJOR) {
+	/*
+	 * Read nothing past the ABI header before it checks out: the same
+	 * major, and no newer minor than ours.
+	 */
+	if (desc->abi_major != VIGIL_PLUGIN_ABI_MAJOR ||
+	    desc->abi_minor > VIGIL_PLUGIN_ABI_MINOR) {
+		bool newer = desc->abi_major == VIGIL_PLUGIN_ABI_MAJOR;
+
 		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: built for plugin ABI %u.%u, this vigil provides %u.%u; rebuild the plugin against this version's <vigil/plugin.h>",
+				 "plugin '%s' (%s) refused: built for plugin ABI %u.%u, %s %u.%u; %s",
 				 name, path, desc->abi_major, desc->abi_minor,
-				 VIGIL_PLUGIN_ABI_MAJOR,
-				 VIGIL_PLUGIN_ABI_MINOR);
-		goto out_close;
-	}
-	if (desc->abi_minor > VIGIL_PLUGIN_ABI_MINOR) {
-		vigil_buf_printf(err,
-				 "plugin '%s' (%s) refused: built for plugin ABI %u.%u, newer than this vigil's %u.%u; upgrade vigil or rebuild the plugin",
-				 name, path, desc->abi_major, desc->abi_minor,
-				 VIGIL_PLUGIN_ABI_MAJOR,
-				 VIGIL_PLUGIN_ABI_MINOR);
+				 newer ? "newer than this vigil's" :
+					 "this vigil provides",
+				 VIGIL_PLUGIN_ABI_MAJOR, VIGIL_PLUGIN_ABI_MINOR,
+				 newer ? "upgrade vigil or rebuild the plugin" :
+					 "rebuild the plugin against this version's <vigil/plugin.h>");
 		goto out_close;
 	}
 	if (desc->struct_size < min_size) {

@@ -476,6 +476,24 @@ int vigil_log_level_from_name(const char *name)
 	return -1;
 }
 
+/* ---- command line ---- */
+
+int vigil_getopt_default(int opt, const char *prog, void (*usage)(FILE *),
+			 int usage_exit)
+{
+	switch (opt) {
+	case 'V':
+		printf("%s %s\n", prog, PACKAGE_VERSION);
+		return 0;
+	case 'h':
+		usage(stdout);
+		return 0;
+	default:
+		usage(stderr);
+		return usage_exit;
+	}
+}
+
 static const char *const severity_names[VIGIL_SEV__COUNT] = {
 	"info", "low", "medium", "high", "critical",
 };

@@ -174,6 +174,23 @@ void vigil_fputs_term(const char *s, FILE *f);
 #define vigil_debug(...) vigil_log(VIGIL_LOG_DEBUG, __VA_ARGS__)
 
 /*
+ * The end of a program's getopt_long() switch, for its default: label.
+ * The options every vigil program handles alike: 'V' (--version) prints
+ * "prog VERSION" and 'h' (--help) the usage, on stdout; anything else
+ * (getopt's '?' for an unknown option or a missing argument) prints the
+ * usage on stderr.  Returns the exit status for main() to return: 0 for
+ * 'V' and 'h', usage_exit for the rest.
+ */
+int vigil_getopt_default(int opt, const char *prog, void (*usage)(FILE *),
+			 int usage_exit);
+/* The struct option entries for 'V' and 'h' and the table's end: the last
+ * lines of such a program's option table (<getopt.h>). */
+#define VIGIL_OPTIONS_END                      \
+	{ "version", no_argument, NULL, 'V' }, \
+	{ "help", no_argument, NULL, 'h' },    \
+	{ NULL, 0, NULL, 0 }
+
+/*
  * The candidate closest to word by edit distance, when close enough to be
  * a likely typo (at most a third of the word's length, at least 1); else
  * NULL.  For "did you mean" hints.

@@ -11,6 +11,10 @@ TEST_LDADD = libvigilcore.la $(CMOCKA_LIBS)
 EXTRA_DIST += tests/fixtures tests/integration
 
 if ENABLE_TESTS
+# the fragments' cmocka tests (vigil_unit_tests, Makefile.am), then the
+# core's
+check_PROGRAMS += $(vigil_unit_tests)
+TESTS += $(vigil_unit_tests)
 check_PROGRAMS += tests/unit/test_config tests/unit/test_codec \
 	tests/unit/test_plugin_loader tests/unit/test_pacer \
 	tests/unit/test_confmap tests/unit/test_ctl

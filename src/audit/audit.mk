@@ -24,26 +24,20 @@ if ENABLE_FUZZERS
 libvigilaudit_la_CFLAGS += -fsanitize=fuzzer-no-link
 endif
 
-audit_test_cppflags = $(AM_CPPFLAGS) \
-	-DAUDIT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/audit"'
-audit_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(AUDIT_CFLAGS) \
-	$(LIBUV_CFLAGS)
-audit_test_ldadd = libvigilaudit.la libvigilcore.la $(CMOCKA_LIBS) \
-	$(AUDIT_LIBS)
-# The cmocka unit tests; each one's build follows.
-audit_unit_tests = tests/unit/test_audit_record \
+# The cmocka unit tests, each built from its .c file (automake's default
+# source); tests/tests.mk runs them.  Each one's flags follow.
+vigil_unit_tests += tests/unit/test_audit_record \
 	tests/unit/test_audit_differential tests/unit/test_audit_reasm \
 	tests/unit/test_audit_event tests/unit/test_audit_source \
 	tests/unit/test_audit_rules
-check_PROGRAMS += $(audit_unit_tests)
-TESTS += $(audit_unit_tests)
+audit_test_cppflags = $(AM_CPPFLAGS) \
+	-DAUDIT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/audit"'
+audit_test_cflags = $(TEST_CFLAGS) $(AUDIT_CFLAGS)
+audit_test_ldadd = libvigilaudit.la $(TEST_LDADD) $(AUDIT_LIBS)
 
-tests_unit_test_audit_record_SOURCES = tests/unit/test_audit_record.c
 tests_unit_test_audit_record_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_record_LDADD = $(audit_test_ldadd)
 
-tests_unit_test_audit_differential_SOURCES = \
-	tests/unit/test_audit_differential.c
 tests_unit_test_audit_differential_CPPFLAGS = $(audit_test_cppflags)
 tests_unit_test_audit_differential_CFLAGS = $(audit_test_cflags) \
 	$(AUPARSE_CFLAGS)
@@ -53,11 +47,9 @@ EXTRA_DIST += tests/fixtures/audit/execve-hostile.log \
 	tests/fixtures/audit/record-fixtures.sh \
 	tests/integration/audit/audit_state.sh
 
-tests_unit_test_audit_reasm_SOURCES = tests/unit/test_audit_reasm.c
 tests_unit_test_audit_reasm_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_reasm_LDADD = $(audit_test_ldadd)
 
-tests_unit_test_audit_event_SOURCES = tests/unit/test_audit_event.c
 tests_unit_test_audit_event_CPPFLAGS = $(audit_test_cppflags)
 tests_unit_test_audit_event_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_event_LDADD = $(audit_test_ldadd)
@@ -70,14 +62,10 @@ EXTRA_DIST += tests/fixtures/audit/kernel-activity.log \
 TESTS += tests/integration/audit/run.sh
 check_PROGRAMS += tests/integration/audit/audit_live \
 	tests/integration/audit/audit_kact
-tests_integration_audit_audit_live_SOURCES = \
-	tests/integration/audit/audit_live.c
 tests_integration_audit_audit_live_CFLAGS = $(AM_CFLAGS) $(AUDIT_CFLAGS) \
 	$(LIBUV_CFLAGS) $(PCRE2_CFLAGS)
 tests_integration_audit_audit_live_LDADD = libvigilaudit.la \
 	libvigilcore.la $(AUDIT_LIBS) $(LIBUV_LIBS)
-tests_integration_audit_audit_kact_SOURCES = \
-	tests/integration/audit/audit_kact.c
 
 if ENABLE_FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_audit_record tests/fuzz/fuzz_audit_stream
@@ -96,8 +84,6 @@ endif
 # bench/audit_exec_bench.sh: vigil's reader vs auditd on the same stream;
 # its load generator lives with the live-test helpers.
 check_PROGRAMS += tests/integration/audit/audit_spawn
-tests_integration_audit_audit_spawn_SOURCES = \
-	tests/integration/audit/audit_spawn.c
 EXTRA_DIST += bench/audit_exec_bench.sh
 
 # bench/audit_kfilter_bench.sh: records per 1000 syscalls, derived rules
@@ -120,12 +106,10 @@ auditplugins_DATA = etc/audit/vigil.conf
 auditexampledir = $(pkgdatadir)/audisp
 auditexample_DATA = etc/audit/vigil-audisp.conf
 
-tests_unit_test_audit_source_SOURCES = tests/unit/test_audit_source.c
 tests_unit_test_audit_source_CPPFLAGS = $(audit_test_cppflags)
 tests_unit_test_audit_source_CFLAGS = $(audit_test_cflags)
 tests_unit_test_audit_source_LDADD = $(audit_test_ldadd) $(LIBUV_LIBS)
 
-tests_unit_test_audit_rules_SOURCES = tests/unit/test_audit_rules.c
 tests_unit_test_audit_rules_CFLAGS = $(audit_test_cflags) $(PCRE2_CFLAGS)
 tests_unit_test_audit_rules_LDADD = libvigilcli.la $(audit_test_ldadd) \
 	libvigilrules.la libvigilfim.la $(OPENSSL_LIBS)

@@ -627,12 +627,10 @@ int vigil_fim_cli(int argc, char **argv)
 		case 'q':
 			c.quiet = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return FIM_EXIT_OK;
 		default:
-			usage(stderr);
-			return FIM_EXIT_ERROR;
+			/* no -V here: getopt answers it with '?' */
+			return vigil_getopt_default(opt, "fim", usage,
+						    FIM_EXIT_ERROR);
 		}
 	}
 	if (load_config(&c, argv + 1 + optind, argc - 1 - optind)) {

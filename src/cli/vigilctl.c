@@ -90,9 +90,43 @@ static size_t list_len(const struct vigil_node *list)
 	return list->n;
 }
 
+/* One column of a status table: a label, then a member of the row. */
+struct column {
+	const char *label; /* printed before the value ("" for none) */
+	const char *key;
+	int width; /* the value left-aligned in this many, 0: as it is */
+};
+
+/* Prints the map m as one line of a table: indented, columns one space
+ * apart. */
+static void print_row(const struct vigil_node *m, const struct column *cols,
+		      size_t n_cols)
+{
+	printf("  ");
+	for (size_t i = 0; i < n_cols; i++)
+		printf("%s%s%-*s", i ? " " : "", cols[i].label, cols[i].width,
+		       jstr(m, cols[i].key));
+	printf("\n");
+}
+
+/* Prints "label: text" under a row of the status table, text escaped for
+ * the terminal; nothing when text is empty. */
+static void print_note(const char *label, const char *text)
+{
+	if (!*text)
+		return;
+	printf("             %s: ", label);
+	vigil_fputs_term(text, stdout);
+	printf("\n");
+}
+
 /* The capabilities vigild kept after dropping the rest, and why. */
 static void print_privileges(const struct vigil_node *pv)
 {
+	static const struct column cols[] = {
+		{ "", "capability", 20 },
+		{ "", "why", 0 },
+	};
 	const struct vigil_node *kept = vigil_node_get(pv, "kept");
 	bool dropped = strcmp(jstr(pv, "dropped"), "true") == 0;
 
@@ -101,9 +135,26 @@ static void print_privileges(const struct vigil_node *pv)
 	printf("capabilities: %s\n",
 	       dropped ? "dropped all but these" : "not dropped (yet)");
 	for (size_t i = 0, n = list_len(kept); i < n; i++)
-		printf("  %-20s %s\n", jstr(kept->items[i], "capability"),
-		       jstr(kept->items[i], "why"));
+		print_row(kept->items[i], cols, VIGIL_ARRAY_SIZE(cols));
 }
+
+static const struct column source_cols[] = {
+	{ "", "name", 10 },	     { "", "state", 9 },
+	{ "", "mode", 12 },	     { "in ", "events_in", 0 },
+	{ "out ", "events_out", 0 }, { "drops ", "drops", 0 },
+	{ "lost ", "lost", 0 },
+};
+
+static const struct column plugin_cols[] = {
+	{ "", "name", 10 },
+	{ "", "kind", 7 },
+	{ "", "version", 8 },
+	{ "events ", "events_in", 0 },
+	{ "signals ", "signals_in", 0 },
+	{ "out ", "records_out", 0 },
+	{ "dropped ", "dropped", 0 },
+	{ "errors ", "errors", 0 },
+};
 
 static void print_status(const struct vigil_node *st)
 {
@@ -125,43 +176,21 @@ static void print_status(const struct vigil_node *st)
 	}
 	printf("sources:\n");
 	for (size_t i = 0, n = list_len(srcs); i < n; i++) {
-		const struct vigil_node *s = srcs->items[i];
-
-		printf("  %-10s %-9s %-12s in %s out %s drops %s lost %s\n",
-		       jstr(s, "name"), jstr(s, "state"), jstr(s, "mode"),
-		       jstr(s, "events_in"), jstr(s, "events_out"),
-		       jstr(s, "drops"), jstr(s, "lost"));
-		if (*jstr(s, "reason"))
-			printf("             why: %s\n", jstr(s, "reason"));
+		print_row(srcs->items[i], source_cols,
+			  VIGIL_ARRAY_SIZE(source_cols));
+		print_note("why", jstr(srcs->items[i], "reason"));
 	}
 	printf("plugins:\n");
 	for (size_t i = 0, n = list_len(plugs); i < n; i++) {
-		const struct vigil_node *p = plugs->items[i];
+		const struct vigil_node *pl = plugs->items[i];
+		const struct vigil_node *own = vigil_node_get(pl, "status");
 
-		printf("  %-10s %-7s %-8s events %s signals %s out %s dropped %s errors %s\n",
-		       jstr(p, "name"), jstr(p, "kind"), jstr(p, "version"),
-		       jstr(p, "events_in"), jstr(p, "signals_in"),
-		       jstr(p, "records_out"), jstr(p, "dropped"),
-		       jstr(p, "errors"));
-		/* a plugin's own state, set through the host (1.2: degraded
-		 * and why) */
-		if (*jstr(p, "reason")) {
-			printf("             %s: ", jstr(p, "state"));
-			vigil_fputs_term(jstr(p, "reason"), stdout);
-			printf("\n");
-		}
-		/* ABI 1.2 plugins add their own state (the store: degraded
-		 * and why) */
-		if (*jstr(vigil_node_get(p, "status"), "state"))
-			printf("             state: %s\n",
-			       jstr(vigil_node_get(p, "status"), "state"));
-		if (*jstr(vigil_node_get(p, "status"), "reason")) {
-			printf("             why: ");
-			vigil_fputs_term(jstr(vigil_node_get(p, "status"),
-					      "reason"),
-					 stdout);
-			printf("\n");
-		}
+		print_row(pl, plugin_cols, VIGIL_ARRAY_SIZE(plugin_cols));
+		/* degraded and why, said through the host (ABI 1.2) */
+		print_note(jstr(pl, "state"), jstr(pl, "reason"));
+		/* the plugin's own status object (ABI 1.2: the store) */
+		print_note("state", jstr(own, "state"));
+		print_note("why", jstr(own, "reason"));
 	}
 	print_privileges(vigil_node_get(st, "privileges"));
 }
@@ -371,9 +400,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		VIGIL_OPTIONS_END,
 	};
 	struct ctl_opts o = { .config = VIGIL_DEFAULT_CONFIG };
 	const char *cmd;
@@ -388,15 +415,8 @@ int main(int argc, char **argv)
 		case 's':
 			o.socket = optarg;
 			break;
-		case 'V':
-			printf("vigilctl %s\n", PACKAGE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 64;
+			return vigil_getopt_default(c, "vigilctl", usage, 64);
 		}
 	}
 	if (optind >= argc) {

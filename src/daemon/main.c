@@ -491,9 +491,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "audit-dispatcher", no_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		VIGIL_OPTIONS_END,
 	};
 	struct daemon d;
 	struct vigil_buf err = { 0 };
@@ -528,15 +526,9 @@ int main(int argc, char **argv)
 		case 'd':
 			debug = true;
 			break;
-		case 'V':
-			printf("vigild %s\n", PACKAGE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return vigil_getopt_default(c, "vigild", usage,
+						    EXIT_USAGE);
 		}
 	}
 	if (optind < argc) {

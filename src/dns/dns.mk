@@ -26,37 +26,25 @@ EXTRA_DIST += \
 	tests/integration/dns/test_dns_netns_nflog.sh \
 	tests/integration/dns/test_dns_block.sh
 
-if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_dns_parse
-TESTS += tests/unit/test_dns_parse
-tests_unit_test_dns_parse_SOURCES = tests/unit/test_dns_parse.c
+# cmocka unit tests, each built from its .c file (automake's default
+# source); tests/tests.mk runs them.
+vigil_unit_tests += tests/unit/test_dns_parse tests/unit/test_dns_flow
+dns_test_ldadd = libvigildns.la $(TEST_LDADD)
 tests_unit_test_dns_parse_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DVIGIL_DNS_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/dns"'
-tests_unit_test_dns_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
-	$(LIBUV_CFLAGS)
-tests_unit_test_dns_parse_LDADD = libvigildns.la libvigilcore.la \
-	$(CMOCKA_LIBS)
-
-check_PROGRAMS += tests/unit/test_dns_flow
-TESTS += tests/unit/test_dns_flow
-tests_unit_test_dns_flow_SOURCES = tests/unit/test_dns_flow.c
-tests_unit_test_dns_flow_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBMNL_CFLAGS) \
-	$(LIBUV_CFLAGS)
-tests_unit_test_dns_flow_LDADD = libvigildns.la libvigilcore.la \
-	$(CMOCKA_LIBS)
-endif
+tests_unit_test_dns_parse_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_dns_parse_LDADD = $(dns_test_ldadd)
+tests_unit_test_dns_flow_CFLAGS = $(TEST_CFLAGS) $(LIBMNL_CFLAGS)
+tests_unit_test_dns_flow_LDADD = $(dns_test_ldadd)
 
 # The integration tests' and benchmark's driver: the source alone on a
 # loop, events as JSON lines (test_dns_netns.sh and bench/dns_bench.sh).
 check_PROGRAMS += tests/integration/dns/dns_monitor
-tests_integration_dns_dns_monitor_SOURCES = \
-	tests/integration/dns/dns_monitor.c
 tests_integration_dns_dns_monitor_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) \
 	$(PCRE2_CFLAGS)
 tests_integration_dns_dns_monitor_LDADD = libvigildns.la libvigilrules.la \
 	libvigilcore.la $(PCRE2_LIBS)
 check_PROGRAMS += tests/integration/dns/dns_client
-tests_integration_dns_dns_client_SOURCES = tests/integration/dns/dns_client.c
 # Root only (exit 77 otherwise); about 15 s each: the suite with the
 # NFQUEUE capture, then with NFLOG.
 TESTS += tests/integration/dns/test_dns_netns.sh

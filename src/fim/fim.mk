@@ -23,34 +23,24 @@ libvigilfim_la_LIBADD = libvigilproc.la libvigilcore.la $(LIBUV_LIBS) \
 
 # Live-kernel test of the source (root; skips with 77 otherwise).
 check_PROGRAMS += tests/integration/fim/fim_source_test
-tests_integration_fim_fim_source_test_SOURCES = \
-	tests/integration/fim/fim_source_test.c
 tests_integration_fim_fim_source_test_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) \
 	$(OPENSSL_CFLAGS)
 tests_integration_fim_fim_source_test_LDADD = libvigilfim.la libvigilcore.la \
 	$(LIBUV_LIBS) $(OPENSSL_LIBS)
 
-# cmocka unit tests of the pure logic.
-fim_unit_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBUV_CFLAGS) \
+# cmocka unit tests of the pure logic, each built from its .c file
+# (automake's default source); tests/tests.mk runs them.
+vigil_unit_tests += tests/unit/test_fim_logic tests/unit/test_fim_baseline \
+	tests/unit/test_fim_proc tests/unit/test_fim_fanotify_parse
+fim_unit_cflags = $(TEST_CFLAGS) \
 	-DFIM_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/fim"'
-fim_unit_ldadd = libvigilfim.la libvigilcore.la $(CMOCKA_LIBS)
-if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_fim_logic tests/unit/test_fim_baseline \
-	tests/unit/test_fim_proc tests/unit/test_fim_fanotify_parse
-TESTS += tests/unit/test_fim_logic tests/unit/test_fim_baseline \
-	tests/unit/test_fim_proc tests/unit/test_fim_fanotify_parse
-endif
-tests_unit_test_fim_logic_SOURCES = tests/unit/test_fim_logic.c
+fim_unit_ldadd = libvigilfim.la $(TEST_LDADD)
 tests_unit_test_fim_logic_CFLAGS = $(fim_unit_cflags)
 tests_unit_test_fim_logic_LDADD = $(fim_unit_ldadd)
-tests_unit_test_fim_baseline_SOURCES = tests/unit/test_fim_baseline.c
 tests_unit_test_fim_baseline_CFLAGS = $(fim_unit_cflags)
 tests_unit_test_fim_baseline_LDADD = $(fim_unit_ldadd)
-tests_unit_test_fim_proc_SOURCES = tests/unit/test_fim_proc.c
 tests_unit_test_fim_proc_CFLAGS = $(fim_unit_cflags)
 tests_unit_test_fim_proc_LDADD = $(fim_unit_ldadd)
-tests_unit_test_fim_fanotify_parse_SOURCES = \
-	tests/unit/test_fim_fanotify_parse.c
 tests_unit_test_fim_fanotify_parse_CFLAGS = $(fim_unit_cflags)
 tests_unit_test_fim_fanotify_parse_LDADD = $(fim_unit_ldadd)
 EXTRA_DIST += tests/fixtures/fim

@@ -24,12 +24,9 @@ libvigilrulesrt_la_LIBADD = $(YAML_LIBS)
 lang_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS)
 lang_test_ldadd = libvigilrules.la libvigilcore.la $(CMOCKA_LIBS)
 
-lang_unit_tests = tests/unit/test_lang_expr tests/unit/test_lang_errors \
+# cmocka unit tests; tests/tests.mk runs them.
+vigil_unit_tests += tests/unit/test_lang_expr tests/unit/test_lang_errors \
 	tests/unit/test_policy_load tests/unit/test_lang_cli
-if ENABLE_TESTS
-check_PROGRAMS += $(lang_unit_tests)
-TESTS += $(lang_unit_tests)
-endif
 
 tests_unit_test_lang_expr_SOURCES = tests/unit/test_lang_expr.c \
 	tests/unit/test_lang_util.h

@@ -13,41 +13,25 @@ libvigilproc_la_SOURCES = \
 libvigilproc_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
 libvigilproc_la_LIBADD = libvigilcore.la $(LIBUV_LIBS)
 
-vigil_proc_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LIBUV_CFLAGS) \
+# cmocka unit tests, each built from its .c file (automake's default
+# source); tests/tests.mk runs them.
+vigil_unit_tests += tests/unit/test_cgroup_parse tests/unit/test_procfs_read \
+	tests/unit/test_proctable tests/unit/test_proc_connector_messages
+vigil_proc_test_cflags = $(TEST_CFLAGS) \
 	-DVIGIL_FIXTURES='"$(abs_top_srcdir)/tests/fixtures"'
-vigil_proc_test_ldadd = libvigilproc.la libvigilcore.la $(CMOCKA_LIBS) \
-	$(LIBUV_LIBS)
+vigil_proc_test_ldadd = libvigilproc.la $(TEST_LDADD) $(LIBUV_LIBS)
 
-if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_cgroup_parse \
-	tests/unit/test_procfs_read \
-	tests/unit/test_proctable \
-	tests/unit/test_proc_connector_messages
-TESTS += tests/unit/test_cgroup_parse \
-	tests/unit/test_procfs_read \
-	tests/unit/test_proctable \
-	tests/unit/test_proc_connector_messages
-
-tests_unit_test_cgroup_parse_SOURCES = tests/unit/test_cgroup_parse.c
 tests_unit_test_cgroup_parse_CFLAGS = $(vigil_proc_test_cflags)
 tests_unit_test_cgroup_parse_LDADD = $(vigil_proc_test_ldadd)
-
-tests_unit_test_procfs_read_SOURCES = tests/unit/test_procfs_read.c
 tests_unit_test_procfs_read_CFLAGS = $(vigil_proc_test_cflags)
 tests_unit_test_procfs_read_LDADD = $(vigil_proc_test_ldadd)
-
-tests_unit_test_proctable_SOURCES = tests/unit/test_proctable.c
 tests_unit_test_proctable_CFLAGS = $(vigil_proc_test_cflags)
 tests_unit_test_proctable_LDADD = $(vigil_proc_test_ldadd)
-
 # socket, bind and recvmmsg are wrapped so the test plays the kernel.
-tests_unit_test_proc_connector_messages_SOURCES = \
-	tests/unit/test_proc_connector_messages.c
 tests_unit_test_proc_connector_messages_CFLAGS = $(vigil_proc_test_cflags)
 tests_unit_test_proc_connector_messages_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--wrap=socket,--wrap=bind,--wrap=recvmmsg
 tests_unit_test_proc_connector_messages_LDADD = $(vigil_proc_test_ldadd)
-endif
 
 EXTRA_DIST += tests/fixtures/proc
 
@@ -57,16 +41,11 @@ check_PROGRAMS += tests/integration/proc/test_proc_ancestry \
 	tests/integration/proc/test_proc_overrun
 TESTS += tests/integration/proc/test_proc_ancestry \
 	tests/integration/proc/test_proc_overrun
-tests_integration_proc_test_proc_ancestry_SOURCES = \
-	tests/integration/proc/test_proc_ancestry.c
+proc_live_ldadd = libvigilproc.la libvigilcore.la $(LIBUV_LIBS)
 tests_integration_proc_test_proc_ancestry_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
-tests_integration_proc_test_proc_ancestry_LDADD = libvigilproc.la \
-	libvigilcore.la $(LIBUV_LIBS)
-tests_integration_proc_test_proc_overrun_SOURCES = \
-	tests/integration/proc/test_proc_overrun.c
+tests_integration_proc_test_proc_ancestry_LDADD = $(proc_live_ldadd)
 tests_integration_proc_test_proc_overrun_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
-tests_integration_proc_test_proc_overrun_LDADD = libvigilproc.la \
-	libvigilcore.la $(LIBUV_LIBS)
+tests_integration_proc_test_proc_overrun_LDADD = $(proc_live_ldadd)
 endif
 
 # Live kernel (root), the real vigild: the table's live count comes back to
