@@ -26,8 +26,7 @@ libvigilprivs_la_LIBADD = $(CAPNG_LIBS)
 
 if ENABLE_TESTS
 # source_status: the status tables every source reports through
-check_PROGRAMS += tests/unit/test_source_status
-TESTS += tests/unit/test_source_status
+vigil_unit_tests += tests/unit/test_source_status
 tests_unit_test_source_status_SOURCES = tests/unit/test_source_status.c
 tests_unit_test_source_status_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_source_status_CFLAGS = $(TEST_CFLAGS)

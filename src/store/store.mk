@@ -11,8 +11,7 @@ libvigilstore_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 libvigilstore_la_LIBADD = $(SQLITE_LIBS)
 
 if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_store
-TESTS += tests/unit/test_store
+vigil_unit_tests += tests/unit/test_store
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_store_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
@@ -21,8 +20,7 @@ endif
 
 # the plugin in a real pipeline
 if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_store_plugin
-TESTS += tests/unit/test_store_plugin
+vigil_unit_tests += tests/unit/test_store_plugin
 tests_unit_test_store_plugin_SOURCES = tests/unit/test_store_plugin.c
 tests_unit_test_store_plugin_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DTEST_STORE_PLUGIN='"$(abs_top_builddir)/plugins/.libs/store.so"'
@@ -34,8 +32,7 @@ endif
 
 # vigilctl signals with bad and good input
 if ENABLE_TESTS
-check_PROGRAMS += tests/unit/test_signals_cli
-TESTS += tests/unit/test_signals_cli
+vigil_unit_tests += tests/unit/test_signals_cli
 tests_unit_test_signals_cli_SOURCES = tests/unit/test_signals_cli.c
 tests_unit_test_signals_cli_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_signals_cli_CFLAGS = $(TEST_CFLAGS)
