@@ -23,6 +23,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,25 @@ static int open_store(const struct sig_opts *o, unsigned flags,
 	}
 	vigil_buf_free(&err);
 	return rc ? 1 : 0;
+}
+
+/*
+ * Prints "vigilctl: PRE'VAL'" and then fmt to stderr, with VAL (from the
+ * command line) escaped for the terminal.
+ */
+static void say_quoted(const char *pre, const char *val, const char *fmt,
+		       ...) __attribute__((format(printf, 3, 4)));
+static void say_quoted(const char *pre, const char *val, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vigilctl: %s'", pre);
+	vigil_fputs_term(val, stderr);
+	fputc('\'', stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 /* ---- output helpers ---- */
@@ -319,26 +339,39 @@ static int list_row(void *arg, const struct vigil_store_row *r)
 	return 0;
 }
 
-static int cmd_list(struct sig_opts *o)
+/*
+ * Opens the store read-only and hands each signal matching o->f to fn
+ * with c, for list and export.  0, 1 when the store did not open, or the
+ * listing's -errno; either failure is already said on stderr.
+ */
+static int list_store(const struct sig_opts *o, vigil_store_row_fn fn,
+		      struct list_ctx *c)
 {
 	struct vigil_store *st;
 	struct vigil_buf err = { 0 };
-	struct list_ctx c = { .o = o };
 	int rc;
 
 	if (open_store(o, VIGIL_STORE_RDONLY, &st))
 		return 1;
-	rc = vigil_store_list(st, &o->f, list_row, &c, &err);
-	if (rc) {
+	rc = vigil_store_list(st, &o->f, fn, c, &err);
+	if (rc)
 		fprintf(stderr, "vigilctl: %s\n", vigil_buf_cstr(&err));
-	} else if (!o->json) {
+	vigil_store_close(st);
+	vigil_buf_free(&err);
+	return rc;
+}
+
+static int cmd_list(struct sig_opts *o)
+{
+	struct list_ctx c = { .o = o };
+	int rc = list_store(o, list_row, &c);
+
+	if (!rc && !o->json) {
 		if (!c.n)
 			printf("no signals match\n");
 		else if (o->f.limit && c.n == o->f.limit)
 			printf("(first %" PRIu64 "; --limit 0 for all)\n", c.n);
 	}
-	vigil_store_close(st);
-	vigil_buf_free(&err);
 	vigil_buf_free(&c.b);
 	return rc ? 1 : 0;
 }
@@ -648,9 +681,7 @@ static int cmd_show(struct sig_opts *o, const char *id)
 	int rc;
 
 	if (!vigil_store_id_valid(id)) {
-		fprintf(stderr, "vigilctl: '");
-		vigil_fputs_term(id, stderr);
-		fprintf(stderr, "' is not a signal id (36 characters as vigilctl signals list shows them)\n");
+		say_quoted("", id, " is not a signal id (36 characters as vigilctl signals list shows them)");
 		return EXIT_NOTFOUND;
 	}
 	if (open_store(o, VIGIL_STORE_RDONLY, &st))
@@ -763,9 +794,7 @@ static int cmd_triage(struct sig_opts *o, int n_ids, char **ids)
 	}
 	for (int i = 0; i < n_ids; i++) {
 		if (!vigil_store_id_valid(ids[i])) {
-			fprintf(stderr, "vigilctl: '");
-			vigil_fputs_term(ids[i], stderr);
-			fprintf(stderr, "' is not a signal id\n");
+			say_quoted("", ids[i], " is not a signal id");
 			return EXIT_NOTFOUND;
 		}
 	}
@@ -894,20 +923,11 @@ static int export_row(void *arg, const struct vigil_store_row *r)
 
 static int cmd_export(struct sig_opts *o)
 {
-	struct vigil_store *st;
-	struct vigil_buf err = { 0 };
 	struct list_ctx c = { .o = o };
 	int rc;
 
 	o->json = true; /* export's json is JSON lines, never the table */
-	if (open_store(o, VIGIL_STORE_RDONLY, &st))
-		return 1;
-	c.n = 0;
-	rc = vigil_store_list(st, &o->f, export_row, &c, &err);
-	if (rc)
-		fprintf(stderr, "vigilctl: %s\n", vigil_buf_cstr(&err));
-	vigil_store_close(st);
-	vigil_buf_free(&err);
+	rc = list_store(o, export_row, &c);
 	vigil_buf_free(&c.b);
 	return rc ? 1 : 0;
 }
@@ -926,11 +946,31 @@ static int parse_since(const char *s, int64_t *out)
 	return vigil_parse_time(s, strlen(s), out);
 }
 
+/* An option that only keeps its argument, and where. */
+struct text_opt {
+	int opt;
+	const char **to;
+};
+
+/* Keeps arg where opt's entry in t[0..n) says; false if opt has none. */
+static bool keep_text_opt(const struct text_opt *t, size_t n, int opt,
+			  const char *arg)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].opt == opt) {
+			*t[i].to = arg;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int bad_value(const char *opt, const char *val, const char *valid)
 {
-	fprintf(stderr, "vigilctl: unknown %s '", opt);
-	vigil_fputs_term(val, stderr);
-	fprintf(stderr, "'; valid: %s\n", valid);
+	char pre[64];
+
+	snprintf(pre, sizeof(pre), "unknown %s ", opt);
+	say_quoted(pre, val, "; valid: %s", valid);
 	return EXIT_USAGE;
 }
 
@@ -963,6 +1003,17 @@ int vigil_signals_cli(const char *config, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sig_opts o;
+	const struct text_opt texts[] = {
+		{ O_RULE, &o.f.rule },
+		{ O_TAG, &o.f.tag },
+		{ O_HOST, &o.f.host },
+		{ O_CONTAINER, &o.f.container },
+		{ O_ASSIGNEE, &o.f.assignee },
+		{ O_TEXT, &o.f.text },
+		{ O_DB, &o.db },
+		{ O_COMMENT, &o.comment },
+		{ O_ASSIGN, &o.assignee },
+	};
 	const char *sub;
 	int c, status = -1;
 	char *end;
@@ -985,18 +1036,15 @@ int vigil_signals_cli(const char *config, int argc, char **argv)
 	argv++;
 	optind = 0; /* 0: glibc starts afresh (the tests call us again) */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (keep_text_opt(texts, sizeof(texts) / sizeof(texts[0]), c,
+				  optarg))
+			continue;
 		switch (c) {
 		case O_SEVERITY:
 			o.f.min_severity = vigil_severity_from_name(optarg);
 			if (o.f.min_severity < 0)
 				return bad_value("severity", optarg,
 						 "info, low, medium, high, critical");
-			break;
-		case O_RULE:
-			o.f.rule = optarg;
-			break;
-		case O_TAG:
-			o.f.tag = optarg;
 			break;
 		case O_STATUS:
 			status = vigil_store_status_from_name(optarg);
@@ -1006,23 +1054,10 @@ int vigil_signals_cli(const char *config, int argc, char **argv)
 			break;
 		case O_SINCE:
 			if (parse_since(optarg, &o.f.since_ns)) {
-				fprintf(stderr, "vigilctl: --since takes a duration (24h, 30m, 7d) or a time (2026-11-29T15:08:26Z), not '");
-				vigil_fputs_term(optarg, stderr);
-				fprintf(stderr, "'\n");
+				say_quoted("--since takes a duration (24h, 30m, 7d) or a time (2026-11-29T15:08:26Z), not ",
+					   optarg, "%s", "");
 				return EXIT_USAGE;
 			}
-			break;
-		case O_HOST:
-			o.f.host = optarg;
-			break;
-		case O_CONTAINER:
-			o.f.container = optarg;
-			break;
-		case O_ASSIGNEE:
-			o.f.assignee = optarg;
-			break;
-		case O_TEXT:
-			o.f.text = optarg;
 			break;
 		case O_LIMIT:
 			errno = 0;
@@ -1035,9 +1070,6 @@ int vigil_signals_cli(const char *config, int argc, char **argv)
 		case O_JSON:
 			o.json = o.json_set = true;
 			break;
-		case O_DB:
-			o.db = optarg;
-			break;
 		case O_ALL:
 			o.all_matching = true;
 			break;
@@ -1046,12 +1078,6 @@ int vigil_signals_cli(const char *config, int argc, char **argv)
 			if (o.reason < 0)
 				return bad_value("reason", optarg,
 						 vigil_store_reason_list());
-			break;
-		case O_COMMENT:
-			o.comment = optarg;
-			break;
-		case O_ASSIGN:
-			o.assignee = optarg;
 			break;
 		case O_FORMAT:
 			if (strcmp(optarg, "json") == 0)
@@ -1103,14 +1129,11 @@ int vigil_signals_cli(const char *config, int argc, char **argv)
 			o.f.limit = 0; /* export takes everything */
 		return cmd_export(&o);
 	}
-	fprintf(stderr, "vigilctl: unknown signals command '");
-	vigil_fputs_term(sub, stderr);
-	fprintf(stderr, "'; valid: list, show, triage, export\n");
+	say_quoted("unknown signals command ", sub,
+		   "; valid: list, show, triage, export");
 	return EXIT_USAGE;
 
 extra_args:
-	fprintf(stderr, "vigilctl: unexpected argument '");
-	vigil_fputs_term(argv[optind], stderr);
-	fprintf(stderr, "'\n");
+	say_quoted("unexpected argument ", argv[optind], "%s", "");
 	return EXIT_USAGE;
 }

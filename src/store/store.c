@@ -24,34 +24,39 @@ static const char *const reason_names[VIGIL_STORE_REASON__COUNT] = {
 	"true_positive_malicious",  "other",
 };
 
+/* names[i] for 0 <= i < n, else NULL. */
+static const char *name_at(const char *const *names, int n, int i)
+{
+	return i >= 0 && i < n ? names[i] : NULL;
+}
+
+/* The index of name in names[0..n), or -1 (also for a NULL name). */
+static int name_index(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; name && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 const char *vigil_store_status_name(int status)
 {
-	return status >= 0 && status < VIGIL_STORE_STATUS__COUNT ?
-		       status_names[status] :
-		       NULL;
+	return name_at(status_names, VIGIL_STORE_STATUS__COUNT, status);
 }
 
 int vigil_store_status_from_name(const char *name)
 {
-	for (int i = 0; name && i < VIGIL_STORE_STATUS__COUNT; i++)
-		if (strcmp(name, status_names[i]) == 0)
-			return i;
-	return -1;
+	return name_index(status_names, VIGIL_STORE_STATUS__COUNT, name);
 }
 
 const char *vigil_store_reason_name(int reason)
 {
-	return reason >= 0 && reason < VIGIL_STORE_REASON__COUNT ?
-		       reason_names[reason] :
-		       NULL;
+	return name_at(reason_names, VIGIL_STORE_REASON__COUNT, reason);
 }
 
 int vigil_store_reason_from_name(const char *name)
 {
-	for (int i = 0; name && i < VIGIL_STORE_REASON__COUNT; i++)
-		if (strcmp(name, reason_names[i]) == 0)
-			return i;
-	return -1;
+	return name_index(reason_names, VIGIL_STORE_REASON__COUNT, name);
 }
 
 const char *vigil_store_status_list(void)

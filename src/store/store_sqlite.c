@@ -219,12 +219,75 @@ int vigil__store_sqlite_migrate(sqlite3 *db, int target,
 	return 0;
 }
 
+/*
+ * Prepares sql on q's connection into *st (NULL on failure; the caller
+ * finalizes it); what names the statement in err.
+ */
 static int sq_prepare(struct sq *q, sqlite3_stmt **st, const char *sql,
-		      struct vigil_buf *err)
+		      const char *what, struct vigil_buf *err)
 {
 	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
 
-	return rc == SQLITE_OK ? 0 : sq_fail(q->db, rc, "prepare", err);
+	return rc == SQLITE_OK ? 0 : sq_fail(q->db, rc, what, err);
+}
+
+/* sq_prepare(), then binds the signal id to ?1 (id must outlive *st). */
+static int sq_prepare_id(struct sq *q, sqlite3_stmt **st, const char *sql,
+			 const char *id, const char *what,
+			 struct vigil_buf *err)
+{
+	int rc = sq_prepare(q, st, sql, what, err);
+
+	if (!rc)
+		sqlite3_bind_text(*st, 1, id, -1, SQLITE_STATIC);
+	return rc;
+}
+
+/* Steps a one-shot statement that returns no row and finalizes it. */
+static int sq_step_final(struct sq *q, sqlite3_stmt *st, const char *what,
+			 struct vigil_buf *err)
+{
+	int rc = sqlite3_step(st);
+
+	rc = rc == SQLITE_DONE ? 0 : sq_fail(q->db, rc, what, err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Turns the current row of st into a caller's struct and hands it on. */
+typedef int (*sq_row_fn)(sqlite3_stmt *st, void *arg);
+
+/*
+ * Steps st through its rows, calling row(st, arg) for each; stops at the
+ * first nonzero row() returns and returns that.  0 at the end, or the
+ * errno of a failed step.  st stays the caller's to finalize.
+ */
+static int sq_rows(struct sq *q, sqlite3_stmt *st, const char *what,
+		   sq_row_fn row, void *arg, struct vigil_buf *err)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = row(st, arg);
+		if (rc)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? 0 : sq_fail(q->db, rc, what, err);
+}
+
+/* sq_rows() over sql with the signal id bound to ?1. */
+static int sq_rows_by_id(struct sq *q, const char *sql, const char *id,
+			 const char *what, sq_row_fn row, void *arg,
+			 struct vigil_buf *err)
+{
+	sqlite3_stmt *st;
+	int rc = sq_prepare_id(q, &st, sql, id, what, err);
+
+	if (rc)
+		return rc;
+	rc = sq_rows(q, st, what, row, arg, err);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static void sq_close(void *db)
@@ -344,35 +407,36 @@ static int sq_open(const char *where, unsigned flags, void **out,
 	if (rc)
 		goto out_close;
 	if (!rdonly) {
-		rc = sq_prepare(q, &q->find,
-				"SELECT id, count FROM signals WHERE group_key = ?1"
-				" AND first_seen >= ?2 ORDER BY first_seen DESC LIMIT 1",
-				err);
-		if (!rc)
-			rc = sq_prepare(q, &q->bump,
-					"UPDATE signals SET count = count + 1,"
-					" last_seen = max(last_seen, ?2),"
-					" severity = max(severity, ?3),"
-					" updated = ?4 WHERE id = ?1",
-					err);
-		if (!rc)
-			rc = sq_prepare(q, &q->insert,
-					"INSERT INTO signals (id, group_key, rule, engine,"
-					" severity, title, remediation, tags, host,"
-					" container, exe, first_seen, last_seen, count,"
-					" updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-					" ?9, ?10, ?11, ?12, ?12, 1, ?13)",
-					err);
-		if (!rc)
-			rc = sq_prepare(q, &q->sample,
-					"INSERT INTO samples (signal_id, n, event_id, time,"
-					" json) VALUES (?1, ?2, ?3, ?4, ?5)",
-					err);
-		if (!rc)
-			rc = sq_prepare(q, &q->evid,
-					"INSERT INTO event_ids (signal_id, event_id, time)"
-					" VALUES (?1, ?2, ?3)",
-					err);
+		const struct {
+			sqlite3_stmt **st;
+			const char *sql;
+		} per_occ[] = {
+			{ &q->find,
+			  "SELECT id, count FROM signals WHERE group_key = ?1"
+			  " AND first_seen >= ?2 ORDER BY first_seen DESC LIMIT 1" },
+			{ &q->bump,
+			  "UPDATE signals SET count = count + 1,"
+			  " last_seen = max(last_seen, ?2),"
+			  " severity = max(severity, ?3),"
+			  " updated = ?4 WHERE id = ?1" },
+			{ &q->insert,
+			  "INSERT INTO signals (id, group_key, rule, engine,"
+			  " severity, title, remediation, tags, host,"
+			  " container, exe, first_seen, last_seen, count,"
+			  " updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+			  " ?9, ?10, ?11, ?12, ?12, 1, ?13)" },
+			{ &q->sample,
+			  "INSERT INTO samples (signal_id, n, event_id, time,"
+			  " json) VALUES (?1, ?2, ?3, ?4, ?5)" },
+			{ &q->evid,
+			  "INSERT INTO event_ids (signal_id, event_id, time)"
+			  " VALUES (?1, ?2, ?3)" },
+		};
+
+		for (size_t i = 0;
+		     !rc && i < sizeof(per_occ) / sizeof(per_occ[0]); i++)
+			rc = sq_prepare(q, per_occ[i].st, per_occ[i].sql,
+					"prepare", err);
 		if (rc)
 			goto out_close;
 	}
@@ -493,22 +557,20 @@ static int sq_record(void *db, const struct vigil_store_occ *occ, size_t n,
 	return rc;
 }
 
-/* Runs a DELETE with up to two integer parameters; adds the rows to *n. */
+/* Runs a DELETE with one integer parameter; adds the rows to *n. */
 static int sq_delete(struct sq *q, const char *sql, int64_t a,
 		     uint64_t *n, struct vigil_buf *err)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+	int rc = sq_prepare(q, &st, sql, "retention", err);
 
-	if (rc != SQLITE_OK)
-		return sq_fail(q->db, rc, "retention", err);
+	if (rc)
+		return rc;
 	sqlite3_bind_int64(st, 1, a);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sq_fail(q->db, rc, "retention", err);
-	*n += (uint64_t)sqlite3_changes(q->db);
-	return 0;
+	rc = sq_step_final(q, st, "retention", err);
+	if (!rc)
+		*n += (uint64_t)sqlite3_changes(q->db);
+	return rc;
 }
 
 static int sq_bytes(struct sq *q, int64_t *used, int64_t *free_b,
@@ -615,11 +677,48 @@ static const char *col_text(sqlite3_stmt *st, int i)
 	return s ? (const char *)s : "";
 }
 
+/* The caller's callback for list(), samples() and history(). */
+struct sq_cb {
+	union {
+		vigil_store_row_fn row;
+		vigil_store_sample_fn sample;
+		vigil_store_change_fn change;
+	} fn;
+	void *arg;
+};
+
+static int list_row(sqlite3_stmt *st, void *arg)
+{
+	const struct sq_cb *cb = arg;
+	struct vigil_store_row r;
+
+	r.id = col_text(st, 0);
+	r.rule = col_text(st, 1);
+	r.engine = col_text(st, 2);
+	r.title = col_text(st, 3);
+	r.remediation = col_text(st, 4);
+	r.tags = col_text(st, 5);
+	r.host = col_text(st, 6);
+	r.container = col_text(st, 7);
+	r.exe = col_text(st, 8);
+	r.comment = col_text(st, 9);
+	r.assignee = col_text(st, 10);
+	r.severity = sqlite3_column_int(st, 11);
+	r.status = vigil_store_status_from_name(col_text(st, 12));
+	r.archive_reason = vigil_store_reason_from_name(col_text(st, 13));
+	r.first_seen = sqlite3_column_int64(st, 14);
+	r.last_seen = sqlite3_column_int64(st, 15);
+	r.updated = sqlite3_column_int64(st, 16);
+	r.count = (uint64_t)sqlite3_column_int64(st, 17);
+	return cb->fn.row(cb->arg, &r);
+}
+
 static int sq_list(void *db, const struct vigil_store_filter *f,
 		   vigil_store_row_fn fn, void *arg, struct vigil_buf *err)
 {
 	struct sq *q = db;
 	struct vigil_buf sql = { 0 };
+	struct sq_cb cb = { .fn.row = fn, .arg = arg };
 	sqlite3_stmt *st = NULL;
 	const char *texts[8];
 	int n_texts = 0, idx = 1, rc;
@@ -660,11 +759,9 @@ static int sq_list(void *db, const struct vigil_store_filter *f,
 		rc = vigil_buf_puts(&sql, " LIMIT ?93");
 	if (rc)
 		goto out_free;
-	rc = sqlite3_prepare_v2(q->db, vigil_buf_cstr(&sql), -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		rc = sq_fail(q->db, rc, "list", err);
+	rc = sq_prepare(q, &st, vigil_buf_cstr(&sql), "list", err);
+	if (rc)
 		goto out_free;
-	}
 	for (int i = 0; i < n_texts; i++)
 		sqlite3_bind_text(st, idx++, texts[i], -1, SQLITE_STATIC);
 	if (f->text)
@@ -672,98 +769,58 @@ static int sq_list(void *db, const struct vigil_store_filter *f,
 	sqlite3_bind_int(st, 91, f->min_severity);
 	sqlite3_bind_int64(st, 92, f->since_ns);
 	sqlite3_bind_int64(st, 93, f->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct vigil_store_row r;
-
-		r.id = col_text(st, 0);
-		r.rule = col_text(st, 1);
-		r.engine = col_text(st, 2);
-		r.title = col_text(st, 3);
-		r.remediation = col_text(st, 4);
-		r.tags = col_text(st, 5);
-		r.host = col_text(st, 6);
-		r.container = col_text(st, 7);
-		r.exe = col_text(st, 8);
-		r.comment = col_text(st, 9);
-		r.assignee = col_text(st, 10);
-		r.severity = sqlite3_column_int(st, 11);
-		r.status = vigil_store_status_from_name(col_text(st, 12));
-		r.archive_reason =
-			vigil_store_reason_from_name(col_text(st, 13));
-		r.first_seen = sqlite3_column_int64(st, 14);
-		r.last_seen = sqlite3_column_int64(st, 15);
-		r.updated = sqlite3_column_int64(st, 16);
-		r.count = (uint64_t)sqlite3_column_int64(st, 17);
-		rc = fn(arg, &r);
-		if (rc)
-			goto out_free;
-	}
-	rc = rc == SQLITE_DONE ? 0 : sq_fail(q->db, rc, "list", err);
+	rc = sq_rows(q, st, "list", list_row, &cb, err);
 out_free:
 	sqlite3_finalize(st);
 	vigil_buf_free(&sql);
 	return rc;
 }
 
+static int sample_row(sqlite3_stmt *st, void *arg)
+{
+	const struct sq_cb *cb = arg;
+	struct vigil_store_sample smp;
+
+	smp.event_id = (uint64_t)sqlite3_column_int64(st, 0);
+	smp.time_ns = sqlite3_column_int64(st, 1);
+	smp.json = col_text(st, 2);
+	smp.json_len = (size_t)sqlite3_column_bytes(st, 2);
+	return cb->fn.sample(cb->arg, &smp);
+}
+
 static int sq_samples(void *db, const char *id, vigil_store_sample_fn fn,
 		      void *arg, struct vigil_buf *err)
 {
-	struct sq *q = db;
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(q->db,
-				    "SELECT event_id, time, json FROM samples"
-				    " WHERE signal_id = ?1 ORDER BY n",
-				    -1, &st, NULL);
+	struct sq_cb cb = { .fn.sample = fn, .arg = arg };
 
-	if (rc != SQLITE_OK)
-		return sq_fail(q->db, rc, "samples", err);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct vigil_store_sample s;
+	return sq_rows_by_id(db,
+			     "SELECT event_id, time, json FROM samples"
+			     " WHERE signal_id = ?1 ORDER BY n",
+			     id, "samples", sample_row, &cb, err);
+}
 
-		s.event_id = (uint64_t)sqlite3_column_int64(st, 0);
-		s.time_ns = sqlite3_column_int64(st, 1);
-		s.json = col_text(st, 2);
-		s.json_len = (size_t)sqlite3_column_bytes(st, 2);
-		rc = fn(arg, &s);
-		if (rc) {
-			sqlite3_finalize(st);
-			return rc;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sq_fail(q->db, rc, "samples", err);
+static int change_row(sqlite3_stmt *st, void *arg)
+{
+	const struct sq_cb *cb = arg;
+	struct vigil_store_change c;
+
+	c.time_ns = sqlite3_column_int64(st, 0);
+	c.who = col_text(st, 1);
+	c.field = col_text(st, 2);
+	c.from = col_text(st, 3);
+	c.to = col_text(st, 4);
+	return cb->fn.change(cb->arg, &c);
 }
 
 static int sq_history(void *db, const char *id, vigil_store_change_fn fn,
 		      void *arg, struct vigil_buf *err)
 {
-	struct sq *q = db;
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(q->db,
-				    "SELECT time, who, field, old, new FROM history"
-				    " WHERE signal_id = ?1 ORDER BY time, rowid",
-				    -1, &st, NULL);
+	struct sq_cb cb = { .fn.change = fn, .arg = arg };
 
-	if (rc != SQLITE_OK)
-		return sq_fail(q->db, rc, "history", err);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct vigil_store_change c;
-
-		c.time_ns = sqlite3_column_int64(st, 0);
-		c.who = col_text(st, 1);
-		c.field = col_text(st, 2);
-		c.from = col_text(st, 3);
-		c.to = col_text(st, 4);
-		rc = fn(arg, &c);
-		if (rc) {
-			sqlite3_finalize(st);
-			return rc;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sq_fail(q->db, rc, "history", err);
+	return sq_rows_by_id(db,
+			     "SELECT time, who, field, old, new FROM history"
+			     " WHERE signal_id = ?1 ORDER BY time, rowid",
+			     id, "history", change_row, &cb, err);
 }
 
 /* Appends one history line for field, inside the caller's transaction. */
@@ -773,14 +830,13 @@ static int sq_history_add(struct sq *q, const char *id,
 			  struct vigil_buf *err)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(q->db,
-				    "INSERT INTO history (signal_id, time, who,"
-				    " field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-				    -1, &st, NULL);
+	int rc = sq_prepare_id(q, &st,
+			       "INSERT INTO history (signal_id, time, who,"
+			       " field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			       id, "history", err);
 
-	if (rc != SQLITE_OK)
-		return sq_fail(q->db, rc, "history", err);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (rc)
+		return rc;
 	sqlite3_bind_int64(st, 2, t->time_ns);
 	bind_text(st, 3, t->who);
 	bind_text(st, 4, field);
@@ -788,9 +844,7 @@ static int sq_history_add(struct sq *q, const char *id,
 		sqlite3_bind_text(st, 5, from, -1, SQLITE_STATIC);
 	if (to)
 		sqlite3_bind_text(st, 6, to, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sq_fail(q->db, rc, "history", err);
+	return sq_step_final(q, st, "history", err);
 }
 
 /* The current state of a signal, copied out of the row. */
@@ -839,14 +893,13 @@ static int sq_triage_read(struct sq *q, const char *id,
 			  struct triage_now *now, struct vigil_buf *err)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(q->db,
-				    "SELECT status, archive_reason, comment, assignee"
-				    " FROM signals WHERE id = ?1",
-				    -1, &st, NULL);
+	int rc = sq_prepare_id(q, &st,
+			       "SELECT status, archive_reason, comment, assignee"
+			       " FROM signals WHERE id = ?1",
+			       id, "triage", err);
 
-	if (rc != SQLITE_OK)
-		return sq_fail(q->db, rc, "triage", err);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (rc)
+		return rc;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		now->status = vigil_store_status_from_name(col_text(st, 0));
@@ -892,18 +945,15 @@ static int sq_triage(void *db, const char *id,
 	if (!rc && t->assignee && strcmp(t->assignee, now.assignee))
 		rc = sq_history_add(q, id, t, "assignee", now.assignee,
 				    t->assignee, err);
+	if (!rc)
+		rc = sq_prepare_id(q, &st,
+				   "UPDATE signals SET status = ?2,"
+				   " archive_reason = ?3,"
+				   " comment = coalesce(?4, comment),"
+				   " assignee = coalesce(?5, assignee),"
+				   " updated = ?6 WHERE id = ?1",
+				   id, "triage", err);
 	if (!rc) {
-		rc = sqlite3_prepare_v2(q->db,
-					"UPDATE signals SET status = ?2,"
-					" archive_reason = ?3,"
-					" comment = coalesce(?4, comment),"
-					" assignee = coalesce(?5, assignee),"
-					" updated = ?6 WHERE id = ?1",
-					-1, &st, NULL);
-		rc = rc == SQLITE_OK ? 0 : sq_fail(q->db, rc, "triage", err);
-	}
-	if (!rc) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		bind_text(st, 2, vigil_store_status_name(status));
 		if (reason >= 0)
 			bind_text(st, 3, vigil_store_reason_name(reason));
@@ -912,10 +962,8 @@ static int sq_triage(void *db, const char *id,
 		if (t->assignee)
 			bind_text(st, 5, t->assignee);
 		sqlite3_bind_int64(st, 6, t->time_ns);
-		rc = sqlite3_step(st);
-		rc = rc == SQLITE_DONE ? 0 : sq_fail(q->db, rc, "triage", err);
+		rc = sq_step_final(q, st, "triage", err);
 	}
-	sqlite3_finalize(st);
 	if (!rc)
 		rc = sq_exec(q->db, "COMMIT", "triage", err);
 	if (rc)
