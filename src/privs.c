@@ -137,8 +137,12 @@ int vigil_privs_drop(uint32_t keep_mask, struct vigil_buf *report)
 	errno = 0;
 	if (capng_apply(which)) {
 		err = errno ? -errno : -EPERM;
-		/* Keep libcap-ng's view in step with what the kernel has. */
-		capng_get_caps_process();
+		/* Keep libcap-ng's view in step with what the kernel has.
+		 * Best effort (libcap-ng 0.8.5, Debian 13, insists it be
+		 * read): the apply error is the one to report. */
+		int resync = capng_get_caps_process();
+
+		(void)resync;
 		return err;
 	}
 
