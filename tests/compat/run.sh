@@ -19,6 +19,8 @@
 # trap, whatever happens.  Root only; exits 77 (skip) without root,
 # debootstrap or a reachable mirror.
 #
+# The .debs are left in the log directory (LOGDIR/SUITE/) for lintian.
+#
 # Environment: VIGIL_COMPAT_MIRROR (default: the host's first Debian
 # mirror from /etc/apt/sources.list*), VIGIL_COMPAT_CACHE (default above),
 # VIGIL_COMPAT_JOBS (make -j, default 2).
@@ -173,8 +175,9 @@ $s debootstrap-failed - - -"; status=1; return 0; }
 	if in_chroot "$s" deps "apt-get update -qq
 		apt-get install -y -qq --no-install-recommends build-essential \
 			dpkg-dev fakeroot >/dev/null
+		ls -ld $work/vigil-$version/debian/control
 		apt-get build-dep -y -qq --no-install-recommends \
-			$work/vigil-$version >/dev/null
+			$work/vigil-$version/ >/dev/null
 		echo gcc: \$(gcc -dumpfullversion -dumpversion)
 		for p in libcurl4-openssl-dev libssl-dev libuv1-dev \
 			libmsgpack-dev libmsgpack-c-dev systemd systemd-dev zlib1g-dev; do
@@ -220,6 +223,8 @@ $s deps-failed - - -"
 		cd .. && ls vigil_*.deb vigil-dev_*.deb
 		dpkg-deb -c vigil_*.deb | grep -q 'lib/systemd/system/vigild.service'"; then
 		r_pkg=ok
+		mkdir -p "$logdir/$s"
+		cp "$root$work"/pkg/*.deb "$logdir/$s/"
 		grep -c '^PASS: tests/unit/' "$logdir/$s-package.log" |
 			sed "s/^/compat: $s:   unit tests passed in dpkg-buildpackage: /"
 		if grep -q '^PASS: tests/integration\|^FAIL: tests/integration' \

@@ -98,8 +98,8 @@ while IFS= read -r path; do
 		d=$(dirname "$d")
 	done
 done <"$tmp/owned"
-unowned=$(echo $unowned | tr ' ' '\n' | sort -u | tr '\n' ' ')
-[ -z "$unowned" ] || fail "unowned directories: $unowned"
+unowned=$(for d in $unowned; do echo "$d"; done | sort -u)
+[ -z "$unowned" ] || fail "unowned directories: $(echo $unowned)"
 grep -q '/systemd/system/vigild.service$' "$tmp/owned" ||
 	fail "no unit in the package"
 ! grep -q '\.la$' "$tmp/owned" || fail "libtool archives packaged"
