@@ -244,9 +244,9 @@ $s $r_conf $r_build $r_unit $r_pkg"
 
 start=$(date +%s)
 for s in $suites; do
-	t0=$(date +%s)
+	suite_start=$(date +%s) # in_chroot uses t0
 	run_suite "$s"
-	say "$s: done in $(( $(date +%s) - t0 )) s"
+	say "$s: done in $(( $(date +%s) - suite_start )) s"
 done
 echo
 printf '%-10s %-10s %-10s %-10s %-10s\n' suite configure build unit-tests package
