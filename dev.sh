@@ -16,9 +16,12 @@ TOP=$(pwd)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages: to build, and to test against real components.
+# msgpack-c 6 (Debian 13, Ubuntu 24.04) is packaged as libmsgpack-c-dev.
+MSGPACK_DEV=libmsgpack-dev
+apt-cache show libmsgpack-c-dev >/dev/null 2>&1 && MSGPACK_DEV=libmsgpack-c-dev
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config \
-libuv1-dev libmsgpack-dev libaudit-dev libauparse-dev libcap-ng-dev \
-libcurl4-openssl-dev libyaml-dev libpcre2-dev libsqlite3-dev libssl-dev \
+libuv1-dev $MSGPACK_DEV libaudit-dev libauparse-dev libcap-ng-dev \
+libcurl4-openssl-dev libyaml-dev libpcre2-dev libsqlite3-dev libssl-dev zlib1g-dev \
 libmnl-dev libnetfilter-queue-dev"
 # real peers the integration tests start themselves
 TEST_DEPS="libcmocka-dev valgrind python3 python3-yaml python3-msgpack clang \

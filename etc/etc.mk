@@ -21,17 +21,26 @@ install-vigil-dirs:
 	$(MKDIR_P) $(DESTDIR)$(localstatedir)/log/vigil
 .PHONY: install-vigil-dirs
 
-# systemd unit: paths filled in at build time like vigil.yaml.
-EXTRA_DIST += etc/vigild.service.in
+# systemd unit: paths filled in at build time like vigil.yaml, and the
+# directives chosen for the target systemd (configure's SYSTEMD_VERSION).
+EXTRA_DIST += etc/vigild.service.in etc/systemd-unit.awk
 CLEANFILES += etc/vigild.service
 
-etc/vigild.service: $(srcdir)/etc/vigild.service.in Makefile
+etc/vigild.service: $(srcdir)/etc/vigild.service.in \
+		$(srcdir)/etc/systemd-unit.awk Makefile
 	$(AM_V_GEN)$(MKDIR_P) etc && sed \
 		-e 's|@sbindir[@]|$(sbindir)|g' \
 		-e 's|@localstatedir[@]|$(localstatedir)|g' \
 		-e 's|@runstatedir[@]|$(runstatedir)|g' \
 		-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
-		$(srcdir)/etc/vigild.service.in > $@.tmp && mv $@.tmp $@
+		$(srcdir)/etc/vigild.service.in | \
+		$(AWK) -v version=$(SYSTEMD_VERSION) \
+			-f $(srcdir)/etc/systemd-unit.awk > $@.tmp && \
+		mv $@.tmp $@
+
+# the unit written for systemd 219 (RHEL 7), 239 (RHEL 8) and current ones
+TESTS += tests/unit/test_systemd_unit_versions.sh
+EXTRA_DIST += tests/unit/test_systemd_unit_versions.sh
 
 systemdsystemunit_DATA = etc/vigild.service
 

@@ -22,6 +22,24 @@
 #include "privs.h"
 #include "util.h"
 
+/*
+ * libcap-ng 0.8 selects the ambient set; before it (RHEL 7 and 8, Debian
+ * 11) the ambient set is cleared with prctl after the apply.  Clearing
+ * the inheritable set already empties it (an ambient capability must be
+ * permitted and inheritable); the prctl says so explicitly.
+ */
+#ifdef HAVE_CAPNG_SELECT_AMBIENT
+#define PRIVS_SELECT_CAPS (CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT)
+#define PRIVS_SELECT_ALL CAPNG_SELECT_ALL
+#else
+#define PRIVS_SELECT_CAPS CAPNG_SELECT_CAPS
+#define PRIVS_SELECT_ALL CAPNG_SELECT_BOTH
+#ifndef PR_CAP_AMBIENT /* Linux 4.3 */
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+#endif
+
 static const struct vigil_priv_need needs[] = {
 	{ VIGIL_NEED_AUDIT_CONTROL, CAP_AUDIT_CONTROL, "audit_control",
 	  "install and remove vigil's audit rules, own the audit socket in unicast mode" },
@@ -121,12 +139,12 @@ int vigil_privs_drop(uint32_t keep_mask, struct vigil_buf *report)
 	 * only the process's own sets shrink.
 	 */
 	narrow_bounding = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
-	which = CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT;
+	which = PRIVS_SELECT_CAPS;
 	if (narrow_bounding)
 		which |= CAPNG_SELECT_BOUNDS;
 
 	/* Clears effective, permitted, inheritable, ambient and bounding. */
-	capng_clear(CAPNG_SELECT_ALL);
+	capng_clear(PRIVS_SELECT_ALL);
 	for (int i = 0; i < n; i++) {
 		if (capng_update(CAPNG_ADD,
 				 CAPNG_EFFECTIVE | CAPNG_PERMITTED |
@@ -137,10 +155,20 @@ int vigil_privs_drop(uint32_t keep_mask, struct vigil_buf *report)
 	errno = 0;
 	if (capng_apply(which)) {
 		err = errno ? -errno : -EPERM;
-		/* Keep libcap-ng's view in step with what the kernel has. */
-		capng_get_caps_process();
+		/* Keep libcap-ng's view in step with what the kernel has.
+		 * Best effort (libcap-ng 0.8.5, Debian 13, insists it be
+		 * read): the apply error is the one to report. */
+		int resync = capng_get_caps_process();
+
+		(void)resync;
 		return err;
 	}
+#ifndef HAVE_CAPNG_SELECT_AMBIENT
+	/* EINVAL: a kernel before 4.3, which has no ambient set */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) &&
+	    errno != EINVAL)
+		return -errno;
+#endif
 
 	/*
 	 * No exec may give back what was dropped: without it, a root

@@ -24,7 +24,7 @@ TESTS += tests/unit/test_spool
 tests_unit_test_spool_SOURCES = tests/unit/test_spool.c $(spool_sources)
 tests_unit_test_spool_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/plugins/common
 tests_unit_test_spool_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_spool_LDADD = $(CMOCKA_LIBS) -lz
+tests_unit_test_spool_LDADD = $(CMOCKA_LIBS) $(ZLIB_LIBS)
 
 # the pipeline driver of the forwarders' integration tests and benchmark
 check_PROGRAMS += tests/integration/forward/drive
@@ -51,5 +51,5 @@ tests_fuzz_fuzz_spool_SOURCES = tests/fuzz/fuzz_spool.c $(spool_sources)
 tests_fuzz_fuzz_spool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 tests_fuzz_fuzz_spool_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_spool_LDFLAGS = -fsanitize=fuzzer,address,undefined
-tests_fuzz_fuzz_spool_LDADD = -lz
+tests_fuzz_fuzz_spool_LDADD = $(ZLIB_LIBS)
 endif

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "buf.h"
+#include "openssl_compat.h"
 #include "tls.h"
 
 #define TLS_IO_CHUNK 16384
@@ -52,12 +53,12 @@ int vigil_tls_ctx_new(const struct vigil_tls_opts *o,
 
 	if (!c)
 		return -ENOMEM;
-	c->ctx = SSL_CTX_new(TLS_client_method());
+	/* TLS 1.2 or newer */
+	c->ctx = vigil_ssl_ctx_new_client();
 	if (!c->ctx) {
 		ssl_reason(NULL, err, errlen, "SSL_CTX_new");
 		goto out_free;
 	}
-	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
 	c->verify = o->verify;
 	if (o->verify) {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
@@ -164,7 +165,7 @@ int vigil_tls_start(struct vigil_tls_ctx *c, const char *server_name,
 	SSL_set_connect_state(t->ssl);
 	if (server_name && *server_name) {
 		SSL_set_tlsext_host_name(t->ssl, server_name);
-		if (c->verify && SSL_set1_host(t->ssl, server_name) != 1)
+		if (c->verify && vigil_ssl_set_host(t->ssl, server_name) != 1)
 			goto out_free;
 	}
 	if (handshake(t, net_out, err, sizeof(err)))

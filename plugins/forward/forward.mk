@@ -7,7 +7,7 @@ plugins_forward_la_SOURCES = plugins/forward/forward.c \
 plugins_forward_la_CPPFLAGS = $(plugin_common_cppflags)
 plugins_forward_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(MSGPACK_CFLAGS) \
 	$(OPENSSL_CFLAGS)
-plugins_forward_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(OPENSSL_LIBS) -lz
+plugins_forward_la_LIBADD = $(LIBUV_LIBS) $(MSGPACK_LIBS) $(OPENSSL_LIBS) $(ZLIB_LIBS)
 plugins_forward_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
 
 # the codec alone, for its unit test and fuzz target

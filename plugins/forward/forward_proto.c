@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "forward_proto.h"
+#include "openssl_compat.h"
 
 /* msgpack-c packer callback: append to a vigil_buf. */
 static int pk_write(void *data, const char *buf, size_t len)
@@ -327,7 +328,7 @@ static int sha512_hex(const void *const *parts, const size_t *lens, size_t n,
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx = vigil_md_ctx_new();
 	int ok;
 
 	if (!ctx)
@@ -336,7 +337,7 @@ static int sha512_hex(const void *const *parts, const size_t *lens, size_t n,
 	for (size_t i = 0; ok && i < n; i++)
 		ok = EVP_DigestUpdate(ctx, parts[i], lens[i]);
 	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	vigil_md_ctx_free(ctx);
 	if (!ok || mdlen * 2 != FWD_SHA512_HEX_LEN)
 		return -EIO;
 	for (unsigned int i = 0; i < mdlen; i++) {

@@ -44,6 +44,7 @@
 #include <vigil/plugin.h>
 
 #include "buf.h"
+#include "curl_compat.h"
 #include "outlet.h"
 #include "select.h"
 #include "tls.h"
@@ -477,7 +478,7 @@ static void http_send(struct http *h, bool force)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->set.timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	vigil_curl_http_only(e);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->set.tls.verify ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->set.tls.verify ? 2L : 0L);
 	if (h->set.tls.ca_file)

@@ -6,7 +6,7 @@ plugins_syslog_la_SOURCES = plugins/syslog/syslog.c \
 	$(conn_sources)
 plugins_syslog_la_CPPFLAGS = $(plugin_common_cppflags)
 plugins_syslog_la_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(OPENSSL_CFLAGS)
-plugins_syslog_la_LIBADD = $(LIBUV_LIBS) $(OPENSSL_LIBS) -lz
+plugins_syslog_la_LIBADD = $(LIBUV_LIBS) $(OPENSSL_LIBS) $(ZLIB_LIBS)
 plugins_syslog_la_LDFLAGS = $(AM_LDFLAGS) $(vigil_plugin_ldflags) -rpath $(plugindir)
 
 if ENABLE_TESTS

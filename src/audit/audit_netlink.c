@@ -133,10 +133,14 @@ int vigil_audit_nl_unicast_open(int rcvbuf, uint32_t *owner)
 void vigil_audit_nl_unicast_close(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
+	int released;
 
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	audit_set_pid(fd, 0, WAIT_NO);
+	/* Best effort on the way out: there is nothing else to do if the
+	 * kernel refuses.  audit 4 (Debian 13) insists the result be read. */
+	released = audit_set_pid(fd, 0, WAIT_NO);
+	(void)released;
 	audit_close(fd);
 }
 

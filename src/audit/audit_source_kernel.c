@@ -384,8 +384,10 @@ void vigil__audit_release_kernel(struct audit_src *a)
 		vigil_audit_rules_remove(&a->rules, a->ctl_fd);
 		/* Put auditing back as we found it: off only if we turned
 		 * it on (never off when someone else had it on). */
-		if (a->enabled_by_us)
-			audit_set_enabled(a->ctl_fd, 0);
+		if (a->enabled_by_us &&
+		    audit_set_enabled(a->ctl_fd, 0) < 0)
+			vigil_warn("audit: could not turn auditing back off "
+				   "(auditctl -e 0 does it)");
 		if (a->saved_backlog_limit >= 0)
 			audit_set_backlog_limit(a->ctl_fd,
 						(uint32_t)a->saved_backlog_limit);

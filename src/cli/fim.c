@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,8 +28,6 @@
 #define FIM_EXIT_CHANGES 1
 #define FIM_EXIT_ERROR 2
 #define FIM_BAR_WIDTH 40
-#define DPKG_INFO_DIR "/var/lib/dpkg/info"
-#define DPKG_LIST_SUFFIX ".list"
 
 struct cli {
 	const char *cmd;
@@ -348,29 +345,11 @@ static void pathset_free(struct pathset *s)
 	free(s->v);
 }
 
-/* Adds each line of a dpkg .list file (what `dpkg -L` prints). */
-static int read_list_file(const char *file, struct pathset *s)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f = fopen(file, "re");
-	int rc = 0;
-
-	if (!f)
-		return -errno;
-	while ((n = getline(&line, &cap, f)) > 0 && !rc) {
-		while (n > 0 && line[n - 1] == '\n')
-			n--;
-		if (n > 0 && line[0] == '/')
-			rc = pathset_add(s, line, (size_t)n);
-	}
-	free(line);
-	fclose(f);
-	return rc;
-}
-
-/* Runs argv (no shell) and adds each absolute path line of its output. */
+/*
+ * Runs argv (no shell) and passes each line of its output to line_fn.
+ * Returns 0, line_fn's error, -ENOENT when argv[0] cannot be run, or -EIO
+ * when it fails.
+ */
 static int run_lines(char *const argv[], struct pathset *s,
 		     int (*line_fn)(const char *l, size_t n, void *arg),
 		     void *arg)
@@ -413,17 +392,25 @@ static int run_lines(char *const argv[], struct pathset *s,
 	free(line);
 	if (waitpid(pid, &status, 0) < 0 && !rc)
 		rc = -errno;
+	else if (!rc && WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		rc = -ENOENT;
 	else if (!rc && (!WIFEXITED(status) || WEXITSTATUS(status)))
 		rc = -EIO;
 	return rc;
 }
 
+/* A path line of `dpkg-query -L` or `rpm -ql` (dpkg-query may indent). */
 static int add_path_line(const char *l, size_t n, void *arg)
 {
+	while (n && (*l == ' ' || *l == '\t')) {
+		l++;
+		n--;
+	}
 	return n && l[0] == '/' ? pathset_add(arg, l, n) : 0;
 }
 
-struct rpm_ctx {
+/* Packages (dpkg or rpm) whose files changed since since_s. */
+struct pkg_ctx {
 	int64_t since_s;
 	struct pathset names;
 };
@@ -431,7 +418,7 @@ struct rpm_ctx {
 /* "INSTALLTIME NAME" lines: keep names installed after the baseline. */
 static int rpm_time_line(const char *l, size_t n, void *arg)
 {
-	struct rpm_ctx *r = arg;
+	struct pkg_ctx *r = arg;
 	const char *sp = memchr(l, ' ', n);
 	char num[24];
 	size_t k;
@@ -449,44 +436,70 @@ static int rpm_time_line(const char *l, size_t n, void *arg)
 }
 
 /*
- * Files of the packages installed or upgraded since the baseline: the
- * dpkg info .list files newer than it, and rpm's INSTALLTIME when rpm is
- * there.
+ * Files of the packages installed or upgraded since the baseline, from
+ * dpkg-query (db-fsys:Last-Modified, then -L; never dpkg's database
+ * files, whose layout is dpkg's own) and rpm's INSTALLTIME, for whichever
+ * of the two is there.
  */
+/*
+ * dpkg-query's "STATUS<TAB>TIME<TAB>PACKAGE" lines: keep the packages
+ * whose files changed after the baseline.  Packages dpkg knows but has
+ * not installed (status n) have no files.  An empty TIME (dpkg before
+ * 1.19.3 has no db-fsys:Last-Modified) counts as changed: updating a
+ * package's files again is only slower.
+ */
+static int dpkg_time_line(const char *l, size_t n, void *arg)
+{
+	struct pkg_ctx *r = arg;
+	const char *t1 = memchr(l, '\t', n), *t2;
+	char num[24];
+	size_t k;
+
+	if (!t1 || t1 - l < 2 || l[1] == 'n')
+		return 0;
+	t1++;
+	t2 = memchr(t1, '\t', n - (size_t)(t1 - l));
+	if (!t2 || t2 + 1 == l + n)
+		return 0;
+	k = (size_t)(t2 - t1);
+	if (k >= sizeof(num))
+		return 0;
+	if (k > 0) {
+		memcpy(num, t1, k);
+		num[k] = '\0';
+		if (strtoll(num, NULL, 10) < r->since_s)
+			return 0;
+	}
+	return pathset_add(&r->names, t2 + 1, n - (size_t)(t2 + 1 - l));
+}
+
 static int changed_package_files(int64_t since_ns, struct pathset *files,
 				 size_t *n_pkgs)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int rc = 0;
+	static char dq[] = "dpkg-query", w_opt[] = "-W", f_opt[] = "-f",
+		    dfmt[] = "${db:Status-Abbrev}\\t${db-fsys:Last-Modified}"
+			     "\\t${binary:Package}\\n",
+		    l_opt[] = "-L";
+	char *qw[] = { dq, w_opt, f_opt, dfmt, NULL };
+	struct pkg_ctx d = { .since_s = since_ns / 1000000000LL };
+	int rc;
 
 	*n_pkgs = 0;
-	d = opendir(DPKG_INFO_DIR);
-	while (d && (de = readdir(d)) && !rc) {
-		size_t len = strlen(de->d_name);
-		struct stat sb;
+	rc = run_lines(qw, NULL, dpkg_time_line, &d);
+	if (rc == -ENOENT)
+		rc = 0; /* no dpkg on this host */
+	for (size_t i = 0; !rc && i < d.names.n; i++) {
+		char *ql[] = { dq, l_opt, d.names.v[i], NULL };
 
-		if (len <= strlen(DPKG_LIST_SUFFIX) ||
-		    strcmp(de->d_name + len - strlen(DPKG_LIST_SUFFIX),
-			   DPKG_LIST_SUFFIX))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", DPKG_INFO_DIR,
-			 de->d_name);
-		if (stat(path, &sb) < 0 ||
-		    (int64_t)sb.st_mtim.tv_sec * 1000000000LL +
-		    sb.st_mtim.tv_nsec <= since_ns)
-			continue;
 		(*n_pkgs)++;
-		rc = read_list_file(path, files);
+		rc = run_lines(ql, files, add_path_line, files);
 	}
-	if (d)
-		closedir(d);
+	pathset_free(&d.names);
 	if (!rc && access("/usr/bin/rpm", X_OK) == 0) {
 		static char rpm[] = "rpm", qa_opt[] = "-qa", qf[] = "--qf",
 			    fmt[] = "%{INSTALLTIME} %{NAME}\\n", ql_opt[] = "-ql";
 		char *qa[] = { rpm, qa_opt, qf, fmt, NULL };
-		struct rpm_ctx r = { .since_s = since_ns / 1000000000LL };
+		struct pkg_ctx r = { .since_s = since_ns / 1000000000LL };
 
 		rc = run_lines(qa, NULL, rpm_time_line, &r);
 		for (size_t i = 0; !rc && i < r.names.n; i++) {

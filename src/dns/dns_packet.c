@@ -14,8 +14,8 @@
 #include "dns/dns_packet.h"
 
 #define IP_VERSION_SHIFT 4
-#define IPV4_VERSION 4
-#define IPV6_VERSION 6
+#define IP_VERSION_4 4
+#define IP_VERSION_6 6 /* not IPV6_VERSION: <netinet/ip6.h> may have one (0x60) */
 #define IPV4_IHL_UNIT 4   /* ihl counts 32-bit words */
 #define TCP_DOFF_UNIT 4   /* so does doff */
 #define IPV6_EXT_UNIT 8   /* ip6e_len counts 8-octet units past the first */
@@ -140,9 +140,9 @@ int vigil_dns_packet_parse(const uint8_t *pkt, size_t len,
 	if (len < 1)
 		return -VIGIL_DNS_PKT_SHORT;
 	switch (pkt[0] >> IP_VERSION_SHIFT) {
-	case IPV4_VERSION:
+	case IP_VERSION_4:
 		return parse_v4(pkt, len, out);
-	case IPV6_VERSION:
+	case IP_VERSION_6:
 		return parse_v6(pkt, len, out);
 	default:
 		return -VIGIL_DNS_PKT_BAD_VERSION;

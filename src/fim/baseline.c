@@ -26,7 +26,19 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef HAVE_LINUX_IOPRIO_H
 #include <linux/ioprio.h>
+#else
+/*
+ * Only recent Linux headers export <linux/ioprio.h> (not 5.10: Debian 11;
+ * nor RHEL 7-8); the values are the ABI of 2.6.13, which ioprio_set(2)
+ * tells programs to define themselves.
+ */
+#define IOPRIO_CLASS_SHIFT 13
+#define IOPRIO_CLASS_IDLE 3
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_PRIO_VALUE(class, data) (((class) << IOPRIO_CLASS_SHIFT) | (data))
+#endif
 
 #include "fim.h"
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include "openssl_compat.h"
 
 #include "confmap.h"
 #include "fim.h"
@@ -317,7 +318,7 @@ int vigil_fim_hash_fd(int fd, int64_t max_size,
 	buf = malloc(FIM_HASH_BUF);
 	if (!buf)
 		return -ENOMEM;
-	ctx = EVP_MD_CTX_new();
+	ctx = vigil_md_ctx_new();
 	if (!ctx) {
 		rc = -ENOMEM;
 		goto out_free_buf;
@@ -357,7 +358,7 @@ int vigil_fim_hash_fd(int fd, int64_t max_size,
 	if (size)
 		*size = total;
 out_free_ctx:
-	EVP_MD_CTX_free(ctx);
+	vigil_md_ctx_free(ctx);
 out_free_buf:
 	free(buf);
 	return rc;

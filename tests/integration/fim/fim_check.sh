@@ -100,4 +100,37 @@ if command -v dpkg >/dev/null; then
 	out=$("$vigilctl" fim update --packages --config "$tmp/vigil.yaml" --state-dir "$state")
 	[ $? -eq 0 ] && ok "update --packages: $out" || no "update --packages"
 fi
+
+# update --packages asks dpkg-query (found on PATH) which packages changed
+# since the baseline and what they ship, not dpkg's database files
+# (lintian: uses-dpkg-database-directly).  A stand-in dpkg-query says
+# "newpkg" changed after the baseline, "oldpkg" before it, "gonepkg" is
+# known but not installed: only newpkg's file is taken into the baseline.
+mkdir -p "$tmp/bin" "$tree/pkg"
+printf 'v1\n' > "$tree/pkg/new"
+printf 'v1\n' > "$tree/pkg/old"
+"$vigilctl" fim baseline --config "$tmp/vigil.yaml" --state-dir "$state" >/dev/null
+now=$(( $(date +%s) + 5 ))
+cat > "$tmp/bin/dpkg-query" <<SH
+#!/bin/sh
+case "\$1" in
+-W) printf 'ii \t$now\tnewpkg:amd64\nii \t1\toldpkg\nun \t\tgonepkg\n' ;;
+-L) [ "\$2" = newpkg:amd64 ] || { echo "unexpected -L \$2" >&2; exit 1; }
+    printf '/.\n$tree\n$tree/pkg\n$tree/pkg/new\n' ;;
+*) exit 2 ;;
+esac
+SH
+chmod +x "$tmp/bin/dpkg-query"
+printf 'v2\n' > "$tree/pkg/new"
+printf 'v2\n' > "$tree/pkg/old"
+out=$(PATH="$tmp/bin:$PATH" "$vigilctl" fim update --packages \
+	--config "$tmp/vigil.yaml" --state-dir "$state" 2>&1)
+[ $? -eq 0 ] && ok "update --packages through dpkg-query: $out" ||
+	no "update --packages through dpkg-query: $out"
+"$vigilctl" fim check --config "$tmp/vigil.yaml" --state-dir "$state" >"$tmp/pkg.out"
+if grep -q "$tree/pkg/old" "$tmp/pkg.out" && ! grep -q "$tree/pkg/new" "$tmp/pkg.out"; then
+	ok "the changed package's file re-baselined, the other still reported"
+else
+	no "dpkg-query's package list used: $(cat "$tmp/pkg.out")"
+fi
 exit $fail
