@@ -457,29 +457,41 @@ static void test_spool_drop_oldest_stays_bounded_and_counts(void **state)
 	vigil_spool_close(s);
 }
 
+/*
+ * Appends n numbered records to s under a full policy that refuses:
+ * counts in *accepted those taken (numbered from 0 on) and in *refused
+ * those refused with -ENOSPC; any other error fails the test.
+ */
+static void append_counting(struct vigil_spool *s, unsigned n,
+			    unsigned *accepted, unsigned *refused)
+{
+	char buf[128];
+
+	for (unsigned i = 0; i < n; i++) {
+		int rc = vigil_spool_append(s, buf,
+					    make_rec(*accepted, buf,
+						     sizeof(buf)));
+
+		if (rc == 0)
+			(*accepted)++;
+		else if (rc == -ENOSPC)
+			(*refused)++;
+		else
+			fail_msg("append: %d", rc);
+	}
+}
+
 static void test_spool_drop_newest_refuses_and_counts(void **state)
 {
 	struct fixture *f = *state;
 	struct vigil_spool *s;
 	struct vigil_spool_stats st;
-	char buf[128];
 	unsigned accepted = 0, refused = 0;
 
 	f->o.max_bytes = 32 * 1024;
 	f->o.full_policy = VIGIL_SPOOL_DROP_NEWEST;
 	s = open_ok(f);
-	for (unsigned i = 0; i < 5000; i++) {
-		int rc = vigil_spool_append(s, buf,
-					    make_rec(accepted, buf,
-						     sizeof(buf)));
-
-		if (rc == 0)
-			accepted++;
-		else if (rc == -ENOSPC)
-			refused++;
-		else
-			fail_msg("append: %d", rc);
-	}
+	append_counting(s, 5000, &accepted, &refused);
 	vigil_spool_get_stats(s, &st);
 	assert_int_equal(st.dropped_full, refused);
 	assert_true(st.bytes <= 32 * 1024);
@@ -783,24 +795,12 @@ static void test_spool_memory_drop_newest_refuses(void **state)
 	struct fixture *f = *state;
 	struct vigil_spool *s;
 	struct vigil_spool_stats st;
-	char buf[128];
 	unsigned accepted = 0, refused = 0;
 
 	f->o.segment_bytes = 8192;
 	f->o.full_policy = VIGIL_SPOOL_DROP_NEWEST;
 	s = open_memory_ok(f);
-	for (unsigned i = 0; i < 1000; i++) {
-		int rc = vigil_spool_append(s, buf,
-					    make_rec(accepted, buf,
-						     sizeof(buf)));
-
-		if (rc == 0)
-			accepted++;
-		else if (rc == -ENOSPC)
-			refused++;
-		else
-			fail_msg("append: %d", rc);
-	}
+	append_counting(s, 1000, &accepted, &refused);
 	vigil_spool_get_stats(s, &st);
 	assert_true(refused > 0 && accepted > 0);
 	assert_int_equal(st.dropped_full, refused);
